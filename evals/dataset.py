@@ -1,0 +1,135 @@
+"""Load evaluation files: question sets (DESIGN.md's format) and labelled judge pairs.
+
+Both are JSON Lines, one object a line. Every error names the file, the line and the field, so a
+scientist can fix a hand-written file without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+
+
+class DatasetError(ValueError):
+    """A dataset file that cannot be used; the message names the line and the field."""
+
+
+class EvalItem(BaseModel):
+    """One question of a question set.
+
+    ``key_facts`` is a list of facts, each a list of accepted spellings; a fact given as a bare
+    string is taken as a fact with that one spelling. ``false_premise`` marks questions built on a
+    premise the corpus contradicts (answerable: the answer corrects the premise).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    id: StrictStr = Field(min_length=1)
+    question: StrictStr = Field(min_length=1)
+    answerable: StrictBool
+    gold_refs: list[StrictInt] = Field(default_factory=list)
+    key_facts: list[list[StrictStr]] = Field(default_factory=list)
+    topic: StrictStr = ""
+    false_premise: StrictBool = False
+
+    @field_validator("key_facts", mode="before")
+    @classmethod
+    def _bare_string_is_one_spelling(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [[fact] if isinstance(fact, str) else fact for fact in value]
+        return value
+
+
+class JudgePair(BaseModel):
+    """One labelled (claim, evidence) pair: is the claim supported by the evidence?
+
+    ``evidence`` may be one passage or a list of passages (read as their union).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    claim: StrictStr = Field(min_length=1)
+    evidence: StrictStr | list[StrictStr]
+    label: StrictBool
+    error_type: StrictStr = ""
+    id: StrictStr | StrictInt | None = None
+
+    @property
+    def evidence_text(self) -> str:
+        return self.evidence if isinstance(self.evidence, str) else "\n".join(self.evidence)
+
+
+def _describe(error: ValidationError) -> str:
+    """The first problem of a validation error as ``field 'x': what is wrong``."""
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "(object)"
+    if first["type"] == "missing":
+        return f"missing field '{location}'"
+    received = json.dumps(first.get("input"), ensure_ascii=False, default=str)
+    if len(received) > 60:
+        received = received[:57] + "..."
+    return f"field '{location}': {first['msg'].lower()} (got {received})"
+
+
+def _read_objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for every non-blank line of a JSON Lines file."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as error:
+        raise DatasetError(f"{path}: file not found") from error
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
+    objects: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{path} line {number}: not valid JSON ({error.msg} at column {error.colno})") from error
+        if not isinstance(value, dict):
+            raise DatasetError(f"{path} line {number}: expected a JSON object, got {type(value).__name__}")
+        objects.append((number, value))
+    if not objects:
+        raise DatasetError(f"{path}: no items (the file is empty)")
+    return objects
+
+
+def load_dataset(path: str | Path) -> list[EvalItem]:
+    """Read a question set; raises DatasetError naming the line and field of the first problem.
+
+    Checks beyond the types: ids are unique, and unanswerable items have no gold refs or key facts.
+    """
+    path = Path(path)
+    items: list[EvalItem] = []
+    first_line_of: dict[str, int] = {}
+    for number, value in _read_objects(path):
+        try:
+            item = EvalItem.model_validate(value)
+        except ValidationError as error:
+            raise DatasetError(f"{path} line {number}: {_describe(error)}") from error
+        if item.id in first_line_of:
+            raise DatasetError(f"{path} line {number}: field 'id': duplicate id {item.id!r} (first on line {first_line_of[item.id]})")
+        if not item.answerable and (item.gold_refs or item.key_facts):
+            field = "gold_refs" if item.gold_refs else "key_facts"
+            raise DatasetError(f"{path} line {number}: field '{field}': must be empty when answerable is false")
+        if any(not fact for fact in item.key_facts):
+            raise DatasetError(f"{path} line {number}: field 'key_facts': a fact has no accepted spelling")
+        first_line_of[item.id] = number
+        items.append(item)
+    return items
+
+
+def load_judge_pairs(path: str | Path) -> list[JudgePair]:
+    """Read labelled ``{"claim", "evidence", "label"[, "error_type"]}`` lines."""
+    path = Path(path)
+    pairs: list[JudgePair] = []
+    for number, value in _read_objects(path):
+        try:
+            pairs.append(JudgePair.model_validate(value))
+        except ValidationError as error:
+            raise DatasetError(f"{path} line {number}: {_describe(error)}") from error
+    return pairs

@@ -1,0 +1,223 @@
+"""The one entry point every view calls: ``answer()`` and its streaming twin ``answer_stream()``.
+
+question -> (follow-up made standalone) -> hybrid retrieval -> relevance gate -> generator draft
+-> evidence ids mapped to canonical citations -> verification -> Answer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from exorag.citations import format_numbers
+from exorag.config import Settings, get_settings
+from exorag.embeddings import get_embeddings
+from exorag.generate import Draft, GenerationContext, get_generator
+from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
+from exorag.references import REFERENCES_FILE, load_references
+from exorag.retrieve import Filters, Hit, Retriever
+from exorag.store.index import Index
+from exorag.text import numbers_in, tokenize
+from exorag.verify import SUPPORT_THRESHOLD, support_score
+
+# Below this cosine between the question and its best passage, the question is out of scope.
+MIN_TOP_COSINE = 0.3
+
+
+class AnswerOptions(BaseModel):
+    generator: Literal["extractive", "llm"] | None = None
+    k: int | None = None
+    source_kind: SourceKind | None = None
+    sections: list[str] | None = None
+    refs: list[int] | None = None
+    history: list[tuple[str, str]] = Field(default_factory=list)
+
+
+class StreamEvent(BaseModel):
+    """``token`` events carry answer text as it is produced; the last event is ``answer``."""
+
+    kind: Literal["status", "token", "answer"]
+    text: str = ""
+    answer: Answer | None = None
+
+
+class Pipeline:
+    """The loaded parts for one index: model, Chroma, lexical index, reference list."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.embeddings = get_embeddings(settings)
+        self.index = Index(settings)
+        self.retriever = Retriever(self.index, self.embeddings.embed_query)
+        self.references, _ = load_references(settings.corpus / REFERENCES_FILE)
+
+    def context(self) -> GenerationContext:
+        return GenerationContext(term_weight=self.index.lexical.idf)
+
+
+_pipelines: dict[tuple, Pipeline] = {}
+_pipelines_lock = threading.Lock()
+
+
+def get_pipeline(settings: Settings) -> Pipeline:
+    """The pipeline for ``settings``, loaded once per process and index."""
+    key = (str(settings.index.resolve()), settings.chroma_url, settings.collection, str(settings.corpus.resolve()))
+    with _pipelines_lock:
+        pipeline = _pipelines.get(key)
+        if pipeline is None or pipeline.index.vectors.generation != pipeline.index.lexical.generation:
+            pipeline = _pipelines[key] = Pipeline(settings)
+        return pipeline
+
+
+def reset_pipelines() -> None:
+    """Forget loaded pipelines (after an ingest in the same process)."""
+    with _pipelines_lock:
+        _pipelines.clear()
+
+
+_FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|but|so|then|same|in)\b", re.IGNORECASE)
+_PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|such)\b", re.IGNORECASE)
+
+
+def condense_question(question: str, history: list[tuple[str, str]]) -> str:
+    """A follow-up ("and in melanoma?") made standalone with the topic of the previous question."""
+    if not history:
+        return question
+    previous = history[-1][0]
+    few_terms = len(set(tokenize(question))) <= 3
+    if _FOLLOW_UP.match(question.strip()) or (few_terms and _PRONOUN.search(question)) or len(question.split()) <= 4:
+        return f"{previous.rstrip(' ?.')}: {question.strip()}"
+    return question
+
+
+def _evidence_from(hits: list[Hit]) -> list[Evidence]:
+    return [
+        Evidence(
+            id=f"e{rank}",
+            chunk_id=hit.chunk.chunk_id,
+            source_label=hit.chunk.source_label,
+            source_path=hit.chunk.source_path,
+            source_kind=hit.chunk.source_kind,
+            page=hit.chunk.page,
+            section=hit.chunk.section,
+            refs=hit.chunk.refs,
+            text=hit.chunk.text,
+            score=round(hit.cosine, 4),
+        )
+        for rank, hit in enumerate(hits, start=1)
+    ]
+
+
+def cite(text: str, citation: str) -> str:
+    """``text`` with ``citation`` placed before its closing punctuation: ``... activation [170-172].``"""
+    text = text.rstrip()
+    if text and text[-1] in ".!?":
+        return f"{text[:-1]} {citation}{text[-1]}"
+    return f"{text} {citation}."
+
+
+def build_answer(question: str, draft: Draft, evidence: list[Evidence], generator: str,
+                 references: dict[int, Reference]) -> Answer:
+    """Map a draft to a verified Answer: citations from evidence only, unsupported sentences out.
+
+    A sentence is dropped when it cites no known evidence or states a number that its evidence
+    does not; one whose support is below the threshold stays, flagged.
+    """
+    if draft.abstain_reason:
+        return Answer(question=question, answer=draft.abstain_reason, abstained=True, reason=draft.abstain_reason,
+                      evidence=evidence, generator=generator)
+    by_id = {e.id: e for e in evidence}
+    sentences: list[Sentence] = []
+    for drafted in draft.sentences:
+        cited = [by_id[i] for i in dict.fromkeys(drafted.evidence_ids) if i in by_id]
+        if not cited or not drafted.text.strip():
+            continue
+        available = {n for e in cited for n in e.refs}
+        refs = available if drafted.refs is None else drafted.refs & available
+        check = support_score(drafted.text, [e.text for e in cited])
+        if numbers_in(drafted.text) - numbers_in("\n".join(e.text for e in cited)):
+            continue
+        citation = format_numbers(refs) if refs else "[" + "; ".join(dict.fromkeys(e.source_label for e in cited)) + "]"
+        sentences.append(
+            Sentence(text=drafted.text.strip(), citation=citation, refs=sorted(refs), evidence_ids=[e.id for e in cited],
+                     support=check.score, flagged=check.score < SUPPORT_THRESHOLD)
+        )
+    if not sentences:
+        reason = "No sentence of the draft answer was supported by the retrieved evidence."
+        return Answer(question=question, answer=reason, abstained=True, reason=reason, evidence=evidence, generator=generator)
+    cited_numbers = sorted({n for s in sentences for n in s.refs})
+    return Answer(
+        question=question,
+        answer=" ".join(cite(s.text, s.citation) for s in sentences),
+        sentences=sentences,
+        evidence=evidence,
+        references=[references[n] for n in cited_numbers if n in references],
+        generator=generator,
+    )
+
+
+def _prepare(question: str, options: AnswerOptions, settings: Settings) -> tuple[Pipeline, str, list[Evidence], str | None, float]:
+    pipeline = get_pipeline(settings)
+    standalone = condense_question(question, options.history)
+    started = time.perf_counter()
+    filters = Filters(options.source_kind, options.sections, options.refs)
+    hits = pipeline.retriever.search(standalone, options.k or settings.k, filters)
+    retrieve_ms = (time.perf_counter() - started) * 1000
+    evidence = _evidence_from(hits)
+    reason = None
+    if not hits:
+        reason = "Nothing in the index matches this question (is the corpus ingested, or are the filters too narrow?)."
+    elif max(h.cosine for h in hits) < MIN_TOP_COSINE:
+        reason = "This question is outside what the indexed literature covers."
+    return pipeline, standalone, evidence, reason, retrieve_ms
+
+
+def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
+            pipeline: Pipeline, timings: dict[str, float], started: float) -> Answer:
+    verify_started = time.perf_counter()
+    result = build_answer(question, draft, evidence, generator, pipeline.references)
+    timings["verify"] = (time.perf_counter() - verify_started) * 1000
+    timings["total"] = (time.perf_counter() - started) * 1000
+    result.timings_ms = {key: round(value, 2) for key, value in timings.items()}
+    if standalone != question:
+        result.standalone_question = standalone
+    return result
+
+
+def answer(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Answer:
+    """Answer ``question`` from the index: every sentence cited, verified, or an abstention."""
+    for event in answer_stream(question, options, settings):
+        if event.kind == "answer" and event.answer is not None:
+            return event.answer
+    raise RuntimeError("answer_stream ended without an answer")
+
+
+def answer_stream(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Iterator[StreamEvent]:
+    """Like ``answer()``, yielding the answer's text as it is generated and then the verified Answer.
+
+    Streamed text is the draft: the final Answer may drop or flag sentences that fail verification.
+    """
+    options = options or AnswerOptions()
+    settings = settings or get_settings()
+    started = time.perf_counter()
+    generator_name = options.generator or settings.generator
+    pipeline, standalone, evidence, gate_reason, retrieve_ms = _prepare(question, options, settings)
+    timings = {"retrieve": retrieve_ms}
+    generate_started = time.perf_counter()
+    if gate_reason:
+        draft = Draft(abstain_reason=gate_reason)
+    else:
+        generator = get_generator(generator_name, settings)
+        draft = Draft(abstain_reason="The generator returned nothing.")
+        for piece in generator.stream(standalone, evidence, pipeline.context()):
+            if isinstance(piece, Draft):
+                draft = piece
+            else:
+                yield StreamEvent(kind="token", text=piece)
+    timings["generate"] = (time.perf_counter() - generate_started) * 1000
+    yield StreamEvent(kind="answer", answer=_finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started))

@@ -1,0 +1,152 @@
+"""The ``exorag`` command: thin wrappers that parse flags, call the library and print.
+
+Exit codes (DESIGN.md): 0 success, 1 when some input failed (the rest was done), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from exorag.config import Settings, get_settings
+
+app = typer.Typer(help="exorag: cited answers about tumour exosomes from a review and its literature.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console()
+errors = Console(stderr=True)
+
+IndexOption = Annotated[Optional[Path], typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
+CorpusOption = Annotated[Optional[Path], typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    errors.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def run_ingest(settings: Settings, as_json: bool = False) -> int:
+    """Sync the index with the corpus, print the report, return the exit code."""
+    from exorag.ingest.sync import CorpusMissing, IngestLocked, sync_corpus
+
+    try:
+        if as_json or not console.is_terminal:
+            report = sync_corpus(settings)
+        else:
+            from rich.progress import Progress
+
+            with Progress(console=errors, transient=True) as bar:
+                tasks: dict[str, int] = {}
+
+                def progress(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(stage, total=total)
+                    bar.update(tasks[stage], completed=done, total=total)
+
+                report = sync_corpus(settings, progress)
+    except (CorpusMissing, IngestLocked) as error:
+        fail(str(error))
+    if as_json:
+        print(json.dumps(report.to_json()))
+    else:
+        for failure in report.failed:
+            errors.print(f"[red]failed[/red] {failure['path']}: {failure['error']}")
+        console.print(
+            f"{report.files} files, {report.chunks} chunks: {report.added} added, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.failed)} failed"
+        )
+    return 1 if report.failed else 0
+
+
+@app.command()
+def ingest(corpus: CorpusOption = None, index: IndexOption = None, as_json: JsonOption = False) -> None:
+    """Sync the index with the corpus: add new chunks, drop removed ones, report failures."""
+    raise typer.Exit(run_ingest(get_settings(corpus=corpus, index=index), as_json))
+
+
+@app.command()
+def stats(index: IndexOption = None, as_json: JsonOption = False) -> None:
+    """Sources, chunks, reference numbers covered and size of the index."""
+    from exorag.store.stats import index_stats
+
+    numbers = index_stats(get_settings(index=index))
+    if as_json:
+        print(json.dumps(numbers))
+        return
+    for key, value in numbers.items():
+        if key != "sources":
+            console.print(f"{key:>18}: {value}")
+    for source in numbers["sources"]:
+        console.print(f"  {source['chunks']:>6} chunks  {source['kind']:<10} {source['path']}")
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="the question; omit it for an interactive prompt")] = None,
+    as_json: JsonOption = False,
+    index: IndexOption = None,
+    corpus: CorpusOption = None,
+    generator: Annotated[Optional[str], typer.Option(help="extractive (default) or llm")] = None,
+    k: Annotated[Optional[int], typer.Option(help="passages to retrieve")] = None,
+    source_kind: Annotated[Optional[str], typer.Option("--source", help="only 'review' or 'literature'")] = None,
+    section: Annotated[Optional[list[str]], typer.Option(help="only these sections (repeatable)")] = None,
+    ref: Annotated[Optional[list[int]], typer.Option(help="only passages citing these reference numbers (repeatable)")] = None,
+) -> None:
+    """Answer a question with cited sentences and their evidence."""
+    from exorag.chain import AnswerOptions, answer
+    from exorag.render import render_answer
+
+    if generator not in (None, "extractive", "llm"):
+        fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
+    if source_kind not in (None, "review", "literature"):
+        fail(f"--source: {source_kind!r} is neither review nor literature")
+    settings = get_settings(index=index, corpus=corpus)
+    options = AnswerOptions(generator=generator, k=k, source_kind=source_kind, sections=section or None, refs=ref or None)
+    if question is not None:
+        result = answer(question, options, settings)
+        print(result.model_dump_json(indent=2)) if as_json else render_answer(result, console)
+        return
+    console.print("Ask about tumour exosomes and the hallmarks of cancer (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = console.input("[bold]question>[/bold] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        result = answer(question, options, settings)
+        render_answer(result, console)
+        options.history.append((question, result.answer))
+
+
+feedback_app = typer.Typer(help="Ratings that users gave answers in the UI and in Slack.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write")] = Path("feedback.jsonl"),
+    index: IndexOption = None,
+) -> None:
+    """Write all feedback records as JSON lines."""
+    from exorag.feedback import FeedbackStore, default_feedback_path
+
+    settings = get_settings(index=index)
+    count = FeedbackStore(default_feedback_path(settings)).export_jsonl(out)
+    console.print(f"{count} feedback records written to {out}")
+
+
+# Views and tools register their commands below.
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app(prog_name="exorag")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

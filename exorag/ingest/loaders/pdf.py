@@ -1,0 +1,133 @@
+"""PDF with a text layer (pypdf): the text of each page, blocks that keep their 1-based page,
+and words broken across line ends joined again ("exo-\\nsomes" -> "exosomes")."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+from pypdf import PasswordType, PdfReader
+from pypdf.errors import DependencyError
+
+from exorag.ingest.loaders.base import Block, LoadedDocument, LoadError
+from exorag.ingest.loaders.structure import plain_text_blocks
+
+EXTENSIONS = (".pdf",)
+
+# pypdf logs every oddity of a damaged file to stderr; a failed load is reported as a LoadError
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+_PAGE_SEPARATOR = "\n\n"
+_BROKEN_WORD = re.compile(r"([A-Za-z]*[a-z])-\n([a-z]+)[ \t]*\n?")
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
+# second halves of compounds whose hyphen is real: "exosome-\nmediated" stays "exosome-mediated"
+_COMPOUND_ENDS = frozenset(
+    "mediated derived induced dependent independent related associated based specific like free "
+    "positive negative rich enriched loaded driven regulated bound containing secreting".split()
+)
+
+
+def join_broken_words(text: str, known_words: set[str] | None = None) -> str:
+    """``text`` with words hyphenated at a line end joined, the rest of the word moved up.
+
+    A hyphen stays when the word after it is a common compound ending, or when ``known_words``
+    (lowercase words seen elsewhere in the document) holds the hyphenated form but not the
+    joined one. Line count changes by at most one per broken word that filled its line.
+    """
+    known = known_words or set()
+
+    def join(match: re.Match[str]) -> str:
+        head, tail = match.group(1), match.group(2)
+        joined, hyphenated = f"{head}{tail}", f"{head}-{tail}"
+        keep_hyphen = tail in _COMPOUND_ENDS or (hyphenated.lower() in known and joined.lower() not in known)
+        return f"{hyphenated if keep_hyphen else joined}\n"
+
+    return _BROKEN_WORD.sub(join, text)
+
+
+def _open(data: bytes) -> PdfReader:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+    except Exception as error:  # pypdf raises many types on damaged files
+        raise LoadError(f"corrupt or truncated PDF: {_short_reason(error)}") from error
+    if reader.is_encrypted:
+        _decrypt_without_password(reader)
+    try:
+        pages = len(reader.pages)
+    except Exception as error:
+        raise LoadError(f"corrupt or truncated PDF: {_short_reason(error)}") from error
+    if not pages:
+        raise LoadError("corrupt or truncated PDF: no pages")
+    return reader
+
+
+def _decrypt_without_password(reader: PdfReader) -> None:
+    # many PDFs are encrypted only against editing and open with the empty user password
+    try:
+        opened = reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except DependencyError as error:
+        raise LoadError(f"encrypted PDF ({_short_reason(error)})") from error
+    except Exception as error:
+        raise LoadError(f"corrupt or truncated PDF: {_short_reason(error)}") from error
+    if not opened:
+        raise LoadError("encrypted PDF")
+
+
+def _page_texts(reader: PdfReader) -> list[str]:
+    texts: list[str] = []
+    for number, page in enumerate(reader.pages, start=1):
+        try:
+            text = page.extract_text()
+        except Exception as error:  # a damaged content stream on one page
+            raise LoadError(f"corrupt or truncated PDF: page {number}: {_short_reason(error)}") from error
+        # justified lines come out with runs of spaces; one space between words is what was meant
+        lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        texts.append("\n".join(" ".join(line.split()) for line in lines))
+    return texts
+
+
+def _short_reason(error: Exception) -> str:
+    reason = " ".join(str(error).split()) or type(error).__name__
+    return reason if len(reason) <= 120 else reason[:117] + "..."
+
+
+def _metadata_title(reader: PdfReader) -> str:
+    try:
+        title = reader.metadata.title if reader.metadata else None
+    except Exception:  # a broken info dictionary only costs the title
+        return ""
+    return " ".join(str(title).split()) if title else ""
+
+
+def load(path: Path) -> LoadedDocument:
+    """Text and blocks of the PDF at ``path``; LoadError when it is empty, encrypted, damaged
+    or has no text layer."""
+    data = path.read_bytes()
+    if not data:
+        raise LoadError("empty file (0 bytes)")
+    reader = _open(data)
+    raw_pages = _page_texts(reader)
+    known_words = {word.lower() for page in raw_pages for word in _WORD.findall(page)}
+
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for number, raw in enumerate(raw_pages, start=1):
+        page_text = join_broken_words(raw, known_words).strip()
+        if not page_text:
+            continue
+        if parts:
+            offset += len(_PAGE_SEPARATOR)
+        blocks.extend(plain_text_blocks(page_text, page=number, offset=offset, wrapped=True))
+        parts.append(page_text)
+        offset += len(page_text)
+    text = _PAGE_SEPARATOR.join(parts)
+    if not blocks:
+        raise LoadError("no text layer (scanned or image-only PDF); run OCR first")
+
+    title = _metadata_title(reader) or next(
+        (text[block.start : block.end] for block in blocks if block.kind == "heading"), path.stem
+    )
+    return LoadedDocument(path=path, text=text, blocks=blocks, title=title)

@@ -1,0 +1,54 @@
+"""Plain text: the encoding is detected (charset-normalizer), and binary content is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from exorag.ingest.loaders.base import LoadedDocument, LoadError
+from exorag.ingest.loaders.structure import plain_text_blocks
+
+EXTENSIONS = (".txt", ".text")
+
+
+def decode_text(data: bytes) -> str:
+    """Text of ``data`` in its detected encoding; LoadError for binary content."""
+    if not data.strip():
+        raise LoadError("empty file")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError("binary content, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = _decode_detected(data)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_detected(data: bytes) -> str:
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise LoadError("binary content, not text")
+    # code pages that fit equally well (cp1250 and cp1252 for French text) are a tie that the
+    # detector breaks arbitrarily; the Western one is what such files nearly always are
+    western = next(
+        (
+            match
+            for match in matches
+            if "cp1252" in match.could_be_from_charset
+            and match.chaos <= best.chaos
+            and match.coherence >= best.coherence
+        ),
+        None,
+    )
+    return str(western or best)
+
+
+def load(path: Path) -> LoadedDocument:
+    text = decode_text(path.read_bytes())
+    blocks = plain_text_blocks(text)
+    if not blocks:
+        raise LoadError("no text")
+    title = next((text[b.start : b.end] for b in blocks if b.kind == "heading"), path.stem)
+    return LoadedDocument(path=path, text=text, blocks=blocks, title=title)

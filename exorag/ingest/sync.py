@@ -1,0 +1,160 @@
+"""Keeping the index in step with the corpus folder.
+
+Chunk ids derive from content, so the sync is a set difference: chunks whose id is new are
+embedded and added, ids no longer produced by the corpus are deleted, and everything else is left
+alone (a second ingest of an unchanged corpus embeds nothing). Additions come before deletions
+and every step is idempotent, so an ingest killed at any point is repaired by the next one. A
+file that fails to load keeps the chunks it had.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from exorag.config import Settings
+from exorag.embeddings import get_embeddings
+from exorag.ingest.chunking import chunk_document
+from exorag.ingest.loaders import LoadError, load_document, supported_extensions
+from exorag.models import Chunk, SourceKind
+from exorag.references import REFERENCES_FILE, load_references
+from exorag.store.index import Index
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while a sync runs."""
+
+_EMBED_BATCH = 256
+
+
+class IngestLocked(RuntimeError):
+    """Another ingest holds the index."""
+
+
+class CorpusMissing(FileNotFoundError):
+    """The corpus folder does not exist."""
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    chunks: int = 0
+    added: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
+    """The files to ingest: ``review/`` and ``literature/``, any depth, supported formats only.
+
+    README files in those folders describe the folder and are not sources.
+    """
+    extensions = supported_extensions()
+    sources: list[tuple[Path, SourceKind]] = []
+    for folder, kind in (("review", "review"), ("literature", "literature")):
+        root = corpus / folder
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix.lower() in extensions and not path.name.lower().startswith("readme"):
+                sources.append((path, kind))
+    return sources
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def chunk_sources(settings: Settings, progress: Progress | None = None) -> tuple[dict[str, list[Chunk]], list[dict[str, str]]]:
+    """Load and chunk every source: ``({relative path: chunks}, failures)``."""
+    corpus = settings.corpus
+    sources = discover_sources(corpus)
+    chunks_by_path: dict[str, list[Chunk]] = {}
+    failed: list[dict[str, str]] = []
+    for done, (path, kind) in enumerate(sources, start=1):
+        relative = path.relative_to(corpus).as_posix()
+        try:
+            document = load_document(path, max_bytes=int(settings.max_file_mb * 1e6))
+            chunks_by_path[relative] = chunk_document(
+                document, relative, kind, _file_hash(path), settings.chunk_words, settings.chunk_overlap_sentences
+            )
+        except LoadError as error:
+            failed.append({"path": relative, "error": str(error)})
+        except OSError as error:
+            failed.append({"path": relative, "error": f"cannot read: {error.strerror or error}"})
+        if progress:
+            progress("reading", done, len(sources))
+    return chunks_by_path, failed
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded for a chunk: its section heading gives the passage its topic."""
+    return f"{chunk.section}: {chunk.text}" if chunk.section and chunk.section != chunk.title else chunk.text
+
+
+def sync_corpus(settings: Settings, progress: Progress | None = None) -> IngestReport:
+    """Bring the index in line with the corpus folder and return what changed."""
+    if not settings.corpus.is_dir():
+        raise CorpusMissing(f"{settings.corpus}: corpus folder not found")
+    settings.index.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.index / ".ingest.lock"), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout as error:
+        raise IngestLocked(f"{settings.index}: another ingest is running on this index; try again when it ends") from error
+    try:
+        return _sync(settings, progress)
+    finally:
+        lock.release()
+
+
+def _sync(settings: Settings, progress: Progress | None) -> IngestReport:
+    report = IngestReport()
+    _, reference_problems = load_references(settings.corpus / REFERENCES_FILE)
+    report.failed += [{"path": REFERENCES_FILE, "error": problem.split(": ", 1)[1]} for problem in reference_problems]
+
+    chunks_by_path, failed = chunk_sources(settings, progress)
+    report.failed += failed
+    report.files = len(chunks_by_path)
+
+    index = Index(settings)
+    stored = index.vectors.ids_by_source()
+    index.vectors.new_generation()  # marks the lexical index stale until this sync completes
+
+    failed_paths = {f["path"] for f in failed}
+    wanted = {chunk.chunk_id for chunks in chunks_by_path.values() for chunk in chunks}
+    present = set().union(*stored.values()) if stored else set()
+    to_add = [chunk for chunks in chunks_by_path.values() for chunk in chunks if chunk.chunk_id not in present]
+    to_remove = [
+        chunk_id
+        for path, ids in stored.items()
+        if path not in failed_paths
+        for chunk_id in ids
+        if chunk_id not in wanted
+    ]
+    report.chunks = len(wanted)
+    report.unchanged = len(wanted) - len(to_add)
+
+    embeddings = get_embeddings(settings)
+    for start in range(0, len(to_add), _EMBED_BATCH):
+        batch = to_add[start : start + _EMBED_BATCH]
+        index.vectors.add(batch, embeddings.embed_documents([embedding_text(c) for c in batch]))
+        report.added += len(batch)
+        if progress:
+            progress("embedding", report.added, len(to_add))
+    index.vectors.delete(to_remove)
+    report.removed = len(to_remove)
+
+    index.rebuild_lexical(index.vectors.new_generation())
+    return report

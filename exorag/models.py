@@ -1,0 +1,97 @@
+"""The data that flows through exorag: chunks in the index, and the Answer every view renders.
+
+The Answer's JSON is the contract of DESIGN.md: ``Answer.model_dump()`` is what
+``exorag ask --json`` prints, what the UI and the Slack bot render and what ``exorag eval`` stores.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+SourceKind = Literal["review", "literature"]
+
+
+class Chunk(BaseModel):
+    """One passage of a source, as stored in the index (its metadata is DESIGN.md's chunk row)."""
+
+    chunk_id: str
+    text: str
+    source_id: str
+    source_path: str
+    source_kind: SourceKind
+    title: str
+    section: str = ""
+    page: int | None = None
+    char_start: int
+    char_end: int
+    refs: list[int] = Field(default_factory=list)
+    content_hash: str
+
+    @property
+    def source_label(self) -> str:
+        """How a person names this passage: ``Review, Immune evasion`` or ``[170] Poggio 2019, p. 3``."""
+        kind = "Review" if self.source_kind == "review" else self.title
+        parts = [kind]
+        if self.section and self.section != self.title:
+            parts.append(self.section)
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
+        return ", ".join(parts)
+
+
+class Evidence(BaseModel):
+    """A retrieved passage given to the generator; ``id`` is what answer sentences point to."""
+
+    id: str
+    chunk_id: str
+    source_label: str
+    source_path: str
+    source_kind: SourceKind = "review"
+    page: int | None = None
+    section: str = ""
+    refs: list[int] = Field(default_factory=list)
+    text: str
+    score: float = 0.0
+
+
+class Sentence(BaseModel):
+    """One sentence of an answer with the canonical citation of the evidence that supports it."""
+
+    text: str
+    citation: str
+    refs: list[int] = Field(default_factory=list)
+    evidence_ids: list[str] = Field(default_factory=list)
+    support: float = 0.0
+    flagged: bool = False
+
+
+class Reference(BaseModel):
+    """An entry of the review's reference list."""
+
+    number: int
+    citation: str = ""
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    url: str | None = None
+    file: str | None = None
+
+
+class Answer(BaseModel):
+    """What ``answer()`` returns: the JSON of DESIGN.md."""
+
+    question: str
+    answer: str
+    abstained: bool = False
+    sentences: list[Sentence] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+    generator: str = "extractive"
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    reason: str | None = None
+    standalone_question: str | None = None
+
+    def evidence_by_id(self, evidence_id: str) -> Evidence | None:
+        return next((e for e in self.evidence if e.id == evidence_id), None)

@@ -1,0 +1,1 @@
+"""One module per literature service, and the polite HTTP client they share."""

@@ -1,0 +1,183 @@
+"""One polite HTTP client for every literature service.
+
+Polite means: at most ``fetch_rate`` requests a second to each host, a User-Agent that names
+exorag and the contact e-mail, and retries with exponential back-off that honour a service's
+``Retry-After``. Downloads resume from a partial file with an HTTP Range request.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from exorag.refs.settings import LiteratureSettings
+
+# Answers worth asking again: the service is busy or briefly broken.
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+NOT_FOUND_STATUSES = frozenset({404, 410})
+_VERSION = "0.1.0"
+
+
+class ServiceError(Exception):
+    """A service that did not give an answer; the message names the service and what went wrong."""
+
+
+def user_agent(contact_email: str | None) -> str:
+    """``exorag/0.1.0 (literature fetch; mailto:you@example.org)``."""
+    contact = f"; mailto:{contact_email}" if contact_email else ""
+    return f"exorag/{_VERSION} (literature fetch for a review's reference list{contact})"
+
+
+class PoliteClient:
+    """GET and download with a per-host rate limit and retries; close it when done."""
+
+    def __init__(self, settings: LiteratureSettings) -> None:
+        self._settings = settings
+        self._client = httpx.Client(
+            timeout=settings.fetch_timeout,
+            follow_redirects=True,
+            headers={"User-Agent": user_agent(settings.contact_email)},
+        )
+        self._next_turn: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> PoliteClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, service: str, url: str, params: dict[str, str] | None = None) -> httpx.Response | None:
+        """The answer to ``GET url``; None when the service says the item does not exist (404/410).
+
+        Busy or failing answers (429, 5xx) and broken connections are retried with back-off;
+        ServiceError when they persist, or for any other error status.
+        """
+        failure = ""
+        failure_response: httpx.Response | None = None
+        for attempt in range(self._settings.fetch_retries + 1):
+            if attempt:
+                self._pause(service, attempt, failure_response)
+            failure_response = None
+            self._wait_turn(url)
+            try:
+                response = self._client.get(url, params=params)
+            except httpx.TransportError as error:
+                failure = f"{type(error).__name__}: {error}"
+                continue
+            if response.status_code in RETRY_STATUSES:
+                failure, failure_response = f"HTTP {response.status_code}", response
+                continue
+            if response.status_code in NOT_FOUND_STATUSES:
+                return None
+            if response.is_error:
+                raise ServiceError(f"{service}: HTTP {response.status_code} for {_short(url)}: {_body(response)}")
+            return response
+        raise ServiceError(f"{service}: {failure} for {_short(url)}, after {self._settings.fetch_retries + 1} attempts")
+
+    def download(self, service: str, url: str, part: Path) -> str:
+        """Download ``url`` into ``part``, resuming from what ``part`` already holds; returns the
+        Content-Type. A partial file is kept on failure, so the next call picks up from there.
+
+        ServiceError when the download fails after the retries, is missing (404) or is larger
+        than ``fetch_max_mb``.
+        """
+        max_bytes = int(self._settings.fetch_max_mb * 1_000_000)
+        part.parent.mkdir(parents=True, exist_ok=True)
+        failure = ""
+        failure_response: httpx.Response | None = None
+        for attempt in range(self._settings.fetch_retries + 1):
+            if attempt:
+                self._pause(service, attempt, failure_response)
+            failure_response = None
+            have = part.stat().st_size if part.exists() else 0
+            headers = {"Range": f"bytes={have}-"} if have else {}
+            self._wait_turn(url)
+            try:
+                with self._client.stream("GET", url, headers=headers) as response:
+                    if response.status_code in RETRY_STATUSES:
+                        failure, failure_response = f"HTTP {response.status_code}", response
+                        continue
+                    if response.status_code == 416:  # the partial file does not fit: start again
+                        part.unlink(missing_ok=True)
+                        failure = "HTTP 416 (range not satisfiable)"
+                        continue
+                    if response.is_error:
+                        response.read()
+                        raise ServiceError(f"{service}: HTTP {response.status_code} for {_short(url)}")
+                    resumed = response.status_code == 206 and _range_start(response) == have
+                    with part.open("ab" if resumed else "wb") as out:
+                        written = have if resumed else 0
+                        for chunk in response.iter_bytes():
+                            written += len(chunk)
+                            if written > max_bytes:
+                                out.close()
+                                part.unlink(missing_ok=True)
+                                raise ServiceError(
+                                    f"{service}: {_short(url)} is larger than {self._settings.fetch_max_mb:g} MB "
+                                    "(EXORAG_FETCH_MAX_MB)"
+                                )
+                            out.write(chunk)
+                    return response.headers.get("content-type", "")
+            except httpx.TransportError as error:
+                failure = f"{type(error).__name__}: {error}"
+                continue
+        raise ServiceError(f"{service}: {failure} for {_short(url)}, after {self._settings.fetch_retries + 1} attempts")
+
+    def _wait_turn(self, url: str) -> None:
+        host = urlsplit(url).netloc
+        interval = 1.0 / self._settings.fetch_rate
+        with self._lock:
+            now = time.monotonic()
+            turn = max(now, self._next_turn.get(host, now))
+            self._next_turn[host] = turn + interval
+        if turn > now:
+            time.sleep(turn - now)
+
+    def _pause(self, service: str, attempt: int, response: httpx.Response | None) -> None:
+        asked = retry_after_seconds(response.headers.get("retry-after")) if response is not None else None
+        if asked is not None and asked > self._settings.fetch_max_wait:
+            raise ServiceError(
+                f"{service} asks to wait {asked:.0f} s before the next request (Retry-After), longer than "
+                f"EXORAG_FETCH_MAX_WAIT={self._settings.fetch_max_wait:g}; run the fetch again later"
+            )
+        time.sleep(asked if asked is not None else self._settings.fetch_backoff * 2 ** (attempt - 1))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (a number of seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _range_start(response: httpx.Response) -> int | None:
+    content_range = response.headers.get("content-range", "")  # "bytes 100-199/200"
+    try:
+        return int(content_range.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def _short(url: str) -> str:
+    return url if len(url) <= 120 else url[:117] + "..."
+
+
+def _body(response: httpx.Response) -> str:
+    text = " ".join(response.text.split())
+    return text[:200] or "(no message)"

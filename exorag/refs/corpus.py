@@ -1,0 +1,56 @@
+"""The corpus layout as the refs commands see it: review documents, literature files named by
+reference number, and the folder where fetch keeps its state."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REVIEW_DIR = "review"
+LITERATURE_DIR = "literature"
+# Hidden, so that ingest never mistakes fetch's bookkeeping for a source.
+STATE_DIR = ".exorag"
+
+_LEADING_NUMBER = re.compile(r"^0*(\d+)(?=\D|$)")
+
+
+def review_files(corpus_dir: Path) -> list[Path]:
+    """The review document(s): every visible file under ``corpus/review/``, sorted."""
+    folder = corpus_dir / REVIEW_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not _hidden(path, folder))
+
+
+def leading_number(file_name: str) -> int | None:
+    """The reference number a literature file is named by: ``170_poggio2019.pdf`` -> 170,
+    ``0058-li2020.txt`` -> 58, ``notes.txt`` -> None."""
+    match = _LEADING_NUMBER.match(file_name)
+    return int(match.group(1)) if match else None
+
+
+def literature_files(corpus_dir: Path) -> dict[int, list[Path]]:
+    """Literature files by the reference number their name starts with."""
+    folder = corpus_dir / LITERATURE_DIR
+    files: dict[int, list[Path]] = {}
+    if not folder.is_dir():
+        return files
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or _hidden(path, folder):
+            continue
+        number = leading_number(path.name)
+        if number is not None:
+            files.setdefault(number, []).append(path)
+    return files
+
+
+def relative_to_corpus(path: Path, corpus_dir: Path) -> str:
+    """``literature/170_poggio2019.pdf``: the form references.jsonl stores."""
+    try:
+        return path.relative_to(corpus_dir).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)

@@ -1,0 +1,43 @@
+"""The Answer as a person reads it in a terminal (rich), used by ``exorag ask``."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from exorag.models import Answer
+
+
+def render_answer(answer: Answer, console: Console) -> None:
+    if answer.abstained:
+        console.print(Panel(Text(answer.answer, style="yellow"), title="No answer from the literature", border_style="yellow"))
+    else:
+        body = Text()
+        for sentence in answer.sentences:
+            body.append(sentence.text.rstrip(".") + " ")
+            body.append(sentence.citation, style="bold cyan")
+            body.append(". ")
+            if sentence.flagged:
+                body.append("(weakly supported) ", style="red")
+        notes = [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
+        if answer.standalone_question:
+            notes.insert(0, Text(f"read as: {answer.standalone_question}", style="dim"))
+        console.print(Panel(Group(body, *notes), title=answer.question, border_style="green"))
+    cited = {i for s in answer.sentences for i in s.evidence_ids}
+    table = Table(title="Evidence", show_lines=False, expand=True)
+    for column in ("id", "source", "section", "page", "refs", "passage"):
+        table.add_column(column, overflow="fold")
+    for evidence in answer.evidence:
+        if cited and evidence.id not in cited:
+            continue
+        table.add_row(
+            evidence.id, evidence.source_path, evidence.section, str(evidence.page or ""),
+            ", ".join(map(str, evidence.refs)), evidence.text[:300],
+        )
+    if answer.evidence:
+        console.print(table)
+    for reference in answer.references:
+        doi = f"  https://doi.org/{reference.doi}" if reference.doi else ""
+        console.print(f"[{reference.number}] {reference.citation}{doi}")

@@ -1,0 +1,135 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank fusion,
+near-duplicates dropped, and the final set diversified by maximal marginal relevance.
+
+``HybridRetriever`` wraps it as a LangChain ``BaseRetriever`` for use in chains of one's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from exorag.models import Chunk, SourceKind
+from exorag.store.index import Index
+
+RRF_K = 60
+CANDIDATES = 30
+MMR_LAMBDA = 0.75
+DUPLICATE_COSINE = 0.97
+
+
+@dataclass
+class Filters:
+    source_kind: SourceKind | None = None
+    sections: list[str] | None = None
+    refs: list[int] | None = None
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if self.source_kind:
+            clauses.append({"source_kind": self.source_kind})
+        if self.sections:
+            clauses.append({"section": {"$in": list(self.sections)}})
+        if self.refs:
+            ref_clauses = [{"refs": {"$contains": int(r)}} for r in self.refs]
+            clauses.append(ref_clauses[0] if len(ref_clauses) == 1 else {"$or": ref_clauses})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its fused relevance and its cosine similarity to the question."""
+
+    chunk: Chunk
+    fused: float
+    cosine: float
+    embedding: np.ndarray
+
+
+def fuse_rankings(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: each ranking adds ``1 / (k + rank)`` to the ids it holds."""
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def select_diverse(relevance: np.ndarray, vectors: np.ndarray, k: int, weight: float = MMR_LAMBDA) -> list[int]:
+    """Maximal marginal relevance; near-duplicates of a chosen passage are never chosen."""
+    chosen: list[int] = []
+    remaining = list(range(len(relevance)))
+    while remaining and len(chosen) < k:
+        if chosen:
+            similarity = vectors[remaining] @ vectors[chosen].T
+            redundancy = similarity.max(axis=1)
+        else:
+            redundancy = np.zeros(len(remaining))
+        scores = weight * relevance[remaining] - (1 - weight) * redundancy
+        best = int(np.argmax(scores))
+        candidate = remaining.pop(best)
+        if redundancy[best] < DUPLICATE_COSINE:
+            chosen.append(candidate)
+    return chosen
+
+
+class Retriever:
+    """Hybrid search over one ``Index``."""
+
+    def __init__(self, index: Index, embed_query):
+        self.index = index
+        self.embed_query = embed_query
+
+    def search(self, question: str, k: int, filters: Filters | None = None,
+               query_vector: list[float] | None = None) -> list[Hit]:
+        filters = filters or Filters()
+        vector = np.asarray(query_vector if query_vector is not None else self.embed_query(question), dtype=np.float32)
+        dense = self.index.vectors.query(vector, CANDIDATES, filters.chroma_where())
+        mask = self.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
+        lexical = self.index.lexical.search(question, CANDIDATES, mask)
+        fused = fuse_rankings([[c.chunk_id for c, _, _ in dense], [chunk_id for chunk_id, _ in lexical]])
+        pool = sorted(fused, key=fused.get, reverse=True)[: 2 * k + 4]
+
+        found: dict[str, tuple[Chunk, np.ndarray]] = {c.chunk_id: (c, np.asarray(e, dtype=np.float32)) for c, _, e in dense}
+        missing = [chunk_id for chunk_id in pool if chunk_id not in found]
+        for chunk_id, (chunk, embedding) in self.index.vectors.get(missing).items():
+            found[chunk_id] = (chunk, np.asarray(embedding, dtype=np.float32))
+        pool = [chunk_id for chunk_id in pool if chunk_id in found]
+        if not pool:
+            return []
+
+        vectors = np.stack([found[chunk_id][1] for chunk_id in pool])
+        relevance = np.array([fused[chunk_id] for chunk_id in pool])
+        relevance = relevance / relevance.max()
+        cosines = vectors @ vector
+        return [
+            Hit(found[pool[i]][0], float(relevance[i]), float(cosines[i]), vectors[i])
+            for i in select_diverse(relevance, vectors, k)
+        ]
+
+
+class HybridRetriever(BaseRetriever):
+    """exorag's hybrid search as a LangChain retriever (documents carry the chunk metadata)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    retriever: Retriever
+    k: int = 6
+    filters: Filters | None = None
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(
+                page_content=hit.chunk.text,
+                id=hit.chunk.chunk_id,
+                metadata={**hit.chunk.model_dump(exclude={"text"}), "score": hit.fused, "cosine": hit.cosine},
+            )
+            for hit in self.retriever.search(query, self.k, self.filters)
+        ]

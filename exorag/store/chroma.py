@@ -1,0 +1,136 @@
+"""Chroma, embedded under the index folder or a server at ``EXORAG_CHROMA_URL``, via langchain-chroma.
+
+Chunks are written with embeddings computed by exorag (never Chroma's default embedding
+function, which would download a model). The collection's metadata carries a ``generation``
+stamp that changes with every sync, so the lexical index can tell whether it is current.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+
+from exorag.config import Settings
+from exorag.embeddings import get_embeddings
+from exorag.models import Chunk
+
+_GENERATION = "exorag_generation"
+_PAGE = 5000
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma server or folder cannot be opened."""
+
+
+def _client(settings: Settings) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as error:  # chromadb raises bare Exceptions on connection failure
+            raise StoreUnavailable(f"EXORAG_CHROMA_URL={settings.chroma_url}: cannot connect ({error})") from error
+    settings.index.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index / "chroma"), settings=chroma_settings)
+
+
+def chunk_metadata(chunk: Chunk) -> dict:
+    """Chroma metadata of a chunk (Chroma takes no None and no empty list, so those are left out)."""
+    metadata = chunk.model_dump(exclude={"chunk_id", "text"}, exclude_none=True)
+    if not metadata["refs"]:
+        del metadata["refs"]
+    return metadata
+
+
+def chunk_from_row(chunk_id: str, text: str, metadata: dict) -> Chunk:
+    return Chunk(chunk_id=chunk_id, text=text, **{"refs": [], **metadata})
+
+
+class VectorStore:
+    """The Chroma collection of one index, through LangChain's ``Chroma`` vector store."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.langchain = Chroma(
+            collection_name=settings.collection,
+            embedding_function=get_embeddings(settings),
+            client=_client(settings),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+        self.collection = self.langchain._collection
+
+    @property
+    def generation(self) -> str:
+        return str((self.collection.metadata or {}).get(_GENERATION, ""))
+
+    def new_generation(self) -> str:
+        """Stamp the collection with a fresh generation and return it."""
+        generation = uuid.uuid4().hex
+        self.collection.modify(metadata={**(self.collection.metadata or {}), _GENERATION: generation})
+        return generation
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def ids_by_source(self) -> dict[str, set[str]]:
+        """Chunk ids currently stored, grouped by source path."""
+        grouped: dict[str, set[str]] = {}
+        for offset in range(0, self.count(), _PAGE):
+            rows = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for chunk_id, metadata in zip(rows["ids"], rows["metadatas"]):
+                grouped.setdefault(str(metadata.get("source_path", "")), set()).add(chunk_id)
+        return grouped
+
+    def add(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        self.collection.upsert(
+            ids=[c.chunk_id for c in chunks],
+            embeddings=[list(v) for v in vectors],
+            documents=[c.text for c in chunks],
+            metadatas=[chunk_metadata(c) for c in chunks],
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _PAGE):
+            self.collection.delete(ids=list(ids[start : start + _PAGE]))
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        for offset in range(0, self.count(), _PAGE):
+            rows = self.collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            for chunk_id, text, metadata in zip(rows["ids"], rows["documents"], rows["metadatas"]):
+                yield chunk_from_row(chunk_id, text, metadata)
+
+    def get(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, list[float]]]:
+        if not ids:
+            return {}
+        rows = self.collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        return {
+            chunk_id: (chunk_from_row(chunk_id, text, metadata), list(vector))
+            for chunk_id, text, metadata, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"])
+        }
+
+    def query(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[Chunk, float, list[float]]]:
+        """The ``n`` nearest chunks as ``(chunk, cosine similarity, embedding)``."""
+        if self.count() == 0:
+            return []
+        rows = self.collection.query(
+            query_embeddings=[[float(x) for x in vector]],
+            n_results=min(n, self.count()),
+            where=where,
+            include=["documents", "metadatas", "distances", "embeddings"],
+        )
+        return [
+            (chunk_from_row(chunk_id, text, metadata), 1.0 - distance, list(embedding))
+            for chunk_id, text, metadata, distance, embedding in zip(
+                rows["ids"][0], rows["documents"][0], rows["metadatas"][0], rows["distances"][0], rows["embeddings"][0]
+            )
+        ]

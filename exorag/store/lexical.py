@@ -1,0 +1,116 @@
+"""The lexical half of hybrid search: BM25 (bm25s, sparse matrices) over exorag's tokens.
+
+Built from the Chroma collection after every sync and saved under ``<index>/lexical``, stamped
+with the collection's generation; a process loads it (it is not rebuilt per query) and rebuilds
+it only when the stamp no longer matches, e.g. after a sync was killed or ran on another machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from exorag.models import Chunk
+from exorag.text import tokenize
+
+_META = "exorag_meta.json"
+
+
+class LexicalIndex:
+    """BM25 over the chunks of one collection, with each chunk's filterable metadata."""
+
+    def __init__(self, model: bm25s.BM25 | None, ids: list[str], kinds: list[str], sections: list[str],
+                 refs: list[list[int]], generation: str):
+        self.model = model
+        self.ids = ids
+        self.kinds = np.array(kinds)
+        self.sections = np.array(sections)
+        self.refs = refs
+        self.generation = generation
+        self._document_frequency: np.ndarray | None = None
+        if model is not None:
+            self._document_frequency = np.diff(model.scores["indptr"])
+
+    @classmethod
+    def build(cls, chunks: Iterable[Chunk], generation: str) -> LexicalIndex:
+        ids, kinds, sections, refs, corpus = [], [], [], [], []
+        for chunk in chunks:
+            ids.append(chunk.chunk_id)
+            kinds.append(chunk.source_kind)
+            sections.append(chunk.section)
+            refs.append(chunk.refs)
+            corpus.append(tokenize(f"{chunk.section}\n{chunk.text}"))
+        model = None
+        if ids:
+            model = bm25s.BM25()
+            model.index(corpus, show_progress=False)
+        return cls(model, ids, kinds, sections, refs, generation)
+
+    def save(self, folder: Path) -> None:
+        """Write to ``folder`` atomically: a half-written index is never read."""
+        staging = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        if self.model is not None:
+            self.model.save(str(staging), show_progress=False)
+        meta = {"generation": self.generation, "ids": self.ids, "kinds": self.kinds.tolist(),
+                "sections": self.sections.tolist(), "refs": self.refs}
+        (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.rename(folder)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        """The saved index, or None when there is none (or it cannot be read)."""
+        try:
+            meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+            model = bm25s.BM25.load(str(folder), mmap=False) if meta["ids"] else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["generation"])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a token the corpus never uses counts as the rarest."""
+        count = len(self.ids)
+        frequency = 0
+        if self.model is not None and token in self.model.vocab_dict:
+            frequency = int(self._document_frequency[self.model.vocab_dict[token]])
+        return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+
+    def allowed(self, source_kind: str | None, sections: list[str] | None, refs: list[int] | None) -> np.ndarray | None:
+        """A 0/1 mask of the chunks that pass the filters, or None when there is no filter."""
+        if not (source_kind or sections or refs):
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        if source_kind:
+            mask &= self.kinds == source_kind
+        if sections:
+            mask &= np.isin(self.sections, sections)
+        if refs:
+            wanted = set(refs)
+            mask &= np.array([bool(wanted.intersection(r)) for r in self.refs], dtype=bool)
+        return mask
+
+    def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The ``n`` best chunks for ``query`` as ``(chunk_id, bm25 score)``, best first."""
+        if self.model is None:
+            return []
+        tokens = [t for t in tokenize(query) if t in self.model.vocab_dict]
+        if not tokens:
+            return []
+        scores = self.model.get_scores(tokens)
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,141 @@
+"""Sentence splitting and tokenising shared by chunking, lexical search, generation and verification.
+
+Tokens keep scientific names whole (``miR-1273f``, ``PD-L1``, ``HIF-1α``, ``1%``, ``3-10-fold``)
+and also yield their parts, so that an exact id matches exactly and a spelling variant still
+matches in part.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+from exorag.citations import find_citations
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = {
+    "e.g", "i.e", "et al", "al", "fig", "figs", "vs", "cf", "approx", "ca", "no", "nos", "vol",
+    "ref", "refs", "dr", "mr", "mrs", "ms", "prof", "st", "sp", "spp", "resp", "eq", "eqs",
+    "etc", "inc", "ltd", "co", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec",
+}
+_SENTENCE_END = re.compile(r"[.!?](?:[\"'\u201d\u2019)]*)(?:\s*\[[^\[\]\n]{1,200}\])?(?=\s+|$)")
+_TOKEN = re.compile(r"[\w\u00b5\u03b1-\u03c9\u0391-\u03a9]+(?:[-\u2010\u2011\u2013/.][\w\u03b1-\u03c9\u0391-\u03a9]+)*%?")
+_NUMBER = re.compile(r"(?<![\w.\-\u2010\u2011\u2013/])\d+(?:[.,]\d+)?(?:\s?%)?(?![\w\u03b1-\u03c9])")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself just me more most my
+    no nor not of off on once only or other our out over own same she should so some such than that the
+    their them then there these they this those through to too under until up very was we were what
+    when where which while who whom why will with would you your yours via within without across among
+    may might must shall upon whether both either neither one two per thus hence however therefore
+    it's does doesn't don't isn't aren't tell explain describe please know""".split()
+)
+
+# British spellings a scientist may type, mapped to the corpus's American ones (applied to tokens).
+_SPELLING = {
+    "tumour": "tumor", "tumours": "tumors", "tumoural": "tumoral", "tumourigenesis": "tumorigenesis",
+    "tumourigenic": "tumorigenic", "haematopoietic": "hematopoietic", "haem": "heme",
+    "oestrogen": "estrogen", "signalling": "signaling", "signalled": "signaled", "behaviour": "behavior",
+    "leukaemia": "leukemia", "anaemia": "anemia", "oesophageal": "esophageal", "favour": "favor",
+    "favourable": "favorable", "characterise": "characterize", "characterised": "characterized",
+    "metastasise": "metastasize", "metastasised": "metastasized", "immunisation": "immunization",
+    "neutralisation": "neutralization", "neutralising": "neutralizing", "normalise": "normalize",
+    "colour": "color", "centre": "center", "fibre": "fiber", "programme": "program",
+}
+
+_GREEK = {"ẞ": "β", "ß": "β"}
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, with look-alike Greek letters unified (the review writes ẞ for β)."""
+    text = unicodedata.normalize("NFKC", text)
+    for look_alike, greek in _GREEK.items():
+        text = text.replace(look_alike, greek)
+    return text.casefold()
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def _expand(token: str) -> tuple[str, ...]:
+    token = _SPELLING.get(token, token)
+    parts = [p for p in re.split(r"[-\u2010\u2011\u2013/.]", token.rstrip("%")) if p]
+    if len(parts) <= 1:
+        if token in STOPWORDS or (len(token) == 1 and not token.isdigit()):
+            return ()
+        return (_stemmer().stemWord(token) if token.isalpha() else token,)
+    # Compound ids keep the whole form and its joined form, plus content parts.
+    expanded = [token, "".join(parts)]
+    expanded += [f"{a}-{b}" for a, b in zip(parts, parts[1:])] if len(parts) > 2 else []
+    expanded += [
+        _stemmer().stemWord(p) if p.isalpha() else p
+        for p in parts
+        if p not in STOPWORDS and (len(p) > 1 or p.isdigit())
+    ]
+    return tuple(dict.fromkeys(expanded))
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of ``text``: normalised, stop words out, stemmed, compounds kept whole."""
+    tokens: list[str] = []
+    for match in _TOKEN.finditer(normalise(text)):
+        tokens.extend(_expand(match.group(0)))
+    return tokens
+
+
+def content_terms(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers written in ``text`` outside citation brackets (``1%``, ``3``, ``0.5``)."""
+    without_citations = strip_citations(text)
+    return {n.replace(" ", "").replace(",", ".") for n in _NUMBER.findall(without_citations)}
+
+
+def strip_citations(text: str) -> str:
+    """``text`` with its citation brackets removed and spaces tidied."""
+    pieces, last = [], 0
+    for start, end, _ in find_citations(text):
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", "".join(pieces))).strip()
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` spans of the sentences of ``text``; a trailing citation stays with its sentence."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        preceding = text[start : match.start()].rstrip()
+        last_word = re.split(r"\s+", preceding)[-1].lower().lstrip("(") if preceding else ""
+        if match.group(0).startswith(".") and (last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word)):
+            continue
+        following = text[end:].lstrip()
+        if following and not (following[0].isupper() or following[0].isdigit() or following[0] in "(\"'[\u201c"):
+            continue
+        if text[start:end].strip():
+            spans.append(_trim(text, start, end))
+        start = end
+    if text[start:].strip():
+        spans.append(_trim(text, start, len(text)))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -1,0 +1,32 @@
+"""Shared fixtures: one real index of the bundled corpus per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from exorag.config import Settings, get_settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index holds the bundled corpus, built once per session in a temp folder."""
+    from exorag.ingest.sync import sync_corpus
+
+    base = tmp_path_factory.mktemp("bundled")
+    corpus = base / "corpus"
+    shutil.copytree(BUNDLED_CORPUS, corpus)
+    settings = get_settings(corpus=corpus, index=base / "index")
+    report = sync_corpus(settings)
+    assert not report.failed and report.added > 0
+    return settings
