@@ -10,7 +10,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 
 class DatasetError(ValueError):
@@ -56,6 +66,12 @@ class JudgePair(BaseModel):
     label: StrictBool
     error_type: StrictStr = ""
     id: StrictStr | StrictInt | None = None
+    _line: int | None = PrivateAttr(default=None)
+
+    @property
+    def line(self) -> int | None:
+        """The line of the file this pair was read from."""
+        return self._line
 
     @property
     def evidence_text(self) -> str:
@@ -129,7 +145,9 @@ def load_judge_pairs(path: str | Path) -> list[JudgePair]:
     pairs: list[JudgePair] = []
     for number, value in _read_objects(path):
         try:
-            pairs.append(JudgePair.model_validate(value))
+            pair = JudgePair.model_validate(value)
         except ValidationError as error:
             raise DatasetError(f"{path} line {number}: {_describe(error)}") from error
+        pair._line = number
+        pairs.append(pair)
     return pairs

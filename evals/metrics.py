@@ -13,12 +13,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from evals.dataset import EvalItem
+from evals.judges.base import Judge
 from exorag.citations import cited_numbers
 from exorag.models import Answer, Evidence
 from exorag.text import normalise, split_sentences, strip_citations
-
-from evals.dataset import EvalItem
-from evals.judges.base import Judge
 
 METRIC_NAMES: tuple[str, ...] = (
     "retrieval_recall@1",
@@ -270,8 +269,8 @@ ITEM_METRICS: dict[str, ItemMetric] = {
     "faithfulness": lambda item, answer, judge: faithfulness(answer, judge),
     "citation_recall": lambda item, answer, judge: citation_recall(answer, judge),
     "citation_precision": lambda item, answer, judge: citation_precision(answer, judge),
-    "abstention_accuracy": abstention_correct,
-    "false_abstention_rate": false_abstention,
+    "abstention_accuracy": lambda item, answer, judge: abstention_correct(item, answer),
+    "false_abstention_rate": lambda item, answer, judge: false_abstention(item, answer),
 }
 
 

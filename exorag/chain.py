@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from exorag.citations import format_numbers
@@ -22,11 +23,8 @@ from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
 from exorag.store.index import Index
-from exorag.text import numbers_in, tokenize
+from exorag.text import english_rarity, numbers_in, tokenize
 from exorag.verify import SUPPORT_THRESHOLD, support_score
-
-# Below this cosine between the question and its best passage, the question is out of scope.
-MIN_TOP_COSINE = 0.3
 
 
 class AnswerOptions(BaseModel):
@@ -56,8 +54,22 @@ class Pipeline:
         self.retriever = Retriever(self.index, self.embeddings.embed_query)
         self.references, _ = load_references(settings.corpus / REFERENCES_FILE)
 
-    def context(self) -> GenerationContext:
-        return GenerationContext(term_weight=self.index.lexical.idf)
+    def term_weight(self, token: str, word: str) -> float:
+        """Corpus specificity of a known token; English rarity of a word the corpus never uses."""
+        lexical = self.index.lexical
+        if lexical.knows(token):
+            return lexical.specificity(token)
+        return english_rarity(word)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def context(self, question_vector: np.ndarray, hits: list[Hit]) -> GenerationContext:
+        return GenerationContext(
+            term_weight=self.term_weight, embed_texts=self.embed_texts, question_vector=question_vector,
+            centroid=self.index.lexical.centroid,
+            passage_vectors={f"e{rank}": hit.embedding for rank, hit in enumerate(hits, start=1)},
+        )
 
 
 _pipelines: dict[tuple, Pipeline] = {}
@@ -151,7 +163,9 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
         reason = "No sentence of the draft answer was supported by the retrieved evidence."
         return Answer(question=question, answer=reason, abstained=True, reason=reason, evidence=evidence, generator=generator)
     cited_numbers = sorted({n for s in sentences for n in s.refs})
+    kinds = {by_id[i].source_kind for s in sentences for i in s.evidence_ids}
     return Answer(
+        basis="review and literature" if len(kinds) > 1 else kinds.pop(),
         question=question,
         answer=" ".join(cite(s.text, s.citation) for s in sentences),
         sentences=sentences,
@@ -161,20 +175,19 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     )
 
 
-def _prepare(question: str, options: AnswerOptions, settings: Settings) -> tuple[Pipeline, str, list[Evidence], str | None, float]:
+def _prepare(question: str, options: AnswerOptions, settings: Settings
+             ) -> tuple[Pipeline, str, list[Hit], str | None, float, np.ndarray]:
     pipeline = get_pipeline(settings)
     standalone = condense_question(question, options.history)
     started = time.perf_counter()
     filters = Filters(options.source_kind, options.sections, options.refs)
-    hits = pipeline.retriever.search(standalone, options.k or settings.k, filters)
+    question_vector = np.asarray(pipeline.embeddings.embed_query(standalone), dtype=np.float32)
+    hits = pipeline.retriever.search(standalone, options.k or settings.k, filters, question_vector)
     retrieve_ms = (time.perf_counter() - started) * 1000
-    evidence = _evidence_from(hits)
     reason = None
     if not hits:
         reason = "Nothing in the index matches this question (is the corpus ingested, or are the filters too narrow?)."
-    elif max(h.cosine for h in hits) < MIN_TOP_COSINE:
-        reason = "This question is outside what the indexed literature covers."
-    return pipeline, standalone, evidence, reason, retrieve_ms
+    return pipeline, standalone, hits, reason, retrieve_ms, question_vector
 
 
 def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
@@ -206,7 +219,8 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     settings = settings or get_settings()
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
-    pipeline, standalone, evidence, gate_reason, retrieve_ms = _prepare(question, options, settings)
+    pipeline, standalone, hits, gate_reason, retrieve_ms, question_vector = _prepare(question, options, settings)
+    evidence = _evidence_from(hits)
     timings = {"retrieve": retrieve_ms}
     generate_started = time.perf_counter()
     if gate_reason:
@@ -214,7 +228,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     else:
         generator = get_generator(generator_name, settings)
         draft = Draft(abstain_reason="The generator returned nothing.")
-        for piece in generator.stream(standalone, evidence, pipeline.context()):
+        for piece in generator.stream(standalone, evidence, pipeline.context(question_vector, hits)):
             if isinstance(piece, Draft):
                 draft = piece
             else:

@@ -144,6 +144,53 @@ def feedback_export(
 # Views and tools register their commands below.
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 serves this machine only")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 7860,
+    index: IndexOption = None,
+    corpus: CorpusOption = None,
+) -> None:
+    """The chat UI at http://HOST:PORT (set EXORAG_UI_AUTH=user:password to require a login)."""
+    from ui.app import UiSettingError
+    from ui.app import serve as serve_ui
+
+    try:
+        serve_ui(get_settings(index=index, corpus=corpus), host, port)
+    except UiSettingError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error}", code=1)
+
+
+@app.command("slack")
+def slack_bot(
+    http: Annotated[bool, typer.Option("--http", help="HTTP mode (Events API at /slack/events) instead of Socket Mode")] = False,
+    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP mode: port to listen on")] = 3000,
+    index: IndexOption = None,
+    corpus: CorpusOption = None,
+) -> None:
+    """The Slack bot: Socket Mode with SLACK_APP_TOKEN, or --http with SLACK_SIGNING_SECRET (tokens from the environment)."""
+    from exorag.slack.run import run_slack
+    from exorag.slack.settings import SlackConfigError
+
+    try:
+        run_slack(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
+    except SlackConfigError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        pass
+
+from exorag.refs.cli import refs_app  # noqa: E402
+
+app.add_typer(refs_app, name="refs")
+
+from evals.cli import register as register_evals  # noqa: E402
+
+register_evals(app)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="exorag")
 

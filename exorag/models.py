@@ -92,6 +92,9 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     reason: str | None = None
     standalone_question: str | None = None
+    # Whose words the cited evidence is: "review" means the answer rests on the review's summary of
+    # the cited papers, not on the papers themselves (views say "as summarised by the review").
+    basis: Literal["review", "literature", "review and literature"] | None = None
 
     def evidence_by_id(self, evidence_id: str) -> Evidence | None:
         return next((e for e in self.evidence if e.id == evidence_id), None)

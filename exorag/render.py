@@ -21,7 +21,9 @@ def render_answer(answer: Answer, console: Console) -> None:
             body.append(". ")
             if sentence.flagged:
                 body.append("(weakly supported) ", style="red")
-        notes = [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
+        notes = [Text("As summarised by the review (the cited papers themselves are not in the evidence).", style="italic")
+                 ] if answer.basis == "review" else []
+        notes += [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
         if answer.standalone_question:
             notes.insert(0, Text(f"read as: {answer.standalone_question}", style="dim"))
         console.print(Panel(Group(body, *notes), title=answer.question, border_style="green"))

@@ -6,6 +6,7 @@ near-duplicates dropped, and the final set diversified by maximal marginal relev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ from pydantic import ConfigDict
 
 from exorag.models import Chunk, SourceKind
 from exorag.store.index import Index
+from exorag.text import normalise
 
 RRF_K = 60
 CANDIDATES = 30
@@ -80,6 +82,18 @@ def select_diverse(relevance: np.ndarray, vectors: np.ndarray, k: int, weight: f
     return chosen
 
 
+_IDENTIFIER = re.compile(r"[\w\u03b1-\u03c9]+(?:[-/.][\w\u03b1-\u03c9]+)*")
+
+
+def exact_identifiers(question: str) -> list[str]:
+    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α): a passage
+    that contains all of them verbatim ranks above what merely resembles them."""
+    return [
+        word for word in _IDENTIFIER.findall(normalise(question))
+        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+    ]
+
+
 class Retriever:
     """Hybrid search over one ``Index``."""
 
@@ -105,6 +119,12 @@ class Retriever:
         if not pool:
             return []
 
+        identifiers = exact_identifiers(question)
+        boost = 1.0 / (RRF_K + 1)
+        for chunk_id in pool:
+            if identifiers and all(name in normalise(found[chunk_id][0].text) for name in identifiers):
+                fused[chunk_id] += boost
+        pool.sort(key=fused.get, reverse=True)
         vectors = np.stack([found[chunk_id][1] for chunk_id in pool])
         relevance = np.array([fused[chunk_id] for chunk_id in pool])
         relevance = relevance / relevance.max()

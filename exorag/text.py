@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
+from wordfreq import zipf_frequency
 
 from exorag.citations import find_citations
 
@@ -92,6 +93,18 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def tokens_with_words(text: str) -> dict[str, str]:
+    """``{token: the word it came from}`` for the tokens of ``text`` (a stem keeps its first word)."""
+    words: dict[str, str] = {}
+    for match in _TOKEN.finditer(normalise(text)):
+        word = match.group(0)
+        parts = [p for p in re.split(r"[-\u2010\u2011\u2013/.]", word.rstrip("%")) if p]
+        for token in _expand(word):
+            source = next((p for p in parts if token in _expand(p)), word) if len(parts) > 1 else word
+            words.setdefault(token, source)
+    return words
+
+
 def content_terms(text: str) -> set[str]:
     return set(tokenize(text))
 
@@ -139,3 +152,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+@lru_cache(maxsize=50_000)
+def english_rarity(word: str) -> float:
+    """0 for the commonest English words, 1 for words English text almost never uses."""
+    return min(1.0, max(0.0, (7.0 - zipf_frequency(word, "en")) / 7.0))

@@ -3,16 +3,18 @@
     make_pdf(path, [["# Results", "Exosomes carry PD-L1 [170-172]."], ["Page two text."]], title="X")
 
 Each page is a list of paragraphs. A paragraph that starts with ``# `` is drawn as a bold heading
-(without the ``# ``); long paragraphs wrap at the page width; a ``\\n`` inside a paragraph forces a
-line break there (to place a hyphenated word at a line end, say). Text is drawn in Helvetica, or
-in DejaVu Sans when it has characters outside Latin-1 (Greek letters, en dashes). Output is
-byte-for-byte the same for the same arguments. Every function returns the path it wrote.
+(without the ``# ``); long paragraphs wrap at the page width (text that overflows an A4 page
+continues on an extra page); a ``\\n`` inside a paragraph forces a line break there (to place a
+hyphenated word at a line end, say). With ``running_header`` every page carries that line at its
+top and its page number at its foot, as journal PDFs do. Text is drawn in Helvetica, or in DejaVu
+Sans when it has characters outside Latin-1 (Greek letters, en dashes). Output is byte-for-byte
+the same for the same arguments. Every function returns the path it wrote.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -24,28 +26,48 @@ Pages = list[list[str]]
 SAMPLE_PAGES: Pages = [
     [
         "# Exosomal PD-L1 and T cells",
-        "Tumour cells release exosomes that carry PD-L1 on their surface. These vesicles bind PD-1 on "
-        "T cells and suppress their activation, both in the tumour and systemically [170-172].",
+        (
+            "Tumour cells release exosomes that carry PD-L1 on their surface. These vesicles bind PD-1 on "
+            "T cells and suppress their activation, both in the tumour and systemically [170-172]."
+        ),
     ],
     [
         "# Hypoxia and exosome release",
-        "Hypoxic breast cancer cells release more exosomes, and their cargo changes with HIF-1 "
-        "activation [13-16, 14].",
+        "Hypoxic breast cancer cells release more exosomes, and their cargo changes with HIF-1 activation [13-16, 14].",
     ],
 ]
 
 _UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 _UNICODE_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
-_FIXED_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+_FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def pdf_bytes(pages: Pages, title: str | None = None) -> bytes:
+class _JournalPage(FPDF):
+    running_header = ""
+    text_font = "helvetica"
+
+    def header(self) -> None:
+        if self.running_header:
+            self.set_font(self.text_font, "", 8)
+            self.cell(0, 6, self.running_header, new_x="LMARGIN", new_y="NEXT")
+            self.ln(2)
+
+    def footer(self) -> None:
+        if self.running_header:
+            self.set_y(-15)
+            self.set_font(self.text_font, "", 8)
+            self.cell(0, 6, str(self.page_no()), align="C")
+
+
+def pdf_bytes(pages: Pages, title: str | None = None, running_header: str | None = None) -> bytes:
     """The bytes of a PDF with ``pages`` (see the module docstring) and metadata ``title``."""
-    pdf = FPDF(format="A4")
+    pdf = _JournalPage(format="A4")
+    pdf.running_header = running_header or ""
     pdf.set_creation_date(_FIXED_DATE)
     if title:
         pdf.set_title(title)
-    family = _font_family(pdf, [paragraph for page in pages for paragraph in page] + [title or ""])
+    family = _font_family(pdf, [paragraph for page in pages for paragraph in page] + [title or "", pdf.running_header])
+    pdf.text_font = family
     for page in pages:
         pdf.add_page()
         for paragraph in page:
@@ -60,9 +82,9 @@ def pdf_bytes(pages: Pages, title: str | None = None) -> bytes:
     return bytes(pdf.output())
 
 
-def make_pdf(path: Path, pages: Pages, title: str | None = None) -> Path:
+def make_pdf(path: Path, pages: Pages, title: str | None = None, running_header: str | None = None) -> Path:
     """Write a PDF with a text layer: one list of paragraphs per page."""
-    path.write_bytes(pdf_bytes(pages, title))
+    path.write_bytes(pdf_bytes(pages, title, running_header))
     return path
 
 

@@ -27,31 +27,57 @@ from functools import lru_cache
 import numpy as np
 import Stemmer
 
-from exorag.config import Settings, get_settings
-from exorag.text import STOPWORDS, normalise, numbers_in, split_sentences, strip_citations, tokenize
-
 from evals.judges.base import Judge
+from exorag.config import Settings, get_settings
+from exorag.text import (
+    STOPWORDS,
+    normalise,
+    numbers_in,
+    split_sentences,
+    strip_citations,
+    tokenize,
+)
 
 _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
 _WORD = re.compile(rf"[\w{_GREEK}]+(?:['\-/.][\w{_GREEK}]+)*%?")
-_CLAUSE_BREAK = re.compile(r"[,;:()\[\]]|\bbut\b|\bwhereas\b|\bwhile\b")
-_NEGATIONS = frozenset("not no never neither nor cannot without lack lacks lacking absent absence unable none".split())
+_CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bwhereas\b|\bwhile\b")
+_NEGATIONS = frozenset(["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacking", "absent", "absence", "unable", "none"])
+# Phrases read before negation is looked for: "rather than X" denies X, "not only X" does not.
+_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (re.compile(r"\bnot (only|just|merely)\b"), ""))
 _NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
     "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
     "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1e6",
     "half": "0.5", "twice": "2", "double": "2", "doubled": "2", "triple": "3", "tripled": "3",
+    # Ordinals from "second" on ("first" is too often not a count).
+    "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?:-?fold)?\b")
-_UP_WORDS = """increase raise elevate enhance promote boost upregulate stimulate activate induce augment
-    more higher greater heighten amplify accelerate strengthen potentiate""".split()
-_DOWN_WORDS = """decrease lower reduce reduction suppress inhibit downregulate block repress impair
-    attenuate less fewer silence blunt dampen diminish prevent abolish weaken deplete""".split()
+# Words that state the direction of an effect on what follows them, in opposite pairs.
+_POLARITY_WORDS = {
+    "up": """increase raise elevate enhance promote boost upregulate stimulate activate induce augment
+        more higher greater heighten amplify accelerate strengthen potentiate facilitate restore reinforce
+        trigger drive rise rose risen""",
+    "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate less
+        fewer silence blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt
+        fall fell fallen drop decline""",
+    "good": "favorable favourable better beneficial improved supportive",
+    "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
+}
+_OPPOSITE = {"up": "down", "down": "up", "good": "bad", "bad": "good"}
+# Nouns made from these verbs (activation, reduction) name an effect, they do not state one.
+_NOMINAL = re.compile(r"(ion|ment)s?$")
 
 COVERAGE_WEIGHT = 0.6
 FAILED_CHECK_CAP = 0.3
-OBJECT_WORDS = 2
+OBJECT_WORDS = 3
 NEGATION_SCOPE = 3
+# A claim word this rare in English (wordfreq's Zipf scale) that the evidence lacks is likely a
+# fact of its own (a drug, a tissue, a method), and costs RARE_TERM_PENALTY.
+RARE_ZIPF = 3.0
+RARE_TERM_PENALTY = 0.35
+# A swapped term is specific: both it and the evidence term it replaces are rarer than this.
+SPECIFIC_ZIPF = 4.5
 
 
 @lru_cache(maxsize=1)
@@ -65,15 +91,22 @@ def _stem(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _direction_stems() -> dict[str, str]:
-    stems = {_stem(word): "up" for word in _UP_WORDS}
-    stems.update({_stem(word): "down" for word in _DOWN_WORDS})
-    return stems
+def _polarity_stems() -> dict[str, str]:
+    return {_stem(word): polarity for polarity, words in _POLARITY_WORDS.items() for word in words.split()}
 
 
-def _direction(word: str) -> str | None:
-    """``up``/``down`` for a word of increase or decrease (``down-regulated`` included)."""
-    return _direction_stems().get(_stem(word.replace("-", "")))
+def _polarity(word: str) -> str | None:
+    """``up``/``down``/``good``/``bad`` for a word stating an effect (``down-regulated`` too)."""
+    if _NOMINAL.search(word):
+        return None
+    return _polarity_stems().get(_stem(word.replace("-", "")))
+
+
+@lru_cache(maxsize=50_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return max((zipf_frequency(part, "en") for part in re.split(r"[-/]", word) if part), default=0.0)
 
 
 def _prepare(text: str) -> str:
@@ -87,6 +120,17 @@ def _entity_key(token: str) -> str:
     return token.casefold().replace("-", "").replace(".", "")
 
 
+def _trim_plain_words(token: str) -> str:
+    """``EGFRvIII-loaded`` -> ``EGFRvIII``, ``anti-PD-L1`` -> ``PD-L1``: plain lower-case words
+    joined to an id by a hyphen are not part of it."""
+    pieces = token.split("-")
+    while len(pieces) > 1 and re.fullmatch(r"[a-z]{3,}", pieces[-1]):
+        pieces.pop()
+    while len(pieces) > 1 and re.fullmatch(r"[a-z]{3,}", pieces[0]):
+        pieces.pop(0)
+    return "-".join(pieces)
+
+
 def claim_entities(text: str) -> set[str]:
     """Named ids in ``text``: tokens with a letter and a digit, a Greek letter, two capitals or an
     inner capital (``miR-21``, ``IL-1β``, ``PTEN``, ``EphA2``); a plural ``s`` after capitals is
@@ -97,7 +141,7 @@ def claim_entities(text: str) -> set[str]:
     entities: set[str] = set()
     for match in _WORD.finditer(text):
         for token in match.group(0).rstrip("%").split("/"):
-            token = token.strip(".-'")
+            token = _trim_plain_words(token.strip(".-'"))
             if re.fullmatch(r"[A-Z]{2,}s", token):
                 token = token[:-1]
             letters = re.search(rf"[A-Za-z{_GREEK}]", token)
@@ -115,13 +159,18 @@ def claim_entities(text: str) -> set[str]:
 
 
 def evidence_entity_keys(text: str) -> set[str]:
-    """Every key under which an id of ``text`` may be named: whole, and each hyphen/slash part."""
+    """Every key under which an id of ``text`` may be named: whole, each run of its hyphen pieces,
+    each ``/`` alternative (``TET1/2/3`` also names ``TET2`` and ``TET3``), and the initials of
+    word runs (``return on investment`` names ``ROI``)."""
     keys: set[str] = set()
-    for match in _WORD.finditer(normalise(strip_citations(text))):
-        token = match.group(0).rstrip("%").strip(".-'")
+    words = [match.group(0).rstrip("%").strip(".-'") for match in _WORD.finditer(normalise(strip_citations(text)))]
+    for token in words:
         keys.add(_entity_key(token))
-        for part in token.split("/"):
-            # Every run of hyphen pieces: ``miR-1273f-containing`` also names ``miR-1273f``.
+        alternatives = token.split("/")
+        stem = re.match(r"(.*?[a-zα-ω])\d+$", alternatives[0])
+        for part in alternatives:
+            if stem and part.isdigit():
+                part = stem.group(1) + part
             pieces = part.split("-")
             keys.update(
                 _entity_key("".join(pieces[start:end]))
@@ -130,17 +179,18 @@ def evidence_entity_keys(text: str) -> set[str]:
             )
         if re.fullmatch(r"[a-z]{2,}s", token):
             keys.add(token[:-1])
+    for size in range(2, 6):
+        keys.update("".join(word[0] for word in words[i : i + size]) for i in range(len(words) - size + 1))
     return keys
 
 
 def numbers_of(text: str) -> set[str]:
     """Numbers in ``text`` outside citations, written in digits or in words (``tenfold`` -> 10)."""
-    digits = {value.rstrip("%") + ("%" if value.endswith("%") else "") for value in numbers_in(text)}
     words = {_NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(normalise(strip_citations(text)))}
-    return digits | words
+    return numbers_in(text) | words
 
 
-# --- sentence structure: negation and direction of effect ----------------------------------------
+# --- sentence structure: negation, direction of effect, swapped terms ----------------------------
 
 
 @dataclass
@@ -155,7 +205,10 @@ class _Sentence:
     @classmethod
     def parse(cls, text: str) -> _Sentence:
         sentence = cls(text)
-        for clause_number, clause in enumerate(_CLAUSE_BREAK.split(_prepare(text))):
+        prepared = _prepare(text)
+        for pattern, replacement in _NEGATION_PHRASES:
+            prepared = pattern.sub(replacement, prepared)
+        for clause_number, clause in enumerate(_CLAUSE_BREAK.split(prepared)):
             for match in _WORD.finditer(clause):
                 sentence.words.append(match.group(0))
                 sentence.clause_of.append(clause_number)
@@ -169,47 +222,44 @@ class _Sentence:
             return set()
         return set(tokenize(word))
 
+    def content_positions(self) -> list[int]:
+        return [position for position in range(len(self.words)) if self.content(position)]
+
     def is_negation(self, position: int) -> bool:
         word = self.words[position]
-        return word in _NEGATIONS or word.endswith("n't") or (word in {"fail", "fails", "failed"})
+        return word in _NEGATIONS or word.endswith("n't") or word in {"fail", "fails", "failed"}
+
+    def _following(self, position: int, count: int) -> set[str]:
+        """Content stems of up to ``count`` content words after ``position``, in its clause."""
+        stems: set[str] = set()
+        taken = 0
+        for following in range(position + 1, len(self.words)):
+            if self.clause_of[following] != self.clause_of[position] or taken == count:
+                break
+            if terms := self.content(following):
+                stems |= terms
+                taken += 1
+        return stems
 
     def negated_terms(self) -> set[str]:
-        """Content stems of up to NEGATION_SCOPE content words after each negation, in its clause."""
+        """What the sentence denies: the first NEGATION_SCOPE content words after each negation."""
         scope: set[str] = set()
         for position in range(len(self.words)):
-            if not self.is_negation(position):
-                continue
-            taken = 0
-            for following in range(position + 1, len(self.words)):
-                if self.clause_of[following] != self.clause_of[position] or taken == NEGATION_SCOPE:
-                    break
-                if terms := self.content(following):
-                    scope |= terms
-                    taken += 1
+            if self.is_negation(position):
+                scope |= self._following(position, NEGATION_SCOPE)
         return scope
 
     def has_negation(self) -> bool:
         return any(self.is_negation(position) for position in range(len(self.words)))
 
     def effects(self) -> list[tuple[str, set[str]]]:
-        """``(direction, object stems)`` for each word of increase or decrease: its direction and
-        the first OBJECT_WORDS content words after it in its clause (``suppressing their
-        activation`` -> down on activ)."""
-        effects: list[tuple[str, set[str]]] = []
+        """``(polarity, object stems)`` for each word stating an effect: its polarity and the first
+        OBJECT_WORDS content words after it in its clause (``suppresses glycolytic enzymes``)."""
+        effects = []
         for position, word in enumerate(self.words):
-            direction = _direction(word)
-            if direction is None:
-                continue
-            objects: set[str] = set()
-            taken = 0
-            for following in range(position + 1, len(self.words)):
-                if self.clause_of[following] != self.clause_of[position] or taken == OBJECT_WORDS:
-                    break
-                if terms := self.content(following):
-                    objects |= terms
-                    taken += 1
-            if objects:
-                effects.append((direction, objects))
+            polarity = _polarity(word)
+            if polarity is not None and (objects := self._following(position, OBJECT_WORDS)):
+                effects.append((polarity, objects))
         return effects
 
 
@@ -217,8 +267,100 @@ def _overlap(claim: _Sentence, sentence: _Sentence) -> float:
     return len(claim.terms & sentence.terms) / len(claim.terms) if claim.terms else 0.0
 
 
+def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
+    """A claim that denies what the evidence does not deny, or asserts what the evidence denies."""
+    denied_by_evidence = set().union(*(sentence.negated_terms() for sentence in sentences))
+    if claim.has_negation():
+        denied = claim.negated_terms()
+        agrees = denied & denied_by_evidence if denied else any(s.has_negation() for s in sentences)
+        return None if agrees else "negation the evidence does not make"
+    for sentence in sentences:
+        scope = sentence.negated_terms()
+        asserted = scope & claim.terms
+        if asserted and len(asserted) >= min(2, len(scope)):
+            return f"asserts what the evidence negates: {', '.join(sorted(asserted))}"
+    return None
+
+
+def reversed_effect(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
+    """An effect the claim states where the evidence states the opposite effect on the same thing:
+    the evidence effects whose objects share most with the claim's all have the opposite polarity."""
+    stated = [effect for sentence in sentences for effect in sentence.effects()]
+    for polarity, objects in claim.effects():
+        shared = [(len(objects & evidence_objects), evidence_polarity) for evidence_polarity, evidence_objects in stated]
+        most = max((count for count, _ in shared), default=0)
+        closest = {evidence_polarity for count, evidence_polarity in shared if count == most and most > 0}
+        if closest == {_OPPOSITE[polarity]}:
+            return f"direction of effect reversed ({polarity} on {', '.join(sorted(objects))})"
+    return None
+
+
+def _keys(sentence: _Sentence) -> list[tuple[str, set[str]]]:
+    return [(sentence.words[p], sentence.content(p)) for p in sentence.content_positions()]
+
+
+def _swappable(word: str) -> bool:
+    """A specific noun-like word: letters, rarer than SPECIFIC_ZIPF, not a verb form or an effect."""
+    return (
+        re.search("[a-z]", word) is not None
+        and _zipf(word) < SPECIFIC_ZIPF
+        and not re.search(r"(ing|ed)$", word)
+        and _polarity(word) is None
+    )
+
+
+def _variants(first: str, second: str) -> bool:
+    """Word-form or spelling variants (``fuse``/``fusion``, ``neighbouring``/``neighboring``)."""
+    shared = min(4, min(len(first), len(second)) - 1)
+    return first[:shared] == second[:shared]
+
+
+def acronyms_in(text: str) -> set[str]:
+    """Abbreviations written in ``text`` (``ILV``, ``mAb``, ``EVs``), casefolded, plural ``s`` dropped."""
+    found = set()
+    for word in re.findall(r"\b[A-Za-z]{2,6}\b", strip_citations(text)):
+        if len(re.findall("[A-Z]", word)) >= 2 or re.search("[a-z][A-Z]", word):
+            found.add(re.sub(r"(?<=[A-Z])s$", "", word).casefold())
+    return found
+
+
+def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
+    """A specific claim word missing from the evidence where the evidence has another specific word
+    in the same frame: the same neighbours on both sides, or the same two neighbours on one side
+    (``prostate cancer cells`` against ``breast cancer cells``)."""
+    claim_words = _keys(claim)
+    everything = set().union(*(sentence.terms for sentence in sentences))
+    # Ids and abbreviations are the entity check's business; here only plain words are compared.
+    abbreviations = set().union(*(acronyms_in(sentence.text) for sentence in sentences))
+
+    def same(words: list[tuple[str, set[str]]], index: int, other: list[tuple[str, set[str]]], other_index: int) -> bool:
+        inside = 0 <= index < len(words) and 0 <= other_index < len(other)
+        return inside and bool(words[index][1] & other[other_index][1])
+
+    for i, (word, terms) in enumerate(claim_words):
+        if terms & everything or not _swappable(word):
+            continue
+        for sentence in sentences:
+            evidence_words = _keys(sentence)
+            for j, (candidate, candidate_terms) in enumerate(evidence_words):
+                if (
+                    candidate_terms & claim.terms
+                    or candidate in abbreviations
+                    or not _swappable(candidate)
+                    or _variants(word, candidate)
+                ):
+                    continue
+                left = same(claim_words, i - 1, evidence_words, j - 1)
+                right = same(claim_words, i + 1, evidence_words, j + 1)
+                two_left = left and same(claim_words, i - 2, evidence_words, j - 2)
+                two_right = right and same(claim_words, i + 2, evidence_words, j + 2)
+                if (left and right) or two_left or two_right:
+                    return f"term swapped: {word} where the evidence says {candidate}"
+    return None
+
+
 def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
-    """The hard checks (entities, numbers, negation, direction), as readable problems."""
+    """The hard checks (entities, numbers, negation, direction, swapped terms), as problems."""
     problems: list[str] = []
     missing_entities = claim_entities(claim_text) - evidence_entity_keys(evidence_text)
     if missing_entities:
@@ -226,36 +368,60 @@ def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
     missing_numbers = numbers_of(claim_text) - numbers_of(evidence_text)
     if missing_numbers:
         problems.append(f"number not in evidence: {', '.join(sorted(missing_numbers))}")
-
     claim = _Sentence.parse(claim_text)
     sentences = [_Sentence.parse(evidence_text[start:end]) for start, end in split_sentences(evidence_text)]
-    if not sentences or not claim.terms:
-        return problems
-    best = max(sentences, key=lambda sentence: _overlap(claim, sentence))
-    if claim.has_negation():
-        scope = claim.negated_terms()
-        # The evidence must negate too, in a sentence about the negated words (or the closest one).
-        about = [s for s in sentences if scope and len(scope & s.terms) * 2 >= len(scope)] or [best]
-        if not any(sentence.has_negation() for sentence in about):
-            problems.append("negation the evidence does not make")
-    else:
-        for sentence in sentences:
-            negated = sentence.negated_terms() & claim.terms
-            if len(negated) >= min(2, len(sentence.negated_terms())) and negated:
-                problems.append(f"asserts what the evidence negates: {', '.join(sorted(negated))}")
-                break
-
-    evidence_directions: dict[str, set[str]] = {}
-    for sentence in sentences:
-        for direction, objects in sentence.effects():
-            for term in objects:
-                evidence_directions.setdefault(term, set()).add(direction)
-    for direction, objects in claim.effects():
-        stated = set().union(*(evidence_directions.get(term, set()) for term in objects))
-        if stated and direction not in stated:
-            problems.append(f"direction of effect reversed ({direction} on {', '.join(sorted(objects))})")
-            break
+    if sentences and claim.terms:
+        for check in (negation_problem, reversed_effect, swapped_term):
+            if problem := check(claim, sentences):
+                problems.append(problem)
     return problems
+
+
+def _spells(acronym: str, words: list[str]) -> bool:
+    """Whether ``words`` spell out ``acronym``: each word gives its first letter, and the rest of
+    the acronym's letters come in order from inside the words (``intraluminal vesicles`` = ILV)."""
+    acronym = acronym.rstrip("s") if len(acronym) > 2 else acronym
+    if not words:
+        return not acronym
+    word = words[0]
+    if not acronym or acronym[0] != word[0]:
+        return False
+    # The first letter is the word's own; later letters of this word may be taken in order.
+    taken = 1
+    for position in range(1, len(word) + 1):
+        if _spells(acronym[taken:], words[1:]):
+            return True
+        if taken < len(acronym) and position < len(word) and word[position] == acronym[taken]:
+            taken += 1
+    return False
+
+
+def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
+    """Claim words rarer than RARE_ZIPF that the evidence lacks (likely facts of their own); a word
+    inside an evidence word (``tropism`` in ``organotropism``) or spelled out by an evidence
+    acronym (``intraluminal vesicles`` for ``ILV``) is not missing."""
+    evidence_terms = set(tokenize(evidence_text))
+    evidence_words = {match.group(0) for match in _WORD.finditer(_prepare(evidence_text))}
+    acronyms = acronyms_in(evidence_text)
+    claim_words = [match.group(0) for match in _WORD.finditer(_prepare(claim_text))]
+    spelled_out: set[int] = set()
+    for size in range(2, 6):
+        for start in range(len(claim_words) - size + 1):
+            if any(_spells(acronym, claim_words[start : start + size]) for acronym in acronyms):
+                spelled_out.update(range(start, start + size))
+    rare = []
+    for position, word in enumerate(claim_words):
+        terms = set(tokenize(word))
+        if (
+            terms
+            and not terms & evidence_terms
+            and re.fullmatch(r"[a-z-]+", word)
+            and _zipf(word) < RARE_ZIPF
+            and position not in spelled_out
+            and not any(len(word) >= 5 and word in other for other in evidence_words)
+        ):
+            rare.append(word)
+    return rare
 
 
 # --- the judge -----------------------------------------------------------------------------------
@@ -318,6 +484,9 @@ class OfflineJudge(Judge):
         problems = structural_problems(claim, evidence)
         if problems:
             score = min(score, FAILED_CHECK_CAP)
+        if rare := rare_missing_terms(claim, evidence):
+            problems.append(f"rare words not in evidence: {', '.join(rare)}")
+            score = max(0.0, score - RARE_TERM_PENALTY * len(rare))
         return Verdict(round(score, 4), round(coverage, 4), round(similarity, 4), problems)
 
     def score_many(self, pairs: Sequence[tuple[str, str]]) -> list[float]:

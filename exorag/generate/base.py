@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
+
 from exorag.models import Evidence
 
 
@@ -26,13 +28,36 @@ class DraftSentence:
 class Draft:
     sentences: list[DraftSentence] = field(default_factory=list)
     abstain_reason: str | None = None
+    # How well the best evidence sentence matches the question (0..1), when the generator knows it.
+    confidence: float | None = None
 
 
 @dataclass
 class GenerationContext:
-    """What a generator may use besides the evidence: term weights from the lexical index."""
+    """What a generator may use besides the evidence.
 
-    term_weight: Callable[[str], float]
+    ``term_weight(token, word)`` says how much a question term matters, in 0..1: how specific it
+    is in the corpus, or, for a word the corpus never uses, how rare it is in English.
+    """
+
+    term_weight: Callable[[str, str], float]
+    # Unit vectors of texts, and of the question, from the embedding model of the index.
+    embed_texts: Callable[[list[str]], np.ndarray]
+    question_vector: np.ndarray
+    # The corpus's mean embedding; similarities are taken with it projected out, so that what
+    # every passage shares (the corpus's topic) does not make a generic sentence look relevant.
+    centroid: np.ndarray | None = None
+    # Embeddings of the evidence passages, by evidence id.
+    passage_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def topical_similarity(self, vectors: np.ndarray) -> np.ndarray:
+        """Cosine of each row of ``vectors`` with the question, after removing the corpus direction."""
+        question = self.question_vector
+        if self.centroid is not None:
+            vectors = vectors - np.outer(vectors @ self.centroid, self.centroid)
+            question = question - (question @ self.centroid) * self.centroid
+        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(question) or 1.0)
+        return (vectors @ question) / np.where(norms == 0, 1.0, norms)
 
 
 class Generator(Protocol):

@@ -9,18 +9,30 @@ A sentence carries the citation that closes it in its paragraph.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from exorag.citations import cited_numbers
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence
-from exorag.text import split_sentences, strip_citations, tokenize
+from exorag.text import numbers_in, split_sentences, strip_citations, tokenize, tokens_with_words
 
 MAX_SENTENCES = 4
 MAX_WORDS = 110
-# Below this share of the question's weighted terms, the evidence does not answer the question.
-MIN_COVERAGE = 0.34
+MAX_PASSAGES = 5
+MAX_CANDIDATES = 18
+SIMILARITY_WEIGHT = 0.5
+GENERALITY_PENALTY = 0.1
+# A sentence joins the lead when it scores at least this share of the lead's score.
+CLOSE_SCORE = 0.85
+# Below this score of the best sentence, the evidence does not answer the question.
+MIN_CONFIDENCE = 0.2
+# Below this score of the best passage (same blend, weighted half and half), nothing retrieved is on topic.
+PASSAGE_SIMILARITY_WEIGHT = 0.5
+MIN_PASSAGE_MATCH = 0.22
 QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose role roles mechanism mechanisms "
                                     "effect effects way ways happen happens involved involve play plays "
                                     "function functions main kind kinds type types work works mean means "
@@ -62,47 +74,90 @@ class ExtractiveGenerator:
     name = "extractive"
 
     def generate(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Draft:
-        query_terms = {t for t in tokenize(question) if t not in QUESTION_WORDS}
-        if not query_terms or not evidence:
+        words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
+        if not words or not evidence:
             return Draft(abstain_reason="The question has no terms to look for in the literature.")
-        weights = {t: context.term_weight(t) for t in query_terms}
-        total = sum(weights.values())
+        weights = {t: context.term_weight(t, w) for t, w in words.items()}
+        total = sum(weights.values()) or 1.0
 
         def coverage(terms: set[str]) -> float:
-            return sum(weights[t] for t in query_terms & terms) / total
+            return sum(weights[t] for t in weights.keys() & terms) / total
 
-        top_score = max(e.score for e in evidence) or 1.0
-        candidates = [s for e in evidence for s in evidence_sentences(e)]
+        passages = [e for e in evidence if e.id in context.passage_vectors]
+        if passages:
+            passage_similarity = context.topical_similarity(np.stack([context.passage_vectors[e.id] for e in passages]))
+            passage_match = max(
+                PASSAGE_SIMILARITY_WEIGHT * float(similarity)
+                + (1 - PASSAGE_SIMILARITY_WEIGHT) * coverage(set(tokenize(f"{e.section} {e.text}")))
+                for e, similarity in zip(passages, passage_similarity)
+            )
+            if passage_match < MIN_PASSAGE_MATCH:
+                return Draft(abstain_reason="This question is outside what the indexed literature covers.",
+                             confidence=passage_match)
+
+        candidates = [s for e in evidence[:MAX_PASSAGES] for s in evidence_sentences(e)][:MAX_CANDIDATES]
         if not candidates:
             return Draft(abstain_reason="The retrieved passages hold no usable sentence.")
-        ranked = sorted(
-            candidates,
-            key=lambda s: 0.7 * coverage(s.terms | section_terms(s.evidence)) + 0.3 * s.evidence.score / top_score,
-            reverse=True,
-        )
+        vectors = context.embed_texts([s.text for s in candidates])
+        similarity = context.topical_similarity(vectors)
+        # A sentence close to the corpus centroid says what every passage says: a summary, not an answer.
+        generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
+        score = {
+            id(s): SIMILARITY_WEIGHT * float(similarity[i])
+            + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | section_terms(s.evidence))
+            - GENERALITY_PENALTY * float(generality[i])
+            for i, s in enumerate(candidates)
+        }
+        ranked = sorted(candidates, key=lambda s: score[id(s)], reverse=True)
         lead = ranked[0]
         chosen = [lead]
         covered = lead.terms | section_terms(lead.evidence)
         for sentence in ranked[1:]:
-            if len(chosen) >= MAX_SENTENCES or sum(len(s.text.split()) for s in chosen) + len(sentence.text.split()) > MAX_WORDS:
+            words_so_far = sum(len(s.text.split()) for s in chosen)
+            if len(chosen) >= MAX_SENTENCES or words_so_far + len(sentence.text.split()) > MAX_WORDS:
                 continue
             same_paragraph = sentence.evidence is lead.evidence and sentence.paragraph == lead.paragraph
-            adds_terms = coverage(covered | sentence.terms) - coverage(covered) >= 0.15
-            if (same_paragraph and coverage(sentence.terms) > 0) or (adds_terms and coverage(sentence.terms) >= 0.3):
+            close = score[id(sentence)] >= CLOSE_SCORE * score[id(lead)]
+            adds_terms = coverage(covered | sentence.terms) - coverage(covered) >= 0.1
+            if (same_paragraph and (close or adds_terms)) or (close and adds_terms):
                 chosen.append(sentence)
                 covered |= sentence.terms
 
-        if coverage(covered) < MIN_COVERAGE:
-            return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.")
+        confidence = score[id(lead)]
+        if confidence < MIN_CONFIDENCE:
+            return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
+                         confidence=confidence)
+        if asks_for_quantity(question) and not any(states_quantity(s.text) for s in chosen):
+            return Draft(abstain_reason="The question asks for a quantity, and the indexed literature states none for it.",
+                         confidence=confidence)
         order = {id(e): rank for rank, e in enumerate(evidence)}
         chosen.sort(key=lambda s: (order[id(s.evidence)], s.paragraph, s.position))
-        return Draft([DraftSentence(s.text, [s.evidence.id], s.refs) for s in chosen])
+        return Draft([DraftSentence(s.text, [s.evidence.id], s.refs) for s in chosen], confidence=confidence)
 
     def stream(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Iterator[str | Draft]:
         draft = self.generate(question, evidence, context)
         for sentence in draft.sentences:
             yield sentence.text + " "
         yield draft
+
+
+_QUANTITY_QUESTION = re.compile(
+    r"\b(how (much|many|long|often|large|big|small|fast)|dose|doses|dosage|dosing|ratio|percentage|percent|"
+    r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|"
+    r"what (amount|number|proportion|fraction|size))\b",
+    re.IGNORECASE,
+)
+_QUANTITY_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+                       r"half|twice|double|triple|several|fold)\b", re.IGNORECASE)
+
+
+def asks_for_quantity(question: str) -> bool:
+    """Whether the question wants a number (a dose, a ratio, how many...)."""
+    return bool(_QUANTITY_QUESTION.search(question))
+
+
+def states_quantity(text: str) -> bool:
+    return bool(numbers_in(text) or _QUANTITY_WORD.search(text))
 
 
 def section_terms(evidence: Evidence) -> set[str]:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
 from exorag.embeddings import get_embeddings
@@ -103,8 +104,12 @@ def embedding_text(chunk: Chunk) -> str:
     return f"{chunk.section}: {chunk.text}" if chunk.section and chunk.section != chunk.title else chunk.text
 
 
-def sync_corpus(settings: Settings, progress: Progress | None = None) -> IngestReport:
-    """Bring the index in line with the corpus folder and return what changed."""
+def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings: Embeddings | None = None) -> IngestReport:
+    """Bring the index in line with the corpus folder and return what changed.
+
+    ``embeddings`` embeds the new chunks instead of the configured model (the benchmark passes one
+    that reuses cached vectors).
+    """
     if not settings.corpus.is_dir():
         raise CorpusMissing(f"{settings.corpus}: corpus folder not found")
     settings.index.mkdir(parents=True, exist_ok=True)
@@ -114,12 +119,12 @@ def sync_corpus(settings: Settings, progress: Progress | None = None) -> IngestR
     except Timeout as error:
         raise IngestLocked(f"{settings.index}: another ingest is running on this index; try again when it ends") from error
     try:
-        return _sync(settings, progress)
+        return _sync(settings, progress, embeddings)
     finally:
         lock.release()
 
 
-def _sync(settings: Settings, progress: Progress | None) -> IngestReport:
+def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None) -> IngestReport:
     report = IngestReport()
     _, reference_problems = load_references(settings.corpus / REFERENCES_FILE)
     report.failed += [{"path": REFERENCES_FILE, "error": problem.split(": ", 1)[1]} for problem in reference_problems]
@@ -146,7 +151,7 @@ def _sync(settings: Settings, progress: Progress | None) -> IngestReport:
     report.chunks = len(wanted)
     report.unchanged = len(wanted) - len(to_add)
 
-    embeddings = get_embeddings(settings)
+    embeddings = embeddings or get_embeddings(settings)
     for start in range(0, len(to_add), _EMBED_BATCH):
         batch = to_add[start : start + _EMBED_BATCH]
         index.vectors.add(batch, embeddings.embed_documents([embedding_text(c) for c in batch]))

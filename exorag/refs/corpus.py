@@ -15,11 +15,15 @@ _LEADING_NUMBER = re.compile(r"^0*(\d+)(?=\D|$)")
 
 
 def review_files(corpus_dir: Path) -> list[Path]:
-    """The review document(s): every visible file under ``corpus/review/``, sorted."""
+    """The review document(s): every visible file under ``corpus/review/`` but READMEs, sorted."""
     folder = corpus_dir / REVIEW_DIR
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.rglob("*") if path.is_file() and not _hidden(path, folder))
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and not _hidden(path, folder) and not path.name.lower().startswith("readme")
+    )
 
 
 def leading_number(file_name: str) -> int | None:

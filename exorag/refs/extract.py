@@ -10,6 +10,7 @@ changed there by hand.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,11 @@ _MAX_STEP = {"bare number": 2}
 _DEFAULT_MAX_STEP = 5
 _BARE_FIRST_MAX = 10
 _LOOKAHEAD_LINES = 3
+# Page furniture inside a bibliography: "12", "Page 12", "12 of 30"; and running headers, which
+# repeat on every page (a line of a few words seen this often is not part of one entry).
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.IGNORECASE)
+_RUNNING_HEADER_REPEATS = 3
+_RUNNING_HEADER_MIN_WORDS = 4
 _BULLET = re.compile(r"^[-*\u2022]\s+")
 
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>]+")
@@ -268,6 +274,7 @@ def _entries_after(lines: list[_Line], heading_index: int) -> Bibliography | Non
     style = ""
     entries: list[_Entry] = []
     skipped = 0
+    repeats = Counter(line.text for line in lines if len(line.text.split()) >= _RUNNING_HEADER_MIN_WORDS)
     for line in lines[heading_index + 1 :]:
         if not line.text:
             continue
@@ -288,8 +295,8 @@ def _entries_after(lines: list[_Line], heading_index: int) -> Bibliography | Non
         if match and last < int(match.group(1)) <= last + _MAX_STEP.get(style, _DEFAULT_MAX_STEP):
             rest = (match.group(2) or "").strip()
             entries.append(_Entry(int(match.group(1)), [rest] if rest else [], line.end))
-        elif line.text.isdigit():
-            continue  # a page number
+        elif _PAGE_NUMBER.match(line.text) or repeats[line.text] >= _RUNNING_HEADER_REPEATS:
+            continue
         else:
             entries[-1].lines.append(line.text)
             entries[-1].end = line.end

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from urllib.parse import urlparse
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 
@@ -108,6 +109,17 @@ class VectorStore:
             rows = self.collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             for chunk_id, text, metadata in zip(rows["ids"], rows["documents"], rows["metadatas"]):
                 yield chunk_from_row(chunk_id, text, metadata)
+
+    def mean_embedding(self) -> list[float] | None:
+        """The unit-length mean of all stored embeddings, or None for an empty collection."""
+        total = None
+        for offset in range(0, self.count(), _PAGE):
+            rows = self.collection.get(include=["embeddings"], limit=_PAGE, offset=offset)
+            page_sum = np.asarray(rows["embeddings"], dtype=np.float64).sum(axis=0)
+            total = page_sum if total is None else total + page_sum
+        if total is None or not np.linalg.norm(total):
+            return None
+        return (total / np.linalg.norm(total)).tolist()
 
     def get(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, list[float]]]:
         if not ids:

@@ -25,7 +25,7 @@ class Index:
 
     def rebuild_lexical(self, generation: str) -> LexicalIndex:
         """Rebuild the lexical index from the collection and save it, stamped with ``generation``."""
-        lexical = LexicalIndex.build(self.vectors.all_chunks(), generation)
+        lexical = LexicalIndex.build(self.vectors.all_chunks(), generation, self.vectors.mean_embedding())
         lexical.save(lexical_folder(self.settings))
         self.lexical = lexical
         return lexical

@@ -26,19 +26,21 @@ class LexicalIndex:
     """BM25 over the chunks of one collection, with each chunk's filterable metadata."""
 
     def __init__(self, model: bm25s.BM25 | None, ids: list[str], kinds: list[str], sections: list[str],
-                 refs: list[list[int]], generation: str):
+                 refs: list[list[int]], generation: str, centroid: list[float] | None = None):
         self.model = model
         self.ids = ids
         self.kinds = np.array(kinds)
         self.sections = np.array(sections)
         self.refs = refs
         self.generation = generation
+        # The unit mean of all chunk embeddings: the direction that says only "this corpus's topic".
+        self.centroid = np.asarray(centroid, dtype=np.float32) if centroid else None
         self._document_frequency: np.ndarray | None = None
         if model is not None:
             self._document_frequency = np.diff(model.scores["indptr"])
 
     @classmethod
-    def build(cls, chunks: Iterable[Chunk], generation: str) -> LexicalIndex:
+    def build(cls, chunks: Iterable[Chunk], generation: str, centroid: list[float] | None = None) -> LexicalIndex:
         ids, kinds, sections, refs, corpus = [], [], [], [], []
         for chunk in chunks:
             ids.append(chunk.chunk_id)
@@ -50,7 +52,7 @@ class LexicalIndex:
         if ids:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-        return cls(model, ids, kinds, sections, refs, generation)
+        return cls(model, ids, kinds, sections, refs, generation, centroid)
 
     def save(self, folder: Path) -> None:
         """Write to ``folder`` atomically: a half-written index is never read."""
@@ -60,7 +62,8 @@ class LexicalIndex:
         if self.model is not None:
             self.model.save(str(staging), show_progress=False)
         meta = {"generation": self.generation, "ids": self.ids, "kinds": self.kinds.tolist(),
-                "sections": self.sections.tolist(), "refs": self.refs}
+                "sections": self.sections.tolist(), "refs": self.refs,
+                "centroid": self.centroid.tolist() if self.centroid is not None else None}
         (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
@@ -73,10 +76,18 @@ class LexicalIndex:
             model = bm25s.BM25.load(str(folder), mmap=False) if meta["ids"] else None
         except (OSError, ValueError, KeyError):
             return None
-        return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["generation"])
+        return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["generation"],
+                   meta.get("centroid"))
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def knows(self, token: str) -> bool:
+        return self.model is not None and token in self.model.vocab_dict
+
+    def specificity(self, token: str) -> float:
+        """IDF scaled to 0..1, where 1 is a token no chunk contains."""
+        return self.idf(token) / self.idf("\x00")
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the corpus never uses counts as the rarest."""

@@ -19,10 +19,12 @@ _SKIPPED = frozenset({"script", "style", "nav", "head", "noscript", "template", 
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # elements that start a block of their own; any other element is inline text of its block
 _BLOCK_ELEMENTS = _HEADINGS | frozenset(
-    "address article aside blockquote body caption dd details dialog div dl dt fieldset figcaption "
-    "figure footer form header hgroup hr html li main ol p pre section summary table tbody tfoot "
-    "thead ul".split()
-)
+    {
+        "address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog", "div",
+        "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hgroup", "hr", "html",
+        "li", "main", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "ul",
+    }
+)  # fmt: skip
 _BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 # browsers read these declarations as windows-1252, and so do the pages written for them
 _READ_AS_CP1252 = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})

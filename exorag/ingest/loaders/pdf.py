@@ -1,32 +1,47 @@
-"""PDF with a text layer (pypdf): the text of each page, blocks that keep their 1-based page,
-and words broken across line ends joined again ("exo-\\nsomes" -> "exosomes")."""
+"""PDF with a text layer (pypdf): the text of each page, blocks that keep their 1-based page.
+
+Page texts are cleaned before their blocks are found, so offsets index the cleaned text: runs of
+spaces become one, running headers, footers and page numbers go, and words broken across line
+ends are joined again ("exo-\\nsomes" -> "exosomes"). Pages are joined with a blank line.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
+from collections import Counter
 from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError
+from pypdf.errors import DependencyError, PyPdfError
 
 from exorag.ingest.loaders.base import Block, LoadedDocument, LoadError
 from exorag.ingest.loaders.structure import plain_text_blocks
 
 EXTENSIONS = (".pdf",)
 
-# pypdf logs every oddity of a damaged file to stderr; a failed load is reported as a LoadError
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf logs every oddity of a damaged file (even at ERROR level) to stderr; what matters to the
+# user is whether the file loaded, and a failed load is reported as a LoadError
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 _PAGE_SEPARATOR = "\n\n"
-_BROKEN_WORD = re.compile(r"([A-Za-z]*[a-z])-\n([a-z]+)[ \t]*\n?")
+_EDGE_LINES = 2  # lines at the top and at the bottom of a page, where headers and footers sit
+_RUNNING_MIN_PAGES = 3
+_RUNNING_SHARE = 0.4  # a numbered header recurs on most pages; chapter openings on few
+_PAGE_NUMBER = re.compile(r"(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?", re.IGNORECASE)
+_DIGITS = re.compile(r"\d+")
+# head-, newline, tail, then what sticks to the tail ("somes)." ) and the space after it
+_BROKEN_WORD = re.compile(r"([A-Za-z]*[a-z])-\n([a-z]+)(\S*)[ \t]*\n?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
 # second halves of compounds whose hyphen is real: "exosome-\nmediated" stays "exosome-mediated"
 _COMPOUND_ENDS = frozenset(
-    "mediated derived induced dependent independent related associated based specific like free "
-    "positive negative rich enriched loaded driven regulated bound containing secreting".split()
-)
+    {
+        "mediated", "derived", "induced", "dependent", "independent", "related", "associated", "based",
+        "specific", "like", "free", "positive", "negative", "rich", "enriched", "loaded", "driven",
+        "regulated", "bound", "containing", "secreting",
+    }
+)  # fmt: skip
 
 
 def join_broken_words(text: str, known_words: set[str] | None = None) -> str:
@@ -39,12 +54,53 @@ def join_broken_words(text: str, known_words: set[str] | None = None) -> str:
     known = known_words or set()
 
     def join(match: re.Match[str]) -> str:
-        head, tail = match.group(1), match.group(2)
+        head, tail, attached = match.groups()
         joined, hyphenated = f"{head}{tail}", f"{head}-{tail}"
         keep_hyphen = tail in _COMPOUND_ENDS or (hyphenated.lower() in known and joined.lower() not in known)
-        return f"{hyphenated if keep_hyphen else joined}\n"
+        return f"{hyphenated if keep_hyphen else joined}{attached}\n"
 
     return _BROKEN_WORD.sub(join, text)
+
+
+def drop_running_lines(pages: list[str]) -> list[str]:
+    """``pages`` without their running headers and footers. Near the top or bottom of a page
+    (two lines each) a bare page number goes, and so does a line found there on three pages or
+    more; the outermost line also goes when, numbers aside, it recurs on three pages and 40% of
+    them ("Smith et al. 12"). The first occurrence of a repeated line stays: it may be the title."""
+    pages_lines = [page.split("\n") for page in pages]
+    edges = [_edge_indexes(lines) for lines in pages_lines]
+    outermost = [set(indexes[:1] + indexes[-1:]) for indexes in edges]
+    lines_seen = Counter(line for lines, indexes in zip(pages_lines, edges) for line in {lines[i] for i in indexes})
+    shapes_seen = Counter(
+        shape for lines, ends in zip(pages_lines, outermost) for shape in {_shape(lines[i]) for i in ends}
+    )
+    shape_needed = max(_RUNNING_MIN_PAGES, _RUNNING_SHARE * len(pages))
+
+    earlier_lines: set[str] = set()
+    earlier_shapes: set[str] = set()
+    cleaned: list[str] = []
+    for lines, indexes, ends in zip(pages_lines, edges, outermost):
+        dropped = set()
+        for index in indexes:
+            line, shape = lines[index], _shape(lines[index])
+            repeated = lines_seen[line] >= _RUNNING_MIN_PAGES and line in earlier_lines
+            numbered = index in ends and shapes_seen[shape] >= shape_needed and shape in earlier_shapes
+            if repeated or numbered or _PAGE_NUMBER.fullmatch(line):
+                dropped.add(index)
+            earlier_lines.add(line)
+            if index in ends:
+                earlier_shapes.add(shape)
+        cleaned.append("\n".join(line for index, line in enumerate(lines) if index not in dropped))
+    return cleaned
+
+
+def _edge_indexes(lines: list[str]) -> list[int]:
+    filled = [index for index, line in enumerate(lines) if line]
+    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+
+def _shape(line: str) -> str:
+    return _DIGITS.sub("#", line)
 
 
 def _open(data: bytes) -> PdfReader:
@@ -96,7 +152,7 @@ def _short_reason(error: Exception) -> str:
 def _metadata_title(reader: PdfReader) -> str:
     try:
         title = reader.metadata.title if reader.metadata else None
-    except Exception:  # a broken info dictionary only costs the title
+    except (PyPdfError, ValueError, KeyError, TypeError):  # a broken info dictionary only costs the title
         return ""
     return " ".join(str(title).split()) if title else ""
 
@@ -108,7 +164,7 @@ def load(path: Path) -> LoadedDocument:
     if not data:
         raise LoadError("empty file (0 bytes)")
     reader = _open(data)
-    raw_pages = _page_texts(reader)
+    raw_pages = drop_running_lines(_page_texts(reader))
     known_words = {word.lower() for page in raw_pages for word in _WORD.findall(page)}
 
     parts: list[str] = []

@@ -2,7 +2,7 @@
 
 A heading is a short line without closing punctuation or citation, followed by body text; a table
 row is a line that starts with ``|``; everything else joins into paragraphs at blank lines, or at
-line ends that close a sentence when a format wraps its lines (PDF).
+line ends that close a sentence when a format wraps its lines (PDF, hard-wrapped text files).
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ _LINE = re.compile(r"[^\n]*\n?")
 _HEADING_MAX_WORDS = 14
 _CLOSING = (".", ",", ";", ":", "]", ")", "-")  # a heading never ends like this
 _SENTENCE_END = (".", "?", "!", "]")
-_HEADING_MAX_WIDTH = 0.7  # of the longest line, in wrapped text
+_LINE_END_OF_PARAGRAPH = _SENTENCE_END + (":",)  # where a wrapped paragraph may end
+# a line ending in one of these runs on into the next line: it is text, not a heading
+_RUN_ON_WORDS = frozenset(
+    {"a", "an", "the", "of", "and", "or", "in", "on", "to", "for", "with", "by", "from", "at", "as", "that", "which"}
+)
+_HEADING_MAX_WIDTH = 0.75  # of the full line width, in wrapped text
+_WRAPPED_MIN_LINES = 5
+_WRAPPED_MAX_WIDTH = 120  # characters; wider lines are paragraphs, not a fixed-width layout
 
 
 def looks_like_heading(line: str) -> bool:
@@ -24,21 +31,45 @@ def looks_like_heading(line: str) -> bool:
     words = line.split()
     if not words or len(words) > _HEADING_MAX_WORDS or line.endswith(_CLOSING):
         return False
-    if "[" in line or line.startswith("|"):
+    if "[" in line or line.startswith("|") or words[-1].lower() in _RUN_ON_WORDS:
         return False
     first = words[0].lstrip("#*\"'(")
-    return bool(first) and (first[0].isupper() or first[0].isdigit())
+    has_letters = any(character.isalpha() for character in line)  # not a bare page number
+    return bool(first) and has_letters and (first[0].isupper() or first[0].isdigit())
 
 
-def _starts_sentence(line: str) -> bool:
-    return line[:1].isupper() or line[:1].isdigit()
+def is_hard_wrapped(text: str) -> bool:
+    """True for text broken into lines of a fixed width (a saved e-mail or abstract), where most
+    full-width lines stop mid-sentence; False for one line per paragraph."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) < _WRAPPED_MIN_LINES:
+        return False
+    width = _typical_width(lines)
+    if width > _WRAPPED_MAX_WIDTH:
+        return False
+    full_lines = [line for line in lines if len(line) >= 0.6 * width]
+    open_ended = sum(not line.endswith(_LINE_END_OF_PARAGRAPH) for line in full_lines)
+    return open_ended >= 0.5 * len(full_lines)
+
+
+def _typical_width(lines: list[str]) -> int:
+    # the 90th percentile of line lengths: the full width, unmoved by a stray long line (a URL)
+    lengths = sorted(len(line) for line in lines)
+    return lengths[min(len(lengths) - 1, int(0.9 * len(lengths)))] if lengths else 0
+
+
+def _ends_paragraph(line: str, next_line: str, short_line: float) -> bool:
+    """In wrapped text: a line that closes a sentence before one that starts a sentence, or a
+    line that stops well short of the full width (a title, a header, a paragraph's last line)."""
+    starts_sentence = next_line[:1].isupper() or next_line[:1].isdigit()
+    return (line.endswith(_LINE_END_OF_PARAGRAPH) and starts_sentence) or len(line) <= short_line
 
 
 def plain_text_blocks(text: str, page: int | None = None, offset: int = 0, wrapped: bool = False) -> list[Block]:
     """Blocks of ``text``; offsets are shifted by ``offset`` so pages can share one document text.
 
     ``wrapped`` is for layouts that break lines inside paragraphs (PDF): consecutive lines then
-    join until one ends a sentence before a line that starts one.
+    join until one ends a sentence before a line that starts one, or stops short of the width.
     """
     lines: list[tuple[int, int, str]] = []
     position = 0
@@ -60,7 +91,7 @@ def plain_text_blocks(text: str, page: int | None = None, offset: int = 0, wrapp
         later = lines[index + 1][2]
         following[index] = later or following[index + 1]
     # a wrapped body line runs close to the full width; a heading is clearly shorter
-    short_line = _HEADING_MAX_WIDTH * max((len(line) for _, _, line in lines), default=0)
+    short_line = _HEADING_MAX_WIDTH * _typical_width([line for _, _, line in lines if line])
 
     blocks: list[Block] = []
     paragraph: list[tuple[int, int, str]] = []
@@ -79,7 +110,7 @@ def plain_text_blocks(text: str, page: int | None = None, offset: int = 0, wrapp
             if line.strip("| -:"):  # skip separator rows like |---|---|
                 blocks.append(Block("table_row", offset + start, offset + end, page))
             continue
-        if wrapped and paragraph and paragraph[-1][2].endswith(_SENTENCE_END) and _starts_sentence(line):
+        if wrapped and paragraph and _ends_paragraph(paragraph[-1][2], line, short_line):
             close_paragraph()
         if (
             not paragraph

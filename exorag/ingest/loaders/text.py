@@ -7,7 +7,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 
 from exorag.ingest.loaders.base import LoadedDocument, LoadError
-from exorag.ingest.loaders.structure import plain_text_blocks
+from exorag.ingest.loaders.structure import is_hard_wrapped, plain_text_blocks
 
 EXTENSIONS = (".txt", ".text")
 
@@ -30,16 +30,10 @@ def _decode_detected(data: bytes) -> str:
     best = matches.best()
     if best is None:
         raise LoadError("binary content, not text")
-    # code pages that fit equally well (cp1250 and cp1252 for French text) are a tie that the
-    # detector breaks arbitrarily; the Western one is what such files nearly always are
+    # when several code pages decode without mess (cp1252, cp1250, cp775 for French text), the
+    # detector's language guess on short text is noise; the Western one is what such files are
     western = next(
-        (
-            match
-            for match in matches
-            if "cp1252" in match.could_be_from_charset
-            and match.chaos <= best.chaos
-            and match.coherence >= best.coherence
-        ),
+        (match for match in matches if "cp1252" in match.could_be_from_charset and match.chaos <= best.chaos),
         None,
     )
     return str(western or best)
@@ -47,7 +41,7 @@ def _decode_detected(data: bytes) -> str:
 
 def load(path: Path) -> LoadedDocument:
     text = decode_text(path.read_bytes())
-    blocks = plain_text_blocks(text)
+    blocks = plain_text_blocks(text, wrapped=is_hard_wrapped(text))
     if not blocks:
         raise LoadError("no text")
     title = next((text[b.start : b.end] for b in blocks if b.kind == "heading"), path.stem)

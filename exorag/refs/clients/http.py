@@ -11,6 +11,7 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 
 import httpx
@@ -46,7 +47,7 @@ class PoliteClient:
         self._next_turn: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def __enter__(self) -> PoliteClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_: object) -> None:

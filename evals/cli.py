@@ -1,0 +1,216 @@
+"""``exorag eval`` and ``exorag judge``: thin commands over the evaluation suite.
+
+``register(app)`` adds them to exorag's typer app. Exit codes follow DESIGN.md: 0 success, 1 when
+a ``--min``/``--max`` threshold fails (or no item produced an answer), 2 on a usage error (bad
+flags, a bad dataset file, a judge that cannot run).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+SYSTEMS = ("exorag", "baseline", "both")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    errors.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _metrics_table(title: str, columns: dict[str, dict]) -> Table:
+    """A table of DESIGN.md's metrics, one column per run."""
+    from evals.metrics import METRIC_NAMES
+    from evals.report import format_value
+
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for metric in METRIC_NAMES:
+        table.add_row(metric, *(format_value(metrics.get(metric), metric) for metrics in columns.values()))
+    return table
+
+
+def _compare(run_a: Path, run_b: Path) -> dict:
+    """Print what improved and regressed from run A to run B; returns B's report."""
+    from evals.compare import RunNotFound, compare_reports, load_report
+    from evals.report import format_value
+
+    try:
+        before, after = load_report(run_a), load_report(run_b)
+    except RunNotFound as error:
+        _fail(str(error))
+    colours = {"improved": "green", "regressed": "red"}
+    table = Table(title=f"{run_a} -> {run_b}")
+    for column in ("metric", "A", "B", "change", "verdict"):
+        table.add_column(column, justify="left" if column in ("metric", "verdict") else "right")
+    changes = compare_reports(before, after)
+    for change in changes:
+        delta = "–" if change.delta is None else format_value(abs(change.delta), change.metric)
+        if change.delta is not None:
+            delta = ("-" if change.delta < 0 else "+") + delta
+        verdict = f"[{colours[change.verdict]}]{change.verdict}[/]" if change.verdict in colours else change.verdict
+        table.add_row(change.metric, format_value(change.before, change.metric), format_value(change.after, change.metric), delta, verdict)
+    console.print(table)
+    improved = [c.metric for c in changes if c.verdict == "improved"]
+    regressed = [c.metric for c in changes if c.verdict == "regressed"]
+    console.print(f"improved: {', '.join(improved) or 'none'}")
+    console.print(f"regressed: {', '.join(regressed) or 'none'}")
+    return after
+
+
+def _gate(metrics: dict, minimums: dict[str, float], maximums: dict[str, float]) -> None:
+    from evals.gate import check_thresholds
+
+    failures = check_thresholds(metrics, minimums, maximums)
+    for failure in failures:
+        errors.print(f"[red]threshold failed:[/red] {failure}")
+    if failures:
+        raise typer.Exit(1)
+    if minimums or maximums:
+        console.print(f"all {len(minimums) + len(maximums)} thresholds hold")
+
+
+def eval_command(
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="question set, JSON Lines in DESIGN.md's format")] = None,
+    index: Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")] = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="run folder for items.jsonl and the reports")] = Path("eval-report"),
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,
+    resume: Annotated[bool, typer.Option("--resume", help="keep the answered items of an interrupted run in --out")] = False,
+    system: Annotated[str, typer.Option("--system", help="exorag, baseline (plain LangChain RAG) or both")] = "exorag",
+    judge: Annotated[str, typer.Option("--judge", help="judge for faithfulness and citations: offline, llm or nli")] = "offline",
+    generator: Annotated[str | None, typer.Option("--generator", help="extractive or llm (default: EXORAG_GENERATOR)")] = None,
+    compare: Annotated[
+        tuple[Path, Path] | None, typer.Option("--compare", metavar="RUN_A RUN_B", help="compare two run folders and exit")
+    ] = None,
+    minimum: Annotated[list[str] | None, typer.Option("--min", metavar="METRIC=VALUE", help="fail (exit 1) below this")] = None,
+    maximum: Annotated[list[str] | None, typer.Option("--max", metavar="METRIC=VALUE", help="fail (exit 1) above this")] = None,
+) -> None:
+    """Run a question set through exorag (and/or the baseline) and write report.json/.md/.html."""
+    from evals.gate import ThresholdError, parse_thresholds
+
+    try:
+        minimums, maximums = parse_thresholds(minimum or [], "--min"), parse_thresholds(maximum or [], "--max")
+    except ThresholdError as error:
+        _fail(str(error))
+    if compare:
+        after = _compare(*compare)
+        _gate(after["metrics"], minimums, maximums)
+        return
+    if dataset is None:
+        _fail("--dataset is required (or --compare RUN_A RUN_B)")
+    if system not in SYSTEMS:
+        _fail(f"--system: {system!r} is not one of {', '.join(SYSTEMS)}")
+    if generator not in (None, "extractive", "llm"):
+        _fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
+    report = run_evaluation(dataset, out, index=index, corpus=corpus, limit=limit, workers=workers, resume=resume,
+                            system=system, judge_name=judge, generator=generator)
+    if report["metrics"]["n"] == 0:
+        first = report["failed"][0]["error"] if report["failed"] else "no items"
+        _fail(f"no item produced an answer (first error: {first})", code=1)
+    _gate(report["metrics"], minimums, maximums)
+
+
+def run_evaluation(
+    dataset: Path, out: Path, *, index: Path | None, corpus: Path | None, limit: int | None, workers: int,
+    resume: bool, system: str, judge_name: str, generator: str | None,
+) -> dict:
+    """Run the chosen system(s), write the reports, print the summary; returns the main report."""
+    from evals.dataset import DatasetError, load_dataset
+    from evals.harness import run_items
+    from evals.judges import JudgeError, get_judge
+    from evals.report import build_report, write_report
+    from exorag.config import get_settings
+
+    try:
+        items = load_dataset(dataset)[:limit]
+    except DatasetError as error:
+        _fail(str(error))
+    settings = get_settings(index=index, corpus=corpus, generator=generator)
+    if not settings.chroma_url and not settings.index.is_dir():
+        _fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+    try:
+        judge = get_judge(judge_name, settings)
+    except JudgeError as error:
+        _fail(str(error))
+
+    names = ["exorag", "baseline"] if system == "both" else [system]
+    reports: dict[str, dict] = {}
+    for name in names:
+        run_dir = out / "baseline" if system == "both" and name == "baseline" else out
+        results = run_items(items, _system(name, settings), run_dir, workers=workers, resume=resume, progress_label=f"{name}: answering")
+        reports[name] = build_report(items, results, judge, system=name, dataset=str(dataset), generator=settings.generator, workers=workers)
+        for failure in reports[name]["failed"]:
+            errors.print(f"[yellow]{name} item {failure['id']} failed:[/yellow] {failure['error']}")
+
+    main = reports[names[0]]
+    if system == "both":
+        write_report(reports["baseline"], out / "baseline")
+        paths = write_report(main, out, baseline=reports["baseline"])
+    else:
+        paths = write_report(main, out)
+    console.print(_metrics_table(f"{Path(dataset).name}: {len(items)} items, judge {judge.name}",
+                                 {name: report["metrics"] for name, report in reports.items()}))
+    console.print("wrote " + ", ".join(str(path) for path in paths))
+    return main
+
+
+def _system(name: str, settings):
+    """The answer function of a system: exorag's chain or the baseline RAG."""
+    from exorag.chain import AnswerOptions
+
+    options = AnswerOptions(generator=settings.generator)
+    if name == "baseline":
+        from evals.baseline import BaselineRAG
+
+        baseline = BaselineRAG(settings)
+        return lambda question: baseline.answer(question, options)
+    from exorag.chain import answer
+
+    return lambda question: answer(question, options, settings)
+
+
+def judge_command(
+    dataset: Annotated[Path, typer.Option("--dataset", help='JSON Lines of {"claim", "evidence", "label"[, "error_type"]}')],
+    judge: Annotated[str, typer.Option("--judge", help="offline, llm or nli")] = "offline",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON with every line's score")] = False,
+) -> None:
+    """Score labelled claim/evidence pairs with a judge: accuracy, precision and recall by error type."""
+    from evals.calibrate import calibrate
+    from evals.dataset import DatasetError, load_judge_pairs
+    from evals.judges import JudgeError, get_judge
+    from exorag.config import get_settings
+
+    try:
+        pairs = load_judge_pairs(dataset)
+        chosen = get_judge(judge, get_settings())
+        result = calibrate(pairs, chosen)
+    except (DatasetError, JudgeError) as error:
+        _fail(str(error))
+    if as_json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+        return
+    table = Table(title=f"judge {chosen.name} on {dataset.name} (supported = positive)")
+    for column in ("error type", "n", "accuracy", "precision", "recall"):
+        table.add_column(column, justify="left" if column == "error type" else "right")
+    for name, scores in [("overall", result.overall), *sorted(result.by_error_type.items())]:
+        cells = ["–" if value is None else f"{value:.3f}" for value in (scores.accuracy, scores.precision, scores.recall)]
+        table.add_row(name, str(scores.n), *cells)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``eval`` and ``judge`` to exorag's command-line app."""
+    app.command("eval")(eval_command)
+    app.command("judge")(judge_command)

@@ -1,0 +1,66 @@
+"""Compare two runs: which metrics improved, which regressed (``exorag eval --compare A B``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from evals.metrics import LOWER_IS_BETTER, METRIC_NAMES, NEUTRAL
+
+# Differences smaller than these are noise: fractions move by a rounding, latencies jitter.
+FRACTION_TOLERANCE = 0.005
+LATENCY_RELATIVE_TOLERANCE = 0.10
+
+
+class RunNotFound(FileNotFoundError):
+    """A run folder or report file that does not exist or is not a report."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric of run A against run B; ``verdict`` is improved, regressed, unchanged or n/a."""
+
+    metric: str
+    before: float | None
+    after: float | None
+    verdict: str
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+
+def load_report(path: Path) -> dict:
+    """A run's report.json, from the run folder or the file itself."""
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        report = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise RunNotFound(f"{file}: no such report (run `exorag eval --out {path}` first)") from error
+    except json.JSONDecodeError as error:
+        raise RunNotFound(f"{file}: not a report ({error.msg} at line {error.lineno})") from error
+    if not isinstance(report, dict) or not isinstance(report.get("metrics"), dict):
+        raise RunNotFound(f"{file}: not a report (no 'metrics' object)")
+    return report
+
+
+def _verdict(metric: str, before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return "n/a"
+    if metric in NEUTRAL:
+        return "unchanged" if before == after else "changed"
+    tolerance = abs(before) * LATENCY_RELATIVE_TOLERANCE if metric.startswith("latency") else FRACTION_TOLERANCE
+    if abs(after - before) <= tolerance:
+        return "unchanged"
+    better = after < before if metric in LOWER_IS_BETTER else after > before
+    return "improved" if better else "regressed"
+
+
+def compare_reports(before: dict, after: dict) -> list[Change]:
+    """Every DESIGN.md metric of run ``before`` (A) against run ``after`` (B)."""
+    return [
+        Change(name, before["metrics"].get(name), after["metrics"].get(name),
+               _verdict(name, before["metrics"].get(name), after["metrics"].get(name)))
+        for name in METRIC_NAMES
+    ]

@@ -1,0 +1,56 @@
+"""The NLI judge: a cross-encoder natural-language-inference model from a local folder.
+
+Set ``EXORAG_NLI_MODEL`` to a folder holding a sentence-transformers CrossEncoder trained for NLI
+(labels such as contradiction / entailment / neutral), for example a saved
+``cross-encoder/nli-deberta-v3-small``. The score of a pair is the model's probability of
+*entailment* with the evidence as premise and the claim as hypothesis; evidence longer than the
+model's input is truncated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from evals.judges.base import Judge, JudgeError
+
+SETTING = "EXORAG_NLI_MODEL"
+
+
+class NLIJudge(Judge):
+    """Entailment probability from a local cross-encoder NLI model."""
+
+    name = "nli"
+    threshold = 0.5
+
+    def __init__(self, model_path: str | Path | None = None, batch_size: int = 16) -> None:
+        super().__init__()
+        path = str(model_path or os.environ.get(SETTING) or "")
+        if not path:
+            raise JudgeError(
+                f"the nli judge needs a local cross-encoder NLI model: set {SETTING}=/path/to/model "
+                "(a folder saved by sentence-transformers' CrossEncoder, e.g. nli-deberta-v3-small)"
+            )
+        if not Path(path).is_dir():
+            raise JudgeError(f"{SETTING}={path}: no such model folder")
+        from sentence_transformers import CrossEncoder
+
+        try:
+            self._model = CrossEncoder(path, device="cpu", local_files_only=True)
+        except Exception as error:  # transformers raises OSError/ValueError/KeyError for bad folders
+            raise JudgeError(f"{SETTING}={path}: not a loadable cross-encoder ({error})") from error
+        labels = {int(index): str(label).lower() for index, label in self._model.config.id2label.items()}
+        entailment = [index for index, label in labels.items() if label.startswith("entail")]
+        if not entailment:
+            raise JudgeError(f"{SETTING}={path}: the model has no 'entailment' label (its labels: {sorted(labels.values())})")
+        self._entailment = entailment[0]
+        self._batch_size = batch_size
+
+    def score_many(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        if not pairs:
+            return []
+        probabilities = self._model.predict(
+            [(evidence, claim) for claim, evidence in pairs], batch_size=self._batch_size, apply_softmax=True
+        )
+        return [float(row[self._entailment]) for row in probabilities]

@@ -1,0 +1,104 @@
+"""What runs inside a bench child process, so that its memory and start-up are its own.
+
+``python -m exorag.bench.worker TASK JSON`` runs ``ingest`` or ``query`` for one system and prints
+one line ``RESULT {json}`` at the end; ``query`` also prints ``FIRST_ANSWER`` as soon as its first
+question is answered, which is how the parent times start-up.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import json  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from exorag.config import Settings  # noqa: E402
+
+FIRST_ANSWER = "FIRST_ANSWER"
+RESULT = "RESULT "
+SAMPLE_TEXTS = 512
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux reports ``ru_maxrss`` in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def normalise_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def settings_from(job: dict) -> Settings:
+    return Settings(corpus=Path(job["corpus"]), index=Path(job["index"]), chroma_url=job.get("chroma_url"),
+                    collection=job.get("collection", "exorag"))
+
+
+def run_ingest(job: dict) -> dict:
+    """Index the corpus with one system: wall time, how much was embedded or cached, and the
+    model's own throughput on a sample of the same texts."""
+    from exorag.bench.cache import CachedEmbeddings, EmbeddingCache
+    from exorag.bench.systems import open_system
+    from exorag.embeddings import get_embeddings
+
+    settings = settings_from(job)
+    model = get_embeddings(settings)
+    system = open_system(job["system"], settings)
+    embeddings = CachedEmbeddings(model, EmbeddingCache(Path(job["cache"]))) if job.get("cache") else model
+    started = time.perf_counter()
+    chunks = system.ingest(embeddings)
+    wall = time.perf_counter() - started
+    sample = system.sample_texts(SAMPLE_TEXTS, job.get("seed", 0))
+    sample_started = time.perf_counter()
+    model.embed_documents(sample)
+    sample_seconds = time.perf_counter() - sample_started
+    result = {"chunks": chunks, "ingest_s": wall, "embed_sample": len(sample), "embed_sample_s": sample_seconds,
+              "peak_rss_mb": peak_rss_mb()}
+    if isinstance(embeddings, CachedEmbeddings):
+        result.update(cached=embeddings.cached, embedded=embeddings.embedded, model_s=embeddings.model_seconds,
+                      cache_s=embeddings.cache_seconds)
+    else:
+        result.update(cached=0, embedded=chunks, model_s=None, cache_s=0.0)
+    return result
+
+
+def run_queries(job: dict) -> dict:
+    """Answer the first question cold (start-up), then time retrieval and ``answer()`` warm."""
+    from exorag.bench.systems import open_system
+
+    queries = [json.loads(line) for line in Path(job["queries"]).read_text(encoding="utf-8").splitlines() if line.strip()]
+    system = open_system(job["system"], settings_from(job))
+    system.answer(queries[0]["question"])
+    first_answer = time.perf_counter()
+    print(FIRST_ANSWER, flush=True)
+
+    retrieve_ms, answer_ms, found, abstained = [], [], 0, 0
+    for query in queries:
+        started = time.perf_counter()
+        texts = system.retrieve(query["question"], job.get("k", 5))
+        retrieve_ms.append((time.perf_counter() - started) * 1000)
+        found += any(normalise_space(query["answer_text"]) in normalise_space(text) for text in texts)
+        started = time.perf_counter()
+        result = system.answer(query["question"])
+        answer_ms.append((time.perf_counter() - started) * 1000)
+        abstained += result.abstained
+    return {"queries": len(queries), "retrieve_ms": retrieve_ms, "answer_ms": answer_ms,
+            "recall_at_5": found / len(queries), "abstained": abstained,
+            "first_answer_s": first_answer - STARTED, "peak_rss_mb": peak_rss_mb()}
+
+
+def main(argv: list[str]) -> int:
+    task, job = argv[0], json.loads(argv[1])
+    tasks = {"ingest": run_ingest, "query": run_queries}
+    if task not in tasks:
+        print(f"unknown task {task!r}; use ingest or query", file=sys.stderr)
+        return 2
+    print(RESULT + json.dumps(tasks[task](job)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

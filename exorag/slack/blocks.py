@@ -1,0 +1,148 @@
+"""An Answer as Slack Block Kit: the cited answer, its evidence and references, and the buttons.
+
+Slack's limits: 3000 characters in a section's or a context element's text, 10 elements in a
+context block, 50 blocks in a message. Longer content is split into more blocks and messages.
+"""
+
+from __future__ import annotations
+
+from exorag.citations import format_numbers
+from exorag.models import Answer, Evidence
+
+PLACEHOLDER = "Looking in the literature…"
+ERROR_MESSAGE = "Sorry, something went wrong while answering. The people who run exorag can find the details in its log."
+USAGE = ("Ask me about tumour exosomes and the hallmarks of cancer: mention me with a question, send me a direct "
+         "message, or type `/exorag How do tumour exosomes blunt T cells?`")
+GONE = "That answer is no longer stored; ask the question again to see its evidence or rate it."
+THANKS = "Thanks, your feedback is recorded."
+
+SHOW_EVIDENCE = "exorag_show_evidence"
+FEEDBACK_UP = "exorag_feedback_up"
+FEEDBACK_DOWN = "exorag_feedback_down"
+
+TEXT_LIMIT = 3000
+CONTEXT_ELEMENTS = 10
+BLOCKS_PER_MESSAGE = 50
+
+
+def escape(text: str) -> str:
+    """Text safe for mrkdwn: Slack reads only ``&``, ``<`` and ``>`` as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at whitespace where possible."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _sections(texts: list[str]) -> list[dict]:
+    """Texts packed into as few sections as fit, each piece kept whole when it can be."""
+    blocks: list[str] = []
+    for piece in (part for text in texts for part in split_text(text)):
+        if blocks and len(blocks[-1]) + 1 + len(piece) <= TEXT_LIMIT:
+            blocks[-1] += " " + piece
+        else:
+            blocks.append(piece)
+    return [_section(text) for text in blocks]
+
+
+def _contexts(texts: list[str]) -> list[dict]:
+    elements = [{"type": "mrkdwn", "text": part} for text in texts for part in split_text(text)]
+    return [{"type": "context", "elements": elements[i:i + CONTEXT_ELEMENTS]} for i in range(0, len(elements), CONTEXT_ELEMENTS)]
+
+
+def _button(text: str, action_id: str, value: str) -> dict:
+    label = {"type": "plain_text", "text": text, "emoji": True}
+    return {"type": "button", "action_id": action_id, "text": label, "value": value}
+
+
+def cited_evidence(answer: Answer) -> list[Evidence]:
+    """The passages the answer's sentences cite, in retrieval order."""
+    cited = {i for sentence in answer.sentences for i in sentence.evidence_ids}
+    return [e for e in answer.evidence if e.id in cited]
+
+
+def sentence_mrkdwn(text: str, citation: str, flagged: bool = False) -> str:
+    """``Exosomal PD-L1 ... activation *[170-172]*.``, the citation before the closing punctuation."""
+    text = text.strip()
+    end = text[-1] if text and text[-1] in ".!?" else "."
+    body = text[:-1] if text and text[-1] in ".!?" else text
+    weak = " _(weakly supported)_" if flagged else ""
+    return f"{escape(body)} *{escape(citation)}*{end}{weak}"
+
+
+def evidence_line(evidence: Evidence) -> str:
+    """``*e1* · review/review.txt · Immune evasion · p. 3 · refs [170-172]``: where a passage comes from."""
+    parts = [f"*{evidence.id}*", escape(evidence.source_path or evidence.source_label)]
+    if evidence.section:
+        parts.append(escape(evidence.section))
+    if evidence.page is not None:
+        parts.append(f"p. {evidence.page}")
+    if evidence.refs:
+        parts.append(f"refs {format_numbers(evidence.refs)}")
+    return " · ".join(parts)
+
+
+def answer_blocks(answer: Answer, answer_id: str, asker: str | None = None) -> list[dict]:
+    """The blocks of one answer; ``answer_id`` is what its buttons carry, ``asker`` a user id to name."""
+    blocks: list[dict] = []
+    if asker:
+        blocks += _contexts([f"<@{asker}> asked: {escape(answer.question)}"])
+    if answer.abstained:
+        reason = escape(answer.reason or answer.answer)
+        blocks += _sections([f":grey_question: *I could not answer this from the indexed literature.* {reason}"])
+    else:
+        blocks += _sections([sentence_mrkdwn(s.text, s.citation, s.flagged) for s in answer.sentences])
+        if answer.standalone_question:
+            blocks += _contexts([f"_Read as: {escape(answer.standalone_question)}_"])
+        blocks += _contexts([evidence_line(e) for e in cited_evidence(answer)])
+        references = []
+        for reference in answer.references:
+            line = f"[{reference.number}] {escape(reference.citation)}"
+            if reference.doi:
+                line += f" · <https://doi.org/{reference.doi}|doi:{escape(reference.doi)}>"
+            references.append(line)
+        blocks += _contexts(references)
+    buttons = [_button("Show evidence", SHOW_EVIDENCE, answer_id)] if answer.evidence else []
+    buttons += [_button(":thumbsup: Helpful", FEEDBACK_UP, answer_id),
+                _button(":thumbsdown: Not helpful", FEEDBACK_DOWN, answer_id)]
+    blocks.append({"type": "actions", "block_id": "exorag_actions", "elements": buttons})
+    return blocks
+
+
+def evidence_blocks(answer: Answer) -> list[dict]:
+    """The passages behind an answer (all retrieved ones when none was cited), for the asker's eyes."""
+    shown = cited_evidence(answer)
+    title = f"*Evidence for:* {escape(answer.question)}"
+    if not shown:
+        shown = answer.evidence
+        title += "\n_None of these passages was used in the answer; they are what the search found._"
+    blocks = _sections([title])
+    for evidence in shown:
+        passage = escape(" ".join(evidence.text.split()))
+        blocks += _contexts([evidence_line(evidence)])
+        blocks += [_section("> " + piece) for piece in split_text(passage, TEXT_LIMIT - 2)]
+    return blocks
+
+
+def split_messages(blocks: list[dict]) -> list[list[dict]]:
+    """Blocks in messages of at most 50 blocks each."""
+    return [blocks[i:i + BLOCKS_PER_MESSAGE] for i in range(0, len(blocks), BLOCKS_PER_MESSAGE)]
+
+
+def fallback_text(answer: Answer) -> str:
+    """The plain text Slack shows in notifications and keeps as the message text (the thread's history)."""
+    text = f"I could not answer this from the indexed literature. {answer.answer}" if answer.abstained else answer.answer
+    return split_text(text, TEXT_LIMIT)[0]

@@ -1,0 +1,105 @@
+"""`exorag eval` and `exorag judge` end to end, as subprocesses, on the real bundled index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evals.metrics import METRIC_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "evals" / "datasets" / "exosome_qa.jsonl"
+EXORAG = Path(sys.executable).with_name("exorag")
+
+
+def exorag(*args: str | Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    return subprocess.run([str(EXORAG), *map(str, args)], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="module")
+def index_copy(indexed_settings, tmp_path_factory) -> Path:
+    """A copy of the session index, so the baseline's collection is not added to the shared one."""
+    target = tmp_path_factory.mktemp("eval-index") / "index"
+    shutil.copytree(indexed_settings.index, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def run_both(indexed_settings, index_copy, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("eval-run") / "run"
+    result = exorag("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus,
+                    "--out", out, "--limit", "5", "--workers", "2", "--system", "both", "--min", "n=5")
+    assert result.returncode == 0, result.stderr + result.stdout
+    return out
+
+
+def test_eval_writes_the_reports_of_exorag_and_the_baseline(run_both):
+    for folder in (run_both, run_both / "baseline"):
+        assert {"report.json", "report.md", "report.html", "items.jsonl"} <= {p.name for p in folder.iterdir()}
+    report = json.loads((run_both / "report.json").read_text())
+    assert report["system"] == "exorag" and report["baseline"]["system"] == "baseline"
+    assert list(report["metrics"]) == list(METRIC_NAMES) and report["metrics"]["n"] == 5
+    first_ids = [json.loads(line)["id"] for line in QUESTIONS.read_text().splitlines()[:5]]
+    assert [item["id"] for item in report["items"]] == first_ids
+    for item in report["items"]:
+        assert item["answer"]["question"] == item["question"]
+        assert {"answer", "abstained", "sentences", "evidence", "references", "generator", "timings_ms"} <= set(item["answer"])
+    baseline = json.loads((run_both / "baseline" / "report.json").read_text())
+    assert all(len(item["answer"]["evidence"]) <= 4 for item in baseline["items"])
+    assert 'src="data:image/png;base64,' in (run_both / "report.html").read_text()
+
+
+def test_compare_prints_improvements_and_regressions(run_both):
+    result = exorag("eval", "--compare", run_both, run_both / "baseline")
+    assert result.returncode == 0, result.stderr
+    assert "improved:" in result.stdout and "regressed:" in result.stdout
+    assert "key_fact_recall" in result.stdout
+
+
+def test_a_failed_minimum_exits_1_and_names_the_metric(run_both):
+    result = exorag("eval", "--compare", run_both / "baseline", run_both, "--min", "ref_recall=1.01", "--max", "latency_ms_p95=1e9")
+    assert result.returncode == 1
+    assert "ref_recall" in result.stderr and "below the minimum 1.01" in result.stderr
+
+
+def test_resume_reuses_answered_items_and_the_gate_fails_in_a_run(run_both, index_copy, indexed_settings, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(run_both, run)
+    before = (run / "items.jsonl").read_text()
+    result = exorag("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus,
+                    "--out", run, "--limit", "5", "--resume", "--min", "key_fact_recall=1.01")
+    assert result.returncode == 1
+    assert "threshold failed: key_fact_recall" in result.stderr
+    assert (run / "items.jsonl").read_text() == before  # nothing was answered again
+
+
+def test_a_bad_dataset_is_a_usage_error_naming_line_and_field(tmp_path, index_copy):
+    dataset = tmp_path / "bad.jsonl"
+    dataset.write_text('{"id": "q1", "question": "x", "answerable": true}\n{"id": "q2", "question": "y"}\n')
+    result = exorag("eval", "--dataset", dataset, "--index", index_copy, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "line 2" in result.stderr and "answerable" in result.stderr
+
+
+def test_judge_command_scores_pairs_of_ones_own(tmp_path):
+    evidence = "Exosomal miR-21 inhibits PTEN and is enriched in tumour exosomes."
+    pairs = [
+        {"claim": "Exosomal miR-21 inhibits PTEN.", "evidence": evidence, "label": True},
+        {"claim": "Exosomal miR-210 inhibits PTEN.", "evidence": evidence, "label": False, "error_type": "entity_swap"},
+    ]
+    dataset = tmp_path / "pairs.jsonl"
+    dataset.write_text("\n".join(json.dumps(pair) for pair in pairs) + "\n")
+    result = exorag("judge", "--dataset", dataset, "--json")
+    assert result.returncode == 0, result.stderr
+    scored = json.loads(result.stdout)
+    assert scored["judge"] == "offline" and scored["overall"]["n"] == 2 and scored["overall"]["accuracy"] == 1.0
+    assert [item["predicted"] for item in scored["items"]] == [True, False]
+    table = exorag("judge", "--dataset", dataset)
+    assert table.returncode == 0 and "entity_swap" in table.stdout and "accuracy" in table.stdout

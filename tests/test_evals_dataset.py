@@ -1,0 +1,99 @@
+"""Loading question sets and judge pairs: any file in DESIGN.md's format, errors naming line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.dataset import DatasetError, load_dataset, load_judge_pairs
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {"id": "q1", "question": "How do exosomes blunt T cells?", "answerable": True, "gold_refs": [170],
+        "key_facts": [["PD-L1"], ["PD-1", "PD1"]], "topic": "immune"}
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def error_of(path: Path, loader=load_dataset) -> str:
+    with pytest.raises(DatasetError) as caught:
+        loader(path)
+    return str(caught.value)
+
+
+def test_the_bundled_question_set_loads():
+    items = load_dataset(ROOT / "evals" / "datasets" / "exosome_qa.jsonl")
+    assert len(items) >= 60
+    assert any(not item.answerable for item in items)
+    assert all(item.gold_refs == [] and item.key_facts == [] for item in items if not item.answerable)
+
+
+def test_the_bundled_calibration_pairs_load():
+    pairs = load_judge_pairs(ROOT / "evals" / "datasets" / "judge_calibration.jsonl")
+    assert len(pairs) >= 150
+    assert {True, False} <= {pair.label for pair in pairs}
+
+
+def test_a_minimal_item_gets_defaults_and_extra_fields_are_kept(tmp_path):
+    path = write_lines(tmp_path / "mine.jsonl", [
+        json.dumps({"id": "x", "question": "Out of scope?", "answerable": False, "source": "me"}),
+        "",
+        json.dumps({**GOOD, "id": "y", "key_facts": ["PD-L1", ["PD-1", "PD1"]], "false_premise": True}),
+    ])
+    first, second = load_dataset(path)
+    assert first.topic == "" and first.gold_refs == [] and first.model_extra == {"source": "me"}
+    assert second.key_facts == [["PD-L1"], ["PD-1", "PD1"]] and second.false_premise
+
+
+def test_bad_json_names_the_line(tmp_path):
+    path = write_lines(tmp_path / "bad.jsonl", [json.dumps(GOOD), '{"id": "q2", "question": "x",'])
+    message = error_of(path)
+    assert "line 2" in message and "not valid JSON" in message and "bad.jsonl" in message
+
+
+def test_a_missing_field_names_the_line_and_field(tmp_path):
+    broken = {key: value for key, value in GOOD.items() if key != "answerable"}
+    path = write_lines(tmp_path / "missing.jsonl", [json.dumps(GOOD), json.dumps({**broken, "id": "q2"})])
+    message = error_of(path)
+    assert "line 2" in message and "missing field 'answerable'" in message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("answerable", "yes", "answerable"),
+        ("gold_refs", ["170"], "gold_refs.0"),
+        ("gold_refs", 170, "gold_refs"),
+        ("key_facts", [["PD-L1", 5]], "key_facts.0.1"),
+        ("question", 42, "question"),
+    ],
+)
+def test_a_wrong_type_names_the_line_and_field(tmp_path, field, value, where):
+    path = write_lines(tmp_path / "typed.jsonl", [json.dumps({**GOOD, "id": "q0"}), "", json.dumps({**GOOD, field: value})])
+    message = error_of(path)
+    assert "line 3" in message and f"field '{where}'" in message
+
+
+def test_duplicate_ids_and_inconsistent_unanswerable_items_are_rejected(tmp_path):
+    duplicate = write_lines(tmp_path / "dup.jsonl", [json.dumps(GOOD), json.dumps(GOOD)])
+    assert "line 2" in error_of(duplicate) and "duplicate id 'q1'" in error_of(duplicate)
+    unanswerable = write_lines(tmp_path / "un.jsonl", [json.dumps({**GOOD, "answerable": False, "key_facts": []})])
+    assert "line 1" in error_of(unanswerable) and "field 'gold_refs'" in error_of(unanswerable)
+
+
+def test_empty_files_and_non_objects_are_rejected(tmp_path):
+    assert "no items" in error_of(write_lines(tmp_path / "empty.jsonl", [""]))
+    assert "line 1" in error_of(write_lines(tmp_path / "list.jsonl", ["[1, 2]"]))
+    assert "file not found" in error_of(tmp_path / "absent.jsonl")
+
+
+def test_judge_pairs_accept_a_list_of_passages_and_report_bad_labels(tmp_path):
+    good = {"claim": "PD-L1 binds PD-1.", "evidence": ["PD-L1 binds", "PD-1 on T cells"], "label": True}
+    path = write_lines(tmp_path / "pairs.jsonl", [json.dumps(good), json.dumps({**good, "label": "true"})])
+    assert "line 2" in error_of(path, load_judge_pairs) and "field 'label'" in error_of(path, load_judge_pairs)
+    (pair,) = load_judge_pairs(write_lines(tmp_path / "one.jsonl", ["", json.dumps(good)]))
+    assert pair.evidence_text == "PD-L1 binds\nPD-1 on T cells" and pair.line == 2

