@@ -26,11 +26,12 @@ import time
 from collections import Counter
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from exorag.chain import AnswerOptions, build_answer
 from exorag.citations import cited_numbers
 from exorag.config import Settings, get_settings
-from exorag.embeddings import get_embeddings, model_path
+from exorag.embeddings import get_embeddings
 from exorag.generate import GenerationContext, get_generator
 from exorag.ingest.chunking import reference_number_of
 from exorag.ingest.loaders import LoadError, load_document
@@ -56,7 +57,8 @@ class BaselineRAG:
 
     name = "baseline"
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
+        """``embeddings`` replaces exorag's embedding model (for example a faster one in benchmarks)."""
         self.settings = settings or get_settings()
         self.folder = self.settings.index / FOLDER
         self._lock = threading.Lock()
@@ -64,14 +66,15 @@ class BaselineRAG:
         self._document_frequency: Counter[str] = Counter()
         self._documents = 0
         self._centroid: np.ndarray | None = None
-        self._embeddings = get_embeddings(self.settings)
+        self._embeddings = embeddings or get_embeddings(self.settings)
         self.references, _ = load_references(self.settings.corpus / REFERENCES_FILE)
         self.skipped: list[dict[str, str]] = []
 
     # --- the index -------------------------------------------------------------------------------
 
     def _fingerprint(self) -> str:
-        digest = hashlib.sha256(f"{CHUNK_SIZE}/{CHUNK_OVERLAP}/{model_path(self.settings)}".encode())
+        model = getattr(self._embeddings, "model_name", type(self._embeddings).__name__)
+        digest = hashlib.sha256(f"{CHUNK_SIZE}/{CHUNK_OVERLAP}/{model}".encode())
         for path, kind in discover_sources(self.settings.corpus):
             digest.update(f"{kind}:{path.relative_to(self.settings.corpus)}:".encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())

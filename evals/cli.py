@@ -84,7 +84,7 @@ def eval_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="question set, JSON Lines in DESIGN.md's format")] = None,
     index: Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")] = None,
     corpus: Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")] = None,
-    out: Annotated[Path, typer.Option("--out", help="run folder for items.jsonl and the reports")] = Path("eval-report"),
+    out: Annotated[Path, typer.Option("--out", help="run folder for items.jsonl and the reports")] = Path("evals/runs/latest"),
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="keep the answered items of an interrupted run in --out")] = False,

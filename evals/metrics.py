@@ -43,7 +43,7 @@ NEUTRAL = frozenset({"n"})
 _DASHES = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
 
 
-def normalize(text: str) -> str:
+def fact_text(text: str) -> str:
     """Text as key facts are compared: NFKC, casefolded, ß/ẞ read as β (as PDFs often print it),
     every dash as ``-`` and runs of white space as one space."""
     return " ".join(_DASHES.sub("-", normalise(text)).split())
@@ -55,11 +55,11 @@ def normalize(text: str) -> str:
 def fact_found(fact: Sequence[str], text: str) -> bool:
     """True when any accepted spelling of ``fact`` is a substring of ``text``.
 
-    Both sides are compared after ``normalize`` (NFKC, casefold, β look-alikes, dashes),
+    Both sides are compared as ``fact_text`` (NFKC, casefold, β look-alikes, dashes),
     so ``TGF-ß`` matches ``TGF-β`` and ``pd-l1`` matches ``PD–L1``.
     """
-    haystack = normalize(text)
-    return any(normalize(spelling) in haystack for spelling in fact if spelling.strip())
+    haystack = fact_text(text)
+    return any(fact_text(spelling) in haystack for spelling in fact if spelling.strip())
 
 
 def is_gold_passage(item: EvalItem, evidence: Evidence) -> bool:

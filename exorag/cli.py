@@ -190,6 +190,10 @@ from evals.cli import register as register_evals  # noqa: E402
 
 register_evals(app)
 
+from exorag.bench.cli import register as register_bench  # noqa: E402
+
+register_bench(app)
+
 
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="exorag")

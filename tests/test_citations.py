@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exorag.citations import MAX_RANGE_SPAN, Citation, cited_numbers, find_citations, format_citation, format_numbers, parse_citation
+from exorag.citations import (
+    MAX_RANGE_SPAN,
+    Citation,
+    cited_numbers,
+    find_citations,
+    format_citation,
+    format_numbers,
+    parse_citation,
+)
 
 DASHES = ["-", "\u2013", "\u2014"]  # hyphen, en dash, em dash
 
@@ -42,8 +50,14 @@ def test_brackets_without_a_reference_number_are_not_citations(bracket: str) -> 
 def test_find_citations_skips_non_citations_and_gives_offsets() -> None:
     text = "The authors [sic] report PD-L1 on exosomes [170\u2013172] and TGF-\u03b2 [20, 175]; see [Figure 5]."
     found = list(find_citations(text))
-    assert [text[start:end] for start, end, _ in found] == ["[170\u2013172]", "[20, 175]"]
-    assert [set(citation.numbers) for _, _, citation in found] == [{170, 171, 172}, {20, 175}]
+    assert [text[start:end] for start, end, _ in found] == [
+        "[170\u2013172]",
+        "[20, 175]",
+    ]
+    assert [set(citation.numbers) for _, _, citation in found] == [
+        {170, 171, 172},
+        {20, 175},
+    ]
     assert cited_numbers(text) == {20, 170, 171, 172, 175}
     assert cited_numbers("No citations here [sic].") == set()
 
@@ -89,7 +103,9 @@ def canonical_by_runs(numbers: set[int]) -> str:
 number_sets = st.sets(st.integers(min_value=0, max_value=2000), min_size=1, max_size=40)
 # sets with many neighbours, so runs of every length occur often
 clustered_sets = st.lists(
-    st.tuples(st.integers(min_value=0, max_value=500), st.integers(min_value=1, max_value=6)), min_size=1, max_size=8
+    st.tuples(st.integers(min_value=0, max_value=500), st.integers(min_value=1, max_value=6)),
+    min_size=1,
+    max_size=8,
 ).map(lambda spans: {start + offset for start, length in spans for offset in range(length)})
 
 

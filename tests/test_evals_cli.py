@@ -1,4 +1,5 @@
-"""`exorag eval` and `exorag judge` end to end, as subprocesses, on the real bundled index."""
+"""`exorag eval` and `exorag judge` end to end on the real bundled index: the main run as a
+subprocess, the rest in-process through typer's runner (the model is then loaded once)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from evals.metrics import METRIC_NAMES
+from exorag.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "evals" / "datasets" / "exosome_qa.jsonl"
@@ -21,6 +24,10 @@ EXORAG = Path(sys.executable).with_name("exorag")
 def exorag(*args: str | Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
     return subprocess.run([str(EXORAG), *map(str, args)], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT, check=False)
+
+
+def exorag_in_process(*args: str | Path):
+    return CliRunner().invoke(app, [str(arg) for arg in args], env={"COLUMNS": "200"})
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +80,9 @@ def test_resume_reuses_answered_items_and_the_gate_fails_in_a_run(run_both, inde
     run = tmp_path / "run"
     shutil.copytree(run_both, run)
     before = (run / "items.jsonl").read_text()
-    result = exorag("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus,
-                    "--out", run, "--limit", "5", "--resume", "--min", "key_fact_recall=1.01")
-    assert result.returncode == 1
+    result = exorag_in_process("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus,
+                               "--out", run, "--limit", "5", "--resume", "--min", "key_fact_recall=1.01")
+    assert result.exit_code == 1
     assert "threshold failed: key_fact_recall" in result.stderr
     assert (run / "items.jsonl").read_text() == before  # nothing was answered again
 
@@ -83,8 +90,8 @@ def test_resume_reuses_answered_items_and_the_gate_fails_in_a_run(run_both, inde
 def test_a_bad_dataset_is_a_usage_error_naming_line_and_field(tmp_path, index_copy):
     dataset = tmp_path / "bad.jsonl"
     dataset.write_text('{"id": "q1", "question": "x", "answerable": true}\n{"id": "q2", "question": "y"}\n')
-    result = exorag("eval", "--dataset", dataset, "--index", index_copy, "--out", tmp_path / "out")
-    assert result.returncode == 2
+    result = exorag_in_process("eval", "--dataset", dataset, "--index", index_copy, "--out", tmp_path / "out")
+    assert result.exit_code == 2
     assert "line 2" in result.stderr and "answerable" in result.stderr
 
 
@@ -96,10 +103,10 @@ def test_judge_command_scores_pairs_of_ones_own(tmp_path):
     ]
     dataset = tmp_path / "pairs.jsonl"
     dataset.write_text("\n".join(json.dumps(pair) for pair in pairs) + "\n")
-    result = exorag("judge", "--dataset", dataset, "--json")
-    assert result.returncode == 0, result.stderr
+    result = exorag_in_process("judge", "--dataset", dataset, "--json")
+    assert result.exit_code == 0, result.output
     scored = json.loads(result.stdout)
     assert scored["judge"] == "offline" and scored["overall"]["n"] == 2 and scored["overall"]["accuracy"] == 1.0
     assert [item["predicted"] for item in scored["items"]] == [True, False]
-    table = exorag("judge", "--dataset", dataset)
-    assert table.returncode == 0 and "entity_swap" in table.stdout and "accuracy" in table.stdout
+    table = exorag_in_process("judge", "--dataset", dataset)
+    assert table.exit_code == 0 and "entity_swap" in table.stdout and "accuracy" in table.stdout

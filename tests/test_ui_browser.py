@@ -96,6 +96,17 @@ def ask(page: Page, question: str) -> None:
     box.press("Enter")
 
 
+def fill_paper_form(page: Page, pdf: Path, number: int) -> None:
+    """On the "Add a paper" tab: choose ``pdf``, wait until it is uploaded, and type its number."""
+    page.get_by_role("tab", name="Add a paper").click()
+    page.locator("#xr-upload input[type=file]").set_input_files(str(pdf))
+    expect(page.locator("#xr-upload")).to_contain_text(pdf.name, timeout=10_000)
+    box = page.locator("#xr-ref-number input")
+    box.fill(str(number))
+    box.press("Tab")  # the number reaches the app when the box loses focus
+    expect(box).to_have_value(str(number))
+
+
 def last_answer(page: Page):
     return page.locator("#xr-conversation .xr-turn:not(.xr-pending)").last
 
@@ -163,18 +174,14 @@ def test_rating_and_downloading_an_answer(page, chat_url):
 
 
 def test_an_uploaded_pdf_is_indexed_cited_and_its_page_linked(page, upload_url, upload_settings, tmp_path):
+    finding = ("Pancreatic tumour exosomes carry the protein NKS-901, which silences natural killer cells and lets "
+               "the tumour escape immune attack.")
     paper = make_pdf(tmp_path / "NK cells (2024).pdf", [
         ["# Exosomes in pancreatic cancer", "We studied exosomes from pancreatic tumours in a cohort of patients."],
-        ["# Results", "Pancreatic tumour exosomes carry the protein NKS-901, which silences natural killer cells "
-                      "and lets the tumour escape immune attack."],
+        ["# Results", finding],
     ], title="NKS-901 exosomes silence NK cells")
     page.goto(upload_url, wait_until="load")
-    page.get_by_role("tab", name="Add a paper").click()
-    page.locator("#xr-upload input[type=file]").set_input_files(str(paper))
-    expect(page.locator("#xr-upload")).to_contain_text("NK cells (2024).pdf", timeout=10_000)
-    number = page.locator("#xr-ref-number input")
-    number.fill("901")
-    number.press("Tab")
+    fill_paper_form(page, paper, 901)
     page.locator("#xr-add-paper").click()
     status = page.locator("#xr-upload-status .xr-notice-ok")
     expect(status).to_contain_text("Added literature/901_nk-cells-2024.pdf as reference [901]", timeout=ANSWER_TIMEOUT_MS)
@@ -202,10 +209,7 @@ def test_a_corrupt_pdf_is_refused_and_changes_nothing(page, upload_url, upload_s
     files_before = sorted(p.name for p in (upload_settings.corpus / "literature").glob("*"))
     corrupt = make_truncated_pdf(tmp_path / "interrupted download.pdf")
     page.goto(upload_url, wait_until="load")
-    page.get_by_role("tab", name="Add a paper").click()
-    page.locator("#xr-upload input[type=file]").set_input_files(str(corrupt))
-    expect(page.locator("#xr-upload")).to_contain_text("interrupted download.pdf", timeout=10_000)
-    page.locator("#xr-ref-number input").fill("902")
+    fill_paper_form(page, corrupt, 902)
     page.locator("#xr-add-paper").click()
     error = page.locator("#xr-upload-status .xr-notice-error")
     expect(error).to_contain_text("corrupt or truncated PDF", timeout=ANSWER_TIMEOUT_MS)

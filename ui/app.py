@@ -152,8 +152,9 @@ def build_app(settings: Settings) -> gr.Blocks:
 
         options = [generator, k, source, sections, refs_filter]
         ask_outputs = [conversation, turns, question, answer_download, conversation_download]
+        # One queue for every way of asking, so that at most ANSWER_CONCURRENCY answers run at a time.
         ask_event = {"fn": handlers.ask, "inputs": [question, turns, *options], "outputs": ask_outputs,
-                     "show_progress": "hidden"}
+                     "show_progress": "hidden", "concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
         question.submit(**ask_event, api_name="ask")
         ask_button.click(**ask_event, api_visibility="private")
         examples.click(lambda sample: sample[0], examples, question, api_visibility="private", queue=False).then(
@@ -176,15 +177,16 @@ def build_app(settings: Settings) -> gr.Blocks:
         coverage_refresh.click(handlers.coverage, outputs=coverage, api_name="coverage")
         app.load(handlers.refresh, outputs=[header, sections], api_visibility="private", queue=False)
 
-        def answer_json(question: str, generator: str = "", k: int = 0, source: str = "all", refs: str = "") -> dict:
+        def answer_json(question: str, generator: str = "", k: int = 0, source: str = "all",
+                        sections: list[str] | None = None, refs: str = "") -> dict:
             """The Answer JSON of DESIGN.md (for scripts: ``Client(url).predict(question, api_name="/answer")``)."""
             options = AnswerOptions(
                 generator=generator or None, k=k or None, source_kind=None if source in ("", "all") else source,
-                refs=parse_reference_filter(refs),
+                sections=sections or None, refs=parse_reference_filter(refs),
             )
             return answer(question, options, settings).model_dump()
 
-        gr.api(answer_json, api_name="answer")
+        gr.api(answer_json, api_name="answer", concurrency_id="answer", concurrency_limit=ANSWER_CONCURRENCY)
     return app
 
 
@@ -215,7 +217,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
     login = auth or auth_from_env()
     warm_up(settings)
     app = build_app(settings)
-    app.queue(default_concurrency_limit=ANSWER_CONCURRENCY)
+    app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)
     app.launch(
         server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
         **launch_options(settings),

@@ -120,7 +120,11 @@ class ChatHandlers:
         )
         pending = Turn(question)
         keep = gr.skip()
-        yield conversation_html(turns, pending, status="Searching the literature…"), turns, "", keep, keep
+
+        def showing(draft: str, status: str) -> tuple:
+            return conversation_html(turns, pending, draft, status), turns, "", keep, keep
+
+        yield showing("", "Searching the literature…")
         draft = ""
         try:
             for event in answer_stream(question, options, self.settings):
@@ -128,9 +132,9 @@ class ChatHandlers:
                     pending.answer = event.answer
                 elif event.kind == "token":
                     draft += event.text
-                    yield conversation_html(turns, pending, draft, "Writing, then checking every sentence against its evidence…"), turns, "", keep, keep
+                    yield showing(draft, "Writing, then checking every sentence against its evidence…")
                 elif event.kind == "status":
-                    yield conversation_html(turns, pending, draft, event.text), turns, "", keep, keep
+                    yield showing(draft, event.text)
         except Exception as error:  # a view shows any failure as a turn; the details go to the log
             log.exception("answering %r failed", question)
             pending.error = f"{type(error).__name__}: {error}"

@@ -9,10 +9,15 @@ overlap alone misses in biomedical text:
 - a number of the claim (``1%``, ``3``, ``tenfold``) absent from the evidence;
 - a negation the evidence does not make, or a claim that asserts what the evidence negates;
 - an effect whose direction the evidence reverses (``raises`` where the evidence ``suppresses``
-  the same thing).
+  the same thing, ``better`` where it says ``worse``);
+- a specific term swapped for another in the same frame (``prostate cancer cells`` where the
+  evidence says ``breast cancer cells``).
 
-Any failed check caps the score below the threshold. Partial support (a claim that adds an
-unsupported clause) shows only as lower coverage, which this judge catches less reliably.
+Any failed check caps the score below the threshold. A rare word (a drug, a tissue, a method)
+that the evidence lacks lowers the score. Partial support (a claim that adds an unsupported
+clause in common words) shows only as lower coverage, which this judge catches less reliably.
+The checks are word rules for English biomedical prose, not a model: they miss paraphrased
+contradictions (``directs them to the lung`` against a table that says liver).
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ from exorag.text import (
 _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
 _WORD = re.compile(rf"[\w{_GREEK}]+(?:['\-/.][\w{_GREEK}]+)*%?")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bwhereas\b|\bwhile\b")
-_NEGATIONS = frozenset(["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacking", "absent", "absence", "unable", "none"])
+_NEGATIONS = frozenset(
+    ["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacking", "absent", "absence",
+     "unable", "none"]
+)
 # Phrases read before negation is looked for: "rather than X" denies X, "not only X" does not.
 _NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (re.compile(r"\bnot (only|just|merely)\b"), ""))
 _NUMBER_WORDS = {
@@ -263,10 +271,6 @@ class _Sentence:
         return effects
 
 
-def _overlap(claim: _Sentence, sentence: _Sentence) -> float:
-    return len(claim.terms & sentence.terms) / len(claim.terms) if claim.terms else 0.0
-
-
 def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     """A claim that denies what the evidence does not deny, or asserts what the evidence denies."""
     denied_by_evidence = set().union(*(sentence.negated_terms() for sentence in sentences))
@@ -380,7 +384,6 @@ def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
 def _spells(acronym: str, words: list[str]) -> bool:
     """Whether ``words`` spell out ``acronym``: each word gives its first letter, and the rest of
     the acronym's letters come in order from inside the words (``intraluminal vesicles`` = ILV)."""
-    acronym = acronym.rstrip("s") if len(acronym) > 2 else acronym
     if not words:
         return not acronym
     word = words[0]

@@ -25,6 +25,16 @@ _DIGEST = 32
 SAVE_EVERY = 1024
 
 
+def corpus_folder(root: Path, seed: int, chunks: int) -> Path:
+    """Where the generated corpus of ``chunks`` chunks is kept between runs."""
+    return root / "corpora" / f"seed{seed}-{chunks}"
+
+
+def embeddings_folder(root: Path, model_folder: str) -> Path:
+    """Where the vectors of one embedding model are kept."""
+    return root / "embeddings" / f"{Path(model_folder).name}-{model_fingerprint(model_folder)}"
+
+
 def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 

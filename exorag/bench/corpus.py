@@ -139,12 +139,12 @@ REVIEW = [
     "Blocking exosome release with {inhibitor} reduced {effect_noun} in models of {cancer}{c}.",
 ]
 NEEDLE = [
-    "Exosomes from {condition} {cell} {cancer} cells delivered {mir}, which bound the 3′ UTR of {gene} in {recipient} "
-    "and {effect} through {pathway} signaling, raising {readout} {fold}-fold{c}.",
-    "{cell} cells under {condition} conditions packaged {mir} into exosomes; in {recipient} it silenced {gene}, "
-    "activated {pathway} signaling and {effect}{c}.",
-    "We found that {mir}, carried by exosomes of {condition} {cell} cells, repressed {gene} in {recipient}, "
-    "which {effect} and increased {readout} {fold}-fold{c}.",
+    ("Exosomes from {condition} {cell} {cancer} cells delivered {mir}, which bound the 3′ UTR of {gene} in {recipient} "
+     "and {effect} through {pathway} signaling, raising {readout} {fold}-fold{c}."),
+    ("{cell} cells under {condition} conditions packaged {mir} into exosomes; in {recipient} it silenced {gene}, "
+     "activated {pathway} signaling and {effect}{c}."),
+    ("We found that {mir}, carried by exosomes of {condition} {cell} cells, repressed {gene} in {recipient}, "
+     "which {effect} and increased {readout} {fold}-fold{c}."),
 ]
 SAME_GENE = "{gene} was also silenced by exosomal {mir} in {recipient} exposed to {cell} exosomes, although {readout} did not change{c}."
 SAME_CELL = "In {cell} cells, exosomal {mir} suppressed {gene} and {effect} in {recipient}{c}."
@@ -219,7 +219,7 @@ def generate_corpus(folder: Path, chunks: int, seed: int = 0, queries: int = MIN
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "corpus" / "review").mkdir(parents=True)
     (folder / "corpus" / "literature").mkdir(parents=True)
-    writer = _Writer(random.Random(f"exorag-bench:{seed}:{chunks}"), chunks, needle_count)
+    writer = _Writer(seed, chunks, needle_count)
     needles = writer.write(folder / "corpus")
     with (folder / QUERIES).open("w", encoding="utf-8") as out:
         for needle in needles:
@@ -229,46 +229,63 @@ def generate_corpus(folder: Path, chunks: int, seed: int = 0, queries: int = MIN
 
 
 class _Writer:
-    """Plans papers paragraph by paragraph, places the answer passages and writes the files."""
+    """Plans papers, places the answer passages and writes the files.
 
-    def __init__(self, rng: random.Random, chunks: int, needle_count: int):
-        self.rng = rng
+    Every paper, paragraph and answer passage draws from its own seeded random stream, so corpora
+    of different sizes share their papers (paper 7 reads the same at 1,000 and 100,000 chunks) and
+    the answer passages and queries are the same at every scale; only where they are planted
+    differs. Cached embeddings of one scale therefore serve most of another.
+    """
+
+    def __init__(self, seed: int, chunks: int, needle_count: int):
+        self.seed = seed
+        self.chunks = chunks
+        self.rng = random.Random(f"{seed}:plan")
+        self.cite_up_to = 3
+        self.paper_topic: dict[str, str] = {}
         self.review_paragraphs = min(max(3, chunks // 100), 400)
         self.papers = self._plan_papers(chunks - self.review_paragraphs)
         self.needle_count = needle_count
-        self.paper_topic: dict[str, str] = {}
+
+    def _stream(self, *parts: object) -> random.Random:
+        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
 
     def _plan_papers(self, paragraphs: int) -> list[Paper]:
         papers: list[Paper] = []
         left = paragraphs
         while left > 0:
             number = len(papers) + 1
-            if self.rng.random() < 0.3:
+            self.rng = rng = self._stream("paper", number)
+            if rng.random() < 0.3:
                 sections = [("", 1)]
             else:
-                sections = [("Abstract", 1), ("Introduction", self.rng.randint(1, 3)), ("Methods", self.rng.randint(1, 2)),
-                            ("Results", self.rng.randint(2, 8)), ("Discussion", self.rng.randint(1, 3))]
+                sections = [("Abstract", 1), ("Introduction", rng.randint(1, 3)), ("Methods", rng.randint(1, 2)),
+                            ("Results", rng.randint(2, 8)), ("Discussion", rng.randint(1, 3))]
             trimmed = []
             for heading, count in sections:
                 count = min(count, left)
                 if count:
                     trimmed.append((heading, count))
                     left -= count
-            author = self.rng.choice(SURNAMES)
-            year = self.rng.randint(2008, 2025)
+            author = rng.choice(SURNAMES)
+            year = rng.randint(2008, 2025)
             slug = re.sub(r"[^a-z]", "", author.lower().replace("ü", "u"))
             topic = {key: value for key, value in self.topic().items()
                      if key in ("cancer", "cell", "cargo", "recipient", "pathway", "effect", "effect_noun")}
             title = f"Exosomal {topic['cargo']} from {topic['cell']} {topic['cancer']} cells {topic['effect']} in {topic['recipient']}"
-            citation = f"{author} {self.rng.choice('ABCDEFGHJKLMNPRSTW')}, et al. {self.rng.choice(JOURNALS)} {year}"
+            citation = f"{author} {rng.choice('ABCDEFGHJKLMNPRSTW')}, et al. {rng.choice(JOURNALS)} {year}"
             papers.append(Paper(number, f"literature/{number:05d}-{slug}{year}.md", title, citation, trimmed, topic))
         return papers
 
     # --- text ------------------------------------------------------------------------------------
 
     def citation(self) -> str:
-        """A bracket of reference numbers in one of the review's styles, or nothing."""
-        rng, top = self.rng, max(len(self.papers), 3)
+        """A bracket of reference numbers in one of the review's styles, or nothing.
+
+        Papers cite papers numbered before them (the review cites them all), so a paper's text
+        does not depend on how many papers follow it.
+        """
+        rng, top = self.rng, max(self.cite_up_to, 3)
         roll = rng.random()
         if roll < 0.35:
             return ""
@@ -328,7 +345,8 @@ class _Writer:
 
     def needles(self) -> list[tuple[Needle, list[str]]]:
         """Answer sentences with their queries, and the hard negatives planted for each."""
-        rng = self.rng
+        self.rng = rng = self._stream("needles", self.needle_count)
+        self.cite_up_to = 100
         mirs = rng.sample(range(3000, 5000), self.needle_count)
         other_mirs = iter(rng.sample(range(5000, 7000), 2 * self.needle_count))
         pairs: list[tuple[str, str, str]] = []
@@ -364,10 +382,11 @@ class _Writer:
                  for p in range(count)]
         answer_slots = [s for s in slots if self.papers[s[0]].sections[s[1]][0] in ("", "Abstract", "Results")]
         planted = self.needles()
-        chosen = self.rng.sample(answer_slots, len(planted))
+        placing = self._stream("slots", self.chunks)
+        chosen = placing.sample(answer_slots, len(planted))
         taken = set(chosen)
         rest = [s for s in slots if s not in taken]
-        negative_slots = self.rng.sample(rest, min(len(rest), 3 * len(planted)))
+        negative_slots = placing.sample(rest, min(len(rest), 3 * len(planted)))
         planted_at: dict[tuple[int, int, int], str] = {slot: needle.answer_text for slot, (needle, _) in zip(chosen, planted)}
         negatives = [sentence for _, sentences in planted for sentence in sentences]
         planted_at.update(zip(negative_slots, negatives))
@@ -377,17 +396,20 @@ class _Writer:
         with (corpus / "references.jsonl").open("w", encoding="utf-8") as references:
             for paper_index, paper in enumerate(self.papers):
                 self.paper_topic = paper.topic
+                self.cite_up_to = paper.number - 1
                 lines = [f"# {paper.title}", ""]
                 for section_index, (heading, count) in enumerate(paper.sections):
                     if heading:
                         lines += [f"## {heading}", ""]
                     for p in range(count):
+                        self.rng = self._stream("paragraph", paper.number, section_index, p)
                         must = planted_at.get((paper_index, section_index, p), "")
                         lines += [self.paragraph(kinds[heading], must), ""]
                 (corpus / paper.file).write_text("\n".join(lines), encoding="utf-8")
                 references.write(json.dumps({"number": paper.number, "citation": paper.citation,
                                              "doi": f"10.5555/exorag-bench.{paper.number}", "file": paper.file}) + "\n")
         self.paper_topic = {}
+        self.cite_up_to = len(self.papers)
         self._write_review(corpus / "review" / "review.md")
         return [needle for needle, _ in planted]
 
@@ -400,6 +422,7 @@ class _Writer:
                 break
             lines += [f"## {hallmark}", ""]
             for _ in range(min(per_section, self.review_paragraphs - written)):
+                self.rng = self._stream("review", written)
                 lines += [self.paragraph(REVIEW), ""]
                 written += 1
         path.write_text("\n".join(lines), encoding="utf-8")

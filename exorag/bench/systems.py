@@ -38,11 +38,13 @@ class BenchSystem(Protocol):
     def index_folder(self) -> Path: ...
 
 
-def _windows(total: int, count: int, seed: int, width: int = 64) -> list[int]:
-    """Start offsets of ``count // width`` random windows of ``width`` rows among ``total``."""
+def _windows(total: int, count: int, seed: int, width: int = 64) -> list[tuple[int, int]]:
+    """``(offset, limit)`` of random windows of ``width`` rows adding up to about ``count`` of ``total``
+    (all rows, once, when there are no more than ``count``)."""
+    if total <= count:
+        return [(0, total)]
     rng = random.Random(seed)
-    windows = max(1, count // width)
-    return sorted(rng.randrange(0, max(total - width, 1)) for _ in range(windows))
+    return sorted((rng.randrange(0, total - width), width) for _ in range(max(1, count // width)))
 
 
 class ExoragSystem:
@@ -65,8 +67,8 @@ class ExoragSystem:
 
         collection = VectorStore(self.settings).collection
         texts: list[str] = []
-        for offset in _windows(collection.count(), count, seed):
-            rows = collection.get(include=["documents", "metadatas"], limit=64, offset=offset)
+        for offset, limit in _windows(collection.count(), count, seed):
+            rows = collection.get(include=["documents", "metadatas"], limit=limit, offset=offset)
             texts += [embedding_text(chunk_from_row(i, d, m)) for i, d, m in zip(rows["ids"], rows["documents"], rows["metadatas"])]
         return texts
 
@@ -102,15 +104,15 @@ class BaselineSystem:
 
         # BaselineRAG takes no embeddings argument; it embeds its chunks through this attribute.
         self.rag._embeddings = embeddings
-        self.rag.store  # builds the collection on first use
+        _ = self.rag.store  # builds the collection on first use
         return int(json.loads((self.rag.folder / MANIFEST).read_text())["chunks"])
 
     def sample_texts(self, count: int, seed: int) -> list[str]:
         store = self.rag.store
         texts: list[str] = []
         total = len(store.get(include=[])["ids"])
-        for offset in _windows(total, count, seed):
-            texts += store.get(include=["documents"], limit=64, offset=offset)["documents"]
+        for offset, limit in _windows(total, count, seed):
+            texts += store.get(include=["documents"], limit=limit, offset=offset)["documents"]
         return texts
 
     def retrieve(self, question: str, k: int) -> list[str]:

@@ -11,12 +11,12 @@ import time
 
 STARTED = time.perf_counter()
 
-import json  # noqa: E402
-import resource  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
+import json
+import resource
+import sys
+from pathlib import Path
 
-from exorag.config import Settings  # noqa: E402
+from exorag.config import Settings
 
 FIRST_ANSWER = "FIRST_ANSWER"
 RESULT = "RESULT "

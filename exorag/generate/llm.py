@@ -42,7 +42,8 @@ def build_messages(question: str, evidence: list[Evidence]) -> list:
     passages = "\n\n".join(f"[{i}] ({e.source_label}) {strip_citations(e.text)}" for i, e in enumerate(evidence, start=1))
     return [
         SystemMessage(SYSTEM_PROMPT),
-        HumanMessage(f"Passages:\n\n{passages}\n\nQuestion: {question}\n\nAnswer with passage numbers:"),
+        HumanMessage(f"Passages:\n\n{passages}\n\nQuestion: {question}\n\n"
+                     "Answer in full sentences; end each sentence with the number(s) of its passage(s):"),
     ]
 
 

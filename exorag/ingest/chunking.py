@@ -72,7 +72,9 @@ def chunk_document(
         refs = [own_number] if own_number is not None else sorted(cited_numbers(text))
         chunks.append(
             Chunk(
-                chunk_id=stable_hash(source_path, text, str(occurrence)),
+                # the file's hash is part of the id: an edit elsewhere in the file moves offsets and
+                # may rename the section, so every chunk of an edited file is stored afresh
+                chunk_id=stable_hash(source_path, source_id, text, str(occurrence)),
                 text=text,
                 source_id=source_id,
                 source_path=source_path,

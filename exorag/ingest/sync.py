@@ -55,7 +55,8 @@ class IngestReport:
 def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
     """The files to ingest: ``review/`` and ``literature/``, any depth, supported formats only.
 
-    README files in those folders describe the folder and are not sources.
+    README files in those folders describe the folder and are not sources. A link whose target
+    is gone is kept, so that the ingest reports it instead of skipping it in silence.
     """
     extensions = supported_extensions()
     sources: list[tuple[Path, SourceKind]] = []
@@ -64,7 +65,8 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix.lower() in extensions and not path.name.lower().startswith("readme"):
+            is_source = path.suffix.lower() in extensions and not path.name.lower().startswith("readme")
+            if is_source and (path.is_file() or path.is_symlink()):
                 sources.append((path, kind))
     return sources
 
@@ -127,7 +129,8 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
 def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None) -> IngestReport:
     report = IngestReport()
     _, reference_problems = load_references(settings.corpus / REFERENCES_FILE)
-    report.failed += [{"path": REFERENCES_FILE, "error": problem.split(": ", 1)[1]} for problem in reference_problems]
+    # problems read "references.jsonl line 7: ..."; the error keeps the line number
+    report.failed += [{"path": REFERENCES_FILE, "error": p.removeprefix(f"{REFERENCES_FILE} ")} for p in reference_problems]
 
     chunks_by_path, failed = chunk_sources(settings, progress)
     report.failed += failed

@@ -1,0 +1,124 @@
+"""``exorag bench``: exorag against a plain LangChain RAG on generated corpora of growing size."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+errors = Console(stderr=True)
+
+
+def parse_scales(text: str) -> list[int]:
+    """``"1000,10000,100000"`` -> ``[1000, 10000, 100000]`` (also ``100k``, ``1_000``)."""
+    scales = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        try:
+            scales.append(int(float(part[:-1]) * 1000) if part.endswith("k") else int(part))
+        except ValueError:
+            raise typer.BadParameter(f"{part!r} is not a number of chunks", param_hint="--scales") from None
+    return sorted(set(scales))
+
+
+def run_bench(scales: list[int], out: Path, chroma_url: str | None = None, seed: int = 0, queries: int = 200,
+              load_seconds: float = 60, users: int = 20, cache: Path | None = None, fresh_up_to: int = 1000,
+              command: str = "exorag bench") -> list[dict]:
+    """Measure both systems at every scale and write the outputs to ``out``; return the rows.
+
+    Scales above ``fresh_up_to`` chunks take embeddings from (and add them to) the cache under
+    ``cache`` (default ``~/.cache/exorag-bench``); smaller ones embed afresh, which is where ingest
+    throughput is measured.
+    """
+    from exorag.bench.cache import DEFAULT_FOLDER, corpus_folder, embeddings_folder
+    from exorag.bench.corpus import generate_corpus
+    from exorag.bench.measure import Step, clear_index, measure
+    from exorag.bench.report import machine, write_outputs
+    from exorag.bench.systems import SYSTEMS
+    from exorag.config import get_settings
+    from exorag.embeddings import model_path
+
+    started = time.perf_counter()
+    cache = cache or DEFAULT_FOLDER
+    run = {"command": command, "machine": machine(), "store": f"server {chroma_url}" if chroma_url else "embedded",
+           "seed": seed, "queries": queries, "scales": scales, "fresh_up_to": fresh_up_to}
+    vectors = embeddings_folder(cache, model_path(get_settings()))
+    work = out / "work"
+    rows: list[dict] = []
+    served: Step | None = None
+    for position, scale in enumerate(scales):
+        corpus = generate_corpus(corpus_folder(cache, seed, scale), scale, seed, queries)
+        queries_file = work / f"queries-{scale}.jsonl"
+        queries_file.parent.mkdir(parents=True, exist_ok=True)
+        queries_file.write_text("".join(json.dumps(q.__dict__) + "\n" for q in corpus.queries), encoding="utf-8")
+        steps = [Step(system, scale, corpus.corpus, queries_file, work / str(scale) / system, out / "logs",
+                      chroma_url, vectors if scale > fresh_up_to else None, seed) for system in SYSTEMS]
+        for step in steps:
+            errors.print(f"[bold]{scale:,} chunks[/bold] {step.system}: ingest and {len(corpus.queries)} queries ...")
+            rows.append(measure(step))
+            errors.print("  " + ", ".join(f"{key} {rows[-1][key]}" for key in
+                                          ("ingest_chunks_per_s", "retrieve_ms_p95", "answer_ms_p95", "recall_at_5")))
+            write_outputs(rows, out, run)
+        # The largest exorag index stays for the load test; the rest is scratch.
+        served = steps[0] if position == len(scales) - 1 else None
+        for step in steps:
+            if step is not served:
+                clear_index(step)
+
+    if load_seconds > 0 and served is not None:
+        from exorag.bench.load import load_test
+
+        errors.print(f"[bold]load[/bold]: {users} users for {load_seconds:g} s on the {served.scale:,}-chunk index ...")
+        questions = [q["question"] for q in map(json.loads, served.queries.read_text(encoding="utf-8").splitlines())]
+        run["load"] = {"chunks": served.scale, **load_test(served.corpus, served.index, questions, out / "logs" / "serve.log",
+                                                           users, load_seconds, chroma_url, served.collection)}
+    if served is not None:
+        clear_index(served)
+    shutil.rmtree(work, ignore_errors=True)
+    run["minutes"] = round((time.perf_counter() - started) / 60, 1)
+    run["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    write_outputs(rows, out, run)
+    return rows
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``exorag bench`` to the command line."""
+
+    @app.command()
+    def bench(
+        scales: Annotated[str, typer.Option(help="corpus sizes in chunks, comma-separated")] = "1000,10000,100000",
+        out: Annotated[Path, typer.Option(help="folder for bench.json, bench.md, bench.png and logs")] = Path("evals/runs/bench"),
+        chroma_url: Annotated[str | None, typer.Option(help="run exorag against this Chroma server (e.g. http://127.0.0.1:8000)")] = None,
+        seed: Annotated[int, typer.Option(help="seed of the generated corpora")] = 0,
+        queries: Annotated[int, typer.Option(help="queries per scale and system (at least 200 for the published figures)")] = 200,
+        load_seconds: Annotated[float, typer.Option(help="seconds of the UI load test (0 skips it)")] = 60,
+        users: Annotated[int, typer.Option(help="concurrent users of the load test")] = 20,
+        cache: Annotated[Path | None, typer.Option(help="folder for generated corpora and cached embeddings "
+                                                       "(default ~/.cache/exorag-bench)")] = None,
+        fresh_up_to: Annotated[int, typer.Option(help="scales up to this many chunks embed afresh; larger ones use the cache")] = 1000,
+    ) -> None:
+        """Benchmark exorag against a plain LangChain RAG on generated corpora: ingest, size, memory, latency, recall."""
+        from exorag.bench.load import ServerNotReady
+        from exorag.bench.measure import BenchStepFailed
+
+        parsed = parse_scales(scales)
+        if not parsed or min(parsed) < 8:
+            raise typer.BadParameter("give scales of at least 8 chunks, e.g. 1000,10000,100000", param_hint="--scales")
+        if not 1 <= queries <= min(parsed) // 4:
+            raise typer.BadParameter(f"must be between 1 and {min(parsed) // 4} (a quarter of the smallest scale)",
+                                     param_hint="--queries")
+        command = "exorag " + " ".join(shlex.quote(argument) for argument in sys.argv[1:])
+        try:
+            run_bench(parsed, out, chroma_url, seed, queries, load_seconds, users, cache, fresh_up_to, command)
+        except (BenchStepFailed, ServerNotReady) as error:
+            errors.print(f"[red]error:[/red] {error}")
+            raise typer.Exit(1) from None
+        errors.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {out / 'bench.png'}")

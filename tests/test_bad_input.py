@@ -1,0 +1,194 @@
+"""Bad input to `exorag ingest`: each bad file or reference line is one failure naming it and the
+reason, every good file still goes in, the exit code is 1, and a file that turns bad keeps its chunks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pdf_factory import (
+    make_encrypted_pdf,
+    make_image_only_pdf,
+    make_pdf,
+    make_truncated_pdf,
+)
+from typer.testing import CliRunner
+
+from exorag.cli import app
+from exorag.config import Settings, get_settings
+from exorag.ingest.sync import sync_corpus
+from exorag.store.chroma import VectorStore
+from exorag.store.stats import index_stats
+
+EXORAG = Path(sys.executable).with_name("exorag")
+MAX_FILE_MB = "0.02"  # 20 kB: every good file is smaller, the "large" one is not
+
+GOOD = {
+    "review/review.md": "# Immune evasion\n\nExosomal PD-L1 binds PD-1 on T cells and blunts them [170-172].\n",
+    "literature/0058-li2020.txt": "Hypoxic HCC cells secrete exosomes rich in miR-1273f, which drive proliferation.\n",
+    "literature/0170_poggio2019.pdf": None,  # written with make_pdf
+    "literature/notes.html": "<html><head><title>Notes</title></head><body><p>Exosomes were pelleted.</p></body></html>",
+}
+
+# path -> words the failure's reason must contain
+BAD = {
+    "literature/0007_locked.pdf": "encrypted",
+    "literature/0008_cut.pdf": "truncated",
+    "literature/0009_empty.pdf": "empty",
+    "literature/0113 [suppl] scan.pdf": "no text layer",
+    "literature/0010_data.txt": "binary",
+    "literature/0011_gone.txt": "cannot read",
+    "literature/0012_large.txt": "EXORAG_MAX_FILE_MB",
+}
+
+REFERENCES = (
+    "\n".join(
+        [
+            json.dumps({"number": 58, "citation": "Li X, et al. 2020"}),
+            '{"number": 59, "citation": "broken',
+            json.dumps({"citation": "A reference without its number"}),
+            json.dumps(
+                {
+                    "number": 170,
+                    "citation": "Poggio M, et al. Cell 2019",
+                    "doi": "10.1016/j.cell.2019.02.016",
+                }
+            ),
+        ]
+    )
+    + "\n"
+)
+REFERENCE_FAILURES = {"line 2": "not valid JSON", "line 3": "number"}
+
+
+def write_good_files(corpus: Path) -> None:
+    for relative, text in GOOD.items():
+        path = corpus / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is None:
+            make_pdf(
+                path,
+                [
+                    [
+                        "# Exosomal PD-L1",
+                        "Exosomal PD-L1 suppresses T cells in the circulation.",
+                    ]
+                ],
+                title="Poggio 2019",
+            )
+        else:
+            path.write_text(text, encoding="utf-8")
+
+
+def write_bad_files(corpus: Path) -> None:
+    literature = corpus / "literature"
+    make_encrypted_pdf(literature / "0007_locked.pdf")
+    make_truncated_pdf(literature / "0008_cut.pdf")
+    (literature / "0009_empty.pdf").write_bytes(b"")
+    make_image_only_pdf(literature / "0113 [suppl] scan.pdf")
+    (literature / "0010_data.txt").write_bytes(bytes(range(256)) * 8)
+    # tests run as root, which reads any file whatever its mode: a link whose target is gone is
+    # a file that honestly cannot be read
+    (literature / "0011_gone.txt").symlink_to(literature / "deleted-target.txt")
+    (literature / "0012_large.txt").write_text("Exosomes carry cargo between cells. " * 1000, encoding="utf-8")
+    (corpus / "references.jsonl").write_text(REFERENCES, encoding="utf-8")
+
+
+@pytest.fixture
+def bad_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("EXORAG_MAX_FILE_MB", MAX_FILE_MB)
+    corpus = tmp_path / "corpus"
+    write_good_files(corpus)
+    write_bad_files(corpus)
+    assert all((corpus / p).stat().st_size < float(MAX_FILE_MB) * 1e6 for p in GOOD)
+    return get_settings(corpus=corpus, index=tmp_path / "index")
+
+
+def assert_one_failure_each(failed: list[dict[str, str]]) -> None:
+    assert all(set(failure) == {"path", "error"} for failure in failed)
+    file_failures = {f["path"]: f["error"] for f in failed if f["path"] != "references.jsonl"}
+    assert len(file_failures) == len([f for f in failed if f["path"] != "references.jsonl"]), failed
+    assert set(file_failures) == set(BAD)
+    for path, words in BAD.items():
+        assert words in file_failures[path], (path, file_failures[path])
+    reference_errors = [f["error"] for f in failed if f["path"] == "references.jsonl"]
+    assert len(reference_errors) == len(REFERENCE_FAILURES), reference_errors
+    for line, words in REFERENCE_FAILURES.items():
+        assert any(error.startswith(line + ":") and words in error for error in reference_errors), reference_errors
+
+
+def test_ingest_json_reports_each_bad_input_and_ingests_the_rest(
+    bad_corpus: Settings,
+) -> None:
+    result = subprocess.run(
+        [
+            str(EXORAG),
+            "ingest",
+            "--corpus",
+            str(bad_corpus.corpus),
+            "--index",
+            str(bad_corpus.index),
+            "--json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EXORAG_MAX_FILE_MB": MAX_FILE_MB},
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert_one_failure_each(report["failed"])
+    assert report["files"] == len(GOOD)
+    assert report["added"] == report["chunks"] > 0
+    sources = {source["path"] for source in index_stats(bad_corpus)["sources"]}
+    assert sources == set(GOOD)
+
+
+def test_ingest_prints_one_clear_line_per_failure(bad_corpus: Settings) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            "--corpus",
+            str(bad_corpus.corpus),
+            "--index",
+            str(bad_corpus.index),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.splitlines()
+    for path, words in BAD.items():
+        (line,) = [line for line in lines if path in line]
+        assert words in line
+    for number, words in REFERENCE_FAILURES.items():
+        (line,) = [line for line in lines if f"references.jsonl: {number}:" in line]
+        assert words in line
+    assert len(lines) == len(BAD) + len(REFERENCE_FAILURES), lines
+    assert f"{len(GOOD)} files" in result.stdout and f"{len(BAD) + len(REFERENCE_FAILURES)} failed" in result.stdout
+
+
+def test_file_that_turns_bad_keeps_its_chunks(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_good_files(corpus)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    assert sync_corpus(settings).failed == []
+    store = VectorStore(settings)
+
+    def chunks_of(path: str) -> set[str]:
+        return {chunk.chunk_id for chunk in store.all_chunks() if chunk.source_path == path}
+
+    kept = {path: chunks_of(path) for path in ("literature/0170_poggio2019.pdf", "literature/0058-li2020.txt")}
+    assert all(kept.values())
+    make_truncated_pdf(corpus / "literature" / "0170_poggio2019.pdf")  # a download overwrote it, cut short
+    (corpus / "literature" / "0058-li2020.txt").unlink()
+    (corpus / "literature" / "0058-li2020.txt").symlink_to(corpus / "moved-away.txt")
+
+    report = sync_corpus(settings)
+    assert {f["path"] for f in report.failed} == set(kept)
+    assert report.removed == 0 and report.added == 0
+    assert {path: chunks_of(path) for path in kept} == kept

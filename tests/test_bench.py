@@ -1,0 +1,98 @@
+"""``exorag bench``: the generated corpus, the embedding cache, and one small run of the whole bench
+(both systems, every output, a short load test through the UI's HTTP API). No timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from exorag.bench.cache import CachedEmbeddings, EmbeddingCache
+from exorag.bench.corpus import generate_corpus, load_queries
+from exorag.config import get_settings
+from exorag.ingest.sync import chunk_sources
+
+FIGURES = ["ingest_chunks_per_s", "index_mb", "peak_rss_mb", "startup_s", "retrieve_ms_p50", "retrieve_ms_p95",
+           "answer_ms_p50", "answer_ms_p95", "recall_at_5"]
+QUERIES = 10
+
+
+def test_generated_corpus_has_the_requested_chunks_and_one_answer_passage_per_query(tmp_path: Path) -> None:
+    corpus = generate_corpus(tmp_path / "c", 300, seed=3, queries=40)
+    chunks_by_path, failed = chunk_sources(get_settings(corpus=corpus.corpus, index=tmp_path / "index"))
+    chunks = [" ".join(chunk.text.split()) for chunks in chunks_by_path.values() for chunk in chunks]
+    assert not failed
+    assert len(chunks) == 300
+    assert len(corpus.queries) == 40
+    for query in corpus.queries:
+        assert sum(" ".join(query.answer_text.split()) in text for text in chunks) == 1, query.id
+    literature = sorted((corpus.corpus / "literature").iterdir())
+    assert literature[0].name.startswith("00001-")
+    assert any(mark in literature[-1].read_text() for mark in ("-", ", ")), "citations such as [59, 61] or [170-172]"
+
+
+def test_generated_corpus_is_the_same_for_the_same_seed_and_differs_for_another(tmp_path: Path) -> None:
+    first = generate_corpus(tmp_path / "a", 120, seed=1, queries=20)
+    again = generate_corpus(tmp_path / "b", 120, seed=1, queries=20)
+    other = generate_corpus(tmp_path / "c", 120, seed=2, queries=20)
+    read = lambda c: {p.relative_to(c.corpus).as_posix(): p.read_text() for p in c.corpus.rglob("*") if p.is_file()}  # noqa: E731
+    assert read(first) == read(again)
+    assert read(first) != read(other)
+    assert [q.question for q in load_queries(first.folder)] == [q.question for q in first.queries]
+
+
+def test_cached_embeddings_are_the_models_and_are_not_embedded_twice(tmp_path: Path) -> None:
+    from exorag.embeddings import get_embeddings
+
+    model = get_embeddings(get_settings())
+    texts = ["Exosomal PD-L1 binds PD-1 on T cells [170-172].", "Hypoxia increases exosome release [13-16, 14]."]
+    cached = CachedEmbeddings(model, EmbeddingCache(tmp_path / "vectors"))
+    first = cached.embed_documents(texts)
+    assert (cached.embedded, cached.cached) == (2, 0)
+    reopened = CachedEmbeddings(model, EmbeddingCache(tmp_path / "vectors"))
+    second = reopened.embed_documents(texts + texts[:1])
+    assert (reopened.embedded, reopened.cached) == (0, 3)
+    np.testing.assert_allclose(second[:2], first, atol=1e-6)
+    np.testing.assert_allclose(first, model.embed_documents(texts), atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def bench_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run of ``exorag bench --scales 200`` with a 5-second load test of 3 users."""
+    base = tmp_path_factory.mktemp("bench")
+    command = [sys.executable, "-m", "exorag.cli", "bench", "--scales", "200", "--queries", str(QUERIES),
+               "--load-seconds", "5", "--users", "3", "--out", str(base / "out"), "--cache", str(base / "cache")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return base / "out"
+
+
+def test_bench_json_has_one_row_per_system_with_every_figure(bench_out: Path) -> None:
+    rows = json.loads((bench_out / "bench.json").read_text())
+    assert [(row["system"], row["chunks"]) for row in rows] == [("exorag", 200), ("baseline", 200)]
+    for row in rows:
+        for figure in FIGURES:
+            assert isinstance(row[figure], (int, float)) and row[figure] >= 0, (row["system"], figure)
+        assert row["indexed_chunks"] > 0 and row["queries"] == QUERIES
+        assert 0 <= row["recall_at_5"] <= 1
+        assert row["ingest_basis"] == "measured" and row["cached"] == 0
+    exorag = rows[0]
+    assert exorag["indexed_chunks"] == 200
+    assert exorag["recall_at_5"] > 0, "exorag found none of the answer passages"
+    assert set(exorag["ratio_to_baseline"]) == set(FIGURES)
+
+
+def test_markdown_table_and_plot_are_written(bench_out: Path) -> None:
+    table = (bench_out / "bench.md").read_text()
+    assert "| 200 | exorag |" in table and "| 200 | baseline |" in table and "exorag / baseline" in table
+    assert (bench_out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_load_test_answered_through_the_ui_without_errors(bench_out: Path) -> None:
+    load = json.loads((bench_out / "run.json").read_text())["load"]
+    assert load["users"] == 3 and load["answered"] > 0
+    assert load["errors"] == 0, load["error_examples"]

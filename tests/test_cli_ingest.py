@@ -1,0 +1,109 @@
+"""`exorag ingest` and `exorag stats` as DESIGN.md's command-line section says."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from exorag.citations import cited_numbers
+from exorag.cli import app
+from exorag.config import get_settings
+from exorag.ingest.sync import chunk_sources
+
+EXORAG = Path(sys.executable).with_name("exorag")
+REVIEW = Path(__file__).resolve().parents[1] / "corpus" / "review" / "review-analysis.txt"
+INGEST_KEYS = {"files", "chunks", "added", "unchanged", "removed", "failed"}
+
+
+def run(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(EXORAG), *arguments],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def make_corpus(folder: Path) -> Path:
+    (folder / "review").mkdir(parents=True)
+    (folder / "literature").mkdir()
+    (folder / "review" / "review-analysis.txt").write_text(REVIEW.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "literature" / "0058-li2020.txt").write_text(
+        "Hypoxic HCC cells secrete exosomes rich in miR-1273f, which activate Wnt signalling.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_ingest_json_and_stats_json_print_the_documented_objects(
+    tmp_path: Path,
+) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    # the default folders corpus/ and index/ are relative to where exorag runs
+    ingest = run("ingest", "--json", cwd=tmp_path)
+    assert ingest.returncode == 0, ingest.stderr
+    report = json.loads(ingest.stdout)  # stdout is exactly one JSON object
+    assert set(report) == INGEST_KEYS
+    assert report["files"] == 2 and report["failed"] == [] and report["removed"] == 0
+    assert report["added"] == report["chunks"] > 0 and report["unchanged"] == 0
+    assert (tmp_path / "index").is_dir()
+
+    stats = CliRunner().invoke(app, ["stats", "--index", str(tmp_path / "index"), "--json"])
+    assert stats.exit_code == 0, stats.output
+    numbers = json.loads(stats.stdout)
+    assert {"sources", "chunks", "reference_numbers", "size_mb"} <= set(numbers)
+    produced, _ = chunk_sources(get_settings(corpus=corpus, index=tmp_path / "index"))
+    assert {s["path"]: s["chunks"] for s in numbers["sources"]} == {path: len(c) for path, c in produced.items()}
+    assert {s["path"]: s["kind"] for s in numbers["sources"]} == {
+        "review/review-analysis.txt": "review",
+        "literature/0058-li2020.txt": "literature",
+    }
+    assert numbers["chunks"] == report["chunks"]
+    # the review's cited numbers and the paper's own number
+    assert numbers["reference_numbers"] == len(cited_numbers(REVIEW.read_text(encoding="utf-8")) | {58})
+    assert numbers["size_mb"] > 0
+
+
+def test_ingest_text_output_is_a_summary_line(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    index = tmp_path / "index"
+    first = CliRunner().invoke(app, ["ingest", "--corpus", str(corpus), "--index", str(index)])
+    assert first.exit_code == 0, first.output
+    chunks = json.loads(CliRunner().invoke(app, ["stats", "--index", str(index), "--json"]).stdout)["chunks"]
+    second = CliRunner().invoke(app, ["ingest", "--corpus", str(corpus), "--index", str(index)])
+    assert second.exit_code == 0
+    assert second.stdout.strip() == f"2 files, {chunks} chunks: 0 added, {chunks} unchanged, 0 removed, 0 failed"
+
+    text_stats = CliRunner().invoke(app, ["stats", "--index", str(index)])
+    assert text_stats.exit_code == 0
+    assert "review/review-analysis.txt" in text_stats.stdout and "literature/0058-li2020.txt" in text_stats.stdout
+
+
+def test_missing_corpus_folder_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-corpus"
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            "--corpus",
+            str(missing),
+            "--index",
+            str(tmp_path / "index"),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 2
+    assert str(missing) in result.stderr and "not found" in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "index").exists()
+
+
+def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["ingest", "--corpus", str(tmp_path), "--bogus"])
+    assert result.exit_code == 2

@@ -1,0 +1,315 @@
+"""Keeping a real Chroma index in step with a corpus folder: no-op re-ingest, edits, removals, a
+SIGKILL mid-ingest, two ingests at once, and the lexical index's generation stamp.
+
+Uses the real embedding model (loaded once per process) and persistent Chroma in temp folders.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from langchain_huggingface import HuggingFaceEmbeddings
+from typer.testing import CliRunner
+
+from exorag.cli import app
+from exorag.config import Settings, get_settings
+from exorag.embeddings import get_embeddings
+from exorag.ingest.loaders import load_document
+from exorag.ingest.sync import chunk_sources, sync_corpus
+from exorag.models import Chunk
+from exorag.retrieve import Retriever
+from exorag.store.chroma import VectorStore
+from exorag.store.index import Index, lexical_folder
+from exorag.store.stats import index_stats
+
+ROOT = Path(__file__).resolve().parents[1]
+EXORAG = Path(sys.executable).with_name("exorag")
+
+REVIEW_MD = """# Exosomes in cancer
+
+## Hypoxia
+
+Hypoxic breast cancer cells release three to ten times more exosomes, and their cargo changes with
+HIF-1 activation [13-16, 14]. Hypoxic HCC cells secrete exosomes rich in miR-1273f [58].
+
+## Immune evasion
+
+Tumour cells expressing PD-L1 release exosomes coated with this ligand, which bind PD-1 on T cells and
+suppress their activation [170-172]. Exosomal TGF-beta promotes regulatory T cells [20, 175].
+"""
+
+LI_2020 = """Exosomal miR-1273f drives HCC progression
+
+Hypoxic hepatocellular carcinoma cells secrete exosomes that carry miR-1273f. The microRNA activates
+Wnt signalling in recipient cells and drives their proliferation and motility in culture and in mice.
+
+In patients, high serum levels of exosomal miR-1273f went with larger tumours and shorter survival,
+which makes the vesicles a candidate marker of aggressive disease in the clinic.
+"""
+
+NOTES = "Lab notes on exosome isolation\n\nUltracentrifugation at 100,000 g pelleted the vesicles from the medium.\n"
+
+
+def make_corpus(folder: Path) -> Path:
+    (folder / "review").mkdir(parents=True)
+    (folder / "literature").mkdir()
+    (folder / "review" / "review.md").write_text(REVIEW_MD, encoding="utf-8")
+    (folder / "literature" / "0058-li2020.txt").write_text(LI_2020, encoding="utf-8")
+    (folder / "literature" / "notes.txt").write_text(NOTES, encoding="utf-8")
+    # the same text at another path is another source, not a clash of chunk ids
+    (folder / "literature" / "notes-copy.txt").write_text(NOTES, encoding="utf-8")
+    return folder
+
+
+def tiny_papers(folder: Path, count: int, first: int = 1, variant: str = "") -> None:
+    """``count`` one-sentence literature files; each names a word of its own (``marker12word``)."""
+    literature = folder / "literature"
+    literature.mkdir(parents=True, exist_ok=True)
+    for number in range(first, first + count):
+        text = f"Marker{number}word exosomes carry {variant}cargo.\n"
+        (literature / f"{number:04d}-paper.txt").write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return get_settings(corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index")
+
+
+def stored(settings: Settings) -> dict[str, tuple[Chunk, list[float]]]:
+    """Every chunk in the index with its embedding."""
+    vectors = Index(settings).vectors
+    ids = vectors.collection.get(include=[])["ids"]
+    return vectors.get(ids)
+
+
+def assert_index_matches_corpus(settings: Settings) -> dict[str, Chunk]:
+    """The index holds exactly the chunks the corpus produces now (ids, text and every metadata
+    field), each once, and the lexical index covers the same chunks at the same generation."""
+    produced, _ = chunk_sources(settings)
+    expected = {chunk.chunk_id: chunk for chunks in produced.values() for chunk in chunks}
+    index = Index(settings)
+    ids = index.vectors.collection.get(include=[])["ids"]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    rows = {chunk_id: chunk for chunk_id, (chunk, _) in index.vectors.get(ids).items()}
+    assert set(rows) == set(expected), "orphan or missing chunks"
+    assert rows == expected
+    for chunk in rows.values():  # and, independently of the chunker, the text is in its source file
+        source = load_document(settings.corpus / chunk.source_path).text
+        assert " ".join(chunk.text.split()) in " ".join(source.split())
+    placements = Counter((c.source_path, c.char_start, c.char_end) for c in rows.values())
+    assert max(placements.values(), default=1) == 1, "the same passage is stored twice"
+    assert set(index.lexical.ids) == set(rows) and len(index.lexical.ids) == len(rows)
+    assert index.lexical.generation == index.vectors.generation != ""
+    return rows
+
+
+@pytest.fixture
+def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts that the embedding model embeds as documents during the test (a spy, not a stub)."""
+    seen: list[str] = []
+    original = HuggingFaceEmbeddings.embed_documents
+
+    def counting(self: HuggingFaceEmbeddings, texts: list[str]) -> list[list[float]]:
+        seen.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(HuggingFaceEmbeddings, "embed_documents", counting)
+    return seen
+
+
+def test_reingest_of_unchanged_corpus_adds_nothing(settings: Settings, embedded_texts: list[str]) -> None:
+    first = sync_corpus(settings)
+    assert first.failed == [] and first.files == 4
+    assert first.added == first.chunks == len(embedded_texts) > 0
+    before = stored(settings)
+    assert set(before) == set(assert_index_matches_corpus(settings))
+
+    embedded_texts.clear()
+    second = sync_corpus(settings)
+    assert second.to_json() == {
+        "files": 4,
+        "chunks": first.chunks,
+        "added": 0,
+        "unchanged": first.chunks,
+        "removed": 0,
+        "failed": [],
+    }
+    assert embedded_texts == []  # nothing was embedded a second time
+    assert stored(settings) == before  # same ids, same text and metadata, same vectors
+    assert_index_matches_corpus(settings)
+
+
+def test_edited_file_has_its_old_chunks_replaced(settings: Settings) -> None:
+    sync_corpus(settings)
+    paper = settings.corpus / "literature" / "0058-li2020.txt"
+    paper.write_text(
+        LI_2020.replace("went with larger tumours", "predicted early relapse and larger tumours"),
+        encoding="utf-8",
+    )
+
+    report = sync_corpus(settings)
+    assert report.added >= 1 and report.removed >= 1 and report.failed == []
+    rows = assert_index_matches_corpus(settings)
+    texts = [chunk.text for chunk in rows.values()]
+    assert not any("went with larger tumours" in text for text in texts)
+    assert sum("predicted early relapse" in text for text in texts) == 1
+    assert Index(settings).vectors.count() == report.chunks
+    hits = Index(settings).lexical.search("relapse", 5)
+    assert [rows[chunk_id].source_path for chunk_id, _ in hits] == ["literature/0058-li2020.txt"]
+
+
+def test_edit_that_moves_text_refreshes_offsets_and_sections(
+    settings: Settings,
+) -> None:
+    """Unchanged sentences of an edited file must not keep the offsets or section of the old file."""
+    sync_corpus(settings)
+    review = settings.corpus / "review" / "review.md"
+    edited = REVIEW_MD.replace("## Immune evasion", "## Immune escape").replace(
+        "# Exosomes in cancer\n",
+        "# Exosomes in cancer\n\nA new opening paragraph about vesicles and tumours.\n",
+    )
+    review.write_text(edited, encoding="utf-8")
+
+    sync_corpus(settings)
+    rows = assert_index_matches_corpus(settings)
+    (pd_l1,) = [c for c in rows.values() if "[170-172]" in c.text]
+    assert pd_l1.section == "Immune escape"
+    assert edited[pd_l1.char_start :].startswith("Tumour cells expressing PD-L1")
+
+
+def test_removed_file_has_its_chunks_deleted(settings: Settings) -> None:
+    sync_corpus(settings)
+    notes_ids = {cid for cid, (c, _) in stored(settings).items() if c.source_path == "literature/notes.txt"}
+    assert notes_ids
+    (settings.corpus / "literature" / "notes.txt").unlink()
+
+    report = sync_corpus(settings)
+    assert report.removed == len(notes_ids) and report.added == 0 and report.files == 3
+    rows = assert_index_matches_corpus(settings)
+    assert not notes_ids & set(rows)
+    assert "literature/notes.txt" not in {source["path"] for source in index_stats(settings)["sources"]}
+    assert any(c.source_path == "literature/notes-copy.txt" for c in rows.values())
+
+
+def test_lexical_index_is_rebuilt_when_missing_or_stale(settings: Settings) -> None:
+    sync_corpus(settings)
+    folder = lexical_folder(settings)
+    shutil.rmtree(folder)
+    rebuilt = Index(settings)
+    assert folder.is_dir()
+    assert set(rebuilt.lexical.ids) == set(stored(settings))
+    assert rebuilt.lexical.search("ultracentrifugation", 5)
+
+    # a sync that stopped after stamping a new generation leaves the saved lexical index stale
+    saved_generation = rebuilt.lexical.generation
+    rebuilt.vectors.new_generation()
+    fresh = Index(settings)
+    assert fresh.lexical.generation == fresh.vectors.generation != saved_generation
+    assert_index_matches_corpus(settings)
+
+
+def start_ingest(settings: Settings) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            str(EXORAG),
+            "ingest",
+            "--corpus",
+            str(settings.corpus),
+            "--index",
+            str(settings.index),
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=settings.corpus.parent,
+    )
+
+
+def wait_for(condition, process: subprocess.Popen, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, f"ingest ended early: {process.communicate()}"
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+COUNT_SCRIPT = """
+import sys, time, chromadb
+from chromadb.config import Settings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+while True:
+    try:
+        print(client.get_collection("exorag").count(), flush=True)
+    except Exception:
+        print(0, flush=True)
+    time.sleep(0.1)
+"""
+
+
+def test_killed_ingest_is_repaired_by_the_next_ingest(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 20)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    # other processes write this index, so this process opens it only once they have ended
+    first = start_ingest(settings)
+    assert first.wait(timeout=300) == 0, first.communicate()
+    # the 20 papers change and 380 arrive: two embedding batches to add, 20 orphans to delete
+    tiny_papers(corpus, 400, variant="new ")
+
+    ingest = start_ingest(settings)
+    counter = subprocess.Popen(
+        [sys.executable, "-c", COUNT_SCRIPT, str(settings.index / "chroma")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while int(counter.stdout.readline()) <= 20:  # wait until some new chunks are in
+            assert ingest.poll() is None, f"ingest ended before it could be killed: {ingest.communicate()}"
+        ingest.send_signal(signal.SIGKILL)
+        assert ingest.wait() == -signal.SIGKILL
+    finally:
+        counter.kill()
+        counter.wait()
+    wanted = sum(len(chunks) for chunks in chunk_sources(settings)[0].values())
+    count_at_kill = VectorStore(settings).count()
+    assert 20 < count_at_kill < wanted + 20, "the kill did not land mid-ingest"
+
+    report = sync_corpus(settings)
+    assert report.failed == [] and report.chunks == wanted
+    assert report.added == wanted - (count_at_kill - 20) and report.removed == 20
+    rows = assert_index_matches_corpus(settings)
+    assert len(rows) == wanted == index_stats(settings)["chunks"]
+    assert all("new cargo" in chunk.text for chunk in rows.values())
+    hits = Retriever(Index(settings), get_embeddings(settings).embed_query).search("Marker123word", k=3)
+    assert hits[0].chunk.source_path == "literature/0123-paper.txt"
+
+
+def test_second_ingest_at_once_fails_fast_and_the_first_completes(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 150)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    first = start_ingest(settings)
+    wait_for(lambda: (settings.index / "chroma" / "chroma.sqlite3").exists(), first)  # it holds the lock
+
+    second = CliRunner().invoke(
+        app,
+        ["ingest", "--corpus", str(corpus), "--index", str(settings.index), "--json"],
+    )
+    assert first.poll() is None, "the second ingest waited for the first"
+    assert second.exit_code == 2
+    assert "another ingest is running" in second.output and str(settings.index) in second.output
+
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert '"added": 150' in out
+    assert_index_matches_corpus(settings)
