@@ -13,7 +13,10 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from evals.cli import register as register_evals
+from exorag.bench.cli import register as register_bench
 from exorag.config import Settings, get_settings
+from exorag.refs.cli import refs_app
 
 app = typer.Typer(help="exorag: cited answers about tumour exosomes from a review and its literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -182,16 +185,9 @@ def slack_bot(
     except KeyboardInterrupt:
         pass
 
-from exorag.refs.cli import refs_app  # noqa: E402
 
 app.add_typer(refs_app, name="refs")
-
-from evals.cli import register as register_evals  # noqa: E402
-
 register_evals(app)
-
-from exorag.bench.cli import register as register_bench  # noqa: E402
-
 register_bench(app)
 
 

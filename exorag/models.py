@@ -96,5 +96,12 @@ class Answer(BaseModel):
     # the cited papers, not on the papers themselves (views say "as summarised by the review").
     basis: Literal["review", "literature", "review and literature"] | None = None
 
+    @property
+    def basis_note(self) -> str | None:
+        """What views print when the answer rests only on the review's summary of its sources."""
+        if self.basis == "review" and any(s.refs for s in self.sentences):
+            return "As summarised by the review: the cited papers themselves are not in the evidence."
+        return None
+
     def evidence_by_id(self, evidence_id: str) -> Evidence | None:
         return next((e for e in self.evidence if e.id == evidence_id), None)

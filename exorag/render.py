@@ -21,8 +21,7 @@ def render_answer(answer: Answer, console: Console) -> None:
             body.append(". ")
             if sentence.flagged:
                 body.append("(weakly supported) ", style="red")
-        notes = [Text("As summarised by the review (the cited papers themselves are not in the evidence).", style="italic")
-                 ] if answer.basis == "review" else []
+        notes = [Text(answer.basis_note, style="italic")] if answer.basis_note else []
         notes += [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
         if answer.standalone_question:
             notes.insert(0, Text(f"read as: {answer.standalone_question}", style="dim"))

@@ -375,3 +375,32 @@ def test_long_paragraph_chunks_overlap_by_one_sentence(tmp_path: Path) -> None:
     assert [s for s in sentences_ if not any(s in c.text for c in chunks)] == []
     _, without = chunk_file(path, "review/paper.md", chunk_words=25, overlap_sentences=0)
     assert sum(len(c.text.split()) for c in without) == sum(len(s.split()) for s in sentences_)
+
+
+def test_citation_broken_by_a_page_break_stays_whole(tmp_path: Path) -> None:
+    pages = [
+        ["# Immune evasion", PAPER * 3 + "Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation [170-"],
+        ["172]. Blocking exosome release restores the response to checkpoint therapy in mice [8, 73]."],
+    ]
+    path = make_pdf(tmp_path / "review.pdf", pages)
+    document, chunks = chunk_file(path, "review/review.pdf")
+    (chunk,) = [c for c in chunks if "suppresses their activation" in c.text]
+    assert chunk.page == 1 and {170, 171, 172} <= set(chunk.refs)
+    assert chunk.refs == sorted(cited_numbers(chunk.text))
+    for chunk in chunks:
+        assert_brackets_whole(chunk)
+        assert_offsets_locate_text(document, chunk)
+
+
+def test_citation_broken_by_a_line_end_in_a_short_text_file_keeps_its_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "review.txt"
+    path.write_text(
+        "Exosomes carry PD-L1 and bind PD-1 on T cells, which suppresses them [8, 73, 171,\n"
+        "308-310]. Blocking their release restores the response.\n",
+        encoding="utf-8",
+    )
+    for chunk_words in (8, 120):
+        _, chunks = chunk_file(path, "review/review.txt", chunk_words=chunk_words)
+        (cited,) = [c for c in chunks if "308-310]" in c.text]
+        assert cited.refs == [8, 73, 171, 308, 309, 310]
+        assert all(c.text.count("[") == c.text.count("]") for c in chunks)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,12 +73,32 @@ def test_ingest_json_and_stats_json_print_the_documented_objects(
     assert numbers["size_mb"] > 0
 
 
-def test_ingest_text_output_is_a_summary_line(tmp_path: Path) -> None:
+def run_on_a_terminal(*arguments: str, cwd: Path) -> tuple[int, str]:
+    """Run exorag with a pseudo-terminal as its stdout and stderr: its exit code and what it showed."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([str(EXORAG), *arguments], stdout=follower, stderr=follower, cwd=cwd)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        shown += data
+    os.close(leader)
+    return process.wait(timeout=300), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
+
+
+def test_ingest_on_a_terminal_shows_progress_then_a_summary_line(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
     index = tmp_path / "index"
-    first = CliRunner().invoke(app, ["ingest", "--corpus", str(corpus), "--index", str(index)])
-    assert first.exit_code == 0, first.output
+    code, shown = run_on_a_terminal("ingest", "--corpus", str(corpus), "--index", str(index), cwd=tmp_path)
+    assert code == 0, shown
+    assert "reading" in shown and "embedding" in shown and "100%" in shown  # the progress bars
     chunks = json.loads(CliRunner().invoke(app, ["stats", "--index", str(index), "--json"]).stdout)["chunks"]
+    assert f"2 files, {chunks} chunks: {chunks} added, 0 unchanged, 0 removed, 0 failed" in shown
     second = CliRunner().invoke(app, ["ingest", "--corpus", str(corpus), "--index", str(index)])
     assert second.exit_code == 0
     assert second.stdout.strip() == f"2 files, {chunks} chunks: 0 added, {chunks} unchanged, 0 removed, 0 failed"

@@ -140,6 +140,8 @@ def _meta_html(answer: Answer) -> str:
         f"<span>{len(answer.evidence)} passages searched</span>",
         f"<span>{seconds:.1f} s</span>",
     ]
+    if answer.basis_note:
+        items.append(f'<span class="xr-basis">{escape(answer.basis_note)}</span>')
     flagged = sum(1 for s in answer.sentences if s.flagged)
     if flagged:
         items.append(f'<span class="xr-flag-count">{flagged} weakly supported</span>')

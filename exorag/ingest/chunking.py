@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass
 
 from exorag.citations import cited_numbers
-from exorag.ingest.loaders.base import LoadedDocument
+from exorag.ingest.loaders.base import Block, LoadedDocument
 from exorag.models import Chunk, SourceKind
 from exorag.text import split_sentences
 
 _LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
+_OPEN_BRACKET_AT_END = re.compile(r"\[[^\[\]]{0,200}$")
 
 
 def reference_number_of(filename: str) -> int | None:
@@ -28,6 +29,23 @@ def reference_number_of(filename: str) -> int | None:
 
 def stable_hash(*parts: str, length: int = 32) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def join_broken_citations(document: LoadedDocument) -> list[Block]:
+    """The document's blocks, with a paragraph that ends inside a citation bracket joined to the
+    next paragraph: a line or page break inside ``[170-\\n172]`` must not cut the citation in two."""
+    blocks: list[Block] = []
+    for block in document.blocks:
+        previous = blocks[-1] if blocks else None
+        if (
+            previous is not None
+            and previous.kind == block.kind == "paragraph"
+            and _OPEN_BRACKET_AT_END.search(document.block_text(previous))
+        ):
+            blocks[-1] = Block("paragraph", previous.start, block.end, previous.page)
+        else:
+            blocks.append(block)
+    return blocks
 
 
 @dataclass
@@ -92,7 +110,7 @@ def chunk_document(
     def words(pieces: list[_Piece]) -> int:
         return sum(len(piece.text.split()) for piece in pieces)
 
-    for paragraph_index, block in enumerate(document.blocks):
+    for paragraph_index, block in enumerate(join_broken_citations(document)):
         block_text = document.block_text(block)
         if block.kind == "heading":
             emit(pending)

@@ -107,6 +107,8 @@ def answer_blocks(answer: Answer, answer_id: str, asker: str | None = None) -> l
         blocks += _sections([sentence_mrkdwn(s.text, s.citation, s.flagged) for s in answer.sentences])
         if answer.standalone_question:
             blocks += _contexts([f"_Read as: {escape(answer.standalone_question)}_"])
+        if answer.basis_note:
+            blocks += _contexts([f"_{escape(answer.basis_note)}_"])
         blocks += _contexts([evidence_line(e) for e in cited_evidence(answer)])
         references = []
         for reference in answer.references:
