@@ -27,6 +27,9 @@ from exorag.text import english_rarity, numbers_in, tokenize
 from exorag.verify import SUPPORT_THRESHOLD, support_score
 
 
+SENTENCE_CACHE_SIZE = 50_000
+
+
 class AnswerOptions(BaseModel):
     generator: Literal["extractive", "llm"] | None = None
     k: int | None = None
@@ -53,6 +56,8 @@ class Pipeline:
         self.index = Index(settings)
         self.retriever = Retriever(self.index, self.embeddings.embed_query)
         self.references, _ = load_references(settings.corpus / REFERENCES_FILE)
+        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
 
     def term_weight(self, token: str, word: str) -> float:
         """Corpus specificity of a known token; English rarity of a word the corpus never uses."""
@@ -62,7 +67,18 @@ class Pipeline:
         return english_rarity(word)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
-        return np.asarray(self.embeddings.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
+        """Unit vectors of ``texts``; evidence sentences recur across questions, so they are cached."""
+        with self._cache_lock:
+            known = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
+            known.update(fresh)
+            with self._cache_lock:
+                while len(self._sentence_vectors) + len(fresh) > SENTENCE_CACHE_SIZE and self._sentence_vectors:
+                    self._sentence_vectors.pop(next(iter(self._sentence_vectors)))
+                self._sentence_vectors.update(fresh)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def context(self, question_vector: np.ndarray, hits: list[Hit]) -> GenerationContext:
         return GenerationContext(

@@ -26,7 +26,8 @@ def load_references(path: Path) -> tuple[dict[int, Reference], list[str]]:
     problems: list[str] = []
     if not path.exists():
         return references, problems
-    with path.open(encoding="utf-8", errors="replace") as lines:
+    # utf-8-sig: a list saved by Excel or Notepad starts with a byte-order mark
+    with path.open(encoding="utf-8-sig", errors="replace") as lines:
         for line_number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from exorag.cli import app
 from exorag.config import Settings, get_settings
 from exorag.ingest.sync import sync_corpus
+from exorag.references import load_references
 from exorag.store.chroma import VectorStore
 from exorag.store.stats import index_stats
 
@@ -192,3 +193,13 @@ def test_file_that_turns_bad_keeps_its_chunks(tmp_path: Path) -> None:
     assert {f["path"] for f in report.failed} == set(kept)
     assert report.removed == 0 and report.added == 0
     assert {path: chunks_of(path) for path in kept} == kept
+
+
+def test_reference_list_saved_with_a_byte_order_mark_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "references.jsonl"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + REFERENCES.split("\n", 1)[0].encode() + b"\n" + REFERENCES.rsplit("\n", 2)[1].encode()
+    )
+    references, problems = load_references(path)
+    assert problems == []
+    assert sorted(references) == [58, 170] and references[170].doi == "10.1016/j.cell.2019.02.016"

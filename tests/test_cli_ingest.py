@@ -44,35 +44,6 @@ def make_corpus(folder: Path) -> Path:
     return folder
 
 
-def test_ingest_json_and_stats_json_print_the_documented_objects(
-    tmp_path: Path,
-) -> None:
-    corpus = make_corpus(tmp_path / "corpus")
-    # the default folders corpus/ and index/ are relative to where exorag runs
-    ingest = run("ingest", "--json", cwd=tmp_path)
-    assert ingest.returncode == 0, ingest.stderr
-    report = json.loads(ingest.stdout)  # stdout is exactly one JSON object
-    assert set(report) == INGEST_KEYS
-    assert report["files"] == 2 and report["failed"] == [] and report["removed"] == 0
-    assert report["added"] == report["chunks"] > 0 and report["unchanged"] == 0
-    assert (tmp_path / "index").is_dir()
-
-    stats = CliRunner().invoke(app, ["stats", "--index", str(tmp_path / "index"), "--json"])
-    assert stats.exit_code == 0, stats.output
-    numbers = json.loads(stats.stdout)
-    assert {"sources", "chunks", "reference_numbers", "size_mb"} <= set(numbers)
-    produced, _ = chunk_sources(get_settings(corpus=corpus, index=tmp_path / "index"))
-    assert {s["path"]: s["chunks"] for s in numbers["sources"]} == {path: len(c) for path, c in produced.items()}
-    assert {s["path"]: s["kind"] for s in numbers["sources"]} == {
-        "review/review-analysis.txt": "review",
-        "literature/0058-li2020.txt": "literature",
-    }
-    assert numbers["chunks"] == report["chunks"]
-    # the review's cited numbers and the paper's own number
-    assert numbers["reference_numbers"] == len(cited_numbers(REVIEW.read_text(encoding="utf-8")) | {58})
-    assert numbers["size_mb"] > 0
-
-
 def run_on_a_terminal(*arguments: str, cwd: Path) -> tuple[int, str]:
     """Run exorag with a pseudo-terminal as its stdout and stderr: its exit code and what it showed."""
     leader, follower = pty.openpty()
@@ -91,19 +62,39 @@ def run_on_a_terminal(*arguments: str, cwd: Path) -> tuple[int, str]:
     return process.wait(timeout=300), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
 
 
-def test_ingest_on_a_terminal_shows_progress_then_a_summary_line(tmp_path: Path) -> None:
+def test_ingest_twice_then_stats_print_what_design_says(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path / "corpus")
-    index = tmp_path / "index"
-    code, shown = run_on_a_terminal("ingest", "--corpus", str(corpus), "--index", str(index), cwd=tmp_path)
+    # the default folders corpus/ and index/ are relative to where exorag runs
+    code, shown = run_on_a_terminal("ingest", cwd=tmp_path)
     assert code == 0, shown
     assert "reading" in shown and "embedding" in shown and "100%" in shown  # the progress bars
-    chunks = json.loads(CliRunner().invoke(app, ["stats", "--index", str(index), "--json"]).stdout)["chunks"]
-    assert f"2 files, {chunks} chunks: {chunks} added, 0 unchanged, 0 removed, 0 failed" in shown
-    second = CliRunner().invoke(app, ["ingest", "--corpus", str(corpus), "--index", str(index)])
-    assert second.exit_code == 0
-    assert second.stdout.strip() == f"2 files, {chunks} chunks: 0 added, {chunks} unchanged, 0 removed, 0 failed"
+    summary = re.search(r"2 files, (\d+) chunks: (\d+) added, 0 unchanged, 0 removed, 0 failed", shown)
+    assert summary and summary.group(1) == summary.group(2), shown
+    chunks = int(summary.group(1))
+    assert (tmp_path / "index").is_dir()
 
-    text_stats = CliRunner().invoke(app, ["stats", "--index", str(index)])
+    again = run("ingest", "--json", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)  # stdout is exactly one JSON object
+    assert report == {"files": 2, "chunks": chunks, "added": 0, "unchanged": chunks, "removed": 0, "failed": []}
+    assert set(report) == INGEST_KEYS
+
+    stats = CliRunner().invoke(app, ["stats", "--index", str(tmp_path / "index"), "--json"])
+    assert stats.exit_code == 0, stats.output
+    numbers = json.loads(stats.stdout)
+    assert {"sources", "chunks", "reference_numbers", "size_mb"} <= set(numbers)
+    produced, _ = chunk_sources(get_settings(corpus=corpus, index=tmp_path / "index"))
+    assert {s["path"]: s["chunks"] for s in numbers["sources"]} == {path: len(c) for path, c in produced.items()}
+    assert {s["path"]: s["kind"] for s in numbers["sources"]} == {
+        "review/review-analysis.txt": "review",
+        "literature/0058-li2020.txt": "literature",
+    }
+    assert numbers["chunks"] == chunks
+    # the review's cited numbers and the paper's own number
+    assert numbers["reference_numbers"] == len(cited_numbers(REVIEW.read_text(encoding="utf-8")) | {58})
+    assert numbers["size_mb"] > 0
+
+    text_stats = CliRunner().invoke(app, ["stats", "--index", str(tmp_path / "index")])
     assert text_stats.exit_code == 0
     assert "review/review-analysis.txt" in text_stats.stdout and "literature/0058-li2020.txt" in text_stats.stdout
 

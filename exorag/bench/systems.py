@@ -39,12 +39,13 @@ class BenchSystem(Protocol):
 
 
 def _windows(total: int, count: int, seed: int, width: int = 64) -> list[tuple[int, int]]:
-    """``(offset, limit)`` of random windows of ``width`` rows adding up to about ``count`` of ``total``
-    (all rows, once, when there are no more than ``count``)."""
+    """``(offset, limit)`` of random windows of ``width`` rows adding up to about ``count`` of
+    ``total``, and to no more than a quarter of a small index (at least one window)."""
+    count = min(count, max(width, total // 4))
     if total <= count:
         return [(0, total)]
     rng = random.Random(seed)
-    return sorted((rng.randrange(0, total - width), width) for _ in range(max(1, count // width)))
+    return sorted((rng.randrange(0, total - width + 1), width) for _ in range(max(1, count // width)))
 
 
 class ExoragSystem:

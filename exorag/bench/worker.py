@@ -20,7 +20,7 @@ from exorag.config import Settings
 
 FIRST_ANSWER = "FIRST_ANSWER"
 RESULT = "RESULT "
-SAMPLE_TEXTS = 512
+SAMPLE_TEXTS = 256
 
 
 def peak_rss_mb() -> float:
