@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from evals.cli import register as register_evals
 from exorag.bench.cli import register as register_bench
@@ -29,13 +30,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}")
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
 def run_ingest(settings: Settings, as_json: bool = False) -> int:
     """Sync the index with the corpus, print the report, return the exit code."""
     from exorag.ingest.sync import CorpusMissing, IngestLocked, sync_corpus
+    from exorag.store.chroma import StoreUnavailable
 
     try:
         if as_json or not console.is_terminal:
@@ -52,13 +54,13 @@ def run_ingest(settings: Settings, as_json: bool = False) -> int:
                     bar.update(tasks[stage], completed=done, total=total)
 
                 report = sync_corpus(settings, progress)
-    except (CorpusMissing, IngestLocked) as error:
+    except (CorpusMissing, IngestLocked, StoreUnavailable) as error:
         fail(str(error))
     if as_json:
         print(json.dumps(report.to_json()))
     else:
         for failure in report.failed:
-            errors.print(f"[red]failed[/red] {failure['path']}: {failure['error']}")
+            errors.print(f"[red]failed[/red] {escape(failure['path'])}: {escape(failure['error'])}", soft_wrap=True)
         console.print(
             f"{report.files} files, {report.chunks} chunks: {report.added} added, {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.failed)} failed"
@@ -75,9 +77,13 @@ def ingest(corpus: CorpusOption = None, index: IndexOption = None, as_json: Json
 @app.command()
 def stats(index: IndexOption = None, as_json: JsonOption = False) -> None:
     """Sources, chunks, reference numbers covered and size of the index."""
+    from exorag.store.chroma import StoreUnavailable
     from exorag.store.stats import index_stats
 
-    numbers = index_stats(get_settings(index=index))
+    try:
+        numbers = index_stats(get_settings(index=index))
+    except StoreUnavailable as error:
+        fail(str(error))
     if as_json:
         print(json.dumps(numbers))
         return
@@ -101,8 +107,9 @@ def ask(
     ref: Annotated[Optional[list[int]], typer.Option(help="only passages citing these reference numbers (repeatable)")] = None,
 ) -> None:
     """Answer a question with cited sentences and their evidence."""
-    from exorag.chain import AnswerOptions, answer
+    from exorag.chain import AnswerOptions
     from exorag.render import render_answer
+    from exorag.store.chroma import StoreUnavailable
 
     if generator not in (None, "extractive", "llm"):
         fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
@@ -110,8 +117,18 @@ def ask(
         fail(f"--source: {source_kind!r} is neither review nor literature")
     settings = get_settings(index=index, corpus=corpus)
     options = AnswerOptions(generator=generator, k=k, source_kind=source_kind, sections=section or None, refs=ref or None)
+
+    def answer(text: str):
+        from exorag.chain import answer as answer_question
+        from exorag.generate.llm import LLMUnavailable
+
+        try:
+            return answer_question(text, options, settings)
+        except (StoreUnavailable, LLMUnavailable) as error:
+            fail(str(error))
+
     if question is not None:
-        result = answer(question, options, settings)
+        result = answer(question)
         print(result.model_dump_json(indent=2)) if as_json else render_answer(result, console)
         return
     console.print("Ask about tumour exosomes and the hallmarks of cancer (empty line or Ctrl-D to quit).")
@@ -122,7 +139,7 @@ def ask(
             break
         if not question:
             break
-        result = answer(question, options, settings)
+        result = answer(question)
         render_answer(result, console)
         options.history.append((question, result.answer))
 

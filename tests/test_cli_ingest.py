@@ -118,6 +118,20 @@ def test_missing_corpus_folder_is_a_usage_error_naming_it(tmp_path: Path) -> Non
     assert not (tmp_path / "index").exists()
 
 
+def test_a_folder_without_sources_is_refused_and_the_index_kept(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "review").mkdir(parents=True)
+    (corpus / "review" / "r.txt").write_text("Exosomal PD-L1 binds PD-1 on T cells [170].\n", encoding="utf-8")
+    index = ["--index", str(tmp_path / "index"), "--json"]
+    assert CliRunner().invoke(app, ["ingest", "--corpus", str(corpus), *index]).exit_code == 0
+    wrong = tmp_path / "downloads"
+    wrong.mkdir()
+    result = CliRunner().invoke(app, ["ingest", "--corpus", str(wrong), *index])
+    assert result.exit_code == 2 and "no files in review/ or literature/" in result.stderr
+    stats = json.loads(CliRunner().invoke(app, ["stats", *index]).stdout)
+    assert stats["chunks"] == 1
+
+
 def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", "--corpus", str(tmp_path), "--bogus"])
     assert result.exit_code == 2

@@ -32,6 +32,27 @@ Rules:
 
 _IDS = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _INSUFFICIENT = re.compile(r"^\s*INSUFFICIENT\b:?\s*(.*)", re.IGNORECASE | re.DOTALL)
+_LABEL = re.compile(r"^\s*(?:answer|response)\s*:\s*", re.IGNORECASE)
+_BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
+# A passage number opening a sentence: "[1] Hypoxia raises ... [2] It also ..."
+_LEADING_IDS = re.compile(r"(?:^|(?<=[.!?]))\s*" + _IDS.pattern)
+_IDS_RUN = _IDS.pattern + r"(?:\s*(?:,|and)?\s*" + _IDS.pattern.replace("(", "(?:", 1) + r")*"
+# Phrases that point at a passage rather than state a fact: "According to passage [2], ...",
+# "Passage [2] states that ...", "... as shown in passage [2]".
+_POINTER_PHRASES = [
+    re.compile(r"(?:according to|as (?:stated|shown|noted|mentioned|described|seen|indicated) in|based on)\s+"
+               r"(?:the\s+)?passages?\s*" + _IDS_RUN + r"\s*,?\s*", re.IGNORECASE),
+    re.compile(r"^(?:the\s+)?passages?\s*" + _IDS_RUN + r"\s+(?:also\s+|further\s+)?"
+               r"(?:states?|says?|shows?|notes?|mentions?|reports?|indicates?|suggests?|explains?|describes?|highlights?)"
+               r"\s+(?:that\s+)?", re.IGNORECASE),
+    re.compile(r"\b(?:the\s+)?passages?\s*(?=\[\s*\d)", re.IGNORECASE),
+]
+# A sentence made only of these words ("This is supported by [1].") is a citation for the text before it.
+_POINTER_WORDS = frozenset({
+    "this", "that", "it", "these", "which", "is", "are", "was", "were", "also", "directly", "clearly", "supported",
+    "stated", "shown", "mentioned", "described", "noted", "confirmed", "evidenced", "found", "based", "on", "by", "in",
+    "see", "source", "sources", "information", "answer", "statement", "claim", "the", "as",
+})
 
 
 class LLMUnavailable(RuntimeError):
@@ -47,24 +68,80 @@ def build_messages(question: str, evidence: list[Evidence]) -> list:
     ]
 
 
+def _numbers(text: str) -> list[int]:
+    return [int(n) for group in _IDS.findall(text) for n in re.split(r"[,;]", group) if n.strip()]
+
+
+def _plain(sentence: str) -> str:
+    """``sentence`` without passage numbers or phrases that only point at passages."""
+    for phrase in _POINTER_PHRASES:
+        sentence = phrase.sub("", sentence)
+    plain = " ".join(_IDS.sub("", sentence).split())
+    plain = re.sub(r"\s+([.,;:!?])", r"\1", plain).lstrip(" ,;:")
+    return plain[:1].upper() + plain[1:]
+
+
+def _cited_sentences(block: str) -> list[tuple[str, list[int]]]:
+    """The sentences of one line of model text with the passage numbers each carries.
+
+    Models write either ``claim [1].`` or ``[1] claim.``; a line that opens with a number is read
+    in the second style, each number citing the sentences up to the next one.
+    """
+    if not re.match(r"\s*" + _IDS.pattern, block):
+        return [(block[start:end], _numbers(block[start:end])) for start, end in split_sentences(block)]
+    cited: list[tuple[str, list[int]]] = []
+    markers = list(_LEADING_IDS.finditer(block))
+    for marker, following in zip(markers, markers[1:] + [None], strict=True):
+        body = block[marker.end() : following.start() if following else len(block)]
+        numbers = _numbers(marker.group(0))
+        cited.extend((body[start:end], numbers + _numbers(body[start:end])) for start, end in split_sentences(body))
+    return cited
+
+
 def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
-    """Turn the model's text into sentences pointing at evidence ids; uncited sentences are dropped."""
-    insufficient = _INSUFFICIENT.match(text)
+    """Turn the model's text into sentences pointing at evidence ids; uncited sentences are dropped.
+
+    A passage number that closes a run of uncited sentences cites the whole run (small models
+    often cite once per paragraph), and a sentence that only points at passages ("This is
+    supported by passage [2].") gives its numbers to the sentences before it. Verification
+    still checks every sentence against the passages it ends up citing.
+    """
+    insufficient = _INSUFFICIENT.match(_LABEL.sub("", text))
     if insufficient:
         reason = insufficient.group(1).strip() or "the passages do not answer the question"
         return Draft(abstain_reason=f"The indexed literature does not answer this: {reason}")
-    sentences: list[DraftSentence] = []
-    for start, end in split_sentences(text.strip()):
-        sentence = text.strip()[start:end]
-        numbers = [int(n) for group in _IDS.findall(sentence) for n in re.split(r"[,;]", group) if n.strip()]
+    lines: list[str] = []
+    for line in _LABEL.sub("", text.strip()).splitlines():
+        line = _BULLET.sub("", line).strip()
+        if lines and line and not _IDS.sub("", line).strip(" .,;"):
+            lines[-1] += " " + line  # a line of bare numbers cites the line above
+        elif line:
+            lines.append(line)
+    sentences: list[tuple[str, list[int]]] = []
+    for line in lines:
+        waiting: list[int] = []  # uncited sentences of this line, by index
+        for sentence, numbers in _cited_sentences(line):
+            plain = _plain(sentence)
+            if numbers and set(plain.lower().strip(".!?").split()) <= _POINTER_WORDS:
+                for index in waiting or ([len(sentences) - 1] if sentences else []):
+                    sentences[index][1].extend(numbers)
+                waiting = []
+                continue
+            sentences.append((plain, list(numbers)))
+            if numbers:
+                for index in waiting:
+                    sentences[index][1].extend(numbers)
+                waiting = []
+            else:
+                waiting.append(len(sentences) - 1)
+    drafted: list[DraftSentence] = []
+    for plain, numbers in sentences:
         ids = [evidence[n - 1].id for n in dict.fromkeys(numbers) if 1 <= n <= len(evidence)]
-        plain = " ".join(_IDS.sub("", sentence).split())
-        plain = re.sub(r"\s+([.,;:!?])", r"\1", plain)
         if ids and len(plain.split()) >= 3:
-            sentences.append(DraftSentence(plain, ids))
-    if not sentences:
+            drafted.append(DraftSentence(plain, ids))
+    if not drafted:
         return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.")
-    return Draft(sentences)
+    return Draft(drafted)
 
 
 class LLMGenerator:

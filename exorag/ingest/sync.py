@@ -114,6 +114,9 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
     """
     if not settings.corpus.is_dir():
         raise CorpusMissing(f"{settings.corpus}: corpus folder not found")
+    if not discover_sources(settings.corpus):
+        # Syncing an empty folder would delete the whole index: far more often a wrong --corpus.
+        raise CorpusMissing(f"{settings.corpus}: no files in review/ or literature/ to ingest (is this the corpus folder?)")
     settings.index.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.index / ".ingest.lock"), timeout=0)
     try:
