@@ -28,7 +28,7 @@ from collections import Counter
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from exorag.chain import AnswerOptions, build_answer
+from exorag.chain import SENTENCE_CACHE_SIZE, AnswerOptions, build_answer
 from exorag.citations import cited_numbers
 from exorag.config import Settings, get_settings
 from exorag.embeddings import get_embeddings
@@ -66,6 +66,7 @@ class BaselineRAG:
         self._document_frequency: Counter[str] = Counter()
         self._documents = 0
         self._centroid: np.ndarray | None = None
+        self._sentence_vectors: dict[str, np.ndarray] = {}
         self._embeddings = embeddings or get_embeddings(self.settings)
         self.references, _ = load_references(self.settings.corpus / REFERENCES_FILE)
         self.skipped: list[dict[str, str]] = []
@@ -158,14 +159,26 @@ class BaselineRAG:
         return math.log(1 + (self._documents - frequency + 0.5) / (frequency + 0.5)) / highest
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of ``texts`` from the shared embedding model."""
-        return np.asarray(self._embeddings.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
+        """Unit vectors of ``texts``, cached like exorag's pipeline caches evidence sentences, so
+        both systems pay the same for the generator's sentence embeddings."""
+        with self._lock:
+            known = {text: self._sentence_vectors[text] for text in texts if text in self._sentence_vectors}
+        missing = list(dict.fromkeys(text for text in texts if text not in known))
+        if missing:
+            fresh = dict(zip(missing, np.asarray(self._embeddings.embed_documents(missing), dtype=np.float32)))
+            known.update(fresh)
+            with self._lock:
+                if len(self._sentence_vectors) + len(fresh) > SENTENCE_CACHE_SIZE:
+                    self._sentence_vectors.clear()
+                self._sentence_vectors.update(fresh)
+        return np.stack([known[text] for text in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
-    def retrieve(self, question_vector: np.ndarray, k: int = TOP_K) -> list[Evidence]:
-        """The ``k`` chunks most similar to the question as Evidence: review chunks carry the
-        reference numbers printed in them, a numbered literature file's chunks that paper's number."""
+    def _search(self, question_vector: np.ndarray, k: int) -> tuple[list[Evidence], dict[str, np.ndarray]]:
+        """The ``k`` nearest chunks as Evidence, and their embeddings by evidence id."""
         found = self.store.similarity_search_by_vector_with_relevance_scores(question_vector.tolist(), k=k)
-        evidence = []
+        stored = self.store.get(ids=[document.id for document, _ in found], include=["embeddings"])
+        vector_of = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32)))
+        evidence, vectors = [], {}
         for rank, (document, distance) in enumerate(found, start=1):
             metadata = document.metadata
             number = metadata.get("paper_number")
@@ -185,7 +198,13 @@ class BaselineRAG:
                     score=round(1 - float(distance), 4),
                 )
             )
-        return evidence
+            vectors[f"e{rank}"] = vector_of[document.id]
+        return evidence, vectors
+
+    def retrieve(self, question_vector: np.ndarray, k: int = TOP_K) -> list[Evidence]:
+        """The ``k`` chunks most similar to the question as Evidence: review chunks carry the
+        reference numbers printed in them, a numbered literature file's chunks that paper's number."""
+        return self._search(question_vector, k)[0]
 
     def answer(self, question: str, options: AnswerOptions | None = None) -> Answer:
         """Retrieve k=4 chunks, run exorag's generator on them and verify, as ``exorag.chain.answer``."""
@@ -193,10 +212,10 @@ class BaselineRAG:
         generator_name = options.generator or self.settings.generator
         started = time.perf_counter()
         question_vector = np.asarray(self._embeddings.embed_query(question), dtype=np.float32)
-        evidence = self.retrieve(question_vector)
+        evidence, passage_vectors = self._search(question_vector, TOP_K)
         retrieved = time.perf_counter()
-        context = GenerationContext(term_weight=self.term_weight, embed_texts=self.embed_texts,
-                                    question_vector=question_vector, centroid=self._centroid)
+        context = GenerationContext(term_weight=self.term_weight, embed_texts=self.embed_texts, question_vector=question_vector,
+                                    centroid=self._centroid, passage_vectors=passage_vectors)
         draft = get_generator(generator_name, self.settings).generate(question, evidence, context)
         generated = time.perf_counter()
         result = build_answer(question, draft, evidence, generator_name, self.references)

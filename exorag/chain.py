@@ -26,7 +26,6 @@ from exorag.store.index import Index
 from exorag.text import english_rarity, numbers_in, tokenize
 from exorag.verify import SUPPORT_THRESHOLD, support_score
 
-
 SENTENCE_CACHE_SIZE = 50_000
 
 

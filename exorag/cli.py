@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -24,8 +24,8 @@ app = typer.Typer(help="exorag: cited answers about tumour exosomes from a revie
 console = Console()
 errors = Console(stderr=True)
 
-IndexOption = Annotated[Optional[Path], typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
-CorpusOption = Annotated[Optional[Path], typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
+IndexOption = Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
+CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
@@ -96,15 +96,15 @@ def stats(index: IndexOption = None, as_json: JsonOption = False) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="the question; omit it for an interactive prompt")] = None,
+    question: Annotated[str | None, typer.Argument(help="the question; omit it for an interactive prompt")] = None,
     as_json: JsonOption = False,
     index: IndexOption = None,
     corpus: CorpusOption = None,
-    generator: Annotated[Optional[str], typer.Option(help="extractive (default) or llm")] = None,
-    k: Annotated[Optional[int], typer.Option(help="passages to retrieve")] = None,
-    source_kind: Annotated[Optional[str], typer.Option("--source", help="only 'review' or 'literature'")] = None,
-    section: Annotated[Optional[list[str]], typer.Option(help="only these sections (repeatable)")] = None,
-    ref: Annotated[Optional[list[int]], typer.Option(help="only passages citing these reference numbers (repeatable)")] = None,
+    generator: Annotated[str | None, typer.Option(help="extractive (default) or llm")] = None,
+    k: Annotated[int | None, typer.Option(help="passages to retrieve")] = None,
+    source_kind: Annotated[str | None, typer.Option("--source", help="only 'review' or 'literature'")] = None,
+    section: Annotated[list[str] | None, typer.Option(help="only these sections (repeatable)")] = None,
+    ref: Annotated[list[int] | None, typer.Option(help="only passages citing these reference numbers (repeatable)")] = None,
 ) -> None:
     """Answer a question with cited sentences and their evidence."""
     from exorag.chain import AnswerOptions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from exorag.config import Settings
@@ -48,7 +48,7 @@ class FeedbackStore:
         with self._lock, self._connect() as connection:
             cursor = connection.execute(
                 "INSERT INTO feedback (created_at, channel, question, rating, comment, answer_json) VALUES (?, ?, ?, ?, ?, ?)",
-                (datetime.now(timezone.utc).isoformat(), channel, question, rating, comment or "", answer.model_dump_json()),
+                (datetime.now(UTC).isoformat(), channel, question, rating, comment or "", answer.model_dump_json()),
             )
             return int(cursor.lastrowid)
 

@@ -7,6 +7,7 @@ matches in part.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from functools import lru_cache
@@ -35,7 +36,7 @@ STOPWORDS = frozenset(
     their them then there these they this those through to too under until up very was we were what
     when where which while who whom why will with would you your yours via within without across among
     may might must shall upon whether both either neither one two per thus hence however therefore
-    it's does doesn't don't isn't aren't tell explain describe please know""".split()
+    it's does doesn't don't isn't aren't tell explain describe please know""".split()  # noqa: SIM905
 )
 
 # British spellings a scientist may type, mapped to the corpus's American ones (applied to tokens).
@@ -76,7 +77,7 @@ def _expand(token: str) -> tuple[str, ...]:
         return (_stemmer().stemWord(token) if token.isalpha() else token,)
     # Compound ids keep the whole form and its joined form, plus content parts.
     expanded = [token, "".join(parts)]
-    expanded += [f"{a}-{b}" for a, b in zip(parts, parts[1:])] if len(parts) > 2 else []
+    expanded += [f"{a}-{b}" for a, b in itertools.pairwise(parts)] if len(parts) > 2 else []
     expanded += [
         _stemmer().stemWord(p) if p.isalpha() else p
         for p in parts

@@ -8,7 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from conftest import BUNDLED_CORPUS
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, condense_question
 from exorag.citations import format_numbers, parse_citation
@@ -18,8 +21,6 @@ from exorag.ingest.sync import sync_corpus
 from exorag.models import Evidence
 from exorag.retrieve import HybridRetriever
 from exorag.text import normalise
-
-from conftest import BUNDLED_CORPUS
 
 QUESTIONS = [
     "How do tumour exosomes switch off T cells?",
@@ -225,6 +226,6 @@ def test_exorag_ask_json_prints_the_answer(indexed_settings):
 
 
 def test_exorag_ask_rejects_an_unknown_generator(indexed_settings):
-    completed = subprocess.run([sys.executable, "-m", "exorag.cli", "ask", "x", "--generator", "gpt9"],
+    completed = subprocess.run([sys.executable, "-m", "exorag.cli", "ask", "x", "--generator", "gpt9"], check=False,
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 2 and "--generator" in completed.stderr

@@ -39,4 +39,4 @@ def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
         raise LoadError(f"cannot read: {error.strerror or error}") from error
 
 
-__all__ = ["Block", "LoadedDocument", "LoadError", "load_document", "supported_extensions"]
+__all__ = ["Block", "LoadError", "LoadedDocument", "load_document", "supported_extensions"]
