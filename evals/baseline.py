@@ -28,10 +28,10 @@ from collections import Counter
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from exorag.chain import SENTENCE_CACHE_SIZE, AnswerOptions, build_answer
+from exorag.chain import AnswerOptions, build_answer
 from exorag.citations import cited_numbers
 from exorag.config import Settings, get_settings
-from exorag.embeddings import get_embeddings
+from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.generate import GenerationContext, get_generator
 from exorag.ingest.chunking import reference_number_of
 from exorag.ingest.loaders import LoadError, load_document
@@ -66,8 +66,9 @@ class BaselineRAG:
         self._document_frequency: Counter[str] = Counter()
         self._documents = 0
         self._centroid: np.ndarray | None = None
-        self._sentence_vectors: dict[str, np.ndarray] = {}
         self._embeddings = embeddings or get_embeddings(self.settings)
+        # Cached like exorag's pipeline, so both systems pay the same for sentence embeddings.
+        self.embed_texts = CachedTextEmbedder(self._embeddings)
         self.references, _ = load_references(self.settings.corpus / REFERENCES_FILE)
         self.skipped: list[dict[str, str]] = []
 
@@ -157,21 +158,6 @@ class BaselineRAG:
             return english_rarity(word)
         highest = math.log(1 + (self._documents + 0.5) / 0.5)
         return math.log(1 + (self._documents - frequency + 0.5) / (frequency + 0.5)) / highest
-
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of ``texts``, cached like exorag's pipeline caches evidence sentences, so
-        both systems pay the same for the generator's sentence embeddings."""
-        with self._lock:
-            known = {text: self._sentence_vectors[text] for text in texts if text in self._sentence_vectors}
-        missing = list(dict.fromkeys(text for text in texts if text not in known))
-        if missing:
-            fresh = dict(zip(missing, np.asarray(self._embeddings.embed_documents(missing), dtype=np.float32)))
-            known.update(fresh)
-            with self._lock:
-                if len(self._sentence_vectors) + len(fresh) > SENTENCE_CACHE_SIZE:
-                    self._sentence_vectors.clear()
-                self._sentence_vectors.update(fresh)
-        return np.stack([known[text] for text in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def _search(self, question_vector: np.ndarray, k: int) -> tuple[list[Evidence], dict[str, np.ndarray]]:
         """The ``k`` nearest chunks as Evidence, and their embeddings by evidence id."""

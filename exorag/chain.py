@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from exorag.citations import format_numbers
 from exorag.config import Settings, get_settings
-from exorag.embeddings import get_embeddings
+from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
@@ -25,8 +25,6 @@ from exorag.retrieve import Filters, Hit, Retriever
 from exorag.store.index import Index
 from exorag.text import english_rarity, numbers_in, tokenize
 from exorag.verify import SUPPORT_THRESHOLD, support_score
-
-SENTENCE_CACHE_SIZE = 50_000
 
 
 class AnswerOptions(BaseModel):
@@ -55,8 +53,7 @@ class Pipeline:
         self.index = Index(settings)
         self.retriever = Retriever(self.index, self.embeddings.embed_query)
         self.references, _ = load_references(settings.corpus / REFERENCES_FILE)
-        self._sentence_vectors: dict[str, np.ndarray] = {}
-        self._cache_lock = threading.Lock()
+        self.embed_texts = CachedTextEmbedder(self.embeddings)
 
     def term_weight(self, token: str, word: str) -> float:
         """Corpus specificity of a known token; English rarity of a word the corpus never uses."""
@@ -64,20 +61,6 @@ class Pipeline:
         if lexical.knows(token):
             return lexical.specificity(token)
         return english_rarity(word)
-
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
-        """Unit vectors of ``texts``; evidence sentences recur across questions, so they are cached."""
-        with self._cache_lock:
-            known = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
-        missing = list(dict.fromkeys(t for t in texts if t not in known))
-        if missing:
-            fresh = dict(zip(missing, np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)))
-            known.update(fresh)
-            with self._cache_lock:
-                while len(self._sentence_vectors) + len(fresh) > SENTENCE_CACHE_SIZE and self._sentence_vectors:
-                    self._sentence_vectors.pop(next(iter(self._sentence_vectors)))
-                self._sentence_vectors.update(fresh)
-        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
 
     def context(self, question_vector: np.ndarray, hits: list[Hit]) -> GenerationContext:
         return GenerationContext(
