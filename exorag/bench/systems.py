@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +21,8 @@ from exorag.config import Settings
 from exorag.models import Answer
 
 SYSTEMS = ("exorag", "baseline")
+# Below Chroma's maximum batch size (5,461 with its SQLite store).
+CHROMA_BATCH = 4096
 
 
 class BenchSystem(Protocol):
@@ -89,6 +93,32 @@ class ExoragSystem:
         return self.settings.index
 
 
+@contextmanager
+def chroma_adds_in_batches(batch: int = CHROMA_BATCH) -> Iterator[None]:
+    """Make LangChain's ``Chroma.add_documents`` add in batches while the block runs.
+
+    ``Chroma.from_documents`` batches, but ``add_documents`` hands Chroma every document in one
+    upsert, which Chroma refuses above its maximum batch size (5,461 here); ``evals.baseline``
+    builds its store with ``add_documents``, so beyond about 5,000 chunks it needs this.
+    """
+    from langchain_chroma import Chroma
+
+    add_all = Chroma.add_documents
+
+    def add_documents(store: Chroma, documents: list, ids: list[str] | None = None, **kwargs: object) -> list[str]:
+        added: list[str] = []
+        for start in range(0, len(documents), batch):
+            part = ids[start : start + batch] if ids else None
+            added += add_all(store, documents[start : start + batch], ids=part, **kwargs)
+        return added
+
+    Chroma.add_documents = add_documents
+    try:
+        yield
+    finally:
+        Chroma.add_documents = add_all
+
+
 class BaselineSystem:
     """``evals.baseline.BaselineRAG``, with the bench's embeddings swapped in for ingest."""
 
@@ -105,7 +135,8 @@ class BaselineSystem:
 
         # BaselineRAG takes no embeddings argument; it embeds its chunks through this attribute.
         self.rag._embeddings = embeddings
-        _ = self.rag.store  # builds the collection on first use
+        with chroma_adds_in_batches():
+            _ = self.rag.store  # builds the collection on first use
         return int(json.loads((self.rag.folder / MANIFEST).read_text())["chunks"])
 
     def sample_texts(self, count: int, seed: int) -> list[str]:
