@@ -99,10 +99,11 @@ class CachedEmbeddings(Embeddings):
     """LangChain embeddings that look documents up in an ``EmbeddingCache`` and embed only the misses.
 
     Queries are always embedded (their cost is part of retrieval latency). Counters say how many
-    documents came from the cache, how many were embedded, and the seconds spent in each.
+    documents came from the cache, how many were embedded, and the seconds spent in each. Without
+    a cache, every call goes to the model as it is, and the counters time the model alone.
     """
 
-    def __init__(self, model: Embeddings, cache: EmbeddingCache):
+    def __init__(self, model: Embeddings, cache: EmbeddingCache | None):
         self.model = model
         self.cache = cache
         self.cached = 0
@@ -110,8 +111,18 @@ class CachedEmbeddings(Embeddings):
         self.model_seconds = 0.0
         self.cache_seconds = 0.0
 
+    @property
+    def model_name(self) -> str:
+        """The wrapped model's name: cached vectors are that model's, so indexes built with either match."""
+        return str(getattr(self.model, "model_name", type(self.model).__name__))
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         started = time.perf_counter()
+        if self.cache is None:
+            vectors = self.model.embed_documents(texts)
+            self.model_seconds += time.perf_counter() - started
+            self.embedded += len(texts)
+            return vectors
         keys = [text_key(text) for text in texts]
         vectors: dict[bytes, np.ndarray] = {}
         missing: dict[bytes, str] = {}

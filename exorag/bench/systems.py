@@ -120,7 +120,7 @@ def chroma_adds_in_batches(batch: int = CHROMA_BATCH) -> Iterator[None]:
 
 
 class BaselineSystem:
-    """``evals.baseline.BaselineRAG``, with the bench's embeddings swapped in for ingest."""
+    """``evals.baseline.BaselineRAG``, given the bench's (cached) embeddings for ingest."""
 
     name = "baseline"
 
@@ -131,10 +131,9 @@ class BaselineSystem:
         self.rag = BaselineRAG(self.settings)
 
     def ingest(self, embeddings: Embeddings) -> int:
-        from evals.baseline import MANIFEST
+        from evals.baseline import MANIFEST, BaselineRAG
 
-        # BaselineRAG takes no embeddings argument; it embeds its chunks through this attribute.
-        self.rag._embeddings = embeddings
+        self.rag = BaselineRAG(self.settings, embeddings)
         with chroma_adds_in_batches():
             _ = self.rag.store  # builds the collection on first use
         return int(json.loads((self.rag.folder / MANIFEST).read_text())["chunks"])

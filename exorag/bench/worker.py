@@ -47,7 +47,7 @@ def run_ingest(job: dict) -> dict:
     settings = settings_from(job)
     model = get_embeddings(settings)
     system = open_system(job["system"], settings)
-    embeddings = CachedEmbeddings(model, EmbeddingCache(Path(job["cache"]))) if job.get("cache") else model
+    embeddings = CachedEmbeddings(model, EmbeddingCache(Path(job["cache"])) if job.get("cache") else None)
     started = time.perf_counter()
     chunks = system.ingest(embeddings)
     wall = time.perf_counter() - started
@@ -55,14 +55,9 @@ def run_ingest(job: dict) -> dict:
     sample_started = time.perf_counter()
     model.embed_documents(sample)
     sample_seconds = time.perf_counter() - sample_started
-    result = {"chunks": chunks, "ingest_s": wall, "embed_sample": len(sample), "embed_sample_s": sample_seconds,
-              "peak_rss_mb": peak_rss_mb()}
-    if isinstance(embeddings, CachedEmbeddings):
-        result.update(cached=embeddings.cached, embedded=embeddings.embedded, model_s=embeddings.model_seconds,
-                      cache_s=embeddings.cache_seconds)
-    else:
-        result.update(cached=0, embedded=chunks, model_s=None, cache_s=0.0)
-    return result
+    return {"chunks": chunks, "ingest_s": wall, "embed_sample": len(sample), "embed_sample_s": sample_seconds,
+            "cached": embeddings.cached, "embedded": embeddings.embedded, "model_s": embeddings.model_seconds,
+            "cache_s": embeddings.cache_seconds, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_queries(job: dict) -> dict:

@@ -55,7 +55,8 @@ _POINTER_PHRASES = [
 _POINTER_WORDS = frozenset({
     "this", "that", "it", "these", "which", "is", "are", "was", "were", "also", "directly", "clearly", "supported",
     "stated", "shown", "demonstrated", "mentioned", "described", "noted", "confirmed", "evidenced", "found", "based", "on",
-    "by", "in", "see", "source", "sources", "information", "answer", "statement", "claim", "the", "as",
+    "by", "in", "see", "source", "sources", "information", "answer", "statement", "claim", "the", "as", "supports",
+    "confirms", "idea", "point", "conclusion",
 })
 
 
