@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank fusion,
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) scores fused by a convex combination,
 near-duplicates dropped, and the final set diversified by maximal marginal relevance.
 
 ``HybridRetriever`` wraps it as a LangChain ``BaseRetriever`` for use in chains of one's own.
@@ -19,7 +19,10 @@ from exorag.models import Chunk, SourceKind
 from exorag.store.index import Index
 from exorag.text import normalise
 
-RRF_K = 60
+# Share of the dense score in the fused score (the rest is BM25's).
+DENSE_WEIGHT = 0.6
+# Added to the fused score (0..1) of a passage holding every exact identifier of the question.
+IDENTIFIER_BOOST = 0.25
 CANDIDATES = 30
 MMR_LAMBDA = 0.75
 DUPLICATE_COSINE = 0.97
@@ -55,13 +58,21 @@ class Hit:
     embedding: np.ndarray
 
 
-def fuse_rankings(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion: each ranking adds ``1 / (k + rank)`` to the ids it holds."""
-    fused: dict[str, float] = {}
-    for ranking in rankings:
-        for rank, chunk_id in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
-    return fused
+def fuse_scores(dense: dict[str, float], lexical: dict[str, float], dense_weight: float = DENSE_WEIGHT) -> dict[str, float]:
+    """Convex combination of min-max normalised scores; an id missing from a list scores that list's minimum.
+
+    Unlike rank fusion, it keeps how far apart the scores are, so a passage that one retriever
+    finds far better than the rest is not pulled level with those that both merely like.
+    """
+    def normalised(scores: dict[str, float]) -> dict[str, float]:
+        if not scores:
+            return {}
+        low, high = min(scores.values()), max(scores.values())
+        return {i: (v - low) / (high - low) if high > low else 1.0 for i, v in scores.items()}
+
+    dense_n, lexical_n = normalised(dense), normalised(lexical)
+    return {i: dense_weight * dense_n.get(i, 0.0) + (1 - dense_weight) * lexical_n.get(i, 0.0)
+            for i in dense_n.keys() | lexical_n.keys()}
 
 
 def select_diverse(relevance: np.ndarray, vectors: np.ndarray, k: int, weight: float = MMR_LAMBDA) -> list[int]:
@@ -108,7 +119,7 @@ class Retriever:
         dense = self.index.vectors.query(vector, CANDIDATES, filters.chroma_where())
         mask = self.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         lexical = self.index.lexical.search(question, CANDIDATES, mask)
-        fused = fuse_rankings([[c.chunk_id for c, _, _ in dense], [chunk_id for chunk_id, _ in lexical]])
+        fused = fuse_scores({c.chunk_id: cosine for c, cosine, _ in dense}, dict(lexical))
         pool = sorted(fused, key=fused.get, reverse=True)[: 2 * k + 4]
 
         found: dict[str, tuple[Chunk, np.ndarray]] = {c.chunk_id: (c, np.asarray(e, dtype=np.float32)) for c, _, e in dense}
@@ -120,10 +131,9 @@ class Retriever:
             return []
 
         identifiers = exact_identifiers(question)
-        boost = 1.0 / (RRF_K + 1)
         for chunk_id in pool:
             if identifiers and all(name in normalise(found[chunk_id][0].text) for name in identifiers):
-                fused[chunk_id] += boost
+                fused[chunk_id] += IDENTIFIER_BOOST
         pool.sort(key=fused.get, reverse=True)
         vectors = np.stack([found[chunk_id][1] for chunk_id in pool])
         relevance = np.array([fused[chunk_id] for chunk_id in pool])

@@ -10,12 +10,16 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 import Stemmer
 from wordfreq import zipf_frequency
 
 from exorag.citations import find_citations
+
+# Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
+TOKENIZER_VERSION = 3
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -26,6 +30,9 @@ _ABBREVIATIONS = {
 }
 _SENTENCE_END = re.compile(r"[.!?](?:[\"'\u201d\u2019)]*)(?:\s*\[[^\[\]\n]{1,200}\])?(?=\s+|$)")
 _TOKEN = re.compile(r"[\w\u00b5\u03b1-\u03c9\u0391-\u03a9]+(?:[-\u2010\u2011\u2013/.][\w\u03b1-\u03c9\u0391-\u03a9]+)*%?")
+# A capital letter naming a kind of thing ("T cells", "B cell", "G protein") joins its noun, so that
+# "T cells" and "T-cell" give the same tokens; "A" and "I" are words of their own.
+_LETTER_DESIGNATION = re.compile(r"\b([B-HJ-Z]) (?=[a-z]{3,})")
 _NUMBER = re.compile(r"(?<![\w.\-\u2010\u2011\u2013/])\d+(?:[.,]\d+)?(?:\s?%)?(?![\w\u03b1-\u03c9])")
 
 STOPWORDS = frozenset(
@@ -39,17 +46,24 @@ STOPWORDS = frozenset(
     it's does doesn't don't isn't aren't tell explain describe please know""".split()  # noqa: SIM905
 )
 
-# British spellings a scientist may type, mapped to the corpus's American ones (applied to tokens).
+# British spellings a scientist may type, made American (applied to tokens, so to text and questions
+# alike): the regular endings by rule, the rest by list.
+_BRITISH_ENDINGS = [
+    (re.compile(r"(?<=\w{3})is(ation|ations|e|es|ed|ing|er|ers)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{2})our(?=(s|al|ed|ing|able|i\w*)?$)"), "or"),
+]
 _SPELLING = {
-    "tumour": "tumor", "tumours": "tumors", "tumoural": "tumoral", "tumourigenesis": "tumorigenesis",
-    "tumourigenic": "tumorigenic", "haematopoietic": "hematopoietic", "haem": "heme",
-    "oestrogen": "estrogen", "signalling": "signaling", "signalled": "signaled", "behaviour": "behavior",
-    "leukaemia": "leukemia", "anaemia": "anemia", "oesophageal": "esophageal", "favour": "favor",
-    "favourable": "favorable", "characterise": "characterize", "characterised": "characterized",
-    "metastasise": "metastasize", "metastasised": "metastasized", "immunisation": "immunization",
-    "neutralisation": "neutralization", "neutralising": "neutralizing", "normalise": "normalize",
-    "colour": "color", "centre": "center", "fibre": "fiber", "programme": "program",
+    "haem": "heme", "haematopoietic": "hematopoietic", "oestrogen": "estrogen", "leukaemia": "leukemia",
+    "anaemia": "anemia", "oesophageal": "esophageal", "centre": "center", "fibre": "fiber", "programme": "program",
 }
+
+
+def _american(word: str) -> str:
+    word = _SPELLING.get(word, word)
+    for ending, replacement in _BRITISH_ENDINGS:
+        word = ending.sub(replacement, word)
+    return word
+
 
 _GREEK = {"ẞ": "β", "ß": "β"}
 
@@ -69,36 +83,44 @@ def _stemmer() -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=200_000)
 def _expand(token: str) -> tuple[str, ...]:
-    token = _SPELLING.get(token, token)
-    parts = [p for p in re.split(r"[-\u2010\u2011\u2013/.]", token.rstrip("%")) if p]
+    pieces = re.split(r"([-\u2010\u2011\u2013/.])", token.rstrip("%"))
+    parts = [_american(p) for p in pieces[::2]]
     if len(parts) <= 1:
+        token = _american(token)
         if token in STOPWORDS or (len(token) == 1 and not token.isdigit()):
             return ()
-        return (_stemmer().stemWord(token) if token.isalpha() else token,)
-    # Compound ids keep the whole form and its joined form, plus content parts.
-    expanded = [token, "".join(parts)]
-    expanded += [f"{a}-{b}" for a, b in itertools.pairwise(parts)] if len(parts) > 2 else []
-    expanded += [
-        _stemmer().stemWord(p) if p.isalpha() else p
-        for p in parts
-        if p not in STOPWORDS and (len(p) > 1 or p.isdigit())
-    ]
+        return (_stem(token),)
+    # Compound ids keep the whole form (its last word stemmed, "T-cells" = "T-cell") and its joined
+    # form, plus content parts.
+    whole_parts = [*parts[:-1], _stem(parts[-1])]
+    whole = "".join(p + separator for p, separator in zip(whole_parts, [*pieces[1::2], ""]))
+    expanded = [whole + ("%" if token.endswith("%") else ""), "".join(whole_parts)]
+    expanded += [f"{a}-{b}" for a, b in itertools.pairwise(whole_parts)] if len(parts) > 2 else []
+    expanded += [_stem(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())]
     return tuple(dict.fromkeys(expanded))
+
+
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word) if word.isalpha() else word
+
+
+def _words(text: str) -> Iterator[str]:
+    for match in _TOKEN.finditer(normalise(_LETTER_DESIGNATION.sub(r"\1-", text))):
+        yield match.group(0)
 
 
 def tokenize(text: str) -> list[str]:
     """Search tokens of ``text``: normalised, stop words out, stemmed, compounds kept whole."""
     tokens: list[str] = []
-    for match in _TOKEN.finditer(normalise(text)):
-        tokens.extend(_expand(match.group(0)))
+    for word in _words(text):
+        tokens.extend(_expand(word))
     return tokens
 
 
 def tokens_with_words(text: str) -> dict[str, str]:
     """``{token: the word it came from}`` for the tokens of ``text`` (a stem keeps its first word)."""
     words: dict[str, str] = {}
-    for match in _TOKEN.finditer(normalise(text)):
-        word = match.group(0)
+    for word in _words(text):
         parts = [p for p in re.split(r"[-\u2010\u2011\u2013/.]", word.rstrip("%")) if p]
         for token in _expand(word):
             source = next((p for p in parts if token in _expand(p)), word) if len(parts) > 1 else word

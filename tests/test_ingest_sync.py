@@ -6,6 +6,7 @@ Uses the real embedding model (loaded once per process) and persistent Chroma in
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -27,7 +28,9 @@ from exorag.models import Chunk
 from exorag.retrieve import Retriever
 from exorag.store.chroma import VectorStore
 from exorag.store.index import Index, lexical_folder
+from exorag.store.lexical import LexicalIndex
 from exorag.store.stats import index_stats
+from exorag.text import TOKENIZER_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 EXORAG = Path(sys.executable).with_name("exorag")
@@ -213,6 +216,14 @@ def test_lexical_index_is_rebuilt_when_missing_or_stale(settings: Settings) -> N
     fresh = Index(settings)
     assert fresh.lexical.generation == fresh.vectors.generation != saved_generation
     assert_index_matches_corpus(settings)
+
+    # an index saved by an older tokenizer is rebuilt with today's tokens
+    meta_path = folder / "exorag_meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, "tokenizer": TOKENIZER_VERSION - 1}), encoding="utf-8")
+    assert LexicalIndex.load(folder) is None
+    assert Index(settings).lexical.search("ultracentrifugation", 5)
+    assert json.loads(meta_path.read_text(encoding="utf-8"))["tokenizer"] == TOKENIZER_VERSION
 
 
 def start_ingest(settings: Settings) -> subprocess.Popen:

@@ -13,10 +13,10 @@ import sys
 from conftest import ROOT
 
 MINIMUMS = {
-    "retrieval_recall@5": 0.90,
-    "ref_recall": 0.88,
+    "retrieval_recall@5": 0.95,
+    "ref_recall": 0.93,
     "ref_precision": 0.90,
-    "key_fact_recall": 0.84,
+    "key_fact_recall": 0.87,
     "faithfulness": 0.99,
     "citation_recall": 0.99,
     "citation_precision": 0.99,

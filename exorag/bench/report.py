@@ -30,6 +30,7 @@ def machine() -> dict:
         pass
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
             "python": platform.python_version(), "torch": torch.__version__, "chromadb": chromadb.__version__,
+            "torch_threads": torch.get_num_threads(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
             "load_average": [round(x, 2) for x in os.getloadavg()], "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
@@ -82,7 +83,8 @@ def markdown(rows: list[dict], run: dict) -> str:
         "",
         f"Command: `{run['command']}`  ",
         (f"Machine: {run['machine']['cpu']}, {run['machine']['cores']} cores, {run['machine']['memory_gb']} GB; "
-        f"Python {run['machine']['python']}, torch {run['machine']['torch']}, chromadb {run['machine']['chromadb']}  "),
+         f"Python {run['machine']['python']}, torch {run['machine']['torch']} ({run['machine'].get('torch_threads')} threads, "
+         f"OMP_WAIT_POLICY {run['machine'].get('omp_wait_policy')}), chromadb {run['machine']['chromadb']}  "),
         (f"Load average at start {run['machine']['load_average']}, at end {run.get('load_average_end', '–')}; "
         f"run {run['machine']['date']}, {run.get('minutes', '–')} minutes  "),
         f"Chroma: {run['store']}; {run['queries']} queries per scale and system, seed {run['seed']}",

@@ -75,12 +75,16 @@ class ExtractiveGenerator:
 
     def generate(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Draft:
         words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
+        # A compound's joined form ("mir1273f") is another spelling of its whole form, not a second term.
+        joined = {_JOINERS.sub("", t): t for t in words if _JOINERS.search(t)}
+        words = {t: w for t, w in words.items() if t not in joined}
         if not words or not evidence:
             return Draft(abstain_reason="The question has no terms to look for in the literature.")
         weights = {t: context.term_weight(t, w) for t, w in words.items()}
         total = sum(weights.values()) or 1.0
 
         def coverage(terms: set[str]) -> float:
+            terms = terms | {joined[t] for t in terms & joined.keys()}
             return sum(weights[t] for t in weights.keys() & terms) / total
 
         passages = [e for e in evidence if e.id in context.passage_vectors]
@@ -141,6 +145,7 @@ class ExtractiveGenerator:
         yield draft
 
 
+_JOINERS = re.compile(r"[-\u2010\u2011\u2013/.%]")
 _QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|often|large|big|small|fast)|dose|doses|dosage|dosing|ratio|percentage|percent|"
     r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|"

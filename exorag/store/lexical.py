@@ -17,7 +17,7 @@ import bm25s
 import numpy as np
 
 from exorag.models import Chunk
-from exorag.text import tokenize
+from exorag.text import TOKENIZER_VERSION, tokenize
 
 _META = "exorag_meta.json"
 
@@ -61,7 +61,7 @@ class LexicalIndex:
         staging.mkdir(parents=True)
         if self.model is not None:
             self.model.save(str(staging), show_progress=False)
-        meta = {"generation": self.generation, "ids": self.ids, "kinds": self.kinds.tolist(),
+        meta = {"generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids, "kinds": self.kinds.tolist(),
                 "sections": self.sections.tolist(), "refs": self.refs,
                 "centroid": self.centroid.tolist() if self.centroid is not None else None}
         (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
@@ -70,9 +70,11 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
-        """The saved index, or None when there is none (or it cannot be read)."""
+        """The saved index, or None when there is none, it cannot be read or another tokenizer built it."""
         try:
             meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+            if meta.get("tokenizer") != TOKENIZER_VERSION:
+                return None
             model = bm25s.BM25.load(str(folder), mmap=False) if meta["ids"] else None
         except (OSError, ValueError, KeyError):
             return None

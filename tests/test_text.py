@@ -1,0 +1,55 @@
+"""Tokens, spelling and score fusion: the pieces that decide what a question matches."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from exorag.retrieve import fuse_scores
+from exorag.text import tokenize
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("T cells", "T-cell"),
+        ("B cell", "B-cells"),
+        ("colonisation", "colonization"),
+        ("tumour-derived", "tumor-derived"),
+        ("tumourigenesis", "tumorigenesis"),
+        ("signalling behaviour", "signaling behavior"),
+        ("characterised", "characterized"),
+        ("haematopoietic", "hematopoietic"),
+    ],
+)
+def test_a_spelling_variant_gives_the_same_tokens(typed: str, written: str) -> None:
+    assert tokenize(typed) == tokenize(written)
+
+
+def test_ids_stay_whole_and_a_lone_capital_a_stays_a_word() -> None:
+    tokens = tokenize("miR-1273f-containing exosomes under 1% O2, 3-10-fold, HIF-1α")
+    assert {"mir-1273f", "1%", "3-10-fold", "hif-1α"} <= set(tokens)
+    assert "a-phase" not in tokenize("A phased approach")
+    assert tokenize("four hours") == ["four", "hour"]
+
+
+def test_fusion_keeps_the_margin_of_a_passage_one_retriever_finds_far_better() -> None:
+    dense = {"specific": 0.80, "generic": 0.50, "other": 0.49}
+    lexical = {"generic": 6.0, "other": 5.9, "specific": 5.9}
+    fused = fuse_scores(dense, lexical, dense_weight=0.6)
+    assert max(fused, key=fused.get) == "specific"
+    # an id only one retriever returned scores that list's minimum in the other
+    assert fuse_scores({"a": 0.9, "b": 0.1}, {"c": 3.0, "b": 1.0})["a"] == pytest.approx(0.6)
+
+
+def test_importing_exorag_makes_openmp_threads_sleep_unless_told_otherwise() -> None:
+    def policy_after_import(env: dict[str, str]) -> str:
+        code = "import exorag, os; print(os.environ['OMP_WAIT_POLICY'])"
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    assert policy_after_import(env) == "PASSIVE"
+    assert policy_after_import({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
