@@ -6,7 +6,6 @@ near-duplicates dropped, and the final set diversified by maximal marginal relev
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,7 @@ from pydantic import ConfigDict
 
 from exorag.models import Chunk, SourceKind
 from exorag.store.index import Index
-from exorag.text import normalise
+from exorag.text import exact_identifiers, normalise
 
 # Share of the dense score in the fused score (the rest is BM25's).
 DENSE_WEIGHT = 0.6
@@ -91,18 +90,6 @@ def select_diverse(relevance: np.ndarray, vectors: np.ndarray, k: int, weight: f
         if redundancy[best] < DUPLICATE_COSINE:
             chosen.append(candidate)
     return chosen
-
-
-_IDENTIFIER = re.compile(r"[\w\u03b1-\u03c9]+(?:[-/.][\w\u03b1-\u03c9]+)*")
-
-
-def exact_identifiers(question: str) -> list[str]:
-    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α): a passage
-    that contains all of them verbatim ranks above what merely resembles them."""
-    return [
-        word for word in _IDENTIFIER.findall(normalise(question))
-        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
-    ]
 
 
 class Retriever:

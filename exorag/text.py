@@ -181,3 +181,15 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def english_rarity(word: str) -> float:
     """0 for the commonest English words, 1 for words English text almost never uses."""
     return min(1.0, max(0.0, (7.0 - zipf_frequency(word, "en")) / 7.0))
+
+
+_IDENTIFIER = re.compile(r"[\w\u03b1-\u03c9]+(?:[-/.][\w\u03b1-\u03c9]+)*")
+
+
+def exact_identifiers(question: str) -> list[str]:
+    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α): a passage
+    that contains all of them verbatim ranks above what merely resembles them."""
+    return [
+        word for word in _IDENTIFIER.findall(normalise(question))
+        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+    ]

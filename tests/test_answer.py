@@ -64,10 +64,26 @@ def test_t_cell_question_cites_the_pd_l1_passage(indexed_settings):
     assert "PD-L1" in result.answer and {170, 171, 172} <= {n for s in result.sentences for n in s.refs}
 
 
+def test_a_cited_finding_is_preferred_to_the_framing_sentence_of_a_section(indexed_settings):
+    # The immune section opens with an uncited sentence that shares the question's words
+    # ("checkpoint"); the answer is the PD-L1 finding that cites its papers.
+    result = answer("How do checkpoint ligands displayed on tumour exosomes switch off T lymphocytes?", settings=indexed_settings)
+    assert result.sentences[0].refs == [170, 171, 172] and "PD-L1" in result.sentences[0].text
+
+
+def test_a_passage_naming_the_questions_identifier_answers_however_it_reads(indexed_settings):
+    # A terse table row is all the review says about GW4869: it must not be judged off topic.
+    result = answer("What enzyme does GW4869 inhibit, and at which step of vesicle formation does it act?", settings=indexed_settings)
+    assert not result.abstained and "sphingomyelinase" in result.answer
+    assert {42, 300, 307} <= {n for s in result.sentences for n in s.refs}
+
+
 @pytest.mark.parametrize("question", [
     "What is the capital of France?",
     "Which tetraspanins are used as exosome markers in flow cytometry?",
     "What dose of GW4869 is injected into mice?",
+    # the review names GW4869, but nothing it says about it answers this
+    "Has GW4869 been tested in a phase II trial in pancreatic cancer patients, and what was the response rate?",
 ])
 def test_unanswerable_questions_abstain_with_a_reason_and_no_citations(indexed_settings, question):
     result = answer(question, settings=indexed_settings)

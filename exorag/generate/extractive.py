@@ -18,7 +18,15 @@ import numpy as np
 from exorag.citations import cited_numbers
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence
-from exorag.text import numbers_in, split_sentences, strip_citations, tokenize, tokens_with_words
+from exorag.text import (
+    exact_identifiers,
+    normalise,
+    numbers_in,
+    split_sentences,
+    strip_citations,
+    tokenize,
+    tokens_with_words,
+)
 
 MAX_SENTENCES = 4
 MAX_WORDS = 110
@@ -26,6 +34,7 @@ MAX_PASSAGES = 5
 MAX_CANDIDATES = 18
 SIMILARITY_WEIGHT = 0.5
 GENERALITY_PENALTY = 0.1
+UNCITED_PENALTY = 0.05
 # A sentence joins the lead when it scores at least this share of the lead's score.
 CLOSE_SCORE = 0.85
 # Below this score of the best sentence, the evidence does not answer the question.
@@ -88,7 +97,10 @@ class ExtractiveGenerator:
             return sum(weights[t] for t in weights.keys() & terms) / total
 
         passages = [e for e in evidence if e.id in context.passage_vectors]
-        if passages:
+        identifiers = exact_identifiers(question)
+        # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
+        names_them = bool(identifiers) and any(all(name in normalise(e.text) for name in identifiers) for e in evidence)
+        if passages and not names_them:
             passage_similarity = context.topical_similarity(np.stack([context.passage_vectors[e.id] for e in passages]))
             passage_match = max(
                 PASSAGE_SIMILARITY_WEIGHT * float(similarity)
@@ -110,6 +122,8 @@ class ExtractiveGenerator:
             id(s): SIMILARITY_WEIGHT * float(similarity[i])
             + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | section_terms(s.evidence))
             - GENERALITY_PENALTY * float(generality[i])
+            # A sentence citing nothing is the author's framing; a cited finding goes before it.
+            - (UNCITED_PENALTY if not s.refs else 0.0)
             for i, s in enumerate(candidates)
         }
         ranked = sorted(candidates, key=lambda s: score[id(s)], reverse=True)
@@ -131,6 +145,9 @@ class ExtractiveGenerator:
         if confidence < MIN_CONFIDENCE:
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
                          confidence=confidence)
+        if names_them and not any(all(name in normalise(s.evidence.text) for name in identifiers) for s in chosen):
+            return Draft(abstain_reason="The indexed literature names what this question asks about, but nothing it says answers it.",
+                         confidence=confidence)
         if asks_for_quantity(question) and not any(states_quantity(s.text) for s in chosen):
             return Draft(abstain_reason="The question asks for a quantity, and the indexed literature states none for it.",
                          confidence=confidence)
@@ -148,7 +165,8 @@ class ExtractiveGenerator:
 _JOINERS = re.compile(r"[-\u2010\u2011\u2013/.%]")
 _QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|often|large|big|small|fast)|dose|doses|dosage|dosing|ratio|percentage|percent|"
-    r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|"
+    r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|auc|hazard|odds|"
+    r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?|"
     r"what (amount|number|proportion|fraction|size))\b",
     re.IGNORECASE,
 )
