@@ -10,6 +10,7 @@ file that fails to load keeps the chunks it had.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -146,7 +147,7 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     failed_paths = {f["path"] for f in failed}
     wanted = {chunk.chunk_id for chunks in chunks_by_path.values() for chunk in chunks}
     present = set().union(*stored.values()) if stored else set()
-    to_add = [chunk for chunks in chunks_by_path.values() for chunk in chunks if chunk.chunk_id not in present]
+    to_add = deque(chunk for chunks in chunks_by_path.values() for chunk in chunks if chunk.chunk_id not in present)
     to_remove = [
         chunk_id
         for path, ids in stored.items()
@@ -156,14 +157,18 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     ]
     report.chunks = len(wanted)
     report.unchanged = len(wanted) - len(to_add)
+    # From here on only the new chunks are needed, and each only until it is stored: on a large
+    # corpus the chunks weigh hundreds of MB, which the lexical rebuild below needs for itself.
+    chunks_by_path.clear()
 
     embeddings = embeddings or get_embeddings(settings)
-    for start in range(0, len(to_add), _EMBED_BATCH):
-        batch = to_add[start : start + _EMBED_BATCH]
+    total = len(to_add)
+    while to_add:
+        batch = [to_add.popleft() for _ in range(min(_EMBED_BATCH, len(to_add)))]
         index.vectors.add(batch, embeddings.embed_documents([embedding_text(c) for c in batch]))
         report.added += len(batch)
         if progress:
-            progress("embedding", report.added, len(to_add))
+            progress("embedding", report.added, total)
     index.vectors.delete(to_remove)
     report.removed = len(to_remove)
 
