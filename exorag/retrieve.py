@@ -16,12 +16,13 @@ from pydantic import ConfigDict
 
 from exorag.models import Chunk, SourceKind
 from exorag.store.index import Index
-from exorag.text import exact_identifiers, normalise
+from exorag.text import exact_identifiers
 
 # Share of the dense score in the fused score (the rest is BM25's).
 DENSE_WEIGHT = 0.6
-# Added to the fused score (0..1) of a passage holding every exact identifier of the question.
-IDENTIFIER_BOOST = 0.25
+# Added to the fused score (0..1) of a passage holding every exact identifier of the question:
+# an exact id is the most precise thing a question can say, so such passages rank first.
+IDENTIFIER_BOOST = 1.0
 CANDIDATES = 30
 MMR_LAMBDA = 0.75
 DUPLICATE_COSINE = 0.97
@@ -107,6 +108,11 @@ class Retriever:
         mask = self.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         lexical = self.index.lexical.search(question, CANDIDATES, mask)
         fused = fuse_scores({c.chunk_id: cosine for c, cosine, _ in dense}, dict(lexical))
+        # Passages holding every exact identifier of the question (miR-1273f, GW4869, T98G) come
+        # first; when only a few do, they join the candidates even if neither search ranked them.
+        naming = self.index.lexical.naming_all(exact_identifiers(question), mask)
+        for chunk_id in naming if len(naming) <= CANDIDATES else naming & fused.keys():
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + IDENTIFIER_BOOST
         pool = sorted(fused, key=fused.get, reverse=True)[: 2 * k + 4]
 
         found: dict[str, tuple[Chunk, np.ndarray]] = {c.chunk_id: (c, np.asarray(e, dtype=np.float32)) for c, _, e in dense}
@@ -117,10 +123,6 @@ class Retriever:
         if not pool:
             return []
 
-        identifiers = exact_identifiers(question)
-        for chunk_id in pool:
-            if identifiers and all(name in normalise(found[chunk_id][0].text) for name in identifiers):
-                fused[chunk_id] += IDENTIFIER_BOOST
         pool.sort(key=fused.get, reverse=True)
         vectors = np.stack([found[chunk_id][1] for chunk_id in pool])
         relevance = np.array([fused[chunk_id] for chunk_id in pool])

@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
+from exorag.models import Chunk
 from exorag.retrieve import fuse_scores
+from exorag.store.lexical import LexicalIndex
 from exorag.text import tokenize
 
 
@@ -53,3 +55,21 @@ def test_importing_exorag_makes_openmp_threads_sleep_unless_told_otherwise() -> 
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     assert policy_after_import(env) == "PASSIVE"
     assert policy_after_import({**env, "OMP_WAIT_POLICY": "ACTIVE"}) == "ACTIVE"
+
+
+def chunk(chunk_id: str, text: str, kind: str = "literature") -> Chunk:
+    return Chunk(chunk_id=chunk_id, text=text, source_id=chunk_id, source_path=f"literature/{chunk_id}.txt",
+                 source_kind=kind, title=chunk_id, char_start=0, char_end=len(text), content_hash=chunk_id)
+
+
+def test_the_lexical_index_finds_chunks_naming_every_identifier_whole() -> None:
+    lexical = LexicalIndex.build([
+        chunk("a", "Exosomal miR-21 silences PTEN in T98G cells."),
+        chunk("b", "Exosomal miR-210 is raised under hypoxia in T98G cells."),
+        chunk("c", "miR-21-containing vesicles from HeLa cells.", kind="review"),
+    ], generation="g")
+    assert lexical.naming_all(["mir-21"]) == {"a", "c"}
+    assert lexical.naming_all(["mir-21", "t98g"]) == {"a"}
+    assert lexical.naming_all(["mir-21", "gw4869"]) == set()
+    assert lexical.naming_all(["mir-21"], mask=lexical.allowed("review", None, None)) == {"c"}
+    assert lexical.naming_all([]) == set()

@@ -113,6 +113,23 @@ class LexicalIndex:
             mask &= np.array([bool(wanted.intersection(r)) for r in self.refs], dtype=bool)
         return mask
 
+    def naming_all(self, names: list[str], mask: np.ndarray | None = None) -> set[str]:
+        """The ids of the chunks whose tokens include every one of ``names`` whole (``miR-21`` is
+        not found in a chunk that only has ``miR-210``)."""
+        if self.model is None or not names:
+            return set()
+        indptr, documents = self.model.scores["indptr"], self.model.scores["indices"]
+        found: np.ndarray | None = None
+        for name in names:
+            column = self.model.vocab_dict.get(tokenize(name)[0]) if tokenize(name) else None
+            if column is None:
+                return set()
+            holding = documents[indptr[column] : indptr[column + 1]]
+            found = holding if found is None else np.intersect1d(found, holding, assume_unique=True)
+        if mask is not None:
+            found = found[mask[found]]
+        return {self.ids[position] for position in found}
+
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The ``n`` best chunks for ``query`` as ``(chunk_id, bm25 score)``, best first."""
         if self.model is None:
