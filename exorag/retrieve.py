@@ -59,7 +59,8 @@ class Hit:
 
 
 def fuse_scores(dense: dict[str, float], lexical: dict[str, float], dense_weight: float = DENSE_WEIGHT) -> dict[str, float]:
-    """Convex combination of min-max normalised scores; an id missing from a list scores that list's minimum.
+    """Convex combination of min-max normalised scores; an id missing from a list scores 0 there, as
+    that list's lowest entry does (a list whose scores all tie scores 1 for each).
 
     Unlike rank fusion, it keeps how far apart the scores are, so a passage that one retriever
     finds far better than the rest is not pulled level with those that both merely like.

@@ -19,7 +19,7 @@ from wordfreq import zipf_frequency
 from exorag.citations import find_citations
 
 # Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
-TOKENIZER_VERSION = 3
+TOKENIZER_VERSION = 4
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -32,7 +32,7 @@ _SENTENCE_END = re.compile(r"[.!?](?:[\"'\u201d\u2019)]*)(?:\s*\[[^\[\]\n]{1,200
 _TOKEN = re.compile(r"[\w\u00b5\u03b1-\u03c9\u0391-\u03a9]+(?:[-\u2010\u2011\u2013/.][\w\u03b1-\u03c9\u0391-\u03a9]+)*%?")
 # A capital letter naming a kind of thing ("T cells", "B cell", "G protein") joins its noun, so that
 # "T cells" and "T-cell" give the same tokens; "A" and "I" are words of their own.
-_LETTER_DESIGNATION = re.compile(r"\b([B-HJ-Z]) (?=[a-z]{3,})")
+_LETTER_DESIGNATION = re.compile(r"\b([B-HJ-Z]) (?=[A-Za-z][a-z]{2,})")
 _NUMBER = re.compile(r"(?<![\w.\-\u2010\u2011\u2013/])\d+(?:[.,]\d+)?(?:\s?%)?(?![\w\u03b1-\u03c9])")
 
 STOPWORDS = frozenset(
@@ -59,9 +59,13 @@ _SPELLING = {
 
 
 def _american(word: str) -> str:
-    word = _SPELLING.get(word, word)
+    if word in _SPELLING:
+        return _SPELLING[word]
     for ending, replacement in _BRITISH_ENDINGS:
-        word = ending.sub(replacement, word)
+        american = ending.sub(replacement, word)
+        # Only a real variant: "colonisation" becomes "colonization", "precise" and "flour" stay.
+        if american != word and zipf_frequency(american, "en") >= zipf_frequency(word, "en"):
+            return american
     return word
 
 
@@ -184,12 +188,26 @@ def english_rarity(word: str) -> float:
 
 
 _IDENTIFIER = re.compile(r"[\w\u03b1-\u03c9]+(?:[-/.][\w\u03b1-\u03c9]+)*")
+# A number with its unit ("3-fold", "24h", "50nm") is a quantity, not the name of a thing.
+_QUANTITY_WITH_UNIT = re.compile(r"\d[\d.]*-?(fold|x|h|hrs?|min|s|d|wk|[nuµm]?m|k?da|[nuµm]?g|[nuµm]?l)")
 
 
 def exact_identifiers(question: str) -> list[str]:
-    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α): a passage
-    that contains all of them verbatim ranks above what merely resembles them."""
+    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α), for
+    passages that hold every one of them to rank above what merely resembles them."""
     return [
         word for word in _IDENTIFIER.findall(normalise(question))
-        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word) and not _QUANTITY_WITH_UNIT.fullmatch(word)
     ]
+
+
+def identifier_token(name: str) -> str | None:
+    """The token that stands for an identifier whole (``mir-21``), not for its parts."""
+    tokens = tokenize(name)
+    return tokens[0] if tokens else None
+
+
+def names_all(text: str, identifiers: list[str]) -> bool:
+    """Whether ``text`` holds every identifier as a whole token (``miR-210`` does not hold ``miR-21``)."""
+    tokens = set(tokenize(text))
+    return bool(identifiers) and all(identifier_token(name) in tokens for name in identifiers)

@@ -11,7 +11,7 @@ import pytest
 from exorag.models import Chunk
 from exorag.retrieve import fuse_scores
 from exorag.store.lexical import LexicalIndex
-from exorag.text import tokenize
+from exorag.text import TOKENIZER_VERSION, exact_identifiers, names_all, tokenize
 
 
 @pytest.mark.parametrize(
@@ -25,10 +25,32 @@ from exorag.text import tokenize
         ("signalling behaviour", "signaling behavior"),
         ("characterised", "characterized"),
         ("haematopoietic", "hematopoietic"),
+        ("T Cells", "T-cells"),
     ],
 )
 def test_a_spelling_variant_gives_the_same_tokens(typed: str, written: str) -> None:
     assert tokenize(typed) == tokenize(written)
+
+
+def test_american_words_that_only_look_british_keep_their_stems() -> None:
+    assert tokenize("precise") == tokenize("precision") and tokenize("revise") == tokenize("revision")
+    assert tokenize("flour contour") == ["flour", "contour"]
+
+
+def test_tokens_change_only_with_a_new_tokenizer_version() -> None:
+    # Saved lexical indexes are rebuilt when TOKENIZER_VERSION changes: change both together.
+    assert TOKENIZER_VERSION == 4
+    assert tokenize("Tumour-derived miR-21 silences PTEN in T cells under 1% O2 (3-fold)") == [
+        "tumor-deriv", "tumorderiv", "tumor", "deriv", "mir-21", "mir21", "mir", "21", "silenc", "pten",
+        "t-cell", "tcell", "cell", "1%", "o2", "3-fold", "3fold", "3", "fold",
+    ]
+
+
+def test_quantities_are_not_identifiers_and_ids_are_matched_whole() -> None:
+    assert exact_identifiers("Does 3-fold more miR-21 at 24h in 786-O cells raise HIF-1α?") == ["mir-21", "786-o", "hif-1α"]
+    assert names_all("Exosomal miR-21-containing vesicles", ["mir-21"])
+    assert not names_all("Exosomal miR-210 is raised", ["mir-21"])
+    assert not names_all("anything", [])
 
 
 def test_ids_stay_whole_and_a_lone_capital_a_stays_a_word() -> None:

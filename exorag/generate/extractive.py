@@ -20,7 +20,7 @@ from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence
 from exorag.text import (
     exact_identifiers,
-    normalise,
+    names_all,
     numbers_in,
     split_sentences,
     strip_citations,
@@ -85,7 +85,7 @@ class ExtractiveGenerator:
     def generate(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Draft:
         words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
         # A compound's joined form ("mir1273f") is another spelling of its whole form, not a second term.
-        joined = {_JOINERS.sub("", t): t for t in words if _JOINERS.search(t)}
+        joined = {_JOINERS.sub("", t.rstrip("%")): t for t in words if _JOINERS.search(t.rstrip("%"))}
         words = {t: w for t, w in words.items() if t not in joined}
         if not words or not evidence:
             return Draft(abstain_reason="The question has no terms to look for in the literature.")
@@ -99,7 +99,7 @@ class ExtractiveGenerator:
         passages = [e for e in evidence if e.id in context.passage_vectors]
         identifiers = exact_identifiers(question)
         # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
-        names_them = bool(identifiers) and any(all(name in normalise(e.text) for name in identifiers) for e in evidence)
+        names_them = any(names_all(e.text, identifiers) for e in evidence[:MAX_PASSAGES])
         if passages and not names_them:
             passage_similarity = context.topical_similarity(np.stack([context.passage_vectors[e.id] for e in passages]))
             passage_match = max(
@@ -145,7 +145,7 @@ class ExtractiveGenerator:
         if confidence < MIN_CONFIDENCE:
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
                          confidence=confidence)
-        if names_them and not any(all(name in normalise(s.evidence.text) for name in identifiers) for s in chosen):
+        if names_them and not any(names_all(s.evidence.text, identifiers) for s in chosen):
             return Draft(abstain_reason="The indexed literature names what this question asks about, but nothing it says answers it.",
                          confidence=confidence)
         if asks_for_quantity(question) and not any(states_quantity(s.text) for s in chosen):
@@ -162,10 +162,10 @@ class ExtractiveGenerator:
         yield draft
 
 
-_JOINERS = re.compile(r"[-\u2010\u2011\u2013/.%]")
+_JOINERS = re.compile(r"[-\u2010\u2011\u2013/.]")
 _QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|long|often|large|big|small|fast)|dose|doses|dosage|dosing|ratio|percentage|percent|"
-    r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|auc|hazard|odds|"
+    r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|auc|hazard ratios?|odds ratios?|"
     r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?|"
     r"what (amount|number|proportion|fraction|size))\b",
     re.IGNORECASE,

@@ -17,7 +17,7 @@ import bm25s
 import numpy as np
 
 from exorag.models import Chunk
-from exorag.text import TOKENIZER_VERSION, tokenize
+from exorag.text import TOKENIZER_VERSION, identifier_token, tokenize
 
 _META = "exorag_meta.json"
 
@@ -121,7 +121,7 @@ class LexicalIndex:
         indptr, documents = self.model.scores["indptr"], self.model.scores["indices"]
         found: np.ndarray | None = None
         for name in names:
-            column = self.model.vocab_dict.get(tokenize(name)[0]) if tokenize(name) else None
+            column = self.model.vocab_dict.get(identifier_token(name))
             if column is None:
                 return set()
             holding = documents[indptr[column] : indptr[column + 1]]
