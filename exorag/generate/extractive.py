@@ -99,8 +99,8 @@ class ExtractiveGenerator:
         passages = [e for e in evidence if e.id in context.passage_vectors]
         identifiers = exact_identifiers(question)
         # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
-        names_them = any(names_all(e.text, identifiers) for e in evidence[:MAX_PASSAGES])
-        if passages and not names_them:
+        naming = {e.id for e in evidence[:MAX_PASSAGES] if names_all(e.text, identifiers)}
+        if passages and not naming:
             passage_similarity = context.topical_similarity(np.stack([context.passage_vectors[e.id] for e in passages]))
             passage_match = max(
                 PASSAGE_SIMILARITY_WEIGHT * float(similarity)
@@ -145,7 +145,7 @@ class ExtractiveGenerator:
         if confidence < MIN_CONFIDENCE:
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
                          confidence=confidence)
-        if names_them and not any(names_all(s.evidence.text, identifiers) for s in chosen):
+        if naming and not any(s.evidence.id in naming for s in chosen):
             return Draft(abstain_reason="The indexed literature names what this question asks about, but nothing it says answers it.",
                          confidence=confidence)
         if asks_for_quantity(question) and not any(states_quantity(s.text) for s in chosen):
