@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from exorag.asked import unstated
 from exorag.citations import format_numbers
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
@@ -22,6 +23,7 @@ from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
+from exorag.scope import unmentioned
 from exorag.store.index import Index
 from exorag.text import english_rarity, numbers_in, tokenize
 from exorag.verify import SUPPORT_THRESHOLD, support_score
@@ -185,6 +187,9 @@ def _prepare(question: str, options: AnswerOptions, settings: Settings
     reason = None
     if not hits:
         reason = "Nothing in the index matches this question (is the corpus ingested, or are the filters too narrow?)."
+    else:
+        lexical = pipeline.index.lexical
+        reason = unmentioned(standalone, lexical, lexical.allowed(filters.source_kind, filters.sections, filters.refs))
     return pipeline, standalone, hits, reason, retrieve_ms, question_vector
 
 
@@ -192,6 +197,11 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
             pipeline: Pipeline, timings: dict[str, float], started: float) -> Answer:
     verify_started = time.perf_counter()
     result = build_answer(question, draft, evidence, generator, pipeline.references)
+    # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
+    missing = None if result.abstained else unstated(standalone, [s.text for s in result.sentences])
+    if missing:
+        reason = f"The question asks for {missing}, and the indexed literature states none for it."
+        result = build_answer(question, Draft(abstain_reason=reason), evidence, generator, pipeline.references)
     timings["verify"] = (time.perf_counter() - verify_started) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     result.timings_ms = {key: round(value, 2) for key, value in timings.items()}

@@ -19,7 +19,7 @@ from wordfreq import zipf_frequency
 from exorag.citations import find_citations
 
 # Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
-TOKENIZER_VERSION = 4
+TOKENIZER_VERSION = 5
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -70,14 +70,18 @@ def _american(word: str) -> str:
 
 
 _GREEK = {"ẞ": "β", "ß": "β"}
+_GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
+# A Greek letter spelled out inside a name: "IL-1beta", "TGF-beta", "NF-kappaB", "beta-catenin".
+_SPELLED_GREEK = re.compile(r"(?<=[\d-])(alpha|beta|gamma|delta|kappa)(?![a-z]{2})|\b(alpha|beta|gamma|delta|kappa)(?=-)")
 
 
 def normalise(text: str) -> str:
-    """NFKC, case-folded, with look-alike Greek letters unified (the review writes ẞ for β)."""
+    """NFKC, case-folded, with look-alike Greek letters unified (the review writes ẞ for β) and
+    Greek letters spelled out in names written as letters ("IL-1beta" is "il-1β")."""
     text = unicodedata.normalize("NFKC", text)
     for look_alike, greek in _GREEK.items():
         text = text.replace(look_alike, greek)
-    return text.casefold()
+    return _SPELLED_GREEK.sub(lambda m: _GREEK_NAMES[m.group(0)], text.casefold())
 
 
 @lru_cache(maxsize=1)
@@ -192,22 +196,40 @@ _IDENTIFIER = re.compile(r"[\w\u03b1-\u03c9]+(?:[-/.][\w\u03b1-\u03c9]+)*")
 _QUANTITY_WITH_UNIT = re.compile(r"\d[\d.]*-?(fold|x|h|hrs?|min|s|d|wk|[nuµm]?m|k?da|[nuµm]?g|[nuµm]?l)")
 
 
+_DESCRIBING_SUFFIX = re.compile(r"(?<=\d)(?:-[^\W\d_]{3,})+$|(?<=\d[^\W\d_])(?:-[^\W\d_]{3,})+$")
+
+
 def exact_identifiers(question: str) -> list[str]:
-    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α), for
-    passages that hold every one of them to rank above what merely resembles them."""
-    return [
-        word for word in _IDENTIFIER.findall(normalise(question))
-        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word) and not _QUANTITY_WITH_UNIT.fullmatch(word)
-    ]
+    """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α), as written,
+    for passages that hold every one of them to rank above what merely resembles them."""
+    # "PD-L1-positive", "miR-1273f-laden": the name is what precedes the describing word.
+    words = [_DESCRIBING_SUFFIX.sub("", word) for word in _IDENTIFIER.findall(unicodedata.normalize("NFKC", question))]
+    return list(dict.fromkeys(
+        word for word in words
+        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        and not _QUANTITY_WITH_UNIT.fullmatch(word.casefold())
+    ))
 
 
-def identifier_token(name: str) -> str | None:
-    """The token that stands for an identifier whole (``mir-21``), not for its parts."""
+# The marks that join the parts of a compound name ("miR-1273f", "α6β4/α6β1").
+JOINERS = re.compile(r"[-\u2010\u2011\u2013/.]")
+# A Latin letter typed for a Greek one after a number: "HIF-1a", "IL-1b".
+_LATIN_FOR_GREEK = re.compile(r"(?<=\d)([abgk])$")
+
+
+def identifier_spellings(name: str) -> list[str]:
+    """The tokens an identifier may be written as: whole (``egfr-viii``), joined (``egfrviii``),
+    and with a Latin letter after its number read as Greek (``hif-1a`` as ``hif-1α``)."""
     tokens = tokenize(name)
-    return tokens[0] if tokens else None
+    if not tokens:
+        return []
+    whole = tokens[0]
+    forms = [whole, _LATIN_FOR_GREEK.sub(lambda m: "αβγκ"["abgk".index(m.group(1))], whole)]
+    return list(dict.fromkeys(form for whole_form in forms for form in (whole_form, JOINERS.sub("", whole_form))))
 
 
 def names_all(text: str, identifiers: list[str]) -> bool:
-    """Whether ``text`` holds every identifier as a whole token (``miR-210`` does not hold ``miR-21``)."""
+    """Whether ``text`` holds every identifier as a whole token, in any of its spellings
+    (``miR-210`` does not hold ``miR-21``)."""
     tokens = set(tokenize(text))
-    return bool(identifiers) and all(identifier_token(name) in tokens for name in identifiers)
+    return bool(identifiers) and all(tokens.intersection(identifier_spellings(name)) for name in identifiers)

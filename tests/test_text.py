@@ -26,6 +26,10 @@ from exorag.text import TOKENIZER_VERSION, exact_identifiers, names_all, tokeniz
         ("characterised", "characterized"),
         ("haematopoietic", "hematopoietic"),
         ("T Cells", "T-cells"),
+        ("IL-1beta", "IL-1β"),
+        ("TGF-beta", "TGF-β"),
+        ("NF-kappaB", "NF-κB"),
+        ("beta-catenin", "ẞ-catenin"),
     ],
 )
 def test_a_spelling_variant_gives_the_same_tokens(typed: str, written: str) -> None:
@@ -39,7 +43,7 @@ def test_american_words_that_only_look_british_keep_their_stems() -> None:
 
 def test_tokens_change_only_with_a_new_tokenizer_version() -> None:
     # Saved lexical indexes are rebuilt when TOKENIZER_VERSION changes: change both together.
-    assert TOKENIZER_VERSION == 4
+    assert TOKENIZER_VERSION == 5
     assert tokenize("Tumour-derived miR-21 silences PTEN in T cells under 1% O2 (3-fold)") == [
         "tumor-deriv", "tumorderiv", "tumor", "deriv", "mir-21", "mir21", "mir", "21", "silenc", "pten",
         "t-cell", "tcell", "cell", "1%", "o2", "3-fold", "3fold", "3", "fold",
@@ -47,10 +51,16 @@ def test_tokens_change_only_with_a_new_tokenizer_version() -> None:
 
 
 def test_quantities_are_not_identifiers_and_ids_are_matched_whole() -> None:
-    assert exact_identifiers("Does 3-fold more miR-21 at 24h in 786-O cells raise HIF-1α?") == ["mir-21", "786-o", "hif-1α"]
-    assert names_all("Exosomal miR-21-containing vesicles", ["mir-21"])
-    assert not names_all("Exosomal miR-210 is raised", ["mir-21"])
+    assert exact_identifiers("Does 3-fold more miR-21 at 24h in 786-O cells raise HIF-1α?") == ["miR-21", "786-O", "HIF-1α"]
+    assert names_all("Exosomal miR-21-containing vesicles", ["miR-21"])
+    assert not names_all("Exosomal miR-210 is raised", ["miR-21"])
     assert not names_all("anything", [])
+
+
+def test_an_identifier_is_the_name_before_its_describing_word_in_any_spelling() -> None:
+    assert exact_identifiers("Do PD-L1-positive, miR-1273f-laden or IL-1β-bearing vesicles differ?") == [
+        "PD-L1", "miR-1273f", "IL-1β"]
+    assert names_all("HIF-1α drives release; EGFRvIII spreads.", ["HIF-1a", "EGFR-vIII", "HIF-1alpha"])
 
 
 def test_ids_stay_whole_and_a_lone_capital_a_stays_a_word() -> None:

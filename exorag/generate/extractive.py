@@ -9,7 +9,6 @@ A sentence carries the citation that closes it in its paragraph.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -19,9 +18,9 @@ from exorag.citations import cited_numbers
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence
 from exorag.text import (
+    JOINERS,
     exact_identifiers,
     names_all,
-    numbers_in,
     split_sentences,
     strip_citations,
     tokenize,
@@ -38,7 +37,7 @@ UNCITED_PENALTY = 0.05
 # A sentence joins the lead when it scores at least this share of the lead's score.
 CLOSE_SCORE = 0.85
 # Below this score of the best sentence, the evidence does not answer the question.
-MIN_CONFIDENCE = 0.2
+MIN_CONFIDENCE = 0.15
 # Below this score of the best passage (same blend, weighted half and half), nothing retrieved is on topic.
 PASSAGE_SIMILARITY_WEIGHT = 0.5
 MIN_PASSAGE_MATCH = 0.22
@@ -85,7 +84,7 @@ class ExtractiveGenerator:
     def generate(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Draft:
         words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
         # A compound's joined form ("mir1273f") is another spelling of its whole form, not a second term.
-        joined = {_JOINERS.sub("", t.rstrip("%")): t for t in words if _JOINERS.search(t.rstrip("%"))}
+        joined = {JOINERS.sub("", t.rstrip("%")): t for t in words if JOINERS.search(t.rstrip("%"))}
         words = {t: w for t, w in words.items() if t not in joined}
         if not words or not evidence:
             return Draft(abstain_reason="The question has no terms to look for in the literature.")
@@ -142,14 +141,12 @@ class ExtractiveGenerator:
                 covered |= sentence.terms
 
         confidence = score[id(lead)]
-        if confidence < MIN_CONFIDENCE:
+        # A lead from a passage naming the question's ids is on topic however loosely it reads.
+        if confidence < MIN_CONFIDENCE and lead.evidence.id not in naming:
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
                          confidence=confidence)
         if naming and not any(s.evidence.id in naming for s in chosen):
             return Draft(abstain_reason="The indexed literature names what this question asks about, but nothing it says answers it.",
-                         confidence=confidence)
-        if asks_for_quantity(question) and not any(states_quantity(s.text) for s in chosen):
-            return Draft(abstain_reason="The question asks for a quantity, and the indexed literature states none for it.",
                          confidence=confidence)
         order = {id(e): rank for rank, e in enumerate(evidence)}
         chosen.sort(key=lambda s: (order[id(s.evidence)], s.paragraph, s.position))
@@ -160,27 +157,6 @@ class ExtractiveGenerator:
         for sentence in draft.sentences:
             yield sentence.text + " "
         yield draft
-
-
-_JOINERS = re.compile(r"[-\u2010\u2011\u2013/.]")
-_QUANTITY_QUESTION = re.compile(
-    r"\b(how (much|many|long|often|large|big|small|fast)|dose|doses|dosage|dosing|ratio|percentage|percent|"
-    r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|auc|hazard ratios?|odds ratios?|"
-    r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?|"
-    r"what (amount|number|proportion|fraction|size))\b",
-    re.IGNORECASE,
-)
-_QUANTITY_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
-                       r"half|twice|double|triple|several|fold)\b", re.IGNORECASE)
-
-
-def asks_for_quantity(question: str) -> bool:
-    """Whether the question wants a number (a dose, a ratio, how many...)."""
-    return bool(_QUANTITY_QUESTION.search(question))
-
-
-def states_quantity(text: str) -> bool:
-    return bool(numbers_in(text) or _QUANTITY_WORD.search(text))
 
 
 def section_terms(evidence: Evidence) -> set[str]:

@@ -7,8 +7,11 @@ it only when the stamp no longer matches, e.g. after a sync was killed or ran on
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import math
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,7 +20,7 @@ import bm25s
 import numpy as np
 
 from exorag.models import Chunk
-from exorag.text import TOKENIZER_VERSION, identifier_token, tokenize
+from exorag.text import JOINERS, TOKENIZER_VERSION, identifier_spellings, tokenize
 
 _META = "exorag_meta.json"
 
@@ -36,6 +39,7 @@ class LexicalIndex:
         # The unit mean of all chunk embeddings: the direction that says only "this corpus's topic".
         self.centroid = np.asarray(centroid, dtype=np.float32) if centroid else None
         self._document_frequency: np.ndarray | None = None
+        self._vocabulary: list[str] | None = None
         if model is not None:
             self._document_frequency = np.diff(model.scores["indptr"])
 
@@ -114,21 +118,57 @@ class LexicalIndex:
         return mask
 
     def naming_all(self, names: list[str], mask: np.ndarray | None = None) -> set[str]:
-        """The ids of the chunks whose tokens include every one of ``names`` whole (``miR-21`` is
-        not found in a chunk that only has ``miR-210``)."""
+        """The ids of the chunks whose tokens include every one of ``names`` whole, in any of its
+        spellings (``miR-21`` is not found in a chunk that only has ``miR-210``)."""
         if self.model is None or not names:
             return set()
         indptr, documents = self.model.scores["indptr"], self.model.scores["indices"]
         found: np.ndarray | None = None
         for name in names:
-            column = self.model.vocab_dict.get(identifier_token(name))
-            if column is None:
+            columns = [self.model.vocab_dict[t] for t in identifier_spellings(name) if t in self.model.vocab_dict]
+            if not columns:
                 return set()
-            holding = documents[indptr[column] : indptr[column + 1]]
+            holding = np.unique(np.concatenate([documents[indptr[c] : indptr[c + 1]] for c in columns]))
             found = holding if found is None else np.intersect1d(found, holding, assume_unique=True)
         if mask is not None:
             found = found[mask[found]]
         return {self.ids[position] for position in found}
+
+    def mentions(self, name: str, mask: np.ndarray | None = None) -> bool:
+        """Whether a chunk (in ``mask``) names identifier ``name``, a more specific form of it
+        (``HIF-1`` in ``HIF-1α``, but ``miR-21`` not in ``miR-210``) or a numbered form it
+        specifies (``miR-21`` for ``miR-21-5p``, but ``MMP`` not for ``MMP-2``)."""
+        spellings = identifier_spellings(name)
+        parts = spellings[0].split("-") if spellings else []
+        shorter = ["-".join(parts[:n]) for n in range(1, len(parts)) if any(c.isdigit() for c in parts[n - 1])]
+        candidates = [*spellings, *self._tokens_extending(spellings), *shorter]
+        return any(self.naming_all([token], mask) for token in candidates)
+
+    def names_relatives(self, name: str) -> bool:
+        """Whether the corpus names ``name``'s family (the letters before its first digit) or other
+        numbered members of it: ``MMPs`` or ``MMP-9`` for ``MMP-2``, ``miR-21`` for ``miR-9``."""
+        spellings = identifier_spellings(name)
+        family = re.match(r"\D+", JOINERS.sub("", spellings[0])) if spellings else None
+        if family is None:
+            return False
+        letters = family.group(0)
+        return (self.knows(letters) or self.knows(letters + "s")
+                or any(self._tokens_starting(letters + digit) for digit in "0123456789"))
+
+    def _tokens_extending(self, spellings: list[str]) -> list[str]:
+        return [token for spelling in spellings for token in self._tokens_starting(spelling)
+                if token != spelling and not token[len(spelling)].isdigit()]
+
+    def _tokens_starting(self, prefix: str) -> list[str]:
+        """Up to 50 vocabulary tokens starting with ``prefix``: enough to tell whether there are any."""
+        vocabulary = self._sorted_vocabulary()
+        start = bisect.bisect_left(vocabulary, prefix)
+        return list(itertools.takewhile(lambda token: token.startswith(prefix), vocabulary[start : start + 50]))
+
+    def _sorted_vocabulary(self) -> list[str]:
+        if self._vocabulary is None:
+            self._vocabulary = sorted(self.model.vocab_dict) if self.model is not None else []
+        return self._vocabulary
 
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The ``n`` best chunks for ``query`` as ``(chunk_id, bm25 score)``, best first."""

@@ -1,0 +1,33 @@
+"""Questions no retrieval can answer: they ask about a named thing that no indexed passage mentions,
+or about a link between named things that no passage mentions together."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exorag.store.lexical import LexicalIndex
+from exorag.text import exact_identifiers
+
+
+def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = None) -> str | None:
+    """Why the indexed passages (those in ``mask``) cannot answer ``question``, or None.
+
+    Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
+    what a passage says. An unknown identifier counts only when the corpus names others of its
+    family (``miR-9`` where it names ``miR-21``): one with no relatives may be an abbreviation of
+    words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2").
+    """
+    identifiers = exact_identifiers(question)
+    if not identifiers or not len(lexical):
+        return None
+    unknown = [name for name in identifiers if not lexical.mentions(name, mask) and lexical.names_relatives(name)]
+    if unknown:
+        return f"No indexed passage mentions {_listed(unknown)}."
+    known = [name for name in identifiers if lexical.naming_all([name], mask)]
+    if len(known) > 1 and not lexical.naming_all(known, mask):
+        return f"No indexed passage mentions {_listed(known)} together."
+    return None
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -1,0 +1,56 @@
+"""The kind of detail a question asks for, and answers that state none of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from exorag.asked import unstated
+from exorag.chain import answer
+
+FINDING = "Melanoma exosomes carry specific integrins that determine organotropism [8, 49]."
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Which mouse strain was used to show integrin organotropism?", "an animal model"),
+    ("Which cell line was the HRAS model?", "a cell line"),
+    ("What are the drawbacks of blocking Rab27a?", "a drawback or risk"),
+    ("Does serum miR-1273f predict overall survival?", "a survival or prognosis finding"),
+    ("Which bacterial species alter exosome cargo?", "an organism"),
+    ("Which EGFR inhibitor blocks EGFRvIII transfer?", "a drug or agent"),
+    ("How were the exosomes isolated?", "a method"),
+    ("How many hours after hypoxia does release peak?", "a quantity"),
+    ("Who first described exosomal PD-L1?", "who or when"),
+    ("What phase of clinical trials has the exo-PD-L1 antibody reached?", "a clinical trial or approval"),
+    ("Are α6β4 or αvβ5 exosomes more efficient at building a niche?", "a comparison"),
+    ("Which adaptor links IL-1β to NF-κB - MyD88, IRAK4 or TRAF6?", "one of MyD88, IRAK4 or TRAF6"),
+    ("Which breast cancer subtype sheds the most IL-1β-loaded vesicles?", "a comparison"),
+    ("Is there a GEO accession for the sequencing data?", "a data set or accession"),
+    ("Which sequencing platform detected the mutated DNA?", "a method"),
+    ("What FDR cut-off called miR-21 enriched?", "a quantity"),
+])
+def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(question, kind):
+    assert unstated(question, [FINDING]) == kind
+
+
+@pytest.mark.parametrize(("question", "answer_text"), [
+    ("Which mouse strain was used?", "Lung metastasis was seen in C57BL/6 mice."),
+    ("What are the drawbacks of blocking Rab27a?", "Rab27a blockade is limited by toxicity in normal cells."),
+    ("Which small-molecule inhibitor blocks budding?", "Exosome Biogenesis Inhibitors (e.g., GW4869) block ILV formation."),
+    ("How many hours after hypoxia does release peak?", "Release peaks 24 hours after the switch."),
+    ("Is high exosomal PD-L1 a favourable prognostic marker?", "It predicts a worse response to anti-PD-1 therapy."),
+    ("Which gene does miR-21 silence?", "miR-21 silences PTEN."),  # a gene carries no mark: not checked
+    ("Which adaptor links IL-1β to NF-κB - MyD88 or TRAF6?", "IL-1β signals through MyD88 to NF-κB."),
+    ("Is αvβ5 more efficient than α6β4?", "αvβ5 exosomes reach the liver more often than α6β4 ones."),
+])
+def test_an_answer_stating_the_detail_or_a_question_asking_none_passes(question, answer_text):
+    assert unstated(question, [answer_text]) is None
+
+
+@pytest.mark.parametrize("question", [
+    "Which mouse strain was used to show integrin-dependent organotropism of melanoma exosomes?",
+    "What are the main drawbacks of Rab27a inhibition as an anticancer therapy?",
+    "Does serum exosomal miR-1273f predict overall survival in HCC patients after resection?",
+])
+def test_answer_abstains_when_its_best_passage_is_on_topic_but_states_no_such_detail(indexed_settings, question):
+    result = answer(question, settings=indexed_settings)
+    assert result.abstained and result.reason.startswith("The question asks for ") and not result.sentences

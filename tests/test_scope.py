@@ -1,0 +1,60 @@
+"""Questions about named things the corpus never mentions abstain before any generator runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from exorag.chain import answer
+from exorag.scope import unmentioned
+from exorag.store.lexical import LexicalIndex
+from tests.test_text import chunk
+
+
+@pytest.fixture(scope="module")
+def lexical() -> LexicalIndex:
+    return LexicalIndex.build([
+        chunk("a", "Exosomal miR-21 silences PTEN; HIF-1α raises exosome release."),
+        chunk("b", "Tumour exosomes are enriched in matrix metalloproteinases (MMPs). PD-L1 blunts T cells."),
+        chunk("c", "Neutral sphingomyelinase-2 inhibitors such as GW4869 block budding.", kind="review"),
+    ], generation="g")
+
+
+@pytest.mark.parametrize(("question", "reason"), [
+    # a numbered member of a family the corpus names, which it does not name
+    ("Does exosomal miR-9 silence PTEN?", "No indexed passage mentions miR-9."),
+    ("Which is enriched, MMP-2 or MMP-9?", "No indexed passage mentions MMP-2 and MMP-9."),
+    ("Is miR-210 raised too?", "No indexed passage mentions miR-210."),
+    # named things the corpus names, never in one passage
+    ("Does HIF-1α load PD-L1 into exosomes?", "No indexed passage mentions HIF-1α and PD-L1 together."),
+])
+def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question, reason):
+    assert unmentioned(question, lexical) == reason
+
+
+@pytest.mark.parametrize("question", [
+    "How does miR-21 act on PTEN?",
+    "Does HIF-1 change exosome release?",  # a less specific form of HIF-1α
+    "Does HIF-1a raise release?",  # a Latin letter typed for the Greek one
+    "Which targets does miR-21-5p hit?",  # a more specific form of miR-21
+    "How does blocking nSMase2 cut exosome numbers?",  # an abbreviation with no relatives in the corpus
+    "How do exosomes carry cargo?",  # no identifiers: nothing to check
+])
+def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):
+    assert unmentioned(question, lexical) is None
+
+
+def test_the_check_keeps_to_the_filtered_passages(lexical):
+    assert unmentioned("What does GW4869 block?", lexical, lexical.allowed("review", None, None)) is None
+    assert unmentioned("What does miR-21 silence?", lexical, lexical.allowed("review", None, None)) == (
+        "No indexed passage mentions miR-21.")
+
+
+def test_answer_abstains_on_a_link_the_literature_never_makes(indexed_settings):
+    result = answer("Do the miR-1273f-laden vesicles from hypoxic liver cancer cells also carry PD-L1?",
+                    settings=indexed_settings)
+    assert result.abstained and "together" in result.reason and not result.sentences
+
+
+def test_answer_reads_an_abbreviation_the_literature_spells_out(indexed_settings):
+    result = answer("How does blocking nSMase2 reduce exosome numbers?", settings=indexed_settings)
+    assert not result.abstained and "sphingomyelinase" in result.answer.lower()
