@@ -4,7 +4,8 @@ What it shares with exorag: the corpus files (read with exorag's loaders), the e
 the generator and the answer verification (``exorag.chain.build_answer``). What it does not: it
 splits text with ``RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`` instead of
 exorag's structure-aware chunks, retrieves with Chroma's plain ``similarity_search`` (k=4) instead
-of hybrid dense+BM25 fusion with diversification, and has no out-of-scope gate before generation.
+of hybrid dense+BM25 fusion with diversification, and has none of the chain's abstention checks
+(the out-of-scope gate, named things no passage mentions, the kind of detail a question asks for).
 
 Its Chroma collection lives in ``<index>/baseline/`` (embedded and persisted), built on first use
 and rebuilt only when the corpus files, the splitter or the embedding model change.

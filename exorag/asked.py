@@ -3,8 +3,9 @@
 A sentence can be about the question's topic and still not answer it: asked for the mouse strain
 of an experiment, a passage about the experiment's finding names no strain. For the kinds of
 detail whose answers carry recognisable words (a number, a time, an animal, a cell line, a drug, a
-method, a risk, a survival outcome, an organism, a year), an answer that states none of that kind
-is no answer. Kinds whose members carry no such mark (which gene, which pathway) are not checked.
+method, a drawback, a survival outcome, an organism, a trial, a comparison, an accession, a year,
+one of the named options the question offers), an answer that states none of that kind is no
+answer. Kinds whose members carry no such mark (which gene, which pathway) are not checked.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ KINDS = (
     AskedKind(
         "a drawback or risk",
         re.compile(r"\b(drawbacks?|disadvantages?|downsides?|limitations?|side[- ]effects?|toxicit(y|ies)|"
-                   r"adverse (events?|effects?)|safety|risks?|caveats?|pitfalls?)\b", _I),
+                   r"adverse (events?|effects?)|safety|caveats?|pitfalls?)\b", _I),
         _words(r"\b(drawbacks?|disadvantages?|downsides?|limitations?|limited|limits?|side[- ]effects?|toxic\w*|adverse|"
                r"safety|safe|risks?|caveats?|pitfalls?|challenges?|concerns?|hurdles?|barriers?|off[- ]target)\b"),
     ),
@@ -102,8 +103,7 @@ KINDS = (
     AskedKind(
         "a comparison",
         re.compile(r"\b((more|less) (efficient|effective|potent|important|common|frequent|likely|aggressive|active)|"
-                   r"the (most|least)|highest|lowest|"
-                   r"stronger|weaker|superior|inferior|compared (to|with)|versus|vs)\b", _I),
+                   r"the (most|least)|highest|lowest|stronger|weaker|superior|inferior)\b", _I),
         _words(r"\b(more|less|than|stronger|weaker|greater|higher|lower|better|worse|superior|inferior|compared|"
                r"whereas|unlike|most|least)\b"),
     ),

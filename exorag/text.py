@@ -215,6 +215,7 @@ def exact_identifiers(question: str) -> list[str]:
 JOINERS = re.compile(r"[-\u2010\u2011\u2013/.]")
 # A Latin letter typed for a Greek one after a number: "HIF-1a", "IL-1b".
 _LATIN_FOR_GREEK = re.compile(r"(?<=\d)([abgk])$")
+_GREEK_FOR_LATIN = {"a": "α", "b": "β", "g": "γ", "k": "κ"}
 
 
 def identifier_spellings(name: str) -> list[str]:
@@ -224,7 +225,7 @@ def identifier_spellings(name: str) -> list[str]:
     if not tokens:
         return []
     whole = tokens[0]
-    forms = [whole, _LATIN_FOR_GREEK.sub(lambda m: "αβγκ"["abgk".index(m.group(1))], whole)]
+    forms = [whole, _LATIN_FOR_GREEK.sub(lambda m: _GREEK_FOR_LATIN[m.group(1)], whole)]
     return list(dict.fromkeys(form for whole_form in forms for form in (whole_form, JOINERS.sub("", whole_form))))
 
 

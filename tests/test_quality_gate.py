@@ -16,11 +16,11 @@ MINIMUMS = {
     "retrieval_recall@5": 0.95,
     "ref_recall": 0.93,
     "ref_precision": 0.90,
-    "key_fact_recall": 0.87,
+    "key_fact_recall": 0.90,
     "faithfulness": 0.99,
     "citation_recall": 0.99,
     "citation_precision": 0.99,
-    "abstention_accuracy": 0.75,
+    "abstention_accuracy": 0.90,
 }
 MAXIMUMS = {"false_abstention_rate": 0.05}
 
