@@ -2,10 +2,12 @@
 
 A sentence can be about the question's topic and still not answer it: asked for the mouse strain
 of an experiment, a passage about the experiment's finding names no strain. For the kinds of
-detail whose answers carry recognisable words (a number, a time, an animal, a cell line, a drug, a
-method, a drawback, a survival outcome, an organism, a trial, a comparison, an accession, a year,
-one of the named options the question offers), an answer that states none of that kind is no
-answer. Kinds whose members carry no such mark (which gene, which pathway) are not checked.
+detail whose answers carry recognisable words (a number, a time, an animal model, a cell line, a
+drug, a method, a drawback, a patient outcome, an organism, a trial, a comparison, an accession,
+who or when, one of the named options the question offers), an answer that states none is no
+answer. The triggers are phrased as requests ("what dose", "which mouse strain", "overall
+survival"), so that a question merely about a dose or a survival signal is not held to them.
+Kinds whose members carry no such mark (which gene, which pathway) are not checked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from exorag.text import exact_identifiers, names_all, numbers_in
+from exorag.text import JOINERS, exact_identifiers, identifier_spellings, numbers_in, tokenize
 
 _I = re.IGNORECASE
 
@@ -25,25 +27,29 @@ class AskedKind:
     name: str
     asked: re.Pattern[str]
     stated: Callable[[str], bool]
+    # A name the question itself used ("Which mouse strain?" answered by "Mouse exosomes...")
+    # does not count: the answer must bring its own.
+    new_words_only: bool = False
 
 
-def _words(pattern: str) -> Callable[[str], bool]:
-    compiled = re.compile(pattern, _I)
+def _words(pattern: str, flags: int = _I) -> Callable[[str], bool]:
+    compiled = re.compile(pattern, flags)
     return lambda text: bool(compiled.search(text))
 
 
 _NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                           r"half|twice|double|triple|several|fold)\b", _I)
+# "which ... <noun>", "what ... <noun>" with up to three words between.
 _NAMING = r"\b(which|what)\s+(?:[\w-]+\s+){0,3}?"
 
 KINDS = (
     AskedKind(
         "a quantity",
-        re.compile(r"\b(how (much|many|long|often|large|big|small|fast)|dose|doses|dosage|dosing|ratio|percentage|percent|"
-                   r"concentration|sensitivity|specificity|diameter|size range|price|cost|half-life|ic50|p-value|auc|"
-                   r"hazard ratios?|odds ratios?|(response|survival|recurrence|relapse|mortality|incidence|cure) rates?|"
-                   r"cut-?offs?|thresholds?|fdr|fold[- ]changes?|"
-                   r"what (amount|number|proportion|fraction|size))\b", _I),
+        re.compile(r"\bhow (much|many|often|large|big|small|fast|high|low)\b|"
+                   r"\b(what|which|at what)\s+(?:[\w-]+\s+){0,4}?(dose|doses|dosage|ratio|percentage|percent|price|cost|"
+                   r"concentration|sensitivity|specificity|diameter|size|cut-?offs?|thresholds?|fdr|fold[- ]changes?|"
+                   r"amount|number|proportion|fraction|ic50|p-value|auc|hazard ratio|odds ratio|"
+                   r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?)\b", _I),
         lambda text: bool(numbers_in(text) or _NUMBER_WORD.search(text)),
     ),
     AskedKind(
@@ -54,46 +60,55 @@ KINDS = (
     ),
     AskedKind(
         "an animal model",
-        re.compile(r"\b(strains?|animal models?|mouse models?|murine models?|xenografts?|in vivo models?|"
-                   r"which (mice|mouse|rats?|animals?))\b", _I),
-        _words(r"\b(mice|mouse|murine|rats?|animals?|xenografts?|in vivo|strains?|zebrafish|organoids?)\b"),
+        re.compile(r"\b(mouse|mice|murine|rat|animal) (strains?|models?)\b|\bstrains? of (mice|mouse|rats?)\b|"
+                   r"\bxenografts?\b|\bin vivo models?\b|\bwhich (mice|mouse|rats?|animals?)\b", _I),
+        _words(r"\b(mice|mouse|murine|rats?|animals?|xenografts?|in vivo|strains?|zebrafish|organoids?|"
+               r"C57BL\w*|BALB\w*|NOD|SCID|nude)\b"),
+        new_words_only=True,
     ),
     AskedKind(
         "a cell line",
         re.compile(r"\bcell[- ]lines?\b", _I),
-        _words(r"\b(cell[- ]lines?|lines?)\b|\b[A-Z][A-Za-z]*-?\d+[A-Za-z]*\b"),
+        # "cell line(s)", or a name such as MDA-MB-231, U87, HEK293, T98G (case kept: not miR-21)
+        _words(r"\b([Cc]ell[- ]lines?|[Ll]ines?)\b|\b(?:[A-Z][A-Za-z]*-?)+\d+[A-Za-z]*\b", 0),
+        new_words_only=True,
     ),
     AskedKind(
         "a drug or agent",
         re.compile(_NAMING + r"(drugs?|inhibitors?|compounds?|antibod(y|ies)|senolytics?|medications?|agents?)\b", _I),
         _words(r"\b(drugs?|inhibit\w*|compounds?|agents?|antibod(y|ies)|mabs?|blockers?|blockade|small[- ]molecules?|"
-               r"\w+(mab|nib|lisib|ciclib|parib)|[A-Z]{2,}-?\d{3,})\b"),
+               r"\w+(mab|nib|lisib|ciclib|parib|azole|statin|mycin|platin|taxel|parin|sore)|[A-Z]{2,}-?\d{3,})\b"),
+        new_words_only=True,
     ),
     AskedKind(
         "a method",
         re.compile(_NAMING + r"(methods?|techniques?|assays?|kits?|protocols?|platforms?|pipelines?|software)\b|"
-                   r"\bhow (was|were|is|are) [^?]*\b(isolated|purified|extracted|quantified|sequenced)\b|"
-                   r"\b(ultracentrifugation|size[- ]exclusion|chromatography|precipitation)\b", _I),
-        _words(r"\b(methods?|techniques?|assays?|kits?|protocols?|ultracentrifug\w*|chromatograph\w*|precipitat\w*|"
-               r"isolat\w*|purif\w*|sequenc\w*|platforms?|pipelines?|software|pcr|blot\w*|cytometry|microscopy|elisa)\b"),
+                   r"\bhow (was|were|is|are) [^?]*\b(isolated|purified|extracted|quantified|sequenced)\b", _I),
+        _words(r"\b(methods?|techniques?|assays?|kits?|protocols?|\w*centrifug\w*|chromatograph\w*|precipitat\w*|"
+               r"isolat\w*|purif\w*|sequenc\w*|platforms?|pipelines?|software|pcr|blot\w*|cytometry|microscopy|elisa|"
+               r"immuno\w*|nanoparticle tracking|exoquick)\b"),
+        new_words_only=True,
     ),
     AskedKind(
         "a drawback or risk",
         re.compile(r"\b(drawbacks?|disadvantages?|downsides?|limitations?|side[- ]effects?|toxicit(y|ies)|"
-                   r"adverse (events?|effects?)|safety|caveats?|pitfalls?)\b", _I),
+                   r"adverse (events?|effects?)|caveats?|pitfalls?)\b", _I),
         _words(r"\b(drawbacks?|disadvantages?|downsides?|limitations?|limited|limits?|side[- ]effects?|toxic\w*|adverse|"
-               r"safety|safe|risks?|caveats?|pitfalls?|challenges?|concerns?|hurdles?|barriers?|off[- ]target)\b"),
+               r"safety|safe|risks?|caveats?|pitfalls?|challenges?|concerns?|hurdles?|barriers?|off[- ]target|impair\w*)\b"),
     ),
     AskedKind(
-        "a survival or prognosis finding",
-        re.compile(r"\b(survival|prognos\w*|recurrence|relapse|mortality)\b", _I),
+        "a patient outcome",
+        re.compile(r"\b(overall|progression-free|disease-free|relapse-free|patients?'?|long-term) survival\b|"
+                   r"\bsurvival (rates?|times?|benefit|outcomes?)\b|\b(prognos\w*|recurrence|relapse|mortality)\b", _I),
         _words(r"\b(surviv\w*|prognos\w*|outcomes?|recurrence|relapse|mortality|hazard|respon\w*|resistan\w*|"
                r"worse|poorer|favou?rable)\b"),
     ),
     AskedKind(
         "an organism",
         re.compile(r"\b(species|genus|genera|bacterium|bacteria|bacterial|fungus|fungi|virus|viruses|pathogens?)\b", _I),
-        _words(r"\b(species|genus|genera|bacteri\w*|fung\w*|vir(us|uses|al)|pathogens?|[A-Z]\. [a-z]{3,})\b"),
+        _words(r"\b(species|genus|genera|bacteri\w*|fung\w*|\w*vir(us|uses|al)|pathogens?|[A-Z]\. [a-z]{3,}|"
+               r"\w*(bacter|bacill|cocc|monas)\w*|EBV|HPV|HBV|HCV|HIV|CMV)\b"),
+        new_words_only=True,
     ),
     AskedKind(
         "a clinical trial or approval",
@@ -116,23 +131,50 @@ KINDS = (
         "who or when",
         re.compile(r"\b(who (first )?(discovered|described|showed|reported|identified|found|demonstrated|coined)|"
                    r"(what|which) year|when was \w+ first)\b", _I),
-        _words(r"\b(1[89]\d\d|20\d\d)\b|\bet al\b"),
+        _words(r"\b(1[89]\d\d|20\d\d)\b|\bet al\b|\bcolleagues\b"),
     ),
 )
-
-
-# Named options offered to choose from: "MyD88, IRAK4 or TRAF6", "MMP-2 or MMP-9".
-_OPTIONS = re.compile(r"(?:[^\s,?]+,\s+)*[^\s,?]+,?\s+or\s+[^\s,?]+")
 
 
 def unstated(question: str, answer_texts: list[str]) -> str | None:
     """What the question asks for that none of ``answer_texts`` states ("an animal model", "one of
     MyD88, IRAK4 or TRAF6"), or None."""
+    question_words = re.compile(r"\b(" + "|".join(map(re.escape, set(re.findall(r"\w+", question)))) + r")\b", _I)
     for kind in KINDS:
-        if kind.asked.search(question) and not any(kind.stated(text) for text in answer_texts):
+        if not kind.asked.search(question):
+            continue
+        texts = [question_words.sub(" ", text) for text in answer_texts] if kind.new_words_only else answer_texts
+        if not any(kind.stated(text) for text in texts):
             return kind.name
-    for offered in _OPTIONS.findall(question):
-        options = exact_identifiers(offered)
-        if len(options) > 1 and not any(names_all(text, [option]) for text in answer_texts for option in options):
+    for options in offered_options(question):
+        if not any(_names_option(text, option) for text in answer_texts for option in options):
             return "one of " + ", ".join(options[:-1]) + " or " + options[-1]
     return None
+
+
+def offered_options(question: str) -> list[list[str]]:
+    """The named options a question offers to choose from: ``[["MyD88", "IRAK4", "TRAF6"]]`` for
+    "... - MyD88, IRAK4 or TRAF6?" (only lists of two or more identifiers)."""
+    words = question.replace("?", " ").split()
+    groups = []
+    for position, word in enumerate(words):
+        if word.casefold() != "or" or not 0 < position < len(words) - 1:
+            continue
+        start = position - 1
+        while start > 0 and words[start - 1].endswith(","):
+            start -= 1
+        options = exact_identifiers(" ".join([*words[start:position], words[position + 1]]))
+        if len(options) > 1:
+            groups.append(options)
+    return groups
+
+
+def _names_option(text: str, option: str) -> bool:
+    """Whether ``text`` names ``option`` or the family it belongs to (``Rab27`` for ``Rab27a``,
+    but ``miR-21`` not for ``miR-210``)."""
+    spellings = {JOINERS.sub("", spelling) for spelling in identifier_spellings(option)}
+    names = {JOINERS.sub("", token) for token in tokenize(text) if any(c.isdigit() for c in token)}
+    return any(
+        spelling == name or (spelling.startswith(name) and not spelling[len(name)].isdigit())
+        for spelling in spellings for name in names if len(name) >= 3
+    )

@@ -189,7 +189,8 @@ def _prepare(question: str, options: AnswerOptions, settings: Settings
         reason = "Nothing in the index matches this question (is the corpus ingested, or are the filters too narrow?)."
     else:
         lexical = pipeline.index.lexical
-        reason = unmentioned(standalone, lexical, lexical.allowed(filters.source_kind, filters.sections, filters.refs))
+        mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
+        reason = unmentioned(standalone, lexical, mask, linked=standalone == question)
     return pipeline, standalone, hits, reason, retrieve_ms, question_vector
 
 
@@ -221,7 +222,8 @@ def answer(question: str, options: AnswerOptions | None = None, settings: Settin
 def answer_stream(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Iterator[StreamEvent]:
     """Like ``answer()``, yielding the answer's text as it is generated and then the verified Answer.
 
-    Streamed text is the draft: the final Answer may drop or flag sentences that fail verification.
+    Streamed text is the draft: the final Answer may drop or flag sentences that fail verification,
+    or abstain when no sentence states what the question asks for.
     """
     options = options or AnswerOptions()
     settings = settings or get_settings()

@@ -3,14 +3,21 @@ or about a link between named things that no passage mentions together."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from exorag.store.lexical import LexicalIndex
 from exorag.text import exact_identifiers
 
 
-def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = None) -> str | None:
+def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = None,
+                linked: bool = True) -> str | None:
     """Why the indexed passages (those in ``mask``) cannot answer ``question``, or None.
+
+    With ``linked``, named things must also share a passage, unless the question offers them as
+    alternatives ("miR-21 or miR-155"); a follow-up made standalone joins names from two
+    questions, so the chain checks it unlinked.
 
     Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
     what a passage says. An unknown identifier counts only when the corpus names others of its
@@ -24,10 +31,13 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
     if unknown:
         return f"No indexed passage mentions {_listed(unknown)}."
     known = [name for name in identifiers if lexical.naming_all([name], mask)]
-    if len(known) > 1 and not lexical.naming_all(known, mask):
+    alternatives = re.search(r"\b(or|versus|vs)\b", question, re.IGNORECASE)
+    if linked and not alternatives and len(known) > 1 and not lexical.naming_all(known, mask):
         return f"No indexed passage mentions {_listed(known)} together."
     return None
 
 
-def _listed(names: list[str]) -> str:
+def _listed(names: list[str], most: int = 4) -> str:
+    if len(names) > most:
+        return ", ".join(names[:most]) + f" and {len(names) - most} more"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

@@ -191,12 +191,16 @@ def english_rarity(word: str) -> float:
     return min(1.0, max(0.0, (7.0 - zipf_frequency(word, "en")) / 7.0))
 
 
-_IDENTIFIER = re.compile(r"[\w\u03b1-\u03c9]+(?:[-/.][\w\u03b1-\u03c9]+)*")
+# A name whose parts are joined by hyphens or dots; "/" separates two names ("miR-21/PTEN").
+_IDENTIFIER = re.compile(r"\w+(?:[-\u2010\u2011\u2013.]\w+)*")
 # A number with its unit ("3-fold", "24h", "50nm") is a quantity, not the name of a thing.
 _QUANTITY_WITH_UNIT = re.compile(r"\d[\d.]*-?(fold|x|h|hrs?|min|s|d|wk|[nuµm]?m|k?da|[nuµm]?g|[nuµm]?l)")
 
 
-_DESCRIBING_SUFFIX = re.compile(r"(?<=\d)(?:-[^\W\d_]{3,})+$|(?<=\d[^\W\d_])(?:-[^\W\d_]{3,})+$")
+# Lower-case words after a name's number describe it ("-positive", "-laden"); "MT1-MMP" and
+# "Hsp90-alpha" are names whole.
+_DESCRIBING_SUFFIX = re.compile(
+    r"(?<=\d)(?:-(?!alpha|beta|gamma|delta|kappa)[a-z]{3,})+$|(?<=\d[^\W\d_])(?:-(?!alpha|beta|gamma|delta|kappa)[a-z]{3,})+$")
 
 
 def exact_identifiers(question: str) -> list[str]:
@@ -213,19 +217,19 @@ def exact_identifiers(question: str) -> list[str]:
 
 # The marks that join the parts of a compound name ("miR-1273f", "α6β4/α6β1").
 JOINERS = re.compile(r"[-\u2010\u2011\u2013/.]")
-# A Latin letter typed for a Greek one after a number: "HIF-1a", "IL-1b".
-_LATIN_FOR_GREEK = re.compile(r"(?<=\d)([abgk])$")
-_GREEK_FOR_LATIN = {"a": "α", "b": "β", "g": "γ", "k": "κ"}
+# A Latin letter for a Greek one after a number ("HIF-1a", "IL-1b"), either way round.
+_LATIN_GREEK = re.compile(r"(?<=\d)([abgkαβγκ])$")
+_SWAPPED_LETTER = {"a": "α", "b": "β", "g": "γ", "k": "κ", "α": "a", "β": "b", "γ": "g", "κ": "k"}
 
 
 def identifier_spellings(name: str) -> list[str]:
     """The tokens an identifier may be written as: whole (``egfr-viii``), joined (``egfrviii``),
-    and with a Latin letter after its number read as Greek (``hif-1a`` as ``hif-1α``)."""
+    and with the letter after its number read as Greek or Latin (``hif-1a`` as ``hif-1α``)."""
     tokens = tokenize(name)
     if not tokens:
         return []
     whole = tokens[0]
-    forms = [whole, _LATIN_FOR_GREEK.sub(lambda m: _GREEK_FOR_LATIN[m.group(1)], whole)]
+    forms = [whole, _LATIN_GREEK.sub(lambda m: _SWAPPED_LETTER[m.group(1)], whole)]
     return list(dict.fromkeys(form for whole_form in forms for form in (whole_form, JOINERS.sub("", whole_form))))
 
 

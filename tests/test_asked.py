@@ -14,7 +14,7 @@ FINDING = "Melanoma exosomes carry specific integrins that determine organotropi
     ("Which mouse strain was used to show integrin organotropism?", "an animal model"),
     ("Which cell line was the HRAS model?", "a cell line"),
     ("What are the drawbacks of blocking Rab27a?", "a drawback or risk"),
-    ("Does serum miR-1273f predict overall survival?", "a survival or prognosis finding"),
+    ("Does serum miR-1273f predict overall survival?", "a patient outcome"),
     ("Which bacterial species alter exosome cargo?", "an organism"),
     ("Which EGFR inhibitor blocks EGFRvIII transfer?", "a drug or agent"),
     ("How were the exosomes isolated?", "a method"),
@@ -41,9 +41,22 @@ def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(q
     ("Which gene does miR-21 silence?", "miR-21 silences PTEN."),  # a gene carries no mark: not checked
     ("Which adaptor links IL-1β to NF-κB - MyD88 or TRAF6?", "IL-1β signals through MyD88 to NF-κB."),
     ("Is αvβ5 more efficient than α6β4?", "αvβ5 exosomes reach the liver more often than α6β4 ones."),
+    ("Does knocking down Rab27a or Rab27b cut release?", "Silencing Rab27 GTPases cuts release."),
+    ("How long do injected exosomes circulate?", "They are cleared within minutes."),
+    # a word of the kind used as the topic, not asked for
+    ("Do tumour exosomes affect sensitivity to cisplatin?", "Exosomal miR-21 confers cisplatin resistance."),
+    ("Is exosome uptake dose-dependent?", "Uptake rises in a dose-dependent manner."),
+    ("How do exosomes promote cancer cell survival?", "EphA2 signalling promotes proliferation."),
+    ("Does mechanical strain increase exosome release?", "Stretching cells increases release."),
+    ("Does ultracentrifugation damage exosomes?", "It preserves their morphology."),
 ])
 def test_an_answer_stating_the_detail_or_a_question_asking_none_passes(question, answer_text):
     assert unstated(question, [answer_text]) is None
+
+
+def test_a_name_the_question_used_does_not_state_the_detail():
+    assert unstated("Which mouse strain was used?", ["Mouse exosomes carry integrins."]) == "an animal model"
+    assert unstated("Is it miR-210 or miR-155?", ["Exosomal miR-21 is abundant."]) == "one of miR-210 or miR-155"
 
 
 @pytest.mark.parametrize("question", [

@@ -16,6 +16,7 @@ def lexical() -> LexicalIndex:
         chunk("a", "Exosomal miR-21 silences PTEN; HIF-1α raises exosome release."),
         chunk("b", "Tumour exosomes are enriched in matrix metalloproteinases (MMPs). PD-L1 blunts T cells."),
         chunk("c", "Neutral sphingomyelinase-2 inhibitors such as GW4869 block budding.", kind="review"),
+        chunk("d", "Hif1a and IL-1b rise in hypoxic cells."),
     ], generation="g")
 
 
@@ -38,9 +39,18 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
     "Which targets does miR-21-5p hit?",  # a more specific form of miR-21
     "How does blocking nSMase2 cut exosome numbers?",  # an abbreviation with no relatives in the corpus
     "How do exosomes carry cargo?",  # no identifiers: nothing to check
+    "Does HIF-1α or PD-L1 matter more?",  # alternatives need not share a passage
+    "What does the miR-21/PTEN axis do?",  # a slash separates two names
+    "Does IL‐1β rise under hypoxia?",  # a Unicode hyphen; the corpus writes the Latin "IL-1b"
 ])
 def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):
     assert unmentioned(question, lexical) is None
+
+
+def test_a_follow_up_is_not_held_to_linking_the_names_of_two_questions(lexical):
+    question = "Does HIF-1α load PD-L1 into exosomes?"
+    assert unmentioned(question, lexical, linked=False) is None
+    assert unmentioned("Does miR-9 load PD-L1?", lexical, linked=False) == "No indexed passage mentions miR-9."
 
 
 def test_the_check_keeps_to_the_filtered_passages(lexical):

@@ -61,6 +61,8 @@ def test_an_identifier_is_the_name_before_its_describing_word_in_any_spelling() 
     assert exact_identifiers("Do PD-L1-positive, miR-1273f-laden or IL-1β-bearing vesicles differ?") == [
         "PD-L1", "miR-1273f", "IL-1β"]
     assert names_all("HIF-1α drives release; EGFRvIII spreads.", ["HIF-1a", "EGFR-vIII", "HIF-1alpha"])
+    assert exact_identifiers("Is the miR-21/PTEN axis, MT1-MMP or Hsp90-alpha or IL\u20101β involved?") == [
+        "miR-21", "MT1-MMP", "Hsp90-alpha", "IL\u20101β"]
 
 
 def test_ids_stay_whole_and_a_lone_capital_a_stays_a_word() -> None:

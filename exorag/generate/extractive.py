@@ -141,8 +141,8 @@ class ExtractiveGenerator:
                 covered |= sentence.terms
 
         confidence = score[id(lead)]
-        # A lead from a passage naming the question's ids is on topic however loosely it reads.
-        if confidence < MIN_CONFIDENCE and lead.evidence.id not in naming:
+        # A lead from a passage naming the question's ids is on topic though loosely worded: half the bar.
+        if confidence < (MIN_CONFIDENCE / 2 if lead.evidence.id in naming else MIN_CONFIDENCE):
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
                          confidence=confidence)
         if naming and not any(s.evidence.id in naming for s in chosen):

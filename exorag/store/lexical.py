@@ -13,7 +13,7 @@ import json
 import math
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import bm25s
@@ -146,24 +146,25 @@ class LexicalIndex:
 
     def names_relatives(self, name: str) -> bool:
         """Whether the corpus names ``name``'s family (the letters before its first digit) or other
-        numbered members of it: ``MMPs`` or ``MMP-9`` for ``MMP-2``, ``miR-21`` for ``miR-9``."""
+        numbered members of it: ``MMPs`` or ``MMP-9`` for ``MMP-2``, ``miR-21`` for ``miR-9``.
+        The whole corpus counts, whatever the filters: a family is known or not."""
         spellings = identifier_spellings(name)
         family = re.match(r"\D+", JOINERS.sub("", spellings[0])) if spellings else None
         if family is None:
             return False
         letters = family.group(0)
         return (self.knows(letters) or self.knows(letters + "s")
-                or any(self._tokens_starting(letters + digit) for digit in "0123456789"))
+                or any(next(self._tokens_starting(letters + digit), None) for digit in "0123456789"))
 
     def _tokens_extending(self, spellings: list[str]) -> list[str]:
         return [token for spelling in spellings for token in self._tokens_starting(spelling)
                 if token != spelling and not token[len(spelling)].isdigit()]
 
-    def _tokens_starting(self, prefix: str) -> list[str]:
-        """Up to 50 vocabulary tokens starting with ``prefix``: enough to tell whether there are any."""
+    def _tokens_starting(self, prefix: str) -> Iterator[str]:
         vocabulary = self._sorted_vocabulary()
         start = bisect.bisect_left(vocabulary, prefix)
-        return list(itertools.takewhile(lambda token: token.startswith(prefix), vocabulary[start : start + 50]))
+        following = (vocabulary[position] for position in range(start, len(vocabulary)))
+        return itertools.takewhile(lambda token: token.startswith(prefix), following)
 
     def _sorted_vocabulary(self) -> list[str]:
         if self._vocabulary is None:
