@@ -122,13 +122,9 @@ class LexicalIndex:
         spellings (``miR-21`` is not found in a chunk that only has ``miR-210``)."""
         if self.model is None or not names:
             return set()
-        indptr, documents = self.model.scores["indptr"], self.model.scores["indices"]
         found: np.ndarray | None = None
         for name in names:
-            columns = [self.model.vocab_dict[t] for t in identifier_spellings(name) if t in self.model.vocab_dict]
-            if not columns:
-                return set()
-            holding = np.unique(np.concatenate([documents[indptr[c] : indptr[c + 1]] for c in columns]))
+            holding = self._chunks_holding(identifier_spellings(name))
             found = holding if found is None else np.intersect1d(found, holding, assume_unique=True)
         if mask is not None:
             found = found[mask[found]]
@@ -138,11 +134,22 @@ class LexicalIndex:
         """Whether a chunk (in ``mask``) names identifier ``name``, a more specific form of it
         (``HIF-1`` in ``HIF-1α``, but ``miR-21`` not in ``miR-210``) or a numbered form it
         specifies (``miR-21`` for ``miR-21-5p``, but ``MMP`` not for ``MMP-2``)."""
+        if self.model is None:
+            return False
         spellings = identifier_spellings(name)
         parts = spellings[0].split("-") if spellings else []
-        shorter = ["-".join(parts[:n]) for n in range(1, len(parts)) if any(c.isdigit() for c in parts[n - 1])]
-        candidates = [*spellings, *self._tokens_extending(spellings), *shorter]
-        return any(self.naming_all([token], mask) for token in candidates)
+        shorter = [spelling for n in range(1, len(parts)) if any(c.isdigit() for c in parts[n - 1])
+                   for spelling in identifier_spellings("-".join(parts[:n]))]
+        holding = self._chunks_holding([*spellings, *self._tokens_extending(spellings), *shorter])
+        return bool(holding[mask[holding]].size if mask is not None else holding.size)
+
+    def _chunks_holding(self, tokens: list[str]) -> np.ndarray:
+        """Positions of the chunks holding any of ``tokens``, from the BM25 postings."""
+        indptr, documents = self.model.scores["indptr"], self.model.scores["indices"]
+        columns = [self.model.vocab_dict[t] for t in tokens if t in self.model.vocab_dict]
+        if not columns:
+            return np.array([], dtype=documents.dtype)
+        return np.unique(np.concatenate([documents[indptr[c] : indptr[c + 1]] for c in columns]))
 
     def names_relatives(self, name: str) -> bool:
         """Whether the corpus names ``name``'s family (the letters before its first digit) or other
