@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from exorag.models import Evidence
+from exorag.models import Evidence, ReasonCode
 
 
 @dataclass
@@ -28,6 +28,7 @@ class DraftSentence:
 class Draft:
     sentences: list[DraftSentence] = field(default_factory=list)
     abstain_reason: str | None = None
+    abstain_code: ReasonCode | None = None
     # How well the best evidence sentence matches the question (0..1), when the generator knows it.
     confidence: float | None = None
 
