@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_tokens: int = 400
 
+    api_token: str | None = Field(default=None, description="bearer token that `exorag api` requires when set")
     feedback_db: Path | None = Field(default=None, description="default: <index>/feedback.sqlite3")
 
 
