@@ -150,7 +150,18 @@ def test_malformed_json_is_a_422_that_says_where(api):
     assert response.status_code == 422
     body = response.json()
     assert body["detail"][0]["type"] == "json_invalid"
-    assert body["error"]["message"].startswith("body: invalid JSON at character")
+    assert body["error"]["message"].startswith("body: invalid JSON at character") and body["error"]["param"] is None
+
+
+def test_an_unconfigured_llm_generator_is_a_503_that_says_what_to_set(api_settings):
+    settings = api_settings.model_copy(update={"api_token": None, "llm_base_url": None, "llm_gguf": None})
+    with serving(build_app(settings)) as url:
+        plain = httpx.post(f"{url}/v1/answer", json={"question": RECEPTOR_QUESTION, "generator": "llm"}, timeout=120)
+        with httpx.stream("POST", f"{url}/v1/answer", json={"question": RECEPTOR_QUESTION, "generator": "llm",
+                                                             "stream": True}, timeout=120) as streamed:
+            events = sse_events(streamed)
+    assert plain.status_code == 503 and "EXORAG_LLM_BASE_URL" in plain.json()["detail"]
+    assert events[-1][0] == "error" and "EXORAG_LLM_BASE_URL" in events[-1][1]["detail"]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -190,11 +201,14 @@ def test_twenty_concurrent_requests_are_all_answered(api):
     def ask(question: str) -> httpx.Response:
         return api.post("/v1/answer", json={"question": question})
 
+    one_at_a_time = {question: ask(question).json()["answer"] for question in QUESTIONS}
+    asked = [QUESTIONS[i % len(QUESTIONS)] for i in range(20)]
     with ThreadPoolExecutor(max_workers=20) as pool:
-        responses = list(pool.map(ask, [QUESTIONS[i % len(QUESTIONS)] for i in range(20)]))
+        responses = list(pool.map(ask, asked))
     assert [r.status_code for r in responses] == [200] * 20
     answers = [Answer.model_validate(r.json()) for r in responses]
-    assert all(a.question == QUESTIONS[i % len(QUESTIONS)] for i, a in enumerate(answers))
+    assert [a.question for a in answers] == asked
+    assert [a.answer for a in answers] == [one_at_a_time[question] for question in asked]
     assert sum(not a.abstained for a in answers) >= 16
 
 

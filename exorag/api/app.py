@@ -130,8 +130,8 @@ def validation_error(request: Request, error: RequestValidationError) -> JSONRes
     """422 with FastAPI's per-field ``detail`` and an OpenAI-style ``error`` that names the first field."""
     details = jsonable_encoder(error.errors(), custom_encoder={Exception: str})
     messages = [describe_error(detail) for detail in details]
-    first = details[0].get("loc", ()) if details else ()
-    param = ".".join(str(part) for part in first[1:]) or None
+    first = details[0] if details else {}
+    param = None if first.get("type") == "json_invalid" else ".".join(str(p) for p in first.get("loc", ())[1:]) or None
     return JSONResponse(status_code=422, content={
         "detail": details,
         "error": {"message": "; ".join(messages), "type": "invalid_request_error", "param": param, "code": None},

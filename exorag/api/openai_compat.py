@@ -139,6 +139,8 @@ def sources_block(answer: Answer) -> str:
     for reference in answer.references:
         doi = f" https://doi.org/{reference.doi}" if reference.doi else ""
         lines.append(f"- [{reference.number}] {reference.citation}{doi}".rstrip())
+    if lines and answer.basis_note:
+        lines.append(answer.basis_note)
     return "\n\nSources:\n" + "\n".join(lines) if lines else ""
 
 
