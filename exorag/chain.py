@@ -209,6 +209,15 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
     return result
 
 
+def search(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> list[Evidence]:
+    """The passages ``answer()`` would give the generator for ``question``, with no generation."""
+    options = options or AnswerOptions()
+    settings = settings or get_settings()
+    pipeline = get_pipeline(settings)
+    filters = Filters(options.source_kind, options.sections, options.refs)
+    return _evidence_from(pipeline.retriever.search(question, options.k or settings.k, filters))
+
+
 def answer(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Answer:
     """Answer ``question`` from the index: every sentence cited, verified, or an abstention."""
     for event in answer_stream(question, options, settings):

@@ -203,6 +203,36 @@ def slack_bot(
         pass
 
 
+@app.command("api")
+def api_server(
+    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 serves this machine only")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    index: IndexOption = None,
+    corpus: CorpusOption = None,
+) -> None:
+    """The REST API and OpenAI-compatible endpoint at http://HOST:PORT/v1 (docs at /docs; set EXORAG_API_TOKEN to require it)."""
+    from exorag.api.app import serve as serve_api
+
+    serve_api(get_settings(index=index, corpus=corpus), host, port)
+
+
+@app.command("mcp")
+def mcp_server(
+    http: Annotated[bool, typer.Option("--http", help="streamable HTTP at http://HOST:PORT/mcp instead of stdio")] = False,
+    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP mode: port to listen on")] = 8001,
+    index: IndexOption = None,
+    corpus: CorpusOption = None,
+) -> None:
+    """The MCP server for agents (Claude, Cursor, ...): stdio by default, or --http."""
+    from exorag.api.mcp_server import serve as serve_mcp
+
+    try:
+        serve_mcp(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
+    except KeyboardInterrupt:
+        pass
+
+
 app.add_typer(refs_app, name="refs")
 register_evals(app)
 register_bench(app)

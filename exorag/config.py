@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     # Below this score of its best sentence, the extractive generator finds no sentence that answers.
     min_sentence_confidence: float = 0.15
 
+    api_token: str | None = Field(default=None, description="bearer token that `exorag api` requires when set")
     feedback_db: Path | None = Field(default=None, description="default: <index>/feedback.sqlite3")
 
 

@@ -1,0 +1,180 @@
+"""The REST API (``exorag api``): the Answer JSON over HTTP, streamed as server-sent events on request.
+
+``build_app(settings)`` makes the FastAPI app; ``serve(settings, host, port)`` warms the pipeline and
+listens (127.0.0.1 unless told otherwise). Every route calls ``exorag.api.operations``; the OpenAPI
+schema at ``/openapi.json`` (shown at ``/docs``) is generated from the same pydantic models.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field
+
+from exorag.api import operations
+from exorag.api.operations import AskRequest, IndexStats, NotFound, PassageRecord, ReferenceRecord, SearchRequest, SearchResult
+from exorag.chain import answer_stream, get_pipeline
+from exorag.config import Settings
+from exorag.generate.llm import LLMUnavailable
+from exorag.models import Answer
+from exorag.refs.status import CoverageReport
+from exorag.store.chroma import StoreUnavailable
+
+log = logging.getLogger(__name__)
+EVENT_STREAM = "text/event-stream"
+
+
+class AnswerRequest(AskRequest):
+    stream: bool = Field(default=False, description="send server-sent events: `token` (draft text), then `answer`")
+
+
+def sse(data: object, event: str | None = None) -> str:
+    """One server-sent event whose data is ``data`` as JSON."""
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(jsonable_encoder(data), ensure_ascii=False)}\n\n"
+
+
+def current_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+bearer = HTTPBearer(auto_error=False, description="the server's EXORAG_API_TOKEN; needed only when it is set")
+
+
+def require_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:  # noqa: B008 (FastAPI's idiom)
+    """401 unless the request carries the bearer token the server was started with (if any)."""
+    token = current_settings(request).api_token
+    if not token:
+        return
+    if credentials is None:
+        raise HTTPException(401, "missing bearer token: send 'Authorization: Bearer <EXORAG_API_TOKEN>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    if not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
+        raise HTTPException(401, "wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)])
+
+
+@router.post("/answer", response_model=Answer, responses={200: {"content": {EVENT_STREAM: {}}, "description": (
+    "The Answer JSON; with `stream: true` or `Accept: text/event-stream`, server-sent events: `token` events "
+    "({\"text\"}: the draft as written, which verification may still change), then one `answer` event (the Answer), "
+    "or an `error` event ({\"detail\"}).")}})
+def post_answer(body: AnswerRequest, request: Request, settings: Settings = Depends(current_settings)):  # noqa: B008
+    """A cited answer to a question: every sentence carries the citation range of its evidence."""
+    if body.stream or EVENT_STREAM in request.headers.get("accept", ""):
+        return StreamingResponse(answer_events(body, settings), media_type=EVENT_STREAM,
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return operations.ask(body, settings)
+
+
+def answer_events(body: AnswerRequest, settings: Settings) -> Iterator[str]:
+    try:
+        for event in answer_stream(body.question, body.options(), settings):
+            if event.kind == "answer":
+                yield sse(event.answer, "answer")
+            else:
+                yield sse({"text": event.text}, event.kind)
+    except (StoreUnavailable, LLMUnavailable) as error:
+        yield sse({"detail": str(error)}, "error")
+
+
+@router.post("/search", response_model=SearchResult)
+def post_search(body: SearchRequest, settings: Settings = Depends(current_settings)) -> SearchResult:  # noqa: B008
+    """The passages an answer would rest on, with scores and metadata, and no answer written."""
+    return operations.search_passages(body, settings)
+
+
+@router.get("/passages/{chunk_id}", response_model=PassageRecord)
+def get_passage(chunk_id: str, settings: Settings = Depends(current_settings)) -> PassageRecord:  # noqa: B008
+    """One indexed passage by the ``chunk_id`` that evidence carries."""
+    return operations.get_passage(chunk_id, settings)
+
+
+@router.get("/references/{number}", response_model=ReferenceRecord)
+def get_reference(number: int, settings: Settings = Depends(current_settings)) -> ReferenceRecord:  # noqa: B008
+    """A reference number: its reference-list entry and what the corpus holds of the paper."""
+    return operations.get_reference(number, settings)
+
+
+@router.get("/stats", response_model=IndexStats)
+def get_stats(settings: Settings = Depends(current_settings)) -> IndexStats:  # noqa: B008
+    """Sources, passages, reference numbers covered and size of the index (as `exorag stats --json`)."""
+    return operations.stats(settings)
+
+
+@router.get("/coverage", response_model=CoverageReport)
+def get_coverage(settings: Settings = Depends(current_settings)) -> CoverageReport:  # noqa: B008
+    """For each reference number the review cites: full text, abstract or nothing in the corpus."""
+    return operations.coverage(settings)
+
+
+def describe_error(error: dict) -> str:
+    """``body.k: Input should be a valid integer`` or ``body: invalid JSON at character 12 (...)``."""
+    location = [str(part) for part in error.get("loc", ())]
+    context = error.get("ctx") or {}
+    if error.get("type") == "json_invalid":
+        return f"body: invalid JSON at character {location[-1]} ({context.get('error', error['msg'])})"
+    return f"{'.'.join(location)}: {error['msg']}"
+
+
+def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    """422 with FastAPI's per-field ``detail`` and an OpenAI-style ``error`` that names the first field."""
+    details = jsonable_encoder(error.errors(), custom_encoder={Exception: str})
+    messages = [describe_error(detail) for detail in details]
+    first = details[0] if details else {}
+    param = None if first.get("type") == "json_invalid" else ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+    return JSONResponse(status_code=422, content={
+        "detail": details,
+        "error": {"message": "; ".join(messages), "type": "invalid_request_error", "param": param, "code": None},
+    })
+
+
+def unavailable(request: Request, error: Exception) -> JSONResponse:
+    log.warning("%s: %s", request.url.path, error)
+    return JSONResponse(status_code=503, content={"detail": str(error)})
+
+
+def not_found(request: Request, error: NotFound) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": str(error)})
+
+
+def build_app(settings: Settings) -> FastAPI:
+    """The API for the index and corpus in ``settings``."""
+    from exorag.api.openai_compat import router as openai_router
+
+    app = FastAPI(
+        title="exorag API",
+        description="Cited answers from a review and its literature. Every route under /v1 takes the bearer token "
+                    "EXORAG_API_TOKEN when the server sets one.",
+    )
+    app.state.settings = settings
+    app.include_router(router)
+    app.include_router(openai_router, dependencies=[Depends(require_token)])
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(StoreUnavailable, unavailable)
+    app.add_exception_handler(LLMUnavailable, unavailable)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str | int]:
+        """Liveness and the number of passages indexed (no token needed)."""
+        return {"status": "ok", "passages": len(get_pipeline(settings).index.lexical.ids)}
+
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Load the model and index, then serve the API until interrupted."""
+    import uvicorn
+
+    get_pipeline(settings)
+    uvicorn.run(build_app(settings), host=host, port=port, log_level="info")

@@ -1,0 +1,213 @@
+"""``POST /v1/chat/completions`` with ``model: "exorag"``: any OpenAI client can use exorag as a model.
+
+The reply's ``content`` is the Answer's text with its citation ranges, then a ``Sources:`` block (one
+line per cited passage, then the cited references) for clients that show only text. The message's
+``annotations`` are OpenAI's ``url_citation`` objects: one per cited passage of each sentence, spanning
+that sentence's citation range in ``content`` and linking to ``/v1/passages/{chunk_id}``. The whole
+Answer JSON rides in the extra top-level field ``exorag`` (in the last chunk when streaming).
+
+Streaming sends the verified answer, never the draft: a text-only client cannot take back a
+sentence that verification drops, so the text arrives once the answer is checked.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from exorag.api.app import EVENT_STREAM, current_settings, sse
+from exorag.api.operations import AskRequest, ask
+from exorag.config import Settings
+from exorag.generate.llm import LLMUnavailable
+from exorag.models import Answer
+from exorag.store.chroma import StoreUnavailable
+
+MODEL = "exorag"
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(part.text for part in self.content if part.type == "text" and part.text)
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """OpenAI's chat request; the last user message is the question, earlier turns the history.
+    Sampling settings (temperature, max_tokens, ...) are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(description='"exorag"')
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class UrlCitation(BaseModel):
+    start_index: int
+    end_index: int
+    url: str
+    title: str
+
+
+class Annotation(BaseModel):
+    type: Literal["url_citation"] = "url_citation"
+    url_citation: UrlCitation
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    annotations: list[Annotation] = Field(default_factory=list)
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str = MODEL
+    choices: list[Choice]
+    exorag: Answer = Field(description="the full Answer JSON: sentences, evidence, references, verdicts")
+
+
+class ModelCard(BaseModel):
+    id: str = MODEL
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "exorag"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard] = Field(default_factory=lambda: [ModelCard()])
+
+
+def openai_error(status: int, message: str, param: str | None, code: str | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={
+        "error": {"message": message, "type": "invalid_request_error", "param": param, "code": code},
+    })
+
+
+def ask_request(chat: ChatRequest) -> AskRequest | str:
+    """The question and history of a chat, or why the chat holds no question."""
+    turns = [m for m in chat.messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1].role != "user" or not turns[-1].text.strip():
+        return "messages: the last user or assistant message must be a user message with text"
+    history = [(asked.text, replied.text) for asked, replied in zip(turns, turns[1:])
+               if asked.role == "user" and replied.role == "assistant"]
+    return AskRequest(question=turns[-1].text.strip(), history=history)
+
+
+def sources_block(answer: Answer) -> str:
+    """Plain-text footnotes: each cited passage with its citation and file, then the references."""
+    cited_ids = dict.fromkeys(i for s in answer.sentences for i in s.evidence_ids)
+    lines = []
+    for evidence_id in cited_ids:
+        evidence = answer.evidence_by_id(evidence_id)
+        if evidence is None:
+            continue
+        citation = next(s.citation for s in answer.sentences if evidence_id in s.evidence_ids)
+        page = f", p. {evidence.page}" if evidence.page is not None else ""
+        lines.append(f"- {citation} {evidence.source_label}: {evidence.source_path}{page}")
+    for reference in answer.references:
+        doi = f" https://doi.org/{reference.doi}" if reference.doi else ""
+        lines.append(f"- [{reference.number}] {reference.citation}{doi}".rstrip())
+    if lines and answer.basis_note:
+        lines.append(answer.basis_note)
+    return "\n\nSources:\n" + "\n".join(lines) if lines else ""
+
+
+def annotations(answer: Answer, passage_url: str) -> list[Annotation]:
+    """One url_citation per cited passage of each sentence, spanning its citation range in the text."""
+    found: list[Annotation] = []
+    cursor = 0
+    for sentence in answer.sentences:
+        start = answer.answer.find(sentence.citation, cursor)
+        if start < 0:
+            continue
+        cursor = start + len(sentence.citation)
+        for evidence_id in sentence.evidence_ids:
+            evidence = answer.evidence_by_id(evidence_id)
+            if evidence is not None:
+                found.append(Annotation(url_citation=UrlCitation(
+                    start_index=start, end_index=cursor, url=passage_url + evidence.chunk_id, title=evidence.source_label,
+                )))
+    return found
+
+
+def completion(answer: Answer, passage_url: str) -> ChatCompletion:
+    content = answer.answer if answer.abstained else answer.answer + sources_block(answer)
+    message = AssistantMessage(content=content, annotations=[] if answer.abstained else annotations(answer, passage_url))
+    return ChatCompletion(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), choices=[Choice(message=message)],
+                          exorag=answer)
+
+
+def chunk(completion_id: str, created: int, delta: dict, finish_reason: str | None = None, **extra) -> dict:
+    return {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}
+
+
+def completion_events(request: AskRequest, settings: Settings, passage_url: str) -> Iterator[str]:
+    """The role first (so the client knows the reply has begun), the checked text a word at a time,
+    then a last chunk with the annotations and the Answer."""
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    yield sse(chunk(completion_id, created, {"role": "assistant", "content": ""}))
+    try:
+        result = completion(ask(request, settings), passage_url)
+    except (StoreUnavailable, LLMUnavailable) as error:
+        yield sse({"error": {"message": str(error), "type": "server_error", "param": None, "code": None}})
+        return
+    message = result.choices[0].message
+    for word in re.split(r"(?<=\s)(?=\S)", message.content):
+        yield sse(chunk(completion_id, created, {"content": word}))
+    final = {"annotations": [a.model_dump() for a in message.annotations]}
+    yield sse(chunk(completion_id, created, final, "stop", exorag=result.exorag.model_dump(mode="json")))
+    yield "data: [DONE]\n\n"
+
+
+@router.get("/models", response_model=ModelList)
+def list_models() -> ModelList:
+    """The one model this server offers, ``exorag`` (OpenAI clients and Open WebUI ask for the list)."""
+    return ModelList()
+
+
+@router.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": {EVENT_STREAM: {}}}})
+def chat_completions(chat: ChatRequest, request: Request, settings: Settings = Depends(current_settings)):  # noqa: B008
+    """OpenAI's chat completion with ``model: "exorag"``: a cited answer to the last user message."""
+    if chat.model != MODEL:
+        return openai_error(404, f"model: {chat.model!r} is not served here; use {MODEL!r}", "model", "model_not_found")
+    question = ask_request(chat)
+    if isinstance(question, str):
+        return openai_error(422, question, "messages")
+    passage_url = f"{request.base_url}v1/passages/"
+    if chat.stream:
+        return StreamingResponse(completion_events(question, settings, passage_url), media_type=EVENT_STREAM,
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return completion(ask(question, settings), passage_url)

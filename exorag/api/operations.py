@@ -1,0 +1,126 @@
+"""What the REST API, the OpenAI-compatible endpoint and the MCP server offer, each a call into the
+library: a cited answer, a passage search, one passage, one reference, the index's numbers and the
+literature coverage. The request and result models here are the schemas all three publish.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from exorag.chain import AnswerOptions, answer, get_pipeline, search
+from exorag.config import Settings
+from exorag.models import Answer, Chunk, Evidence, Reference, SourceKind
+from exorag.refs.status import CoverageReport, CoverageRow, coverage_report
+from exorag.store.stats import index_stats
+
+MAX_PASSAGES = 50
+
+
+class NotFound(LookupError):
+    """A passage or reference the index does not hold; the message says which."""
+
+
+# Parameter types shared by the REST models below and the MCP tools' signatures.
+Passages = Annotated[int | None, Field(ge=1, le=MAX_PASSAGES, description="passages to retrieve (default 6)")]
+OnlyKind = Annotated[SourceKind | None, Field(description="only passages of the 'review' or of the 'literature'")]
+OnlySections = Annotated[list[str] | None, Field(description="only passages from these sections")]
+OnlyRefs = Annotated[list[int] | None, Field(description="only passages citing these reference numbers")]
+Question = Annotated[str, Field(min_length=1, description="the question, in plain language")]
+
+
+class PassageFilters(BaseModel):
+    """Which passages retrieval may use (all of them when nothing is set)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: Passages = None
+    source_kind: OnlyKind = None
+    sections: OnlySections = None
+    refs: OnlyRefs = None
+
+
+class AskRequest(PassageFilters):
+    """A question, with optional retrieval filters and the conversation so far."""
+
+    question: Question
+    generator: Literal["extractive", "llm"] | None = Field(default=None, description="default: the server's setting")
+    history: list[tuple[str, str]] = Field(
+        default_factory=list, description="earlier (question, answer) pairs, oldest first, for follow-up questions"
+    )
+
+    def options(self) -> AnswerOptions:
+        return AnswerOptions(generator=self.generator, k=self.k, source_kind=self.source_kind,
+                             sections=self.sections, refs=self.refs, history=self.history)
+
+
+class SearchRequest(PassageFilters):
+    """A query for passages, with no answer written."""
+
+    query: str = Field(min_length=1, description="what to look for")
+
+
+class SearchResult(BaseModel):
+    query: str
+    passages: list[Evidence] = Field(description="best first; score is the cosine similarity to the query")
+
+
+class PassageRecord(BaseModel):
+    """One indexed passage with its chunk metadata and the label answers cite it by."""
+
+    source_label: str
+    passage: Chunk
+
+
+class ReferenceRecord(BaseModel):
+    """A reference number: its entry in references.jsonl and what the corpus holds of the paper."""
+
+    number: int
+    reference: Reference | None = Field(default=None, description="the reference list's entry, when there is one")
+    coverage: CoverageRow | None = Field(default=None, description="null when the review does not cite the number")
+
+
+def ask(request: AskRequest, settings: Settings) -> Answer:
+    return answer(request.question, request.options(), settings)
+
+
+def search_passages(request: SearchRequest, settings: Settings) -> SearchResult:
+    options = AnswerOptions(k=request.k, source_kind=request.source_kind, sections=request.sections, refs=request.refs)
+    return SearchResult(query=request.query, passages=search(request.query, options, settings))
+
+
+def get_passage(chunk_id: str, settings: Settings) -> PassageRecord:
+    found = get_pipeline(settings).index.vectors.get([chunk_id])
+    if chunk_id not in found:
+        raise NotFound(f"chunk_id {chunk_id!r}: no such passage in the index")
+    chunk, _ = found[chunk_id]
+    return PassageRecord(source_label=chunk.source_label, passage=chunk)
+
+
+def get_reference(number: int, settings: Settings) -> ReferenceRecord:
+    reference = get_pipeline(settings).references.get(number)
+    row = next((r for r in coverage_report(settings.corpus).rows if r.number == number), None)
+    if reference is None and row is None:
+        raise NotFound(f"reference {number}: neither the review cites it nor references.jsonl lists it")
+    return ReferenceRecord(number=number, reference=reference, coverage=row)
+
+
+def coverage(settings: Settings) -> CoverageReport:
+    return coverage_report(settings.corpus)
+
+
+class IndexStats(BaseModel):
+    """What ``exorag stats --json`` prints."""
+
+    index: str
+    sources: list[dict[str, str | int]]
+    source_count: int
+    chunks: int
+    reference_numbers: int
+    reference_range: str
+    size_mb: float
+
+
+def stats(settings: Settings) -> IndexStats:
+    return IndexStats.model_validate(index_stats(settings))

@@ -1,0 +1,99 @@
+"""``POST /v1/chat/completions`` called by the real ``openai`` client against uvicorn on loopback."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import openai
+import pytest
+from api_corpus import RECEPTOR_QUESTION, build_api_corpus, serving
+
+from exorag.api.app import build_app
+from exorag.config import Settings
+from exorag.models import Answer
+
+TOKEN = "openai-test-token"
+CITATION = re.compile(r"\[\d+(?:\s*[-–—,]\s*\d+)*\]")
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory):
+    settings: Settings = build_api_corpus(tmp_path_factory.mktemp("openai")).model_copy(update={"api_token": TOKEN})
+    with serving(build_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(server_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server_url}/v1", api_key=TOKEN, timeout=300, max_retries=0)
+
+
+def ask(client: openai.OpenAI, **kwargs):
+    return client.chat.completions.create(model="exorag", messages=[{"role": "user", "content": RECEPTOR_QUESTION}],
+                                          **kwargs)
+
+
+def test_the_reply_cites_ranges_lists_its_sources_and_carries_the_answer(client, server_url):
+    completion = ask(client)
+    message = completion.choices[0].message
+    result = Answer.model_validate(completion.model_extra["exorag"])
+    assert not result.abstained and completion.choices[0].finish_reason == "stop"
+    text, sources = message.content.split("\n\nSources:\n")
+    assert text == result.answer and CITATION.search(text)
+    cited = [result.evidence_by_id(i) for s in result.sentences for i in s.evidence_ids]
+    assert all(f"{e.source_label}: {e.source_path}" in sources for e in cited)
+    assert all(f"[{r.number}] {r.citation} https://doi.org/{r.doi}" in sources for r in result.references)
+    assert result.references, "the reply cites a listed reference"
+
+    assert len(message.annotations) == sum(len(s.evidence_ids) for s in result.sentences)
+    for annotation in message.annotations:
+        span = message.content[annotation.url_citation.start_index:annotation.url_citation.end_index]
+        assert CITATION.fullmatch(span) or span.startswith("[")
+        passage = httpx.get(annotation.url_citation.url, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert passage.status_code == 200 and passage.json()["source_label"] == annotation.url_citation.title
+
+
+def test_streaming_sends_the_same_text_and_ends_with_the_answer(client):
+    whole = ask(client).choices[0].message.content
+    chunks = list(ask(client, stream=True))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert streamed == whole and CITATION.search(streamed)
+    last = chunks[-1]
+    assert last.choices[0].finish_reason == "stop"
+    assert Answer.model_validate(last.model_extra["exorag"]).answer in whole
+    assert sum(c.choices[0].finish_reason is not None for c in chunks) == 1
+
+
+def test_earlier_turns_make_a_follow_up_standalone(client):
+    completion = client.chat.completions.create(model="exorag", messages=[
+        {"role": "system", "content": "You are a helpful assistant."},
+        {"role": "user", "content": RECEPTOR_QUESTION},
+        {"role": "assistant", "content": "EGFRvIII [59, 61]."},
+        {"role": "user", "content": [{"type": "text", "text": "And what does it do in recipient cells?"}]},
+    ])
+    result = Answer.model_validate(completion.model_extra["exorag"])
+    assert result.question == "And what does it do in recipient cells?"
+    assert result.standalone_question and "glioblastoma" in result.standalone_question
+
+
+def test_the_model_list_offers_exorag(client):
+    assert [model.id for model in client.models.list()] == ["exorag"]
+
+
+def test_another_model_name_is_refused_by_name(client):
+    with pytest.raises(openai.NotFoundError, match="gpt-4o"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": RECEPTOR_QUESTION}])
+
+
+def test_a_chat_without_a_user_question_is_a_422_naming_messages(client):
+    with pytest.raises(openai.UnprocessableEntityError) as raised:
+        client.chat.completions.create(model="exorag", messages=[{"role": "system", "content": "Be brief."}])
+    assert raised.value.body["param"] == "messages"
+
+
+def test_a_wrong_token_is_an_authentication_error(server_url):
+    stranger = openai.OpenAI(base_url=f"{server_url}/v1", api_key="not-the-token", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        ask(stranger)
