@@ -82,6 +82,32 @@ def pdf_bytes(pages: Pages, title: str | None = None, running_header: str | None
     return bytes(pdf.output())
 
 
+def two_column_pdf_bytes(pages: Pages, title: str | None = None) -> bytes:
+    """The bytes of a PDF whose pages set their paragraphs in two columns, as journals do; a
+    paragraph flows from the foot of the left column to the top of the right one."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(_FIXED_DATE)
+    if title:
+        pdf.set_title(title)
+    family = _font_family(pdf, [paragraph for page in pages for paragraph in page] + [title or ""])
+    for page in pages:
+        pdf.add_page()
+        with pdf.text_columns(ncols=2, gutter=8, text_align="LEFT") as columns:
+            for paragraph in page:
+                heading = paragraph.startswith("# ")
+                pdf.set_font(family, "B" if heading else "", 13 if heading else 11)
+                columns.write(paragraph[2:] if heading else paragraph)
+                columns.ln()
+                columns.ln()
+    return bytes(pdf.output())
+
+
+def make_two_column_pdf(path: Path, pages: Pages, title: str | None = None) -> Path:
+    """Write a two-column PDF with a text layer: one list of paragraphs per page."""
+    path.write_bytes(two_column_pdf_bytes(pages, title))
+    return path
+
+
 def make_pdf(path: Path, pages: Pages, title: str | None = None, running_header: str | None = None) -> Path:
     """Write a PDF with a text layer: one list of paragraphs per page."""
     path.write_bytes(pdf_bytes(pages, title, running_header))
