@@ -84,16 +84,25 @@ def locate_text(pdf_path: Path, text: str, near_page: int | None = None) -> list
         document.close()
 
 
-def render_page_png(pdf_path: Path, page: int, scale: float = PAGE_SCALE) -> bytes:
+@dataclass
+class PageImage:
+    """A rendered page: PNG bytes, and the page size in points (what the boxes are measured in)."""
+
+    png: bytes
+    width: float
+    height: float
+
+
+def render_page_png(pdf_path: Path, page: int, scale: float = PAGE_SCALE) -> PageImage:
     """Page ``page`` (1-based) of ``pdf_path`` as a PNG image."""
     document = _open(pdf_path)
     try:
         if not 1 <= page <= len(document):
             raise PdfHighlightError(f"{pdf_path.name}: no page {page} (the PDF has {len(document)})")
-        image = document[page - 1].render(scale=scale).to_pil()
+        pdf_page = document[page - 1]
         buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
-        return buffer.getvalue()
+        pdf_page.render(scale=scale).to_pil().save(buffer, format="PNG", optimize=True)
+        return PageImage(buffer.getvalue(), *pdf_page.get_size())
     finally:
         document.close()
 

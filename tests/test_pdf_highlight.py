@@ -69,4 +69,5 @@ def test_a_sentence_across_a_page_break_gets_boxes_on_both_pages(tmp_path):
 def test_text_the_pdf_does_not_hold_is_not_found_and_pages_render(tmp_path):
     pdf = make_pdf(tmp_path / "short.pdf", [[FILLER]])
     assert locate_text(pdf, "Exosomes cure every cancer overnight.", near_page=1) == []
-    assert render_page_png(pdf, 1).startswith(b"\x89PNG")
+    rendered = render_page_png(pdf, 1)
+    assert rendered.png.startswith(b"\x89PNG") and (round(rendered.width), round(rendered.height)) == (595, 842)

@@ -122,7 +122,8 @@ def build_app(settings: Settings) -> gr.Blocks:
                     evidence = gr.HTML(
                         EVIDENCE_HINT, elem_id="xr-evidence", js_on_load=(ASSETS / "evidence.js").read_text(encoding="utf-8"),
                     )
-                    pdf_view = gr.HTML("", elem_id="xr-pdf", js_on_load=None)
+                    pdf_view = gr.HTML(
+                        "", elem_id="xr-pdf", js_on_load=(ASSETS / "pdf_view.js").read_text(encoding="utf-8"))
                     with gr.Accordion("Answer settings", open=False, elem_id="xr-settings"):
                         generator = gr.Radio(
                             generators, value=default_generator, label="Generator",
