@@ -34,8 +34,9 @@ def assert_boxes_cover_exactly(pdf: Path, page: int, sentence: str, boxes: list[
     returns the number of lines the sentence's characters sit on."""
     text, chars = char_boxes(pdf, page)
     start, end = sentence_span(text, sentence)
-    inside = [i for i in range(start, end) if not text[i].isspace() and chars[i][2] > chars[i][0]]
-    outside = [i for i in range(len(text)) if not start <= i < end and not text[i].isspace() and chars[i][2] > chars[i][0]]
+    visible = [i for i, c in enumerate(text) if not c.isspace() and chars[i][2] > chars[i][0]]
+    inside = [i for i in visible if start <= i < end]
+    outside = [i for i in visible if not start <= i < end]
     assert all(center_inside(chars[i], boxes) for i in inside if text[i].isalnum())
     assert not [text[i] for i in outside if center_inside(chars[i], boxes)]
     return text[start:end].count("\n") + 1

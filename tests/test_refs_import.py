@@ -58,9 +58,11 @@ def bibtex(entries: list[dict], broken_after: int) -> str:
 def ris(entries: list[dict], broken_after: int) -> str:
     parts = []
     for index, entry in enumerate(entries):
-        lines = ["TY  - JOUR", f"ID  - {entry['key']}", f"TI  - {entry['title']}"] + [f"AU  - {f}, {g}" for f, g in entry["authors"]]
+        lines = ["TY  - JOUR", f"ID  - {entry['key']}", f"TI  - {entry['title']}"]
+        lines += [f"AU  - {f}, {g}" for f, g in entry["authors"]]
         lines += [f"T2  - {entry['journal']}", f"PY  - {entry['year']}"]
-        lines += optional(entry, "doi", "DO  - {}") + optional(entry, "pmid", "AN  - {}") + optional(entry, "file", "L1  - {}")
+        lines += optional(entry, "doi", "DO  - {}") + optional(entry, "pmid", "AN  - {}")
+        lines += optional(entry, "file", "L1  - {}")
         parts.append("\n".join([*lines, "ER  - ", ""]))
         if index == broken_after:
             parts.append(f"TY  - JOUR\nTI  - {BROKEN_MARK} a record that never ends\nPY  - 2020\n")
@@ -77,7 +79,8 @@ def csl_json(entries: list[dict], broken_after: int) -> str:
         item |= {"PMID": entry["pmid"]} if "pmid" in entry else {}
         items.append(json.dumps(item, indent=2))
         if index == broken_after:
-            items.append(json.dumps({"id": BROKEN_MARK, "title": "Authors as one string", "author": "Smith J"}, indent=2))
+            broken = {"id": BROKEN_MARK, "title": "Authors as one string", "author": "Smith J"}
+            items.append(json.dumps(broken, indent=2))
     return "[\n" + ",\n".join(items) + "\n]\n"
 
 
@@ -151,12 +154,12 @@ def test_attached_pdfs_are_copied_under_their_number_and_nothing_is_overwritten(
     report = import_library(corpus, library)
     by_key = {item.key: item for item in report.items}
 
-    copied = corpus / "literature" / "001_poggio2019.pdf"
-    assert by_key["poggio2019"].file == "literature/001_poggio2019.pdf"
+    copied = corpus / "literature" / "1_poggio2019.pdf"
+    assert by_key["poggio2019"].file == "literature/1_poggio2019.pdf"
     assert copied.read_bytes() == (library.parent / POGGIO["file"]).read_bytes()
     assert "kept literature/3_peinado.pdf" in by_key["peinado2012"].file_note
     references, _ = load_references(corpus / "references.jsonl")
-    assert references[1].file == "literature/001_poggio2019.pdf" and references[3].file is None
+    assert references[1].file == "literature/1_poggio2019.pdf" and references[3].file is None
 
     copied.write_bytes(b"%PDF- a copy the user annotated")
     again = {item.key: item for item in import_library(corpus, library).items}
@@ -199,7 +202,7 @@ def test_cli_prints_the_import_report_and_exits_1_for_a_malformed_entry(corpus, 
     assert result.exit_code == 1, result.output
     out = result.output
     assert "4 matched" not in out and "3 matched, 1 unmatched, 1 malformed" in out
-    assert "-> [1] by DOI; copied literature/001_poggio2019.pdf" in out
+    assert "-> [1] by DOI; copied literature/1_poggio2019.pdf" in out
     assert "-> [3] by title (similarity" in out
     assert f"line {line_of(library.read_text(), BROKEN_MARK)}" in out and "malformed, skipped" in out
     missing = CliRunner().invoke(app, ["refs", "import", str(tmp_path / "nope.bib"), "--corpus", str(corpus)])

@@ -240,7 +240,7 @@ def test_open_in_pdf_boxes_exactly_the_cited_sentence_on_a_two_column_page(page,
     import pypdfium2 as pdfium
     import rispy
     from pdf_factory import char_boxes
-    from two_column_corpus import PAPER_FILE, QUESTION, TARGET
+    from two_column_corpus import PAPER_FILE, PAPER_TITLE, QUESTION, TARGET
 
     url, settings = two_column_app
     page.goto(url, wait_until="load")
@@ -296,5 +296,5 @@ def test_open_in_pdf_boxes_exactly_the_cited_sentence_on_a_two_column_page(page,
         download_button.click()
     assert started.value.suggested_filename.endswith(".ris")
     records = rispy.loads(Path(started.value.path()).read_text(encoding="utf-8"))
-    assert [(r["id"], r["title"]) for r in records] == [("nakamura2024", "Exosomal NKS-901 silences natural killer cells in pancreatic cancer")]
+    assert [(r["id"], r["title"]) for r in records] == [("nakamura2024", PAPER_TITLE)]
     assert page.hosts == {"127.0.0.1"}  # type: ignore[attr-defined]

@@ -29,7 +29,8 @@ REVIEW = """# Exosomes in cancer: a short review
 
 ## Hypoxia
 
-Hypoxia increases exosome release from breast cancer cells, and the cargo of these vesicles changes with HIF-1 activation [12].
+Hypoxia increases exosome release from breast cancer cells, and the cargo of these vesicles
+changes with HIF-1 activation [12].
 
 ## Immune evasion
 

@@ -15,7 +15,7 @@ import typer
 from exorag.config import get_settings
 from exorag.refs.extract import ExtractError, extract_references
 from exorag.refs.fetch import OUTCOME_LABELS, FetchError, FetchResult, fetch_literature, parse_numbers
-from exorag.refs.importing import LibraryImportError, import_library
+from exorag.refs.importing import ImportItem, LibraryImportError, import_library
 from exorag.refs.library import LibraryError
 from exorag.refs.settings import get_literature_settings
 from exorag.refs.status import HOLDING_LABELS, coverage_report
@@ -88,12 +88,10 @@ def extract_command(
 @refs_app.command("import")
 def import_command(
     library: Annotated[Path, typer.Argument(help="a BibTeX (.bib), RIS (.ris) or CSL JSON (.json) export")],
-    files: Annotated[
-        Path | None, typer.Option("--files", help="where the attachments' relative paths start (default: the library's folder)")
-    ] = None,
-    numbered_in_order: Annotated[
-        bool, typer.Option("--numbered-in-order", help="an entry that matches nothing is the reference its position numbers")
-    ] = False,
+    files: Annotated[Path | None, typer.Option(
+        "--files", help="where the attachments' relative paths start (default: the library's folder)")] = None,
+    numbered_in_order: Annotated[bool, typer.Option(
+        "--numbered-in-order", help="an entry that matches nothing is the reference its position numbers")] = False,
     corpus: CorpusOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -112,21 +110,11 @@ def import_command(
     entries = len(report.items) + len(report.malformed)
     typer.echo(f"{library} ({report.format}): {entries} entries, {len(report.matched)} matched, "
                f"{len(report.unmatched)} unmatched, {len(report.malformed)} malformed.")
-    for item in report.items:
-        label = f"line {item.line:<4} {item.key}"
-        if item.number is None:
-            typer.echo(f"  {label}: unmatched: {item.reason}")
-            continue
-        how = {"doi": "by DOI", "pmid": "by PMID", "order": "by its position (--numbered-in-order)",
-               "title": f"by title (similarity {item.score or 0:.2f})"}[item.rule]
-        line = f"  {label} -> [{item.number}] {how}"
-        if item.file:
-            line += f"; copied {item.file}"
-        elif item.file_note:
-            line += f"; {item.file_note}"
-        typer.echo(line)
-    for problem in report.malformed:
-        typer.echo(f"  line {problem['line']:<4} malformed, skipped: {problem['error']}", err=True)
+    rows = [(item.line, _import_row(item)) for item in report.items]
+    rows += [(problem["line"], f"line {problem['line']:<4} malformed, skipped: {problem['error']}")
+             for problem in report.malformed]
+    for _, row in sorted(rows):
+        typer.echo(f"  {row}")
     if report.matched:
         typer.echo(
             f"Wrote {report.references_path}: {report.added} added, {report.updated} updated"
@@ -136,6 +124,18 @@ def import_command(
     else:
         typer.echo(f"Nothing matched; {report.references_path} was not changed.")
     raise typer.Exit(1 if report.malformed else 0)
+
+
+def _import_row(item: ImportItem) -> str:
+    label = f"line {item.line:<4} {item.key}"
+    if item.number is None:
+        return f"{label}: unmatched: {item.reason}"
+    how = {"doi": "by DOI", "pmid": "by PMID", "order": "by its position (--numbered-in-order)",
+           "title": f"by title (similarity {item.score or 0:.2f})"}[item.rule]
+    row = f"{label} -> [{item.number}] {how}"
+    if item.file:
+        return f"{row}; copied {item.file}"
+    return f"{row}; {item.file_note}" if item.file_note else row
 
 
 @refs_app.command("fetch")

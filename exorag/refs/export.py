@@ -77,7 +77,8 @@ def export_references(references: list[Reference], cite_format: str) -> str:
     if cite_format == "csl-json":
         return json.dumps([item for _, item in items], ensure_ascii=False, indent=2) + "\n"
     if cite_format == "text":
-        return "".join(f"[{number}] {line}\n" for number, line in zip([n for n, _ in items], bibliography(items)))
+        lines = bibliography(items)
+        return "".join(f"[{number}] {line}\n" for (number, _), line in zip(items, lines, strict=True))
     raise ValueError(f"unknown citation format {cite_format!r}; use one of {', '.join(CITE_FORMATS)}")
 
 
@@ -137,7 +138,8 @@ class _RisWriter(rispy.RisWriter):
 
 
 def bibliography(items: list[tuple[int, dict]]) -> list[str]:
-    """One formatted entry per item (citeproc-py, Harvard style), in the order given; stubs say they have no metadata."""
+    """One formatted entry per item (citeproc-py, Harvard style), in the order given; a stub says it has
+    no metadata."""
     with_metadata = [item for _, item in items if item.get("keyword") != NO_METADATA]
     formatted: dict[str, str] = {}
     if with_metadata:
@@ -149,7 +151,7 @@ def bibliography(items: list[tuple[int, dict]]) -> list[str]:
         with warnings.catch_warnings():  # citeproc-py warns about CSL variables it does not implement
             warnings.simplefilter("ignore")
             entries = [str(entry) for entry in rendered.bibliography()]
-        formatted = dict(zip(rendered.keys, entries))
+        formatted = dict(zip(rendered.keys, entries, strict=True))
     return [formatted.get(str(item["id"]).lower()) or f"({item.get('note', 'no metadata')})" for _, item in items]
 
 

@@ -4,7 +4,8 @@ Each entry is matched by DOI, then PMID, against corpus/references.jsonl, then b
 title appears in a reference's citation text, and by its position in the library only when the
 user says the library is numbered in order. Matches are merged into references.jsonl (values a
 person changed there are kept, as ``refs extract`` does) and attached PDFs are copied to
-``corpus/literature/NNN_firstauthorYEAR.pdf``; nothing already there is overwritten.
+``corpus/literature/<number>_<firstauthor><year>.pdf`` (as ``refs fetch`` names papers); nothing
+already there is overwritten.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from exorag.references import REFERENCES_FILE, load_references, write_references
 from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, literature_files, relative_to_corpus
 from exorag.refs.export import bibliography
 from exorag.refs.extract import merge_references
+from exorag.refs.fetch import file_stem
 from exorag.refs.library import Library, LibraryEntry, attached_path, read_library
 
 # What the last import wrote: a value that differs from it in references.jsonl was changed by hand.
@@ -94,7 +96,8 @@ def import_library(corpus_dir: Path, library_path: Path, files_dir: Path | None 
     references_path = corpus_dir / REFERENCES_FILE
     existing, problems = load_references(references_path)
     if problems:
-        raise LibraryImportError(f"{references_path} has lines that cannot be read, fix them first: " + "; ".join(problems))
+        raise LibraryImportError(
+            f"{references_path} has lines that cannot be read, fix them first: " + "; ".join(problems))
     report = ImportReport(library=str(library_path), format=library.format, references_path=references_path)
     report.malformed = [{"line": p.line, "error": p.message} for p in library.problems]
 
@@ -108,7 +111,7 @@ def import_library(corpus_dir: Path, library_path: Path, files_dir: Path | None 
     by_number = {reference.number: reference for reference in merged}
     base = files_dir or library_path.parent
     held = literature_files(corpus_dir)
-    for (number, entry), item in zip(matches, report.matched):
+    for (number, entry), item in zip(matches, report.matched, strict=True):
         copied = _copy_attachment(corpus_dir, number, entry, base, held, item)
         if copied and not by_number[number].file:
             by_number[number] = by_number[number].model_copy(update={"file": copied})
@@ -145,7 +148,8 @@ def _match(library: Library, existing: dict[int, Reference], numbered_in_order: 
                 item.reason = _unmatched_reason(entry, doi, pmid, best, score, runner_up, bool(existing))
         if item.number is not None and item.number in taken:
             other = taken[item.number]
-            item.reason = f"[{item.number}] ({item.rule}) was already matched by the entry on line {other.line} ({other.key})"
+            item.reason = (f"[{item.number}] ({item.rule}) was already matched by the entry on line {other.line} "
+                           f"({other.key})")
             item.number, item.rule = None, ""
         if item.number is not None:
             taken[item.number] = item
@@ -158,7 +162,8 @@ def _best_title_match(title: str, citations: dict[int, str]) -> tuple[int | None
     wanted = _words(title)
     if len(wanted) < TITLE_MIN_CHARS or not citations:
         return None, 0.0, 0.0
-    scores = sorted(((fuzz.partial_ratio(wanted, text) / 100, number) for number, text in citations.items()), reverse=True)
+    scores = sorted(((fuzz.partial_ratio(wanted, text) / 100, number) for number, text in citations.items()),
+                    reverse=True)
     best_score, best = scores[0]
     return best, best_score, scores[1][0] if len(scores) > 1 else 0.0
 
@@ -181,8 +186,11 @@ def _unmatched_reason(entry: LibraryEntry, doi: str, pmid: str, best: int | None
 
 def _reference_for(number: int, entry: LibraryEntry, existing: dict[int, Reference]) -> Reference:
     csl = entry.csl
-    citation = "" if number in existing else bibliography([(number, csl)])[0]
-    return Reference(number=number, citation=citation, doi=csl.get("DOI"), pmid=csl.get("PMID"),
+    old = existing.get(number)
+    citation = "" if old is not None else bibliography([(number, csl)])[0]
+    # the same DOI spelled in other letters is not a new value
+    doi = old.doi if old is not None and old.doi and _doi_key(old.doi) == _doi_key(csl.get("DOI")) else csl.get("DOI")
+    return Reference(number=number, citation=citation, doi=doi, pmid=csl.get("PMID"),
                      pmcid=csl.get("PMCID"), url=csl.get("URL"), csl=csl)
 
 
@@ -199,7 +207,7 @@ def _copy_attachment(corpus_dir: Path, number: int, entry: LibraryEntry, base: P
     if held.get(number):
         item.file_note = f"kept {relative_to_corpus(held[number][0], corpus_dir)} already there for [{number}]"
         return ""
-    target = corpus_dir / LITERATURE_DIR / f"{number:03d}_{_file_stem(entry.csl)}.pdf"
+    target = corpus_dir / LITERATURE_DIR / f"{_file_stem(number, entry.csl)}.pdf"
     if target.exists():
         item.file_note = f"{relative_to_corpus(target, corpus_dir)} exists; not overwritten"
         return ""
@@ -209,17 +217,15 @@ def _copy_attachment(corpus_dir: Path, number: int, entry: LibraryEntry, base: P
     return item.file
 
 
-def _file_stem(csl: dict) -> str:
-    """``poggio2019``: the first author's family name and the year, in plain ASCII."""
+def _file_stem(number: int, csl: dict) -> str:
+    """``170_poggio2019``, named as ``refs fetch`` names the papers it saves."""
     authors = csl.get("author") or [{}]
-    family = str(authors[0].get("family") or authors[0].get("literal") or "paper")
-    ascii_name = unicodedata.normalize("NFKD", family).encode("ascii", "ignore").decode().lower()
-    year = ""
+    family = str(authors[0].get("family") or authors[0].get("literal") or "")
     try:
         year = str(csl["issued"]["date-parts"][0][0])
     except (KeyError, IndexError, TypeError):
-        pass
-    return (_NON_WORD.sub("", ascii_name) or "paper") + year
+        year = ""
+    return file_stem(number, family, year)
 
 
 def _doi_key(doi: object) -> str:

@@ -76,7 +76,8 @@ def read_library(path: Path) -> Library:
     """Every entry of a BibTeX (.bib), RIS (.ris) or CSL-JSON (.json) export, as CSL-JSON items."""
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
-        raise LibraryError(f"{path}: unknown library format {path.suffix!r}; export BibTeX (.bib), RIS (.ris) or CSL JSON (.json)")
+        raise LibraryError(
+            f"{path}: unknown library format {path.suffix!r}; export BibTeX (.bib), RIS (.ris) or CSL JSON (.json)")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
@@ -107,7 +108,8 @@ def _read_bibtex(text: str, library: Library) -> None:
                 {k: v for k, v in (("family", " ".join(p.von + p.last)), ("given", " ".join(p.first))) if v}
                 for p in authors
             ]
-        _put(item, "container-title", _plain(value.get("journal") or value.get("journaltitle") or value.get("booktitle")))
+        container = value.get("journal") or value.get("journaltitle") or value.get("booktitle")
+        _put(item, "container-title", _plain(container))
         year = _year(str(value.get("year") or value.get("date") or ""))
         if year:
             item["issued"] = {"date-parts": [[year]]}
@@ -166,7 +168,8 @@ def _ris_record(text: str, line: int, library: Library) -> None:
     names = record.get("authors") or record.get("first_authors") or []
     if names:
         item["author"] = [_ris_name(name) for name in names]
-    _put(item, "container-title", record.get("journal_name") or record.get("secondary_title") or record.get("alternate_title3"))
+    container = record.get("journal_name") or record.get("secondary_title") or record.get("alternate_title3")
+    _put(item, "container-title", container)
     year = _year(str(record.get("year") or record.get("publication_year") or record.get("date") or ""))
     if year:
         item["issued"] = {"date-parts": [[year]]}
@@ -203,7 +206,9 @@ def _read_csl_json(text: str, library: Library) -> None:
         try:
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            raise LibraryError(f"{library.path} line {error.lineno}: not valid JSON ({error.msg}); nothing after it was read") from error
+            raise LibraryError(
+                f"{library.path} line {error.lineno}: not valid JSON ({error.msg}); nothing after it was read"
+            ) from error
         problem = _csl_problem(item)
         if problem:
             library.problems.append(LibraryProblem(line, problem))
