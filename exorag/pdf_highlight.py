@@ -1,8 +1,9 @@
 """Where a passage sits on the pages of a PDF, from the PDF's own character positions (pypdfium2).
 
 Text is matched letter by letter, ignoring spaces, line ends, hyphens and citation brackets, so a
-sentence found across a line break, a column or a page break is still found; its characters are
-then grouped into one box per line. Boxes are in PDF points from the page's top-left corner.
+sentence broken across lines, columns or pages is still found, in pieces when a running header or
+a page number sits between its halves; its characters are then grouped into one box per line.
+Boxes are in PDF points from the page's top-left corner.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,10 @@ import pypdfium2.raw as pdfium_c
 _CITATION = re.compile(r"\[\s*\d[\d\s,\u2013\u2014-]*\]")
 # Characters of one line differ in baseline by less than this share of their height.
 _SAME_LINE = 0.5
+# A sentence interrupted by page furniture is matched in pieces of at least this many letters,
+# with at most this many letters (a running header, a page number) between them.
+_MIN_PIECE = 12
+_MAX_GAP = 400
 PAGE_SCALE = 1.5  # 108 dpi: sharp enough to read, small enough to send with the panel
 
 
@@ -69,16 +75,14 @@ def locate_text(pdf_path: Path, text: str, near_page: int | None = None) -> list
                     letters.append(letter)
                     where.append((page_index, char_index))
         joined = "".join(letters)
-        starts = [m.start() for m in re.finditer(re.escape(wanted), joined)]
-        if not starts:
-            return []
         target = (near_page or 1) - 1
-        start = min(starts, key=lambda s: abs(where[s][0] - target))
+        pieces = _match_pieces(joined, wanted, lambda start: abs(where[start][0] - target))
         covered: dict[int, list[int]] = {}
-        for page_index, char_index in where[start : start + len(wanted)]:
-            chars_on_page = covered.setdefault(page_index, [])
-            if not chars_on_page or chars_on_page[-1] != char_index:
-                chars_on_page.append(char_index)
+        for start, end in pieces:
+            for page_index, char_index in where[start:end]:
+                chars_on_page = covered.setdefault(page_index, [])
+                if not chars_on_page or chars_on_page[-1] != char_index:
+                    chars_on_page.append(char_index)
         return [_page_highlight(document[p], p, indexes) for p, indexes in covered.items()]
     finally:
         document.close()
@@ -91,6 +95,49 @@ class PageImage:
     png: bytes
     width: float
     height: float
+
+
+def _match_pieces(joined: str, wanted: str, distance: Callable[[int], int]) -> list[tuple[int, int]]:
+    """Where ``wanted`` is in ``joined``: one (start, end) span, or several when page furniture (a
+    running header, a page number) interrupts it; [] when it is not there.
+
+    Each piece is the longest rest of ``wanted`` found within ``_MAX_GAP`` letters after the last;
+    the first piece's occurrence is the one with the smallest ``distance`` (to the page cited).
+    """
+    starts = [m.start() for m in re.finditer(re.escape(wanted), joined)]
+    if starts:
+        start = min(starts, key=distance)
+        return [(start, start + len(wanted))]
+    length = _longest_found(joined, wanted, 0, len(joined))
+    if length < _MIN_PIECE:
+        return []
+    first = min((m.start() for m in re.finditer(re.escape(wanted[:length]), joined)), key=distance)
+    pieces, done = [(first, first + length)], length
+    while done < len(wanted):
+        after = pieces[-1][1]
+        window_end = min(len(joined), after + _MAX_GAP + len(wanted) - done)
+        length = _longest_found(joined, wanted[done:], after, window_end)
+        if length < min(_MIN_PIECE, len(wanted) - done):
+            return []
+        start = joined.find(wanted[done : done + length], after, window_end)
+        if start - after > _MAX_GAP:
+            return []
+        pieces.append((start, start + length))
+        done += length
+    return pieces
+
+
+def _longest_found(joined: str, wanted: str, low: int, high: int) -> int:
+    """The length of the longest start of ``wanted`` found in ``joined[low:high]`` (binary search:
+    a start that is found has every shorter start found too)."""
+    shortest, longest = 0, len(wanted)
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if joined.find(wanted[:middle], low, high) >= 0:
+            shortest = middle
+        else:
+            longest = middle - 1
+    return shortest
 
 
 def render_page_png(pdf_path: Path, page: int, scale: float = PAGE_SCALE) -> PageImage:

@@ -202,6 +202,9 @@ def test_an_uploaded_pdf_is_indexed_cited_and_its_page_linked(page, upload_url, 
     screenshot(page, "upload-cited.png")
     response = page.request.get(link.evaluate("a => a.href").split("#")[0])
     assert response.status == 200 and response.body().startswith(b"%PDF")
+    panel.locator("button.xr-open-pdf").first.click()  # the uploaded paper opens at the cited sentence
+    expect(page.locator("#xr-pdf .xr-pdf-title")).to_contain_text("901_nk-cells-2024.pdf, page 2", timeout=10_000)
+    expect(page.locator("#xr-pdf .xr-pdf-box").first).to_be_visible()
 
 
 def test_a_corrupt_pdf_is_refused_and_changes_nothing(page, upload_url, upload_settings, tmp_path):
