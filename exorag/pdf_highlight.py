@@ -62,21 +62,15 @@ def locate_text(pdf_path: Path, text: str, near_page: int | None = None) -> list
         return []
     document = _open(pdf_path)
     try:
-        letters: list[str] = []
-        where: list[tuple[int, int]] = []  # (page index, char index) of each letter
-        for page_index in range(len(document)):
-            textpage = document[page_index].get_textpage()
-            chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(textpage.count_chars()))
-            skipped = {i for m in _CITATION.finditer(chars) for i in range(m.start(), m.end())}
-            for char_index, char in enumerate(chars):
-                if char_index in skipped:
-                    continue
-                for letter in _letters(char):
-                    letters.append(letter)
-                    where.append((page_index, char_index))
-        joined = "".join(letters)
-        target = (near_page or 1) - 1
-        pieces = _match_pieces(joined, wanted, lambda start: abs(where[start][0] - target))
+        if not len(document):
+            return []
+        target = min(max((near_page or 1) - 1, 0), len(document) - 1)
+        # the cited page and the next first (a passage starts there), then the whole document
+        for page_indexes in (range(target, min(target + 2, len(document))), range(len(document))):
+            joined, where = _page_letters(document, page_indexes)
+            pieces = _match_pieces(joined, wanted, lambda start: abs(where[start][0] - target))
+            if pieces:
+                break
         covered: dict[int, list[int]] = {}
         for start, end in pieces:
             for page_index, char_index in where[start:end]:
@@ -95,6 +89,24 @@ class PageImage:
     png: bytes
     width: float
     height: float
+
+
+def _page_letters(document: pdfium.PdfDocument, page_indexes: range) -> tuple[str, list[tuple[int, int]]]:
+    """The letters of these pages (see ``_letters``) without citation brackets, and the (page index,
+    char index) each comes from."""
+    letters: list[str] = []
+    where: list[tuple[int, int]] = []
+    for page_index in page_indexes:
+        textpage = document[page_index].get_textpage()
+        chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(textpage.count_chars()))
+        skipped = {i for m in _CITATION.finditer(chars) for i in range(m.start(), m.end())}
+        for char_index, char in enumerate(chars):
+            if char_index in skipped:
+                continue
+            for letter in _letters(char):
+                letters.append(letter)
+                where.append((page_index, char_index))
+    return "".join(letters), where
 
 
 def _match_pieces(joined: str, wanted: str, distance: Callable[[int], int]) -> list[tuple[int, int]]:
@@ -148,7 +160,7 @@ def render_page_png(pdf_path: Path, page: int, scale: float = PAGE_SCALE) -> Pag
             raise PdfHighlightError(f"{pdf_path.name}: no page {page} (the PDF has {len(document)})")
         pdf_page = document[page - 1]
         buffer = io.BytesIO()
-        pdf_page.render(scale=scale).to_pil().save(buffer, format="PNG", optimize=True)
+        pdf_page.render(scale=scale).to_pil().save(buffer, format="PNG", compress_level=3)
         return PageImage(buffer.getvalue(), *pdf_page.get_size())
     finally:
         document.close()

@@ -178,7 +178,7 @@ class ChatHandlers:
         data = event._data if isinstance(event._data, dict) else {}
         try:
             turn, sentence, evidence_id = int(data["turn"]), int(data["sentence"]), str(data["evidence"])
-            answer = turns[turn].answer
+            answer = turns[turn].answer if turn >= 0 else None
             chosen = answer.sentences[sentence] if answer is not None and sentence >= 0 else None
         except (KeyError, TypeError, ValueError, IndexError):
             return gr.skip()
