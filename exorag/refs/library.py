@@ -125,13 +125,13 @@ def _read_bibtex(text: str, library: Library) -> None:
 
 
 def _bibtex_files(value: str) -> list[str]:
-    """Zotero and JabRef write ``file = {Title:path/to.pdf:application/pdf;...}`` or a bare path."""
+    """Zotero and JabRef write ``file = {Title:path/to.pdf:application/pdf;...}`` (JabRef ``:path:PDF``),
+    others a bare path."""
     files = []
     for part in filter(None, (p.strip() for p in value.split(";"))):
         pieces = part.split(":")
-        # "Title:path:mime" (and "Title:C:\\path:mime" on Windows); a bare path has no mime type
-        path = ":".join(pieces[1:-1]) if len(pieces) >= 3 and "/" in pieces[-1] else part
-        files.append(path)
+        # "Title:path:type" (and "Title:C:\\path:type" on Windows); a bare path has no type
+        files.append(":".join(pieces[1:-1]) if len(pieces) >= 3 else part)
     return files
 
 
