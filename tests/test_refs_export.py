@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from exorag.chain import AnswerOptions, answer
 from exorag.cli import app
 from exorag.config import Settings
-from exorag.models import Answer
+from exorag.models import Answer, Reference
 from exorag.refs.export import NO_METADATA, cited_references, export_references
 
 
@@ -78,3 +78,22 @@ def test_cli_ask_prints_the_cited_references_on_stdout(settings, tmp_path: Path)
     assert "NKS-901" in result.stderr  # the answer itself went to stderr
     wrong = CliRunner().invoke(app, ["ask", QUESTION, "--cite-format", "endnote"])
     assert wrong.exit_code == 2 and "--cite-format" in wrong.output
+
+
+def test_two_references_with_the_same_library_key_export_under_distinct_keys():
+    # two libraries imported separately may both call their entry "smith2019", or RIS records without ID
+    # both "ris-line-1"; the export must still be one readable entry per reference
+    def record(number: int, title: str) -> Reference:
+        return Reference(number=number, csl={"id": "smith2019", "type": "article-journal", "title": title,
+                                             "author": [{"family": "Smith", "given": "A"}],
+                                             "issued": {"date-parts": [[2019]]}})
+
+    references = [record(3, "Exosomes carry PD-L1"), record(8, "Exosomes carry integrins")]
+    library = bibtexparser.parse_string(export_references(references, "bibtex"))
+    assert not library.failed_blocks
+    assert sorted(entry.fields_dict["title"].value for entry in library.entries) == [
+        "Exosomes carry PD-L1", "Exosomes carry integrins"]
+    assert len({entry.key for entry in library.entries}) == 2
+    assert len({record["id"] for record in rispy.loads(export_references(references, "ris"))}) == 2
+    lines = export_references(references, "text").splitlines()
+    assert "PD-L1" in lines[0] and "integrins" in lines[1]

@@ -70,6 +70,12 @@ def csl_item(reference: Reference) -> dict:
 def export_references(references: list[Reference], cite_format: str) -> str:
     """``references`` written as ``bibtex``, ``ris``, ``csl-json`` or ``text`` (a formatted bibliography)."""
     items = [(reference.number, csl_item(reference)) for reference in references]
+    seen: set[str] = set()
+    for number, item in items:
+        # two libraries may use the same key (or RIS "ris-line-1") for different papers; keys must be unique
+        if str(item["id"]).lower() in seen:
+            item["id"] = f"{item['id']}-ref{number}"
+        seen.add(str(item["id"]).lower())
     if cite_format == "bibtex":
         return to_bibtex(items)
     if cite_format == "ris":
