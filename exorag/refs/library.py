@@ -32,6 +32,7 @@ _RIS_TYPES = {
 }  # fmt: skip
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
 _PMID = re.compile(r"\bPMID\s*:?\s*(\d{1,9})\b", re.IGNORECASE)
+_CSL_IDENTIFIERS = ("DOI", "PMID", "PMCID", "URL")
 _RIS_START = re.compile(r"^TY  -")
 _RIS_END = re.compile(r"^ER  -")
 # bibtexparser logs every broken block; the import reports them itself, with their lines
@@ -214,6 +215,9 @@ def _read_csl_json(text: str, library: Library) -> None:
             library.problems.append(LibraryProblem(line, problem))
         else:
             files = [item.pop("file")] if isinstance(item.get("file"), str) else []
+            for key in _CSL_IDENTIFIERS:  # some tools write PMID as a JSON number
+                if isinstance(item.get(key), int):
+                    item[key] = str(item[key])
             item["DOI"] = _doi(item.get("DOI"))
             library.entries.append(LibraryEntry(line=line, key=str(item.get("id") or f"item-line-{line}"),
                                                 csl={k: v for k, v in item.items() if v is not None}, files=files))
@@ -229,6 +233,9 @@ def _csl_problem(item: object) -> str | None:
         return "'title' must be text"
     if "author" in item and not (isinstance(item["author"], list) and all(isinstance(a, dict) for a in item["author"])):
         return "'author' must be a list of {\"family\", \"given\"} objects"
+    for key in _CSL_IDENTIFIERS:
+        if item.get(key) is not None and not isinstance(item[key], (str, int)):
+            return f"'{key}' must be text"
     if not item.get("title") and not item.get("DOI"):
         return "item has neither a 'title' nor a 'DOI'"
     return None
