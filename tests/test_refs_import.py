@@ -212,11 +212,13 @@ def test_cli_prints_the_import_report_and_exits_1_for_a_malformed_entry(corpus, 
 def test_csl_json_numbers_for_pmid_are_read_and_a_bad_identifier_is_named(corpus, tmp_path):
     # citation.js and some Mendeley exports write PMID as a JSON number
     items = [{"id": "hoshino2015", "type": "article-journal", "title": HOSHINO["title"], "PMID": 26524530},
-             {"id": "odd", "type": "article-journal", "title": "An item whose DOI is an object", "DOI": {"x": 1}}]
+             {"id": "odd", "type": "article-journal", "title": "An item whose DOI is an object", "DOI": {"x": 1}},
+             {"id": "year", "type": "article-journal", "title": "An item whose date is a bare string", "issued": "2018"}]
     library = tmp_path / "library.json"
     library.write_text(json.dumps(items, indent=2), encoding="utf-8")
-    report = import_library(corpus, library)
+    report = import_library(corpus, library, numbered_in_order=True)  # a new number is cited via citeproc
     assert [(item.key, item.number, item.rule) for item in report.items] == [("hoshino2015", 2, "pmid")]
-    assert report.malformed == [{"line": 8, "error": "'DOI' must be text"}]
+    assert report.malformed[0] == {"line": 8, "error": "'DOI' must be text"}
+    assert report.malformed[1]["line"] == 16 and "'issued' must be an object" in report.malformed[1]["error"]
     references, _ = load_references(corpus / "references.jsonl")
     assert references[2].pmid == "26524530"

@@ -233,6 +233,8 @@ def _csl_problem(item: object) -> str | None:
         return "'title' must be text"
     if "author" in item and not (isinstance(item["author"], list) and all(isinstance(a, dict) for a in item["author"])):
         return "'author' must be a list of {\"family\", \"given\"} objects"
+    if "issued" in item and not isinstance(item["issued"], dict):
+        return "'issued' must be an object such as {\"date-parts\": [[2019]]}"
     for key in _CSL_IDENTIFIERS:
         if item.get(key) is not None and not isinstance(item[key], (str, int)):
             return f"'{key}' must be text"
