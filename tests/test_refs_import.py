@@ -222,3 +222,11 @@ def test_csl_json_numbers_for_pmid_are_read_and_a_bad_identifier_is_named(corpus
     assert report.malformed[1]["line"] == 16 and "'issued' must be an object" in report.malformed[1]["error"]
     references, _ = load_references(corpus / "references.jsonl")
     assert references[2].pmid == "26524530"
+
+
+def test_an_attachment_named_pdf_that_is_not_one_is_not_copied(corpus, tmp_path):
+    library = library_with_files(tmp_path, "bib", [POGGIO], broken_after=-1)
+    (library.parent / POGGIO["file"]).write_text("<html>a saved web page</html>", encoding="utf-8")
+    item = import_library(corpus, library).items[0]
+    assert item.number == 1 and not item.file and "not a PDF" in item.file_note
+    assert not (corpus / "literature" / "1_poggio2019.pdf").exists()

@@ -204,6 +204,10 @@ def _copy_attachment(corpus_dir: Path, number: int, entry: LibraryEntry, base: P
     if source is None:
         item.file_note = f"attached file not found: {pdfs[0]}"
         return ""
+    with source.open("rb") as handle:
+        if b"%PDF-" not in handle.read(1024):  # as refs fetch checks its downloads
+            item.file_note = f"{source} is not a PDF (no %PDF- header); not copied"
+            return ""
     if held.get(number):
         item.file_note = f"kept {relative_to_corpus(held[number][0], corpus_dir)} already there for [{number}]"
         return ""
