@@ -105,6 +105,9 @@ def ask(
     source_kind: Annotated[str | None, typer.Option("--source", help="only 'review' or 'literature'")] = None,
     section: Annotated[list[str] | None, typer.Option(help="only these sections (repeatable)")] = None,
     ref: Annotated[list[int] | None, typer.Option(help="only passages citing these reference numbers (repeatable)")] = None,
+    cite_format: Annotated[str | None, typer.Option(
+        "--cite-format", help="print the cited references as bibtex, ris, csl-json or text (a formatted "
+        "bibliography) on stdout; the answer then goes to stderr")] = None,
 ) -> None:
     """Answer a question with cited sentences and their evidence."""
     from exorag.chain import AnswerOptions
@@ -113,6 +116,10 @@ def ask(
 
     if generator not in (None, "extractive", "llm"):
         fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
+    from exorag.refs.export import CITE_FORMATS, cited_references, export_references
+
+    if cite_format not in (None, *CITE_FORMATS):
+        fail(f"--cite-format: unknown format {cite_format!r}; use one of {', '.join(CITE_FORMATS)}")
     if source_kind not in (None, "review", "literature"):
         fail(f"--source: {source_kind!r} is neither review nor literature")
     settings = get_settings(index=index, corpus=corpus)
@@ -127,9 +134,16 @@ def ask(
         except (StoreUnavailable, LLMUnavailable) as error:
             fail(str(error))
 
+    shown = errors if cite_format else console  # stdout is kept for the references
+    answers = []
     if question is not None:
         result = answer(question)
-        print(result.model_dump_json(indent=2)) if as_json else render_answer(result, console)
+        if as_json:
+            print(result.model_dump_json(indent=2), file=sys.stderr if cite_format else sys.stdout)
+        else:
+            render_answer(result, shown)
+        if cite_format:
+            print(export_references(cited_references([result]), cite_format), end="")
         return
     console.print("Ask about tumour exosomes and the hallmarks of cancer (empty line or Ctrl-D to quit).")
     while True:
@@ -140,8 +154,11 @@ def ask(
         if not question:
             break
         result = answer(question)
-        render_answer(result, console)
+        render_answer(result, shown)
+        answers.append(result)
         options.history.append((question, result.answer))
+    if cite_format:
+        print(export_references(cited_references(answers), cite_format), end="")
 
 
 feedback_app = typer.Typer(help="Ratings that users gave answers in the UI and in Slack.", no_args_is_help=True)

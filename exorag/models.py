@@ -78,6 +78,8 @@ class Reference(BaseModel):
     pmcid: str | None = None
     url: str | None = None
     file: str | None = None
+    # The paper's bibliographic record as CSL-JSON (title, authors, journal, year), from `exorag refs import`.
+    csl: dict | None = None
 
 
 class ReasonCode(StrEnum):

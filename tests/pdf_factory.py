@@ -17,6 +17,8 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from fpdf import FPDF
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
@@ -80,6 +82,51 @@ def pdf_bytes(pages: Pages, title: str | None = None, running_header: str | None
                 pdf.multi_cell(0, 6, paragraph, new_x="LMARGIN", new_y="NEXT")
                 pdf.ln(4)
     return bytes(pdf.output())
+
+
+def two_column_pdf_bytes(pages: Pages, title: str | None = None) -> bytes:
+    """The bytes of a PDF whose pages set their paragraphs in two columns, as journals do; a
+    paragraph flows from the foot of the left column to the top of the right one."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(_FIXED_DATE)
+    if title:
+        pdf.set_title(title)
+    family = _font_family(pdf, [paragraph for page in pages for paragraph in page] + [title or ""])
+    for page in pages:
+        pdf.add_page()
+        with pdf.text_columns(ncols=2, gutter=8, text_align="LEFT") as columns:
+            for paragraph in page:
+                heading = paragraph.startswith("# ")
+                pdf.set_font(family, "B" if heading else "", 13 if heading else 11)
+                columns.write(paragraph[2:] if heading else paragraph)
+                columns.ln()
+                columns.ln()
+    return bytes(pdf.output())
+
+
+def make_two_column_pdf(path: Path, pages: Pages, title: str | None = None) -> Path:
+    """Write a two-column PDF with a text layer: one list of paragraphs per page."""
+    path.write_bytes(two_column_pdf_bytes(pages, title))
+    return path
+
+
+def char_boxes(path: Path, page: int) -> tuple[str, list[tuple[float, float, float, float]]]:
+    """Page ``page`` (1-based)'s text as PDFium reads it and each character's box (left, top, right,
+    bottom) in points from the page's top-left corner: the PDF's own text positions."""
+    document = pdfium.PdfDocument(path)
+    try:
+        pdf_page = document[page - 1]
+        height = pdf_page.get_height()
+        textpage = pdf_page.get_textpage()
+        count = textpage.count_chars()
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
+        boxes = []
+        for index in range(count):
+            left, bottom, right, top = textpage.get_charbox(index)
+            boxes.append((left, height - top, right, height - bottom))
+        return text, boxes
+    finally:
+        document.close()
 
 
 def make_pdf(path: Path, pages: Pages, title: str | None = None, running_header: str | None = None) -> Path:

@@ -202,6 +202,9 @@ def test_an_uploaded_pdf_is_indexed_cited_and_its_page_linked(page, upload_url, 
     screenshot(page, "upload-cited.png")
     response = page.request.get(link.evaluate("a => a.href").split("#")[0])
     assert response.status == 200 and response.body().startswith(b"%PDF")
+    panel.locator("button.xr-open-pdf").first.click()  # the uploaded paper opens at the cited sentence
+    expect(page.locator("#xr-pdf .xr-pdf-title")).to_contain_text("901_nk-cells-2024.pdf, page 2", timeout=10_000)
+    expect(page.locator("#xr-pdf .xr-pdf-box").first).to_be_visible()
 
 
 def test_a_corrupt_pdf_is_refused_and_changes_nothing(page, upload_url, upload_settings, tmp_path):
@@ -217,3 +220,84 @@ def test_a_corrupt_pdf_is_refused_and_changes_nothing(page, upload_url, upload_s
     screenshot(page, "upload-refused.png")
     assert sorted(p.name for p in (upload_settings.corpus / "literature").glob("*")) == files_before
     assert index_stats(upload_settings)["chunks"] == chunks_before
+
+
+
+@pytest.fixture(scope="module")
+def two_column_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    """The app over a corpus whose cited paper is a two-column PDF (tests/two_column_corpus.py)."""
+    from two_column_corpus import build_two_column_corpus
+
+    settings = build_two_column_corpus(tmp_path_factory.mktemp("two-column"))
+    for url in running_app(settings):
+        yield url, settings
+
+
+def in_css_pixels(char: tuple[float, float, float, float], image: dict, width: float, height: float) -> tuple[float, float]:
+    """The centre of a character box (PDF points from the top-left) on the page image in the browser."""
+    return (image["x"] + (char[0] + char[2]) / 2 / width * image["width"],
+            image["y"] + (char[1] + char[3]) / 2 / height * image["height"])
+
+
+def test_open_in_pdf_boxes_exactly_the_cited_sentence_on_a_two_column_page(page, two_column_app):
+    import pypdfium2 as pdfium
+    import rispy
+    from pdf_factory import char_boxes
+    from two_column_corpus import PAPER_FILE, PAPER_TITLE, QUESTION, TARGET
+
+    url, settings = two_column_app
+    page.goto(url, wait_until="load")
+    ask(page, QUESTION)
+    chip = page.locator("#xr-conversation button.xr-chip").filter(has_text="905").first
+    expect(chip).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    chip.click()
+    panel = page.locator("#xr-evidence .xr-evidence")
+    expect(panel.locator("button.xr-open-pdf").first).to_be_visible(timeout=10_000)
+    sentence = panel.locator(".xr-ev-for q").inner_text()
+    assert " ".join(sentence.split()) == TARGET  # the extractive answer quotes the paper's sentence
+    panel.locator("button.xr-open-pdf").first.click()
+    page_view = page.locator("#xr-pdf .xr-pdf-page").first
+    expect(page_view.locator("img")).to_be_visible(timeout=10_000)
+    expect(page.locator("#xr-pdf .xr-pdf-title")).to_contain_text(f"{PAPER_FILE}, page 1")
+
+    # Check the boxes against the PDF's own character positions, in the browser's pixels.
+    pdf = settings.corpus / PAPER_FILE
+    text, chars = char_boxes(pdf, 1)
+    width, height = pdfium.PdfDocument(pdf)[0].get_size()
+    image = page_view.locator("img").bounding_box()
+    boxes = [box.bounding_box() for box in page_view.locator(".xr-pdf-box").all()]
+    match = re.search(r"\s+".join(re.escape(word) for word in TARGET.split()), text)
+    assert match and "\n" in text[match.start() : match.end()], "the sentence must break across a line"
+
+    def boxed(index: int) -> bool:
+        x, y = in_css_pixels(chars[index], image, width, height)
+        return any(b["x"] <= x <= b["x"] + b["width"] and b["y"] <= y <= b["y"] + b["height"] for b in boxes)
+
+    visible = [i for i, c in enumerate(text) if not c.isspace() and chars[i][2] > chars[i][0]]
+    inside = [i for i in visible if match.start() <= i < match.end()]
+    assert all(boxed(i) for i in inside if text[i].isalnum())
+    assert [text[i] for i in visible if not match.start() <= i < match.end() and boxed(i)] == []
+    assert len(boxes) == text[match.start() : match.end()].count("\n") + 1  # one box a line
+    assert min(b["x"] for b in boxes) > image["x"] + image["width"] / 2  # in the right column
+
+    page.locator("#xr-pdf .xr-pdf-box").first.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    screenshot(page, "pdf-highlight.png")
+    if os.environ.get("EXORAG_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(ARTIFACTS / "pdf-highlight.png", ROOT / "docs" / "screenshot-pdf.png")
+
+    page.locator("#xr-pdf .xr-pdf-close").click()
+    expect(page.locator("#xr-pdf .xr-pdf-view")).to_be_hidden()
+
+    # The conversation's references download as RIS with the paper's imported record.
+    page.locator("#xr-cite-format input").click()
+    page.get_by_role("option", name="RIS").click()
+    download_button = page.locator("#xr-download-references")
+    expect(download_button).to_be_enabled(timeout=10_000)
+    with page.expect_download() as started:
+        download_button.click()
+    assert started.value.suggested_filename.endswith(".ris")
+    records = rispy.loads(Path(started.value.path()).read_text(encoding="utf-8"))
+    assert [(r["id"], r["title"]) for r in records] == [("nakamura2024", PAPER_TITLE)]
+    assert page.hosts == {"127.0.0.1"}  # type: ignore[attr-defined]

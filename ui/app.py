@@ -110,10 +110,20 @@ def build_app(settings: Settings) -> gr.Blocks:
                             "Download conversation (Markdown)", interactive=False, size="sm",
                             elem_id="xr-download-conversation")
                         new_chat = gr.Button("New chat", size="sm", elem_id="xr-new-chat")
+                    with gr.Row(equal_height=True):
+                        cite_format = gr.Dropdown(
+                            [("BibTeX", "bibtex"), ("RIS", "ris"), ("CSL-JSON", "csl-json"),
+                             ("Formatted bibliography", "text")], value="bibtex", show_label=False, container=False,
+                            scale=1, min_width=160, elem_id="xr-cite-format")
+                        references_download = gr.DownloadButton(
+                            "Download cited references", interactive=False, size="sm", scale=2,
+                            elem_id="xr-download-references")
                 with gr.Column(scale=2, min_width=320):
                     evidence = gr.HTML(
                         EVIDENCE_HINT, elem_id="xr-evidence", js_on_load=(ASSETS / "evidence.js").read_text(encoding="utf-8"),
                     )
+                    pdf_view = gr.HTML(
+                        "", elem_id="xr-pdf", js_on_load=(ASSETS / "pdf_view.js").read_text(encoding="utf-8"))
                     with gr.Accordion("Answer settings", open=False, elem_id="xr-settings"):
                         generator = gr.Radio(
                             generators, value=default_generator, label="Generator",
@@ -155,18 +165,25 @@ def build_app(settings: Settings) -> gr.Blocks:
         # One queue for every way of asking, so that at most ANSWER_CONCURRENCY answers run at a time.
         ask_event = {"fn": handlers.ask, "inputs": [question, turns, *options], "outputs": ask_outputs,
                      "show_progress": "hidden", "concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
-        question.submit(**ask_event, api_name="ask")
-        ask_button.click(**ask_event, api_visibility="private")
+        # The conversation's references, in the chosen format, after every answer.
+        references_event = {"fn": handlers.references_file, "inputs": [turns, cite_format],
+                            "outputs": references_download, "api_visibility": "private", "queue": False}
+        question.submit(**ask_event, api_name="ask").then(**references_event)
+        ask_button.click(**ask_event, api_visibility="private").then(**references_event)
         examples.click(lambda sample: sample[0], examples, question, api_visibility="private", queue=False).then(
-            **ask_event, api_visibility="private")
+            **ask_event, api_visibility="private").then(**references_event)
+        cite_format.change(**references_event)
         new_chat.click(
             lambda: ([], conversation_html([]), EVIDENCE_HINT, gr.DownloadButton(value=None, interactive=False),
+                     gr.DownloadButton(value=None, interactive=False), "",
                      gr.DownloadButton(value=None, interactive=False), ""),
-            outputs=[turns, conversation, evidence, answer_download, conversation_download, feedback_status],
+            outputs=[turns, conversation, evidence, answer_download, conversation_download, feedback_status,
+                     references_download, pdf_view],
             api_visibility="private", queue=False,
         )
         conversation.click(handlers.show_evidence, [turns], evidence, api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
+        evidence.click(handlers.show_pdf, [turns], pdf_view, api_visibility="private", concurrency_limit=None)
         thumbs_up.click(partial(handlers.rate, 1), [turns, comment], [feedback_status, comment], api_name="rate_helpful",
                         concurrency_limit=None)
         thumbs_down.click(partial(handlers.rate, -1), [turns, comment], [feedback_status, comment],

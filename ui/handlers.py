@@ -21,8 +21,10 @@ from exorag.chain import AnswerOptions, answer_stream, get_pipeline
 from exorag.citations import parse_citation
 from exorag.config import Settings
 from exorag.feedback import FeedbackStore, default_feedback_path
+from exorag.refs.export import FILE_SUFFIXES, cited_references, export_references
 from ui.coverage import coverage_html
 from ui.export import answer_markdown, conversation_markdown, file_name_for, write_markdown
+from ui.pdf_view import pdf_view_html
 from ui.render import EVIDENCE_HINT, FileLinks, Turn, conversation_html, evidence_panel_html
 from ui.upload import PaperRejected, add_paper, check_number
 
@@ -170,6 +172,31 @@ class ChatHandlers:
         except (KeyError, TypeError, ValueError):
             return EVIDENCE_HINT
         return evidence_panel_html(turns, turn, sentence, self.links)
+
+    def show_pdf(self, turns: list[Turn], event: gr.EventData) -> str:
+        """"Open in PDF": the page of the clicked passage with the chip's sentence highlighted."""
+        data = event._data if isinstance(event._data, dict) else {}
+        try:
+            turn, sentence, evidence_id = int(data["turn"]), int(data["sentence"]), str(data["evidence"])
+            answer = turns[turn].answer if turn >= 0 else None
+            chosen = answer.sentences[sentence] if answer is not None and sentence >= 0 else None
+        except (KeyError, TypeError, ValueError, IndexError):
+            return gr.skip()
+        evidence = answer.evidence_by_id(evidence_id) if chosen is not None else None
+        if evidence is None:
+            return gr.skip()
+        return pdf_view_html(evidence, chosen.text, self.links)
+
+    def references_file(self, turns: list[Turn], cite_format: str) -> gr.DownloadButton:
+        """The references the whole conversation cites, as a file in ``cite_format`` (bibtex, ris, csl-json, text)."""
+        answers = [t.answer for t in turns if t.answer is not None]
+        references = cited_references(answers)
+        if not references:
+            return gr.DownloadButton(value=None, interactive=False)
+        folder = self.exports / uuid.uuid4().hex
+        name = file_name_for(answers[0].question, "references").removesuffix(".md") + FILE_SUFFIXES[cite_format]
+        path = write_markdown(folder, name, export_references(references, cite_format))
+        return gr.DownloadButton(value=str(path), interactive=True)
 
     def rate(self, rating: int, turns: list[Turn], comment: str) -> tuple[str, str]:
         """Store a thumbs up (1) or down (-1) for the latest answer."""

@@ -172,7 +172,8 @@ def evidence_panel_html(turns: list[Turn], turn: int, sentence: int, links: File
         + (' · <span class="xr-flag">weakly supported</span>' if chosen.flagged else "")
         + "</p>"
     )
-    passages = [_passage_html(e, chosen.text, links) for i in chosen.evidence_ids if (e := answer.evidence_by_id(i))]
+    passages = [_passage_html(e, chosen.text, links, (turn, sentence))
+                for i in chosen.evidence_ids if (e := answer.evidence_by_id(i))]
     known = {reference.number: reference for reference in answer.references}
     return _panel(heading, passages, _references_html(chosen.refs, known, links))
 
@@ -203,7 +204,8 @@ def _references_html(numbers: list[int], known: dict[int, Reference], links: Fil
     return '<section class="xr-references"><h4>References</h4><ul>' + "".join(items) + "</ul></section>"
 
 
-def _passage_html(evidence: Evidence, sentence: str | None, links: FileLinks) -> str:
+def _passage_html(evidence: Evidence, sentence: str | None, links: FileLinks,
+                  chip: tuple[int, int] | None = None) -> str:
     facts = [
         ("Source", _source_html(evidence, links)),
         ("Section", escape(evidence.section) if evidence.section else ""),
@@ -216,7 +218,19 @@ def _passage_html(evidence: Evidence, sentence: str | None, links: FileLinks) ->
         f'<article class="xr-passage" data-evidence="{escape(evidence.id)}">'
         f'<header class="xr-passage-label">{escape(evidence.source_label)}</header>'
         f'<blockquote>{highlight(evidence.text, sentence) if sentence else escape(evidence.text)}</blockquote>'
-        f'<dl class="xr-facts">{rows}</dl></article>'
+        f'<dl class="xr-facts">{rows}</dl>{_open_pdf_button(evidence, links, chip)}</article>'
+    )
+
+
+def _open_pdf_button(evidence: Evidence, links: FileLinks, chip: tuple[int, int] | None) -> str:
+    """"Open in PDF" for a passage of a PDF in the corpus, shown for the sentence of ``chip`` (turn, sentence)."""
+    if chip is None or links.url(evidence.source_path) is None:
+        return ""
+    turn, sentence = chip
+    return (
+        f'<button class="xr-open-pdf" type="button" data-turn="{turn}" data-sentence="{sentence}" '
+        f'data-evidence="{escape(evidence.id)}" title="Show the page with the cited sentence highlighted">'
+        "Open in PDF</button>"
     )
 
 
@@ -249,20 +263,24 @@ def highlight(passage: str, sentence: str) -> str:
     A sentence quoted verbatim (the extractive generator's) is marked exactly; otherwise the passage
     sentences that share most of its terms are.
     """
-    claim = strip_citations(sentence).rstrip(" .!?")
-    start = passage.find(claim) if claim else -1
-    if start >= 0:
-        end = start + len(claim)
-        marked = [(start, end + 1 if passage[end : end + 1] in (".", "!", "?") else end)]
-    else:
-        marked = _overlapping_sentences(passage, claim)
     pieces, last = [], 0
-    for start, end in marked:
+    for start, end in marked_spans(passage, sentence):
         pieces.append(escape(passage[last:start]))
         pieces.append(f"<mark>{escape(passage[start:end])}</mark>")
         last = end
     pieces.append(escape(passage[last:]))
     return "".join(pieces)
+
+
+def marked_spans(passage: str, sentence: str) -> list[tuple[int, int]]:
+    """The (start, end) spans of ``passage`` that state ``sentence``: the sentence itself when it is
+    quoted verbatim, else the passage sentences sharing most of its terms."""
+    claim = strip_citations(sentence).rstrip(" .!?")
+    start = passage.find(claim) if claim else -1
+    if start >= 0:
+        end = start + len(claim)
+        return [(start, end + 1 if passage[end : end + 1] in (".", "!", "?") else end)]
+    return _overlapping_sentences(passage, claim)
 
 
 def _overlapping_sentences(passage: str, claim: str) -> list[tuple[int, int]]:

@@ -15,11 +15,13 @@ import typer
 from exorag.config import get_settings
 from exorag.refs.extract import ExtractError, extract_references
 from exorag.refs.fetch import OUTCOME_LABELS, FetchError, FetchResult, fetch_literature, parse_numbers
+from exorag.refs.importing import ImportItem, LibraryImportError, import_library
+from exorag.refs.library import LibraryError
 from exorag.refs.settings import get_literature_settings
 from exorag.refs.status import HOLDING_LABELS, coverage_report
 
 refs_app = typer.Typer(
-    help="The review's reference list and the cited papers: extract, fetch, status.", no_args_is_help=True
+    help="The review's reference list and the cited papers: extract, import, fetch, status.", no_args_is_help=True
 )
 
 CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
@@ -81,6 +83,59 @@ def extract_command(
         + (f", {report.kept_by_hand} with values you edited by hand kept" if report.kept_by_hand else "")
         + "."
     )
+
+
+@refs_app.command("import")
+def import_command(
+    library: Annotated[Path, typer.Argument(help="a BibTeX (.bib), RIS (.ris) or CSL JSON (.json) export")],
+    files: Annotated[Path | None, typer.Option(
+        "--files", help="where the attachments' relative paths start (default: the library's folder)")] = None,
+    numbered_in_order: Annotated[bool, typer.Option(
+        "--numbered-in-order", help="an entry that matches nothing is the reference its position numbers")] = False,
+    corpus: CorpusOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Match a Zotero/EndNote/Mendeley export to the review's reference numbers, record it and copy its PDFs."""
+    if not library.is_file():
+        _fail(f"{library}: no such file", 2)
+    if files is not None and not files.is_dir():
+        _fail(f"--files: {files} is not a folder", 2)
+    try:
+        report = import_library(_corpus(corpus), library, files, numbered_in_order)
+    except (LibraryError, LibraryImportError) as error:
+        _fail(str(error))
+    if as_json:
+        print(json.dumps(report.to_json()))
+        raise typer.Exit(1 if report.malformed else 0)
+    entries = len(report.items) + len(report.malformed)
+    typer.echo(f"{library} ({report.format}): {entries} entries, {len(report.matched)} matched, "
+               f"{len(report.unmatched)} unmatched, {len(report.malformed)} malformed.")
+    rows = [(item.line, _import_row(item)) for item in report.items]
+    rows += [(problem["line"], f"line {problem['line']:<4} malformed, skipped: {problem['error']}")
+             for problem in report.malformed]
+    for _, row in sorted(rows):
+        typer.echo(f"  {row}")
+    if report.matched:
+        typer.echo(
+            f"Wrote {report.references_path}: {report.added} added, {report.updated} updated"
+            + (f", {report.kept_by_hand} with values you edited by hand kept" if report.kept_by_hand else "")
+            + "."
+        )
+    else:
+        typer.echo(f"Nothing matched; {report.references_path} was not changed.")
+    raise typer.Exit(1 if report.malformed else 0)
+
+
+def _import_row(item: ImportItem) -> str:
+    label = f"line {item.line:<4} {item.key}"
+    if item.number is None:
+        return f"{label}: unmatched: {item.reason}"
+    how = {"doi": "by DOI", "pmid": "by PMID", "order": "by its position (--numbered-in-order)",
+           "title": f"by title (similarity {item.score or 0:.2f})"}[item.rule]
+    row = f"{label} -> [{item.number}] {how}"
+    if item.file:
+        return f"{row}; copied {item.file}"
+    return f"{row}; {item.file_note}" if item.file_note else row
 
 
 @refs_app.command("fetch")

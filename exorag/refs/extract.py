@@ -207,13 +207,14 @@ def extract_references(corpus_dir: Path, review: Path | None = None) -> ExtractR
 
 
 def merge_references(
-    existing: dict[int, Reference], extracted: list[Reference], previous: dict[int, Reference]
+    existing: dict[int, Reference], extracted: list[Reference], previous: dict[int, Reference],
+    fields: tuple[str, ...] = MERGED_FIELDS,
 ) -> tuple[list[Reference], tuple[int, int, int]]:
     """Merge freshly ``extracted`` entries into the ``existing`` list.
 
     A field keeps its existing value when it was changed since the ``previous`` extraction (by
     hand, or filled by fetch) or when the new extraction has nothing for it; ``file`` is never
-    touched. Returns the merged list and the counts (added, updated, entries where a hand-made
+    touched; ``fields`` are the ones merged. Returns the merged list and the counts (added, updated, entries where a hand-made
     value was kept).
     """
     merged = dict(existing)
@@ -227,7 +228,7 @@ def merge_references(
         before = previous.get(new.number)
         values = old.model_dump()
         kept_here = False
-        for name in MERGED_FIELDS:
+        for name in fields:
             old_value, new_value = getattr(old, name), getattr(new, name)
             changed_by_hand = bool(old_value) and (before is None or getattr(before, name) != old_value)
             if changed_by_hand:

@@ -1,0 +1,201 @@
+"""Where a passage sits on the pages of a PDF, from the PDF's own character positions (pypdfium2).
+
+Text is matched letter by letter, ignoring spaces, line ends, hyphens and citation brackets, so a
+sentence broken across lines, columns or pages is still found, in pieces when a running header or
+a page number sits between its halves; its characters are then grouped into one box per line.
+Boxes are in PDF points from the page's top-left corner.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+# "[170-172]" or "[13, 14]" in the page text: skipped when matching, as answers quote without them.
+_CITATION = re.compile(r"\[\s*\d[\d\s,\u2013\u2014-]*\]")
+# Characters of one line differ in baseline by less than this share of their height.
+_SAME_LINE = 0.5
+# A sentence interrupted by page furniture is matched in pieces of at least this many letters,
+# with at most this many letters (a running header, a page number) between them.
+_MIN_PIECE = 12
+_MAX_GAP = 400
+PAGE_SCALE = 1.5  # 108 dpi: sharp enough to read, small enough to send with the panel
+
+
+class PdfHighlightError(ValueError):
+    """The PDF cannot be opened; the message names the file."""
+
+
+@dataclass
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+@dataclass
+class PageHighlight:
+    """The boxes covering a passage on one page (1-based), with the page size in points."""
+
+    page: int
+    width: float
+    height: float
+    boxes: list[Box] = field(default_factory=list)
+
+
+def locate_text(pdf_path: Path, text: str, near_page: int | None = None) -> list[PageHighlight]:
+    """The pages and boxes where ``text`` is printed in ``pdf_path``, one entry per page it covers.
+
+    When the text occurs more than once, the occurrence starting nearest ``near_page`` wins.
+    Empty when it is not found (a scanned page, or text the PDF spells differently).
+    """
+    wanted = _letters(_CITATION.sub(" ", text))
+    if not wanted:
+        return []
+    document = _open(pdf_path)
+    try:
+        if not len(document):
+            return []
+        target = min(max((near_page or 1) - 1, 0), len(document) - 1)
+        # the cited page and the next first (a passage starts there), then the whole document
+        for page_indexes in (range(target, min(target + 2, len(document))), range(len(document))):
+            joined, where = _page_letters(document, page_indexes)
+            pieces = _match_pieces(joined, wanted, lambda start: abs(where[start][0] - target))
+            if pieces:
+                break
+        covered: dict[int, list[int]] = {}
+        for start, end in pieces:
+            for page_index, char_index in where[start:end]:
+                chars_on_page = covered.setdefault(page_index, [])
+                if not chars_on_page or chars_on_page[-1] != char_index:
+                    chars_on_page.append(char_index)
+        return [_page_highlight(document[p], p, indexes) for p, indexes in covered.items()]
+    finally:
+        document.close()
+
+
+@dataclass
+class PageImage:
+    """A rendered page: PNG bytes, and the page size in points (what the boxes are measured in)."""
+
+    png: bytes
+    width: float
+    height: float
+
+
+def _page_letters(document: pdfium.PdfDocument, page_indexes: range) -> tuple[str, list[tuple[int, int]]]:
+    """The letters of these pages (see ``_letters``) without citation brackets, and the (page index,
+    char index) each comes from."""
+    letters: list[str] = []
+    where: list[tuple[int, int]] = []
+    for page_index in page_indexes:
+        textpage = document[page_index].get_textpage()
+        chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(textpage.count_chars()))
+        skipped = {i for m in _CITATION.finditer(chars) for i in range(m.start(), m.end())}
+        for char_index, char in enumerate(chars):
+            if char_index in skipped:
+                continue
+            for letter in _letters(char):
+                letters.append(letter)
+                where.append((page_index, char_index))
+    return "".join(letters), where
+
+
+def _match_pieces(joined: str, wanted: str, distance: Callable[[int], int]) -> list[tuple[int, int]]:
+    """Where ``wanted`` is in ``joined``: one (start, end) span, or several when page furniture (a
+    running header, a page number) interrupts it; [] when it is not there.
+
+    Each piece is the longest rest of ``wanted`` found within ``_MAX_GAP`` letters after the last;
+    the first piece's occurrence is the one with the smallest ``distance`` (to the page cited).
+    """
+    starts = [m.start() for m in re.finditer(re.escape(wanted), joined)]
+    if starts:
+        start = min(starts, key=distance)
+        return [(start, start + len(wanted))]
+    length = _longest_found(joined, wanted, 0, len(joined))
+    if length < _MIN_PIECE:
+        return []
+    first = min((m.start() for m in re.finditer(re.escape(wanted[:length]), joined)), key=distance)
+    pieces, done = [(first, first + length)], length
+    while done < len(wanted):
+        after = pieces[-1][1]
+        window_end = min(len(joined), after + _MAX_GAP + len(wanted) - done)
+        length = _longest_found(joined, wanted[done:], after, window_end)
+        if length < min(_MIN_PIECE, len(wanted) - done):
+            return []
+        start = joined.find(wanted[done : done + length], after, window_end)
+        if start - after > _MAX_GAP:
+            return []
+        pieces.append((start, start + length))
+        done += length
+    return pieces
+
+
+def _longest_found(joined: str, wanted: str, low: int, high: int) -> int:
+    """The length of the longest start of ``wanted`` found in ``joined[low:high]`` (binary search:
+    a start that is found has every shorter start found too)."""
+    shortest, longest = 0, len(wanted)
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if joined.find(wanted[:middle], low, high) >= 0:
+            shortest = middle
+        else:
+            longest = middle - 1
+    return shortest
+
+
+def render_page_png(pdf_path: Path, page: int, scale: float = PAGE_SCALE) -> PageImage:
+    """Page ``page`` (1-based) of ``pdf_path`` as a PNG image."""
+    document = _open(pdf_path)
+    try:
+        if not 1 <= page <= len(document):
+            raise PdfHighlightError(f"{pdf_path.name}: no page {page} (the PDF has {len(document)})")
+        pdf_page = document[page - 1]
+        buffer = io.BytesIO()
+        pdf_page.render(scale=scale).to_pil().save(buffer, format="PNG", compress_level=3)
+        return PageImage(buffer.getvalue(), *pdf_page.get_size())
+    finally:
+        document.close()
+
+
+def _open(pdf_path: Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(pdf_path)
+    except pdfium.PdfiumError as error:
+        raise PdfHighlightError(f"{pdf_path.name}: cannot open the PDF ({error})") from error
+
+
+def _page_highlight(page: pdfium.PdfPage, page_index: int, char_indexes: list[int]) -> PageHighlight:
+    width, height = page.get_size()
+    textpage = page.get_textpage()
+    boxes: list[Box] = []
+    for index in char_indexes:
+        left, bottom, right, top = textpage.get_charbox(index)
+        char = Box(left, height - top, right, height - bottom)
+        if char.right <= char.left or char.bottom <= char.top:
+            continue  # a generated space or line end has no extent
+        last = boxes[-1] if boxes else None
+        if last is not None and _same_line(last, char) and char.left >= last.left - 1:
+            last.left, last.top = min(last.left, char.left), min(last.top, char.top)
+            last.right, last.bottom = max(last.right, char.right), max(last.bottom, char.bottom)
+        else:
+            boxes.append(char)
+    return PageHighlight(page=page_index + 1, width=width, height=height, boxes=boxes)
+
+
+def _same_line(line: Box, char: Box) -> bool:
+    char_height = char.bottom - char.top
+    return abs(line.bottom - char.bottom) < _SAME_LINE * char_height and char.left - line.right < 3 * char_height
+
+
+def _letters(text: str) -> str:
+    """Lowercase letters and digits only, ligatures unfolded (``ﬁ`` -> ``fi``)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text).lower() if c.isalnum())

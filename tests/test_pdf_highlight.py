@@ -1,0 +1,81 @@
+"""Locating a cited sentence in a real PDF from its own character positions (pypdfium2)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pdf_factory import char_boxes, make_pdf, make_two_column_pdf
+
+from exorag.pdf_highlight import Box, locate_text, render_page_png
+
+FILLER = "Exosomes are small vesicles that cells release into the blood and other body fluids. "
+LEAD = "Mice were followed for ten weeks."
+TARGET = ("Pancreatic tumour exosomes carry the protein NKS-901, which silences natural killer cells and lets the "
+          "tumour escape immune attack in the liver.")
+AFTER = "Blocking NKS-901 restored the killing of tumour cells."
+
+
+def sentence_span(text: str, sentence: str) -> tuple[int, int]:
+    """Character indexes of ``sentence`` in PDFium's page text, whose line ends are "\\r\\n"."""
+    pattern = r"\s+".join(re.escape(word) for word in sentence.split())
+    match = re.search(pattern, text)
+    assert match, f"{sentence!r} is not on the page"
+    return match.start(), match.end()
+
+
+def center_inside(char: tuple[float, float, float, float], boxes: list[Box]) -> bool:
+    x, y = (char[0] + char[2]) / 2, (char[1] + char[3]) / 2
+    return any(b.left <= x <= b.right and b.top <= y <= b.bottom for b in boxes)
+
+
+def assert_boxes_cover_exactly(pdf: Path, page: int, sentence: str, boxes: list[Box]) -> int:
+    """Every visible character of ``sentence`` lies in a box and no other character of the page does;
+    returns the number of lines the sentence's characters sit on."""
+    text, chars = char_boxes(pdf, page)
+    start, end = sentence_span(text, sentence)
+    visible = [i for i, c in enumerate(text) if not c.isspace() and chars[i][2] > chars[i][0]]
+    inside = [i for i in visible if start <= i < end]
+    outside = [i for i in visible if not start <= i < end]
+    assert all(center_inside(chars[i], boxes) for i in inside if text[i].isalnum())
+    assert not [text[i] for i in outside if center_inside(chars[i], boxes)]
+    return text[start:end].count("\n") + 1
+
+
+def test_a_sentence_broken_across_lines_of_the_right_column_is_boxed_line_by_line(tmp_path):
+    paragraph = f"{LEAD} {TARGET} {AFTER}"
+    pdf = make_two_column_pdf(tmp_path / "two-columns.pdf", [["# Results", FILLER * 44, paragraph, FILLER * 2]])
+    found = locate_text(pdf, TARGET, near_page=1)
+    assert [h.page for h in found] == [1]
+    boxes = found[0].boxes
+    lines = assert_boxes_cover_exactly(pdf, 1, TARGET, boxes)
+    assert lines >= 2 and len(boxes) == lines  # one box a line
+    assert min(b.left for b in boxes) > found[0].width / 2  # the right column, not the left
+
+
+def boxed_letters(pdf: Path, page: int, boxes: list[Box]) -> str:
+    """The letters and digits of page ``page`` that lie in ``boxes``, in reading order, lowercase."""
+    text, chars = char_boxes(pdf, page)
+    return "".join(c.lower() for i, c in enumerate(text) if c.isalnum() and center_inside(chars[i], boxes))
+
+
+@pytest.mark.parametrize(("filler", "running_header"), [(55, None), (54, "Journal of Exosome Tests 2024; 12: 101-113")])
+def test_a_sentence_across_a_page_break_gets_boxes_on_both_pages(tmp_path, filler, running_header):
+    # one paragraph long enough that TARGET starts at the foot of page 1 and ends on page 2; with a
+    # running header, the page number and the header sit between its two halves
+    pdf = make_pdf(tmp_path / "long.pdf", [[f"{(FILLER * filler).strip()} {TARGET} {AFTER}"]],
+                   running_header=running_header)
+    text_one, _ = char_boxes(pdf, 1)
+    assert "Pancreatic" in text_one and "liver" not in text_one, "the test PDF must break TARGET across pages"
+    found = locate_text(pdf, TARGET, near_page=1)
+    assert [h.page for h in found] == [1, 2]
+    boxed = boxed_letters(pdf, 1, found[0].boxes) + boxed_letters(pdf, 2, found[1].boxes)
+    assert boxed == "".join(c.lower() for c in TARGET if c.isalnum())  # the sentence and nothing else
+
+
+def test_text_the_pdf_does_not_hold_is_not_found_and_pages_render(tmp_path):
+    pdf = make_pdf(tmp_path / "short.pdf", [[FILLER]])
+    assert locate_text(pdf, "Exosomes cure every cancer overnight.", near_page=1) == []
+    rendered = render_page_png(pdf, 1)
+    assert rendered.png.startswith(b"\x89PNG") and (round(rendered.width), round(rendered.height)) == (595, 842)

@@ -1,0 +1,99 @@
+"""The references a real answer cites, exported as BibTeX, RIS, CSL-JSON and a formatted
+bibliography, and read back with bibtexparser and rispy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import bibtexparser
+import pytest
+import rispy
+from two_column_corpus import PAPER_DOI, PAPER_NUMBER, PAPER_TITLE, QUESTION, REVIEW_QUESTION, build_two_column_corpus
+from typer.testing import CliRunner
+
+from exorag.chain import AnswerOptions, answer
+from exorag.cli import app
+from exorag.config import Settings
+from exorag.models import Answer, Reference
+from exorag.refs.export import NO_METADATA, cited_references, export_references
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return build_two_column_corpus(tmp_path_factory.mktemp("export"))
+
+
+@pytest.fixture(scope="module")
+def answers(settings: Settings) -> list[Answer]:
+    results = [answer(q, AnswerOptions(generator="extractive"), settings) for q in (QUESTION, REVIEW_QUESTION)]
+    assert PAPER_NUMBER in {n for s in results[0].sentences for n in s.refs}
+    assert 12 in {n for s in results[1].sentences for n in s.refs}
+    return results
+
+
+def test_the_answer_json_carries_the_imported_record(answers):
+    reference = next(r for r in answers[0].references if r.number == PAPER_NUMBER)
+    assert reference.csl["title"] == PAPER_TITLE and reference.doi == PAPER_DOI
+
+
+def test_bibtex_of_a_conversation_parses_back_with_its_metadata_and_a_marked_stub(answers):
+    text = export_references(cited_references(answers), "bibtex")
+    library = bibtexparser.parse_string(text)
+    assert not library.failed_blocks
+    entries = {entry.key: {k: f.value for k, f in entry.fields_dict.items()} for entry in library.entries}
+    paper = entries["nakamura2024"]
+    assert paper["title"] == PAPER_TITLE and paper["doi"] == PAPER_DOI and paper["year"] == "2024"
+    assert paper["author"] == "Nakamura, Kenji and Ortiz, Lucia" and paper["pages"] == "101--113"
+    stub = entries["ref12"]
+    assert stub["keywords"] == NO_METADATA and "title" not in stub and "author" not in stub
+    assert "Hypoxic enhancement of exosome release" in stub["note"]
+
+
+def test_ris_and_csl_json_parse_back(answers):
+    references = cited_references(answers)
+    records = {record["id"]: record for record in rispy.loads(export_references(references, "ris"))}
+    assert records["nakamura2024"]["title"] == PAPER_TITLE and records["nakamura2024"]["doi"] == PAPER_DOI
+    assert records["nakamura2024"]["authors"] == ["Nakamura, Kenji", "Ortiz, Lucia"]
+    assert records["ref12"]["type_of_reference"] == "GEN" and records["ref12"]["keywords"] == [NO_METADATA]
+    items = {item["id"]: item for item in json.loads(export_references(references, "csl-json"))}
+    assert items["nakamura2024"]["container-title"] == "Journal of Test Oncology"
+    assert items["ref12"]["keyword"] == NO_METADATA and "title" not in items["ref12"]
+
+
+def test_formatted_bibliography_comes_from_citeproc(answers):
+    text = export_references(cited_references(answers), "text")
+    lines = dict(line.split(" ", 1) for line in text.strip().splitlines())
+    assert lines[f"[{PAPER_NUMBER}]"].startswith("Nakamura, K. and Ortiz, L. (2024)")
+    assert "Journal of Test Oncology" in lines[f"[{PAPER_NUMBER}]"]
+    assert "no bibliographic metadata" in lines["[12]"]
+
+
+def test_cli_ask_prints_the_cited_references_on_stdout(settings, tmp_path: Path):
+    result = CliRunner().invoke(app, ["ask", QUESTION, "--cite-format", "bibtex", "--corpus", str(settings.corpus),
+                                      "--index", str(settings.index)])
+    assert result.exit_code == 0, result.output
+    library = bibtexparser.parse_string(result.stdout)
+    assert [entry.key for entry in library.entries] == ["nakamura2024"]
+    assert "NKS-901" in result.stderr  # the answer itself went to stderr
+    wrong = CliRunner().invoke(app, ["ask", QUESTION, "--cite-format", "endnote"])
+    assert wrong.exit_code == 2 and "--cite-format" in wrong.output
+
+
+def test_two_references_with_the_same_library_key_export_under_distinct_keys():
+    # two libraries imported separately may both call their entry "smith2019", or RIS records without ID
+    # both "ris-line-1"; the export must still be one readable entry per reference
+    def record(number: int, title: str) -> Reference:
+        return Reference(number=number, csl={"id": "smith2019", "type": "article-journal", "title": title,
+                                             "author": [{"family": "Smith", "given": "A"}],
+                                             "issued": {"date-parts": [[2019]]}})
+
+    references = [record(3, "Exosomes carry PD-L1"), record(8, "Exosomes carry integrins")]
+    library = bibtexparser.parse_string(export_references(references, "bibtex"))
+    assert not library.failed_blocks
+    assert sorted(entry.fields_dict["title"].value for entry in library.entries) == [
+        "Exosomes carry PD-L1", "Exosomes carry integrins"]
+    assert len({entry.key for entry in library.entries}) == 2
+    assert len({record["id"] for record in rispy.loads(export_references(references, "ris"))}) == 2
+    lines = export_references(references, "text").splitlines()
+    assert "PD-L1" in lines[0] and "integrins" in lines[1]
