@@ -102,6 +102,16 @@ class VectorStore:
             metadatas=[chunk_metadata(c) for c in chunks],
         )
 
+    def suspect_ids(self) -> set[str]:
+        """Ids of the chunks stored with the ``suspect`` mark."""
+        return set(self.collection.get(where={"suspect": True}, include=[])["ids"])
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Rewrite the metadata of stored chunks (their text and embedding stay)."""
+        for start in range(0, len(chunks), _PAGE):
+            page = chunks[start : start + _PAGE]
+            self.collection.update(ids=[c.chunk_id for c in page], metadatas=[chunk_metadata(c) for c in page])
+
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), _PAGE):
             self.collection.delete(ids=list(ids[start : start + _PAGE]))
