@@ -64,17 +64,20 @@ class VectorStore:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.client = _client(settings)
         self.langchain = Chroma(
             collection_name=settings.collection,
             embedding_function=get_embeddings(settings),
-            client=_client(settings),
+            client=self.client,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
         self.collection = self.langchain._collection
 
     @property
     def generation(self) -> str:
-        return str((self.collection.metadata or {}).get(_GENERATION, ""))
+        """The stamp as stored now: another process's sync may have changed it since this store opened."""
+        metadata = self.client.get_collection(self.settings.collection).metadata
+        return str((metadata or {}).get(_GENERATION, ""))
 
     def new_generation(self) -> str:
         """Stamp the collection with a fresh generation and return it."""
