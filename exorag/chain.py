@@ -256,4 +256,6 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
             else:
                 yield StreamEvent(kind="token", text=piece)
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
-    yield StreamEvent(kind="answer", answer=_finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started))
+    result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started)
+    result.held_back = hits.held_back  # sources kept from the generator: their text reads as instructions
+    yield StreamEvent(kind="answer", answer=result)

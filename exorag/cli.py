@@ -61,6 +61,9 @@ def run_ingest(settings: Settings, as_json: bool = False) -> int:
     else:
         for failure in report.failed:
             errors.print(f"[red]failed[/red] {escape(failure['path'])}: {escape(failure['error'])}", soft_wrap=True)
+        for held in report.suspect:
+            errors.print(f"[yellow]suspect[/yellow] {escape(str(held['path']))}: {held['chunks']} passage(s) held back "
+                         f"from answers, {escape(str(held['why']))}", soft_wrap=True)
         console.print(
             f"{report.files} files, {report.chunks} chunks: {report.added} added, {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.failed)} failed"
@@ -88,10 +91,12 @@ def stats(index: IndexOption = None, as_json: JsonOption = False) -> None:
         print(json.dumps(numbers))
         return
     for key, value in numbers.items():
-        if key != "sources":
+        if key not in ("sources", "suspect_sources"):
             console.print(f"{key:>18}: {value}")
     for source in numbers["sources"]:
         console.print(f"  {source['chunks']:>6} chunks  {source['kind']:<10} {source['path']}")
+    for source in numbers["suspect_sources"]:
+        console.print(f"  suspect: {source['chunks']} chunk(s) of {escape(source['path'])} held back from answers")
 
 
 @app.command()

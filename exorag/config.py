@@ -38,7 +38,9 @@ class Settings(BaseSettings):
 
     chunk_words: int = 120
     chunk_overlap_sentences: int = 1
-    max_file_mb: float = 200.0
+    # A paper with its figures is a few MB; a larger file is more often a scan or a data dump, and
+    # would hold the ingest lock for a long time.
+    max_file_mb: float = Field(default=50.0, gt=0)
 
     generator: Literal["extractive", "llm"] = "extractive"
     k: int = 6

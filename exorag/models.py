@@ -9,7 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from exorag.links import web_link
 
 SourceKind = Literal["review", "literature"]
 
@@ -29,6 +31,8 @@ class Chunk(BaseModel):
     char_end: int
     refs: list[int] = Field(default_factory=list)
     content_hash: str
+    # Text that speaks to a model or reader (exorag.ingest.injection): never given to a generator.
+    suspect: bool = False
 
     @property
     def source_label(self) -> str:
@@ -71,7 +75,7 @@ class Sentence(BaseModel):
 class Reference(BaseModel):
     """An entry of the review's reference list."""
 
-    number: int
+    number: int = Field(ge=1)
     citation: str = ""
     doi: str | None = None
     pmid: str | None = None
@@ -95,6 +99,20 @@ class ReasonCode(StrEnum):
     UNSUPPORTED_DRAFT = "unsupported_draft"  # no drafted sentence survived verification
     GENERATOR_DECLINED = "generator_declined"  # the LLM said the passages do not answer it
 
+    @field_validator("url")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        if value is not None and web_link(value) is None:
+            raise ValueError(f"{value[:80]!r} is not an http(s) link")
+        return value
+
+
+class HeldBack(BaseModel):
+    """A source whose passage matched the question but was not used: it reads as instructions."""
+
+    source_path: str
+    source_label: str
+
 
 class Answer(BaseModel):
     """What ``answer()`` returns: the JSON of DESIGN.md."""
@@ -113,6 +131,8 @@ class Answer(BaseModel):
     # Whose words the cited evidence is: "review" means the answer rests on the review's summary of
     # the cited papers, not on the papers themselves (views say "as summarised by the review").
     basis: Literal["review", "literature", "review and literature"] | None = None
+    # Sources with passages on the question that were not used because they hold instruction-like text.
+    held_back: list[HeldBack] = Field(default_factory=list)
 
     @property
     def basis_note(self) -> str | None:
@@ -120,6 +140,15 @@ class Answer(BaseModel):
         if self.basis == "review" and any(s.refs for s in self.sentences):
             return "As summarised by the review: the cited papers themselves are not in the evidence."
         return None
+
+    @property
+    def held_back_note(self) -> str | None:
+        """What views print when a source was held back from the generator."""
+        if not self.held_back:
+            return None
+        names = ", ".join(dict.fromkeys(h.source_label for h in self.held_back))
+        return (f"Held back: {names}. It contains text addressed to an AI or reader (like \"ignore previous "
+                "instructions\"), so it was neither quoted nor cited.")
 
     def evidence_by_id(self, evidence_id: str) -> Evidence | None:
         return next((e for e in self.evidence if e.id == evidence_id), None)

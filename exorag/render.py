@@ -7,6 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from exorag.links import doi_link, web_link
 from exorag.models import Answer
 
 
@@ -26,6 +27,8 @@ def render_answer(answer: Answer, console: Console) -> None:
         if answer.standalone_question:
             notes.insert(0, Text(f"read as: {answer.standalone_question}", style="dim"))
         console.print(Panel(Group(body, *notes), title=answer.question, border_style="green"))
+    if answer.held_back_note:
+        console.print(Text(answer.held_back_note, style="bold yellow"))
     cited = {i for s in answer.sentences for i in s.evidence_ids}
     table = Table(title="Evidence", show_lines=False, expand=True)
     for column in ("id", "source", "section", "page", "refs", "passage"):
@@ -40,5 +43,5 @@ def render_answer(answer: Answer, console: Console) -> None:
     if answer.evidence:
         console.print(table)
     for reference in answer.references:
-        doi = f"  https://doi.org/{reference.doi}" if reference.doi else ""
-        console.print(f"[{reference.number}] {reference.citation}{doi}")
+        link = doi_link(reference.doi) if reference.doi else web_link(reference.url)
+        console.print(Text(f"[{reference.number}] {reference.citation}" + (f"  {link}" if link else "")))

@@ -14,7 +14,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from exorag.models import Chunk, SourceKind
+from exorag.models import Chunk, HeldBack, SourceKind
 from exorag.store.index import Index
 from exorag.text import exact_identifiers
 
@@ -94,6 +94,16 @@ def select_diverse(relevance: np.ndarray, vectors: np.ndarray, k: int, weight: f
     return chosen
 
 
+class Retrieved(list[Hit]):
+    """The hits of one search, and the sources of suspect chunks (instruction-like text) that ranked
+    among the best ``k`` of either search but were kept from the generator."""
+
+    def __init__(self, hits: list[Hit], held_back: list[Chunk]):
+        super().__init__(hits)
+        by_source = {chunk.source_path: chunk for chunk in held_back}
+        self.held_back = [HeldBack(source_path=path, source_label=chunk.title or path) for path, chunk in by_source.items()]
+
+
 class Retriever:
     """Hybrid search over one ``Index``."""
 
@@ -102,10 +112,14 @@ class Retriever:
         self.embed_query = embed_query
 
     def search(self, question: str, k: int, filters: Filters | None = None,
-               query_vector: list[float] | None = None) -> list[Hit]:
+               query_vector: list[float] | None = None) -> Retrieved:
+        """The ``k`` best passages for ``question``; suspect chunks are never among them."""
         filters = filters or Filters()
         vector = np.asarray(query_vector if query_vector is not None else self.embed_query(question), dtype=np.float32)
-        dense = self.index.vectors.query(vector, CANDIDATES, filters.chroma_where())
+        suspect = self.index.lexical.suspect
+        dense_all = self.index.vectors.query(vector, CANDIDATES, filters.chroma_where())
+        dense = [row for row in dense_all if row[0].chunk_id not in suspect]
+        held_back = self._held_back(question, k, filters, dense_all) if suspect else []
         mask = self.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         lexical = self.index.lexical.search(question, CANDIDATES, mask)
         fused = fuse_scores({c.chunk_id: cosine for c, cosine, _ in dense}, dict(lexical))
@@ -122,17 +136,28 @@ class Retriever:
             found[chunk_id] = (chunk, np.asarray(embedding, dtype=np.float32))
         pool = [chunk_id for chunk_id in pool if chunk_id in found]
         if not pool:
-            return []
+            return Retrieved([], held_back)
 
         pool.sort(key=fused.get, reverse=True)
         vectors = np.stack([found[chunk_id][1] for chunk_id in pool])
         relevance = np.array([fused[chunk_id] for chunk_id in pool])
         relevance = relevance / relevance.max()
         cosines = vectors @ vector
-        return [
+        return Retrieved([
             Hit(found[pool[i]][0], float(relevance[i]), float(cosines[i]), vectors[i])
             for i in select_diverse(relevance, vectors, k)
-        ]
+        ], held_back)
+
+    def _held_back(self, question: str, k: int, filters: Filters, dense: list[tuple[Chunk, float, list[float]]]
+                   ) -> list[Chunk]:
+        """Suspect chunks among the ``k`` best of the dense or the lexical search."""
+        lexical = self.index.lexical
+        suspect = lexical.suspect
+        chunks = {c.chunk_id: c for c, _, _ in dense[:k] if c.chunk_id in suspect}
+        only_suspect = lexical.allowed(filters.source_kind, filters.sections, filters.refs, suspect_only=True)
+        ranked = [chunk_id for chunk_id, _ in lexical.search(question, k, only_suspect) if chunk_id not in chunks]
+        chunks.update((chunk_id, chunk) for chunk_id, (chunk, _) in self.index.vectors.get(ranked).items())
+        return list(chunks.values())
 
 
 class HybridRetriever(BaseRetriever):

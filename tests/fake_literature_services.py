@@ -46,6 +46,7 @@ class FakePaper:
     paragraphs: list[str] = field(default_factory=list)
     pdf: bytes | None = None
     pdf_is_web_page: bool = False  # Unpaywall's PDF link leads to a publisher's HTML page
+    pdf_redirect: str | None = None  # Unpaywall's PDF link answers 302 with this Location
     in_europepmc: bool = True
 
 
@@ -184,6 +185,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._eutils(path.rsplit("/", 1)[-1], query)
         elif path.startswith("/pdf/"):
             self._pdf(path, cut_short=fault is not None)
+        elif path.startswith("/redirect/"):
+            paper = next((p for p in self.fake.papers if p.pdf_redirect and path == f"/redirect/{_slug(p)}"), None)
+            if paper is None:
+                self._send(404, b"", "text/plain")
+            else:
+                self._send(302, b"", "text/plain", {"Location": paper.pdf_redirect})
         elif path.startswith("/landing/"):
             self._send(200, b"<html><body>Subscribe to read this article.</body></html>", "text/html")
         else:
@@ -218,9 +225,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": True, "message": f"'{doi}' isn't in Unpaywall"})
             return
         location = None
-        if paper.pdf is not None or paper.pdf_is_web_page:
+        if paper.pdf is not None or paper.pdf_is_web_page or paper.pdf_redirect:
             pdf_url = (
-                f"{self.fake.base_url}/landing/{_slug(paper)}" if paper.pdf_is_web_page else self.fake.pdf_url(paper)
+                f"{self.fake.base_url}/landing/{_slug(paper)}" if paper.pdf_is_web_page
+                else f"{self.fake.base_url}/redirect/{_slug(paper)}" if paper.pdf_redirect else self.fake.pdf_url(paper)
             )
             location = {"url_for_pdf": pdf_url, "url": pdf_url, "host_type": "publisher", "version": "publishedVersion"}
         self._json(

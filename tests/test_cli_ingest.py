@@ -19,7 +19,7 @@ from exorag.ingest.sync import chunk_sources
 
 EXORAG = Path(sys.executable).with_name("exorag")
 REVIEW = Path(__file__).resolve().parents[1] / "corpus" / "review" / "review-analysis.txt"
-INGEST_KEYS = {"files", "chunks", "added", "unchanged", "removed", "failed"}
+INGEST_KEYS = {"files", "chunks", "added", "unchanged", "removed", "failed", "suspect"}
 
 
 def run(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -76,7 +76,8 @@ def test_ingest_twice_then_stats_print_what_design_says(tmp_path: Path) -> None:
     again = run("ingest", "--json", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)  # stdout is exactly one JSON object
-    assert report == {"files": 2, "chunks": chunks, "added": 0, "unchanged": chunks, "removed": 0, "failed": []}
+    assert report == {"files": 2, "chunks": chunks, "added": 0, "unchanged": chunks, "removed": 0, "failed": [],
+                      "suspect": []}
     assert set(report) == INGEST_KEYS
 
     stats = CliRunner().invoke(app, ["stats", "--index", str(tmp_path / "index"), "--json"])

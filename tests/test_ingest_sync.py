@@ -13,12 +13,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from langchain_huggingface import HuggingFaceEmbeddings
 from typer.testing import CliRunner
 
+from exorag.chain import AnswerOptions, answer, reset_pipelines
 from exorag.cli import app
 from exorag.config import Settings, get_settings
 from exorag.embeddings import get_embeddings
@@ -27,7 +29,7 @@ from exorag.ingest.sync import chunk_sources, sync_corpus
 from exorag.models import Chunk
 from exorag.retrieve import Retriever
 from exorag.store.chroma import VectorStore
-from exorag.store.index import Index, lexical_folder
+from exorag.store.index import Index, ingest_lock, lexical_folder
 from exorag.store.lexical import LexicalIndex
 from exorag.store.stats import index_stats
 from exorag.text import TOKENIZER_VERSION
@@ -143,6 +145,7 @@ def test_reingest_of_unchanged_corpus_adds_nothing(settings: Settings, embedded_
         "unchanged": first.chunks,
         "removed": 0,
         "failed": [],
+        "suspect": [],
     }
     assert embedded_texts == []  # nothing was embedded a second time
     assert stored(settings) == before  # same ids, same text and metadata, same vectors
@@ -324,3 +327,41 @@ def test_second_ingest_at_once_fails_fast_and_the_first_completes(
     assert first.returncode == 0, err
     assert '"added": 150' in out
     assert_index_matches_corpus(settings)
+
+
+def test_a_reader_never_writes_the_lexical_index_while_an_ingest_holds_the_lock(settings: Settings) -> None:
+    sync_corpus(settings)
+    folder = lexical_folder(settings)
+    saved = (folder / "exorag_meta.json").read_text(encoding="utf-8")
+    with ingest_lock(settings):  # as an ingest holds it for its whole run
+        Index(settings).vectors.new_generation()  # the ingest has begun: the saved lexical index is stale
+        reader = Index(settings)
+        assert reader.lexical.generation == reader.vectors.generation  # built for itself, in memory
+        assert (folder / "exorag_meta.json").read_text(encoding="utf-8") == saved
+    assert not [p.name for p in settings.index.iterdir() if p.name.startswith(".lexical")]
+    after = Index(settings)  # the lock is free again: the reader rebuilds and saves
+    assert json.loads((folder / "exorag_meta.json").read_text(encoding="utf-8"))["generation"] == after.vectors.generation
+
+
+def test_asking_in_a_loop_during_an_ingest_always_answers_and_leaves_one_current_lexical_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 30)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    reset_pipelines()
+    tiny_papers(corpus, 300, first=31)  # about ten seconds of embedding
+    ingest = ThreadPoolExecutor(max_workers=1).submit(sync_corpus, settings)
+    answers = []
+    while not ingest.done():
+        answers.append(answer("What do Marker7word exosomes carry?", AnswerOptions(), settings))
+    report = ingest.result()
+    assert report.added == 300 and not report.failed
+    assert len(answers) >= 3 and all(not a.abstained and "cargo" in a.answer for a in answers)
+    folder = lexical_folder(settings)
+    saved = LexicalIndex.load(folder)
+    assert saved is not None and saved.generation == VectorStore(settings).generation
+    assert len(saved) == 330 == VectorStore(settings).count()
+    assert not [p.name for p in settings.index.iterdir() if p.name.startswith(".lexical")]
+    after = answer("What do Marker300word exosomes carry?", AnswerOptions(), settings)
+    assert "literature/0300-paper.txt" in {e.source_path for e in after.evidence}
+    reset_pipelines()

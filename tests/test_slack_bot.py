@@ -103,7 +103,7 @@ def bot(indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
     slack = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url, app_token=None,
                           allowed_teams={TEAM}, allowed_channels={LAB, "C_NOT_MEMBER"}, allow_dms=True)
     app = build_app(settings, slack, answers=AnswerStore(base / "answers.sqlite3"))
-    server = make_http_server(app, "127.0.0.1", 0)
+    server = make_http_server(app, "127.0.0.1", 0, SECRET)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield Bot(f"http://127.0.0.1:{server.server_port}/slack/events", fake, settings)
     server.shutdown()
@@ -327,7 +327,7 @@ def test_an_internal_error_gives_one_short_message_and_logs_the_detail(bot, tmp_
     slack = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=bot.fake.api_url, app_token=None)
     app = build_app(broken, slack, answers=AnswerStore(tmp_path / "answers.sqlite3"),
                     feedback=FeedbackStore(tmp_path / "feedback.sqlite3"))
-    server = make_http_server(app, "127.0.0.1", 0)
+    server = make_http_server(app, "127.0.0.1", 0, SECRET)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         broken_bot = Bot(f"http://127.0.0.1:{server.server_port}/slack/events", bot.fake, broken)

@@ -148,7 +148,8 @@ def build_app(settings: Settings) -> gr.Blocks:
                 with gr.Row():
                     upload = gr.File(label="PDF of the paper", file_types=[".pdf"], type="filepath", elem_id="xr-upload")
                     with gr.Column():
-                        number = gr.Number(None, label="Reference number in the review", precision=0, minimum=1,
+                        # no precision: Gradio would round 2.5 to 2 before check_number could refuse it
+                        number = gr.Number(None, label="Reference number in the review", minimum=1,
                                            elem_id="xr-ref-number")
                         add_button = gr.Button("Add to the corpus", variant="primary", elem_id="xr-add-paper")
                 upload_status = gr.HTML("", elem_id="xr-upload-status", js_on_load=None)
@@ -216,7 +217,8 @@ def launch_options(settings: Settings) -> dict:
         "ssr_mode": False,
         "pwa": False,
         "mcp_server": False,
-        "show_error": True,
+        "show_error": False,  # exception text stays in the server log, never reaches a browser
+        "max_file_size": int(settings.max_file_mb * 1_000_000),  # bytes; larger uploads get 413
     }
 
 

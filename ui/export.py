@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from exorag.links import doi_link, web_link
 from exorag.models import Answer, Reference
 
 _QUOTE_CHARS = 600
@@ -76,8 +77,8 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
 def _reference_line(number: int, reference: Reference | None) -> str:
     if reference is None or not reference.citation:
         return f"[{number}] (not in the reference list)"
-    doi = f" https://doi.org/{reference.doi}" if reference.doi else (f" {reference.url}" if reference.url else "")
-    return f"[{number}] {reference.citation}{doi}"
+    link = doi_link(reference.doi) if reference.doi else web_link(reference.url)
+    return f"[{number}] {reference.citation}" + (f" {link}" if link else "")
 
 
 def file_name_for(question: str, kind: str) -> str:

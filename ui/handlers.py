@@ -29,6 +29,8 @@ from ui.render import EVIDENCE_HINT, FileLinks, Turn, conversation_html, evidenc
 from ui.upload import PaperRejected, add_paper, check_number
 
 log = logging.getLogger(__name__)
+# What a browser is told when answering fails; the exception itself goes only to the server log.
+ANSWER_FAILED = "Something went wrong while answering; the details are in the server log."
 
 
 def parse_reference_filter(text: str | None) -> list[int] | None:
@@ -137,9 +139,9 @@ class ChatHandlers:
                     yield showing(draft, "Writing, then checking every sentence against its evidence…")
                 elif event.kind == "status":
                     yield showing(draft, event.text)
-        except Exception as error:  # a view shows any failure as a turn; the details go to the log
+        except Exception:  # a view shows any failure as a turn; the details go to the log
             log.exception("answering %r failed", question)
-            pending.error = f"{type(error).__name__}: {error}"
+            pending.error = ANSWER_FAILED
         if pending.answer is None and not pending.error:
             pending.error = "The pipeline ended without an answer."
         turns = [*turns, pending]
@@ -250,9 +252,9 @@ class ChatHandlers:
     def coverage(self) -> str:
         try:
             return coverage_html(self.settings.corpus)
-        except Exception as error:  # coverage is a report: show why it failed instead of breaking the tab
+        except Exception:  # coverage is a report: show why it failed instead of breaking the tab
             log.exception("coverage failed")
-            return notice_html(escape(f"Coverage could not be computed: {error}"), "error")
+            return notice_html("Coverage could not be computed; the details are in the server log.", "error")
 
 
 def served_folders(settings: Settings) -> list[Path]:

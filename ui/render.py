@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from exorag.citations import format_numbers
+from exorag.links import doi_link, web_link
 from exorag.models import Answer, Evidence, Reference, Sentence
 from exorag.refs.corpus import literature_files
 from exorag.text import split_sentences, strip_citations, tokenize
@@ -142,6 +143,8 @@ def _meta_html(answer: Answer) -> str:
     ]
     if answer.basis_note:
         items.append(f'<span class="xr-basis">{escape(answer.basis_note)}</span>')
+    if answer.held_back_note:
+        items.append(f'<span class="xr-held-back">{escape(answer.held_back_note)}</span>')
     flagged = sum(1 for s in answer.sentences if s.flagged)
     if flagged:
         items.append(f'<span class="xr-flag-count">{flagged} weakly supported</span>')
@@ -249,10 +252,10 @@ def _reference_html(number: int, reference: Reference | None, pdfs: list[str]) -
     citation = escape(reference.citation) if reference and reference.citation else '<span class="xr-muted">not in the reference list</span>'
     extras = []
     if reference and reference.doi:
-        doi_url = "https://doi.org/" + quote(reference.doi, safe="/:;()._-")
+        doi_url = doi_link(reference.doi)
         extras.append(f'<a href="{escape(doi_url)}" target="_blank" rel="noopener">doi:{escape(reference.doi)}</a>')
-    elif reference and reference.url:
-        extras.append(f'<a href="{escape(reference.url)}" target="_blank" rel="noopener">{escape(reference.url)}</a>')
+    elif reference and (url := web_link(reference.url)):
+        extras.append(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(url)}</a>')
     extras += [f'<a class="xr-pdf-link" href="{escape(url)}" target="_blank" rel="noopener">PDF in the corpus</a>' for url in pdfs]
     return f"<li><b>[{number}]</b> {citation} {' · '.join(extras)}</li>"
 

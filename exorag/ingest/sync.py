@@ -15,16 +15,17 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
 from exorag.embeddings import get_embeddings
 from exorag.ingest.chunking import chunk_document
+from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.store.index import Index
+from exorag.store.index import Index, ingest_lock
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a sync runs."""
@@ -48,6 +49,8 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
+    # Files with passages that read as instructions to a model: indexed, but never given to a generator.
+    suspect: list[dict[str, str | int]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -57,7 +60,8 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
     """The files to ingest: ``review/`` and ``literature/``, any depth, supported formats only.
 
     README files in those folders describe the folder and are not sources. A link whose target
-    is gone is kept, so that the ingest reports it instead of skipping it in silence.
+    is gone is kept, so that the ingest reports it instead of skipping it in silence; a link to a
+    file outside the corpus folder is left out (``links_outside``).
     """
     extensions = supported_extensions()
     sources: list[tuple[Path, SourceKind]] = []
@@ -67,9 +71,24 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
             continue
         for path in sorted(root.rglob("*")):
             is_source = path.suffix.lower() in extensions and not path.name.lower().startswith("readme")
-            if is_source and (path.is_file() or path.is_symlink()):
+            if is_source and (path.is_file() or path.is_symlink()) and not _outside(path, corpus):
                 sources.append((path, kind))
     return sources
+
+
+def links_outside(corpus: Path) -> list[dict[str, str]]:
+    """Links in ``review/`` or ``literature/`` that lead out of the corpus folder, as ingest failures."""
+    return [
+        {"path": path.relative_to(corpus).as_posix(),
+         "error": "a link to a file outside the corpus folder; skipped (copy the file into the corpus to ingest it)"}
+        for folder in ("review", "literature") if (corpus / folder).is_dir()
+        for path in sorted((corpus / folder).rglob("*")) if _outside(path, corpus)
+    ]
+
+
+def _outside(path: Path, corpus: Path) -> bool:
+    """Whether ``path`` resolves (through any link on the way) to somewhere outside ``corpus``."""
+    return not path.resolve().is_relative_to(corpus.resolve())
 
 
 def _file_hash(path: Path) -> str:
@@ -90,9 +109,12 @@ def chunk_sources(settings: Settings, progress: Progress | None = None) -> tuple
         relative = path.relative_to(corpus).as_posix()
         try:
             document = load_document(path, max_bytes=int(settings.max_file_mb * 1e6))
-            chunks_by_path[relative] = chunk_document(
+            chunks = chunk_document(
                 document, relative, kind, _file_hash(path), settings.chunk_words, settings.chunk_overlap_sentences
             )
+            for chunk in chunks:
+                chunk.suspect = instruction_like(chunk.text) is not None
+            chunks_by_path[relative] = chunks
         except LoadError as error:
             failed.append({"path": relative, "error": str(error)})
         except OSError as error:
@@ -100,6 +122,16 @@ def chunk_sources(settings: Settings, progress: Progress | None = None) -> tuple
         if progress:
             progress("reading", done, len(sources))
     return chunks_by_path, failed
+
+
+def suspect_summary(chunks_by_path: dict[str, list[Chunk]]) -> list[dict[str, str | int]]:
+    """One entry a file with suspect chunks: its path, how many, and why the first one is."""
+    summary: list[dict[str, str | int]] = []
+    for path, chunks in chunks_by_path.items():
+        suspect = [chunk for chunk in chunks if chunk.suspect]
+        if suspect:
+            summary.append({"path": path, "chunks": len(suspect), "why": instruction_like(suspect[0].text) or ""})
+    return summary
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -118,8 +150,7 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
     if not discover_sources(settings.corpus):
         # Syncing an empty folder would delete the whole index: far more often a wrong --corpus.
         raise CorpusMissing(f"{settings.corpus}: no files in review/ or literature/ to ingest (is this the corpus folder?)")
-    settings.index.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(settings.index / ".ingest.lock"), timeout=0)
+    lock = ingest_lock(settings)
     try:
         lock.acquire()
     except Timeout as error:
@@ -136,12 +167,15 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     # problems read "references.jsonl line 7: ..."; the error keeps the line number
     report.failed += [{"path": REFERENCES_FILE, "error": p.removeprefix(f"{REFERENCES_FILE} ")} for p in reference_problems]
 
+    report.failed += links_outside(settings.corpus)
     chunks_by_path, failed = chunk_sources(settings, progress)
     report.failed += failed
     report.files = len(chunks_by_path)
+    report.suspect = suspect_summary(chunks_by_path)
 
-    index = Index(settings)
+    index = Index(settings, rebuild=False)
     stored = index.vectors.ids_by_source()
+    stored_suspect = index.vectors.suspect_ids()
     index.vectors.new_generation()  # marks the lexical index stale until this sync completes
 
     failed_paths = {f["path"] for f in failed}
@@ -157,6 +191,9 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     ]
     report.chunks = len(wanted)
     report.unchanged = len(wanted) - len(to_add)
+    # Chunks stored before the detector knew their kind of text get the mark without re-embedding.
+    index.vectors.update_metadata([chunk for chunks in chunks_by_path.values() for chunk in chunks
+                                   if chunk.chunk_id in present and chunk.suspect != (chunk.chunk_id in stored_suspect)])
     # From here on only the new chunks are needed, and each only until it is stored: on a large
     # corpus the chunks weigh hundreds of MB, which the lexical rebuild below needs for itself.
     chunks_by_path.clear()

@@ -35,6 +35,7 @@ from exorag.refs.clients.pubmed import PubMed
 from exorag.refs.clients.record import PaperRecord
 from exorag.refs.clients.unpaywall import Unpaywall
 from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, literature_files, relative_to_corpus
+from exorag.refs.identifiers import checked_pmid, valid_or_none
 from exorag.refs.jats import JatsError, jats_to_text
 from exorag.refs.settings import LiteratureSettings
 
@@ -286,6 +287,7 @@ def _fetch_one(
             open_access = None
         if open_access is not None:
             record.fill_from(open_access.record)
+            http.allow_hosts(open_access.pdf_urls)  # redirects may lead to the publishers the record names
             for url in open_access.pdf_urls:
                 path = _download_pdf(url, corpus_dir, stem(), http, previous_file, errors, notes)
                 if path:
@@ -344,7 +346,7 @@ def _resolve(reference: Reference, services: _Services, errors: list[str]) -> Pa
     record.fill_from(found)
     if found is None and (record.doi or record.pmid):
         try:
-            record.pmid = record.pmid or services.pubmed.pmid_for_doi(record.doi or "")
+            record.pmid = record.pmid or valid_or_none(services.pubmed.pmid_for_doi(record.doi or ""), checked_pmid)
             if record.pmid:
                 record.fill_from(services.pubmed.summary(record.pmid))
         except ServiceError as error:

@@ -7,6 +7,7 @@ context block, 50 blocks in a message. Longer content is split into more blocks 
 from __future__ import annotations
 
 from exorag.citations import format_numbers
+from exorag.links import doi_link, web_link
 from exorag.models import Answer, Evidence
 
 PLACEHOLDER = "Looking in the literature…"
@@ -114,9 +115,13 @@ def answer_blocks(answer: Answer, answer_id: str, asker: str | None = None) -> l
         for reference in answer.references:
             line = f"[{reference.number}] {escape(reference.citation)}"
             if reference.doi:
-                line += f" · <https://doi.org/{reference.doi}|doi:{escape(reference.doi)}>"
+                line += f" · <{doi_link(reference.doi)}|doi:{escape(reference.doi)}>"
+            elif url := web_link(reference.url):
+                line += f" · <{url}>"
             references.append(line)
         blocks += _contexts(references)
+    if answer.held_back_note:
+        blocks += _contexts([f":warning: _{escape(answer.held_back_note)}_"])
     buttons = [_button("Show evidence", SHOW_EVIDENCE, answer_id)] if answer.evidence else []
     buttons += [_button(":thumbsup: Helpful", FEEDBACK_UP, answer_id),
                 _button(":thumbsdown: Not helpful", FEEDBACK_DOWN, answer_id)]

@@ -13,7 +13,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from exorag.config import Settings
 from exorag.slack.app import build_app
-from exorag.slack.settings import SlackSettings, check_settings
+from exorag.slack.guard import SignedRequestsOnly
+from exorag.slack.settings import NO_SIGNING_SECRET, SlackConfigError, SlackSettings, check_settings
 
 EVENTS_PATH = "/slack/events"
 
@@ -33,11 +34,14 @@ class LoggingRequestHandler(WSGIRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
 
-def make_http_server(app: App, host: str, port: int) -> WSGIServer:
+def make_http_server(app: App, host: str, port: int, signing_secret: str) -> WSGIServer:
     """A threading HTTP server for ``app`` on ``host:port``, serving Slack's requests at ``/slack/events``
-    (port 0 picks a free port: read it from ``server.server_port``)."""
-    return make_server(host, port, SlackRequestHandler(app, path=EVENTS_PATH),
-                       server_class=ThreadingWSGIServer, handler_class=LoggingRequestHandler)
+    (port 0 picks a free port: read it from ``server.server_port``). Only small requests signed with
+    ``signing_secret`` reach the app; SlackConfigError when the secret is empty."""
+    if not signing_secret.strip():
+        raise SlackConfigError(NO_SIGNING_SECRET)
+    handler = SignedRequestsOnly(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
+    return make_server(host, port, handler, server_class=ThreadingWSGIServer, handler_class=LoggingRequestHandler)
 
 
 def run_slack(settings: Settings, http: bool = False, host: str = "127.0.0.1", port: int = 3000) -> None:
@@ -51,7 +55,7 @@ def run_slack(settings: Settings, http: bool = False, host: str = "127.0.0.1", p
     get_pipeline(settings)  # the model and index load now, not on the first question
     app = build_app(settings, slack)
     if http:
-        server = make_http_server(app, host, port)
+        server = make_http_server(app, host, port, slack.signing_secret.get_secret_value())
         logger.info("exorag Slack bot (HTTP mode) listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
         try:
             server.serve_forever()

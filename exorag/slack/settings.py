@@ -60,13 +60,16 @@ NO_BOT_TOKEN = ("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb
                 "from your Slack app's 'OAuth & Permissions' page")
 
 
+NO_SIGNING_SECRET = ("SLACK_SIGNING_SECRET is not set (or empty): HTTP mode verifies every request with it "
+                     "('Basic Information' > 'App Credentials' > 'Signing Secret')")
+
+
 def check_settings(slack: SlackSettings, http: bool) -> None:
     """Raise SlackConfigError when a token that the mode (HTTP or Socket Mode) needs is missing."""
     if slack.bot_token is None:
         raise SlackConfigError(NO_BOT_TOKEN)
-    if http and slack.signing_secret is None:
-        raise SlackConfigError("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it "
-                               "('Basic Information' > 'App Credentials' > 'Signing Secret')")
+    if http and not (slack.signing_secret and slack.signing_secret.get_secret_value().strip()):
+        raise SlackConfigError(NO_SIGNING_SECRET)
     if not http and slack.app_token is None:
         raise SlackConfigError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...) with the "
                                "connections:write scope ('Basic Information' > 'App-Level Tokens'), "

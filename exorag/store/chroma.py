@@ -64,17 +64,20 @@ class VectorStore:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.client = _client(settings)
         self.langchain = Chroma(
             collection_name=settings.collection,
             embedding_function=get_embeddings(settings),
-            client=_client(settings),
+            client=self.client,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
         self.collection = self.langchain._collection
 
     @property
     def generation(self) -> str:
-        return str((self.collection.metadata or {}).get(_GENERATION, ""))
+        """The stamp as stored now: another process's sync may have changed it since this store opened."""
+        metadata = self.client.get_collection(self.settings.collection).metadata
+        return str((metadata or {}).get(_GENERATION, ""))
 
     def new_generation(self) -> str:
         """Stamp the collection with a fresh generation and return it."""
@@ -101,6 +104,16 @@ class VectorStore:
             documents=[c.text for c in chunks],
             metadatas=[chunk_metadata(c) for c in chunks],
         )
+
+    def suspect_ids(self) -> set[str]:
+        """Ids of the chunks stored with the ``suspect`` mark."""
+        return set(self.collection.get(where={"suspect": True}, include=[])["ids"])
+
+    def update_metadata(self, chunks: Sequence[Chunk]) -> None:
+        """Rewrite the metadata of stored chunks (their text and embedding stay)."""
+        for start in range(0, len(chunks), _PAGE):
+            page = chunks[start : start + _PAGE]
+            self.collection.update(ids=[c.chunk_id for c in page], metadatas=[chunk_metadata(c) for c in page])
 
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), _PAGE):

@@ -13,6 +13,7 @@ import json
 import math
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -29,9 +30,13 @@ class LexicalIndex:
     """BM25 over the chunks of one collection, with each chunk's filterable metadata."""
 
     def __init__(self, model: bm25s.BM25 | None, ids: list[str], kinds: list[str], sections: list[str],
-                 refs: list[list[int]], generation: str, centroid: list[float] | None = None):
+                 refs: list[list[int]], generation: str, centroid: list[float] | None = None,
+                 suspect: list[str] | None = None):
         self.model = model
         self.ids = ids
+        # Chunks marked suspect at ingest: searchable by no one, named in answers as held back.
+        self.suspect = frozenset(suspect or ())
+        self._usable = np.array([i not in self.suspect for i in ids], dtype=bool) if self.suspect else None
         self.kinds = np.array(kinds)
         self.sections = np.array(sections)
         self.refs = refs
@@ -45,9 +50,11 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], generation: str, centroid: list[float] | None = None) -> LexicalIndex:
-        ids, kinds, sections, refs, corpus = [], [], [], [], []
+        ids, kinds, sections, refs, corpus, suspect = [], [], [], [], [], []
         for chunk in chunks:
             ids.append(chunk.chunk_id)
+            if chunk.suspect:
+                suspect.append(chunk.chunk_id)
             kinds.append(chunk.source_kind)
             sections.append(chunk.section)
             refs.append(chunk.refs)
@@ -56,21 +63,25 @@ class LexicalIndex:
         if ids:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-        return cls(model, ids, kinds, sections, refs, generation, centroid)
+        return cls(model, ids, kinds, sections, refs, generation, centroid, suspect)
 
     def save(self, folder: Path) -> None:
-        """Write to ``folder`` atomically: a half-written index is never read."""
-        staging = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        """Write to ``folder`` through a staging folder of this save's own, renamed into place: a
+        half-written index is never read, and two saves never write into the same folder."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         if self.model is not None:
             self.model.save(str(staging), show_progress=False)
         meta = {"generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids, "kinds": self.kinds.tolist(),
                 "sections": self.sections.tolist(), "refs": self.refs,
-                "centroid": self.centroid.tolist() if self.centroid is not None else None}
+                "centroid": self.centroid.tolist() if self.centroid is not None else None,
+                "suspect": sorted(self.suspect)}
         (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
+        replaced = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
+        if folder.exists():
+            folder.rename(replaced / folder.name)
         staging.rename(folder)
+        shutil.rmtree(replaced, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
@@ -83,7 +94,7 @@ class LexicalIndex:
         except (OSError, ValueError, KeyError):
             return None
         return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["generation"],
-                   meta.get("centroid"))
+                   meta.get("centroid"), meta.get("suspect"))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -103,11 +114,16 @@ class LexicalIndex:
             frequency = int(self._document_frequency[self.model.vocab_dict[token]])
         return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
 
-    def allowed(self, source_kind: str | None, sections: list[str] | None, refs: list[int] | None) -> np.ndarray | None:
-        """A 0/1 mask of the chunks that pass the filters, or None when there is no filter."""
-        if not (source_kind or sections or refs):
-            return None
-        mask = np.ones(len(self.ids), dtype=bool)
+    def allowed(self, source_kind: str | None, sections: list[str] | None, refs: list[int] | None,
+                suspect_only: bool = False) -> np.ndarray | None:
+        """A 0/1 mask of the chunks that pass the filters and are not suspect (or, with
+        ``suspect_only``, that are), or None when every chunk does."""
+        usable = self._usable if self._usable is not None else np.ones(len(self.ids), dtype=bool)
+        if suspect_only:
+            usable = ~usable
+        elif not (source_kind or sections or refs):
+            return None if self._usable is None else usable.copy()
+        mask = usable.copy()
         if source_kind:
             mask &= self.kinds == source_kind
         if sections:

@@ -17,9 +17,11 @@ def folder_size_mb(settings: Settings) -> float:
 def index_stats(settings: Settings) -> dict:
     store = VectorStore(settings)
     chunks_per_source: Counter[tuple[str, str]] = Counter()
+    suspect_per_source: Counter[str] = Counter()
     refs: set[int] = set()
     for chunk in store.all_chunks():
         chunks_per_source[(chunk.source_path, chunk.source_kind)] += 1
+        suspect_per_source[chunk.source_path] += chunk.suspect
         refs.update(chunk.refs)
     return {
         "index": settings.chroma_url or str(settings.index),
@@ -29,4 +31,7 @@ def index_stats(settings: Settings) -> dict:
         "reference_numbers": len(refs),
         "reference_range": f"{min(refs)}-{max(refs)}" if refs else "",
         "size_mb": folder_size_mb(settings),
+        # chunks whose text reads as instructions to a model: indexed, never given to a generator
+        "suspect_chunks": sum(suspect_per_source.values()),
+        "suspect_sources": [{"path": p, "chunks": n} for p, n in sorted(suspect_per_source.items()) if n],
     }

@@ -28,7 +28,8 @@ def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
     if size == 0:
         raise LoadError("empty file (0 bytes)")
     if max_bytes is not None and size > max_bytes:
-        raise LoadError(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB, EXORAG_MAX_FILE_MB)")
+        raise LoadError(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB: "
+                        f"set EXORAG_MAX_FILE_MB to a larger number of MB to ingest it)")
     try:
         return loader.load(path)
     except LoadError:

@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from exorag.models import Reference
 from exorag.refs.clients.http import PoliteClient, ServiceError
 from exorag.refs.clients.record import PaperRecord
+from exorag.refs.identifiers import InvalidIdentifier, checked_pmcid, path_segment
 
 SERVICE = "Europe PMC"
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+")
@@ -66,7 +67,11 @@ class EuropePmc:
 
     def full_text_xml(self, pmcid: str) -> str | None:
         """The open-access full text of ``pmcid`` as JATS XML; None when Europe PMC has none."""
-        response = self._http.get(SERVICE, f"{self._base}/{pmcid}/fullTextXML")
+        try:
+            segment = path_segment(checked_pmcid(pmcid))
+        except InvalidIdentifier as error:
+            raise ServiceError(f"{SERVICE}: {error}") from error
+        response = self._http.get(SERVICE, f"{self._base}/{segment}/fullTextXML")
         if response is None or not response.text.strip():
             return None
         return response.text

@@ -3,11 +3,18 @@
 Polite means: at most ``fetch_rate`` requests a second to each host, a User-Agent that names
 exorag and the contact e-mail, and retries with exponential back-off that honour a service's
 ``Retry-After``. Downloads resume from a partial file with an HTTP Range request.
+
+Careful means: requests go only to the configured services and to the publisher hosts an
+open-access record names (``allow_hosts``); a redirect is followed only to https (or to a
+configured service's own scheme and host) on those hosts; and private, loopback or link-local
+addresses are refused unless a configured service is itself at one (a test stand-in or a proxy).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
+from contextlib import closing
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -21,6 +28,7 @@ from exorag.refs.settings import LiteratureSettings
 # Answers worth asking again: the service is busy or briefly broken.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 NOT_FOUND_STATUSES = frozenset({404, 410})
+_MAX_REDIRECTS = 5
 _VERSION = "0.1.0"
 
 
@@ -41,11 +49,48 @@ class PoliteClient:
         self._settings = settings
         self._client = httpx.Client(
             timeout=settings.fetch_timeout,
-            follow_redirects=True,
+            follow_redirects=False,  # each hop is checked against the allow-list first (_send)
             headers={"User-Agent": user_agent(settings.contact_email)},
         )
         self._next_turn: dict[str, float] = {}
         self._lock = threading.Lock()
+        services = [httpx.URL(url) for url in (settings.europepmc_url, settings.unpaywall_url, settings.ncbi_url)]
+        self._service_origins = {(url.scheme, url.host, url.port) for url in services}
+        self._allowed_hosts = {url.host for url in services}
+        self._private_allowed = any(_private_address(url.host) for url in services)
+
+    def allow_hosts(self, urls: list[str]) -> None:
+        """Add the hosts of ``urls`` (the publishers an open-access record names) to the allow-list."""
+        self._allowed_hosts.update(httpx.URL(url).host for url in urls)
+
+    def _refusal(self, url: httpx.URL, redirected: bool) -> str | None:
+        """Why a request to ``url`` is not made, or None when it may be."""
+        if url.scheme not in ("http", "https"):
+            return f"{url.scheme}: is not a web address"
+        own_service = (url.scheme, url.host, url.port) in self._service_origins
+        if redirected and url.scheme != "https" and not own_service:
+            return "a redirect to a plain-http address"
+        if url.host not in self._allowed_hosts:
+            return f"{url.host} is neither a configured service nor a publisher the open-access record names"
+        if not self._private_allowed and _private_address(url.host):
+            return f"{url.host} is a private, loopback or link-local address"
+        return None
+
+    def _send(self, service: str, url: str, params: dict[str, str] | None = None,
+              headers: dict[str, str] | None = None) -> httpx.Response:
+        """``GET url`` as a streamed response (close it), following allowed redirects only."""
+        request = self._client.build_request("GET", url, params=params, headers=headers)
+        for hop in range(_MAX_REDIRECTS + 1):
+            refusal = self._refusal(request.url, redirected=hop > 0)
+            if refusal:
+                raise ServiceError(f"{service}: refused {'a redirect to ' if hop else ''}{_short(str(request.url))}: "
+                                   f"{refusal}")
+            response = self._client.send(request, stream=True)
+            if not (response.is_redirect and response.next_request is not None):
+                return response
+            response.close()
+            request = response.next_request
+        raise ServiceError(f"{service}: more than {_MAX_REDIRECTS} redirects for {_short(url)}")
 
     def __enter__(self) -> Self:
         return self
@@ -70,7 +115,8 @@ class PoliteClient:
             failure_response = None
             self._wait_turn(url)
             try:
-                response = self._client.get(url, params=params)
+                with closing(self._send(service, url, params)) as response:
+                    response.read()
             except httpx.TransportError as error:
                 failure = f"{type(error).__name__}: {error}"
                 continue
@@ -103,7 +149,7 @@ class PoliteClient:
             headers = {"Range": f"bytes={have}-"} if have else {}
             self._wait_turn(url)
             try:
-                with self._client.stream("GET", url, headers=headers) as response:
+                with closing(self._send(service, url, headers=headers)) as response:
                     if response.status_code in RETRY_STATUSES:
                         failure, failure_response = f"HTTP {response.status_code}", response
                         continue
@@ -151,6 +197,19 @@ class PoliteClient:
                 f"EXORAG_FETCH_MAX_WAIT={self._settings.fetch_max_wait:g}; run the fetch again later"
             )
         time.sleep(asked if asked is not None else self._settings.fetch_backoff * 2 ** (attempt - 1))
+
+
+def _private_address(host: str) -> bool:
+    """Whether ``host`` is a loopback name or an address no public server has (literal IPs only:
+    a name is resolved by the request itself)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+            or address.is_multicast or address.is_unspecified)
 
 
 def retry_after_seconds(value: str | None) -> float | None:

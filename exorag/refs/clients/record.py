@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from exorag.refs.identifiers import checked_doi, checked_pmcid, checked_pmid, valid_or_none
+
 
 @dataclass
 class PaperRecord:
@@ -19,9 +21,16 @@ class PaperRecord:
     abstract: str = ""
 
     def fill_from(self, other: PaperRecord | None) -> None:
-        """Take ``other``'s values for the fields this record does not know yet."""
+        """Take ``other``'s values for the fields this record does not know yet; a service's
+        identifier that lacks its kind's syntax is not taken."""
         if other is None:
             return
         for item in fields(self):
-            if not getattr(self, item.name) and getattr(other, item.name):
-                setattr(self, item.name, getattr(other, item.name))
+            value = getattr(other, item.name)
+            if item.name in _IDENTIFIER_CHECKS:
+                value = valid_or_none(value, _IDENTIFIER_CHECKS[item.name])
+            if not getattr(self, item.name) and value:
+                setattr(self, item.name, value)
+
+
+_IDENTIFIER_CHECKS = {"doi": checked_doi, "pmid": checked_pmid, "pmcid": checked_pmcid}

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import quote
-
 from exorag.refs.clients.http import PoliteClient, ServiceError
 from exorag.refs.clients.record import PaperRecord
+from exorag.refs.identifiers import InvalidIdentifier, checked_doi, path_segment
 
 SERVICE = "Unpaywall"
 
@@ -29,7 +28,11 @@ class Unpaywall:
 
     def lookup(self, doi: str) -> OpenAccess | None:
         """Open-access PDF links for ``doi`` (best location first); None when Unpaywall does not know it."""
-        response = self._http.get(SERVICE, f"{self._base}/{quote(doi, safe='/()')}", {"email": self._email})
+        try:
+            segment = path_segment(checked_doi(doi))
+        except InvalidIdentifier as error:
+            raise ServiceError(f"{SERVICE}: {error}") from error
+        response = self._http.get(SERVICE, f"{self._base}/{segment}", {"email": self._email})
         if response is None:
             return None
         try:
