@@ -81,7 +81,7 @@ def train_judge(pairs: Sequence[Pair], folder: Path, epochs: int = 1, batch_size
         rng.shuffle(order)
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            inputs = tokenizer([p.claim for p in batch], [p.evidence for p in batch], truncation="only_second",
+            inputs = tokenizer([p.claim for p in batch], [p.evidence for p in batch], truncation="longest_first",
                                max_length=MAX_LENGTH, padding=True, return_tensors="pt")
             target = torch.tensor([labels[p.label] for p in batch])
             loss = model(**inputs, labels=target).loss
@@ -159,7 +159,7 @@ class LearnedJudge(Judge):
         if not pairs:
             return []
         inputs = self._tokenizer([claim for claim, _ in pairs], [evidence for _, evidence in pairs],
-                                 truncation="only_second", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+                                 truncation="longest_first", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
         with self._torch.inference_mode():
             logits = self._model(**inputs).logits
         return logits.softmax(-1).tolist()

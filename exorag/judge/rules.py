@@ -433,8 +433,12 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
 
 # Below the threshold, a claim this well covered is partly supported; less covered, not found.
 PARTIAL_FLOOR = 0.35
-# A failed check on a claim the evidence covers this well is a contradiction, not a missing fact.
+# Below this coverage a claim speaks of something else: its failed checks make it not found.
 CONTRADICTION_COVERAGE = 0.5
+# A name or number the evidence lacks, in a claim otherwise this well covered, replaces one the
+# evidence states (a swap, a contradiction); in a less covered claim it is an added fact.
+SWAP_COVERAGE = 0.75
+_CONTRADICTING = ("negation", "asserts what", "direction", "term swapped")
 
 
 @dataclass
@@ -446,6 +450,13 @@ class Reasons:
     similarity: float
     problems: list[str]
     structural: bool = False  # a failed hard check (entity, number, negation, direction, swap)
+
+    @property
+    def contradicts(self) -> bool:
+        """The evidence states something the claim gets wrong (not merely lacks what it adds)."""
+        if not self.structural or self.coverage < CONTRADICTION_COVERAGE:
+            return False
+        return any(p.startswith(_CONTRADICTING) for p in self.problems) or self.coverage >= SWAP_COVERAGE
 
 
 class RulesJudge(Judge):
@@ -514,9 +525,9 @@ class RulesJudge(Judge):
         passage = windows[0].passage if windows else None
         if reasons.score >= self.threshold:
             verdict = "supported"
-        elif reasons.structural and reasons.coverage >= CONTRADICTION_COVERAGE:
+        elif reasons.contradicts:
             verdict = "contradicted"
-        elif reasons.score >= PARTIAL_FLOOR or (reasons.coverage >= CONTRADICTION_COVERAGE and not reasons.structural):
+        elif reasons.score >= PARTIAL_FLOOR or reasons.coverage >= CONTRADICTION_COVERAGE:
             verdict = "partial"
         else:
             verdict = "not_found"
