@@ -28,13 +28,13 @@ def _fail(message: str, code: int = 2) -> None:
 def audit_command(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")] = None,
     index: Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")] = None,
-    out: Annotated[Path, typer.Option("--out", help="folder for audit.json, audit.md and audit.html")] = Path("audit"),
+    out: Annotated[Path | None, typer.Option("--out", help="folder for audit.json, audit.md and audit.html (default <index>/audit)")] = None,
     claim: Annotated[str | None, typer.Option("--claim", help="check this sentence against the whole corpus instead")] = None,
     judge: Annotated[str, typer.Option("--judge", help="auto, learned, rules, nli or llm")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Check every review sentence that cites reference numbers against the cited papers' text."""
-    from exorag.audit.core import audit_review, check_claim, indexed_chunks
+    from exorag.audit.core import audit_folder, audit_review, check_claim, indexed_chunks
     from exorag.audit.render import summary_line, write_audit
     from exorag.config import get_settings
     from exorag.judge import JudgeError, get_judge
@@ -68,7 +68,7 @@ def audit_command(
     with Progress(console=errors, transient=True, disable=as_json) as bar:
         task = bar.add_task("auditing citations", total=None)
         audit = audit_review(chunks, chosen, progress=lambda done, total: bar.update(task, completed=done, total=total))
-    paths = write_audit(audit, out)
+    paths = write_audit(audit, out or audit_folder(settings))
     if as_json:
         print(json.dumps(audit.to_json(), ensure_ascii=False, indent=1))
         return

@@ -9,9 +9,11 @@ same for a sentence of the user's own against every paper, and ranks the papers.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from exorag.citations import find_citations
 from exorag.config import Settings
@@ -144,3 +146,16 @@ def indexed_chunks(settings: Settings) -> list[Chunk]:
     from exorag.store.chroma import VectorStore
 
     return list(VectorStore(settings).all_chunks())
+
+
+def load_audit(path: Path) -> Audit:
+    """An audit written by ``write_audit`` (its ``audit.json``)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    items = [AuditItem(**{**item, "passage": Passage(**item["passage"]) if item.get("passage") else None})
+             for item in data["items"]]
+    return Audit(items=items, sentences=int(data["summary"]["sentences"]))
+
+
+def audit_folder(settings: Settings) -> Path:
+    """Where ``exorag audit`` writes by default and the UI reads: ``<index>/audit/``."""
+    return settings.index / "audit"

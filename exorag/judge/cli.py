@@ -149,3 +149,43 @@ def speed(index: IndexOption = None, judge: JudgeOption = "auto", repeats: Annot
     timings.sort()
     console.print(f"judge {chosen.name}: one claim against 5 passages in {timings[len(timings) // 2]:.1f} ms median, "
                   f"{timings[-1]:.1f} ms max over {repeats} runs (torch threads {torch.get_num_threads()})")
+
+
+DATASETS = Path("evals/datasets")
+
+
+@judge_app.command("table")
+def calibration_table(
+    index: IndexOption = None,
+    datasets: Annotated[Path, typer.Option("--datasets", help="folder of judge_calibration.jsonl and judge_heldout.jsonl")] = DATASETS,
+) -> None:
+    """Every judge on the calibration file's tune and test parts and on the held-out file: accuracy,
+    precision on supported, and recall (share caught) of each error type, as a Markdown table."""
+    from evals.calibrate import calibrate
+    from evals.dataset import DatasetError, load_judge_pairs
+    from exorag.config import get_settings
+    from exorag.judge import JudgeError, get_judge
+
+    settings = get_settings(index=index)
+    parts: list[tuple[str, list]] = []
+    try:
+        calibration = load_judge_pairs(datasets / "judge_calibration.jsonl")
+        parts += [(f"calibration {split}", [p for p in calibration if getattr(p, "split", None) == split]) for split in ("tune", "test")]
+        if (datasets / "judge_heldout.jsonl").is_file():
+            parts.append(("held-out", load_judge_pairs(datasets / "judge_heldout.jsonl")))
+    except DatasetError as error:
+        _fail(str(error))
+    error_types = sorted({pair.error_type for _, pairs in parts for pair in pairs if pair.error_type and not pair.label})
+    print("| judge | part | n | accuracy | precision (supported) | recall (supported) | " + " | ".join(error_types) + " |")
+    print("|---|---|---:|---:|---:|---:|" + "---:|" * len(error_types))
+    for name in ("rules", "learned", "nli"):
+        try:
+            judge = get_judge(name, settings)
+        except JudgeError as error:
+            print(f"| {name} | – | – | not available: {error} |")
+            continue
+        for part, pairs in parts:
+            result = calibrate(pairs, judge)
+            caught = [result.by_error_type[kind].accuracy if kind in result.by_error_type else None for kind in error_types]
+            cells = [result.overall.accuracy, result.overall.precision, result.overall.recall, *caught]
+            print(f"| {name} | {part} | {result.overall.n} | " + " | ".join("–" if v is None else f"{v:.3f}" for v in cells) + " |")

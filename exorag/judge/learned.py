@@ -46,6 +46,7 @@ def _base_model() -> str:
 @dataclass
 class TrainingReport:
     pairs: int
+    max_length: int
     epochs: int
     seconds: float
     kinds: dict[str, int]
@@ -53,9 +54,10 @@ class TrainingReport:
 
 
 def train_judge(pairs: Sequence[Pair], folder: Path, epochs: int = 1, batch_size: int = 16, learning_rate: float = 4e-5,
-                seed: int = 0, progress: Callable[[int, int], None] | None = None) -> TrainingReport:
-    """Fine-tune MiniLM on ``pairs`` and save the judge in ``folder``; ``progress(done, total)``
-    is called after every batch."""
+                seed: int = 0, layers: int = LAYERS, max_length: int = MAX_LENGTH,
+                progress: Callable[[int, int], None] | None = None) -> TrainingReport:
+    """Fine-tune the first ``layers`` layers of MiniLM on ``pairs`` (inputs cut to ``max_length``
+    tokens) and save the judge in ``folder``; ``progress(done, total)`` is called after every batch."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
@@ -68,8 +70,8 @@ def train_judge(pairs: Sequence[Pair], folder: Path, epochs: int = 1, batch_size
     model = AutoModelForSequenceClassification.from_pretrained(
         _base_model(), num_labels=len(VERDICTS), id2label=dict(enumerate(VERDICTS)), label2id=labels
     )
-    model.bert.encoder.layer = model.bert.encoder.layer[:LAYERS]
-    model.config.num_hidden_layers = LAYERS
+    model.bert.encoder.layer = model.bert.encoder.layer[:layers]
+    model.config.num_hidden_layers = layers
     order = list(pairs)
     steps = epochs * ((len(order) + batch_size - 1) // batch_size)
     optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
@@ -82,7 +84,7 @@ def train_judge(pairs: Sequence[Pair], folder: Path, epochs: int = 1, batch_size
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             inputs = tokenizer([p.claim for p in batch], [p.evidence for p in batch], truncation="longest_first",
-                               max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+                               max_length=max_length, padding=True, return_tensors="pt")
             target = torch.tensor([labels[p.label] for p in batch])
             loss = model(**inputs, labels=target).loss
             loss.backward()
@@ -99,7 +101,7 @@ def train_judge(pairs: Sequence[Pair], folder: Path, epochs: int = 1, batch_size
     kinds: dict[str, int] = {}
     for pair in pairs:
         kinds[pair.kind] = kinds.get(pair.kind, 0) + 1
-    report = TrainingReport(len(pairs), epochs, round(time.perf_counter() - started, 1), kinds, str(folder))
+    report = TrainingReport(len(pairs), max_length, epochs, round(time.perf_counter() - started, 1), kinds, str(folder))
     (folder / META_FILE).write_text(json.dumps(asdict(report), indent=1), encoding="utf-8")
     return report
 
@@ -136,7 +138,8 @@ def build_judge(settings: Settings, extra_texts: Iterable[str] = (), max_pairs: 
 
 
 class LearnedJudge(Judge):
-    """Support from the fine-tuned cross-encoder; the score is the probability of ``supported``."""
+    """The fine-tuned cross-encoder's most probable verdict; the score is the probability of
+    ``supported``."""
 
     name = "learned"
     threshold = 0.5
@@ -153,13 +156,14 @@ class LearnedJudge(Judge):
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
         self._model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
         self._windows = windows
+        self._max_length = int(json.loads((folder / META_FILE).read_text(encoding="utf-8")).get("max_length", MAX_LENGTH))
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> list[list[float]]:
         """Per (claim, evidence) pair, the probability of each verdict, in ``VERDICTS`` order."""
         if not pairs:
             return []
         inputs = self._tokenizer([claim for claim, _ in pairs], [evidence for _, evidence in pairs],
-                                 truncation="longest_first", max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+                                 truncation="longest_first", max_length=self._max_length, padding=True, return_tensors="pt")
         with self._torch.inference_mode():
             logits = self._model(**inputs).logits
         return logits.softmax(-1).tolist()
@@ -176,9 +180,6 @@ class LearnedJudge(Judge):
             position += len(windows)
             best = max(range(len(windows)), key=lambda i: scored[i][0])
             row = scored[best]
-            if row[0] >= self.threshold:
-                verdict = "supported"
-            else:
-                verdict = VERDICTS[1 + max(range(3), key=lambda i: row[1 + i])]
+            verdict = VERDICTS[max(range(len(VERDICTS)), key=lambda i: row[i])]
             results.append(JudgeResult(verdict, row[0], best_sentence(claim, windows[best].text), windows[best].passage))
         return results
