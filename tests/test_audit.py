@@ -119,3 +119,14 @@ def test_claim_mode_suggests_the_paper_that_states_the_claim(audit_corpus):
 def test_claim_mode_rejects_an_empty_sentence(audit_corpus):
     result = run("audit", "--index", audit_corpus.index, "--corpus", audit_corpus.corpus, "--claim", "  ")
     assert result.exit_code == 2 and "--claim is empty" in result.stderr
+
+
+def test_the_ui_audit_tab_runs_the_audit_once_then_loads_it(audit_corpus):
+    from ui.audit_view import audit_page
+
+    page = audit_page(audit_corpus, run=True)
+    assert (audit_corpus.index / "audit" / "audit.json").is_file()
+    assert "5 sentences, 6 citations: 2 supported" in page and page.count("<tr class='verdict-") == 6
+    assert "<mark>Secreted LGALS3 binds ITGB1 on fibroblasts and activates YAP signalling.</mark>" in page
+    (audit_corpus.index / "audit" / "audit.md").unlink()
+    assert audit_page(audit_corpus) == page  # loaded from audit.json, not run again

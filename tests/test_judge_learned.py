@@ -55,7 +55,7 @@ def as_judge_pairs(pairs) -> list[JudgePair]:
 def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("index") / "judge"
     pairs = generate_pairs(corpus(seed=1, documents=24), seed=1, per_sentence=2)[:360]
-    report = train_judge(pairs, folder, epochs=3, batch_size=8, learning_rate=2e-4, layers=2, max_length=64)
+    report = train_judge(pairs, folder)
     assert report.pairs == len(pairs) and (folder / "judge.json").is_file()
     return folder
 

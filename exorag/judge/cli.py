@@ -89,8 +89,7 @@ def _texts_of(path: Path) -> list[str]:
 def train(
     index: IndexOption = None,
     extra: Annotated[list[Path] | None, typer.Option("--extra", help="more text to make pairs from: .txt/.md, or PubMedQA JSON (train half)")] = None,
-    max_pairs: Annotated[int, typer.Option("--max-pairs", help="at most this many training pairs")] = 6000,
-    epochs: Annotated[int, typer.Option("--epochs")] = 1,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", help="at most this many training pairs")] = 4000,
 ) -> None:
     """Train the learned judge on synthetic pairs from the indexed corpus; saved in <index>/judge/."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -108,10 +107,10 @@ def train(
             texts += _texts_of(path)
         except (OSError, ValueError, KeyError, TypeError) as error:
             _fail(f"{path}: cannot read training text ({error})")
-    with Progress("training the judge", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
+    with Progress("reading training pairs", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
         task = bar.add_task("train", total=None)
         try:
-            report = build_judge(settings, texts, max_pairs=max_pairs, epochs=epochs,
+            report = build_judge(settings, texts, max_pairs=max_pairs,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
         except JudgeError as error:
             _fail(str(error))
@@ -125,12 +124,9 @@ SPEED_CLAIM = "Exosomal miR-21 from hypoxic tumour cells suppresses PTEN in fibr
 @judge_app.command("speed")
 def speed(index: IndexOption = None, judge: JudgeOption = "auto", repeats: Annotated[int, typer.Option("--repeats")] = 20) -> None:
     """Time one claim against five passages (each a paragraph), the verification of one sentence."""
-    import torch
-
     from exorag.config import get_settings
     from exorag.judge import JudgeError, get_judge
 
-    torch.set_num_threads(2)
     passages = [
         "Tumour cells release vesicles into the circulation. " * 3 + f"Under hypoxia, exosomal miR-{20 + i} rises and "
         "reaches fibroblasts, where it suppresses PTEN and activates AKT signalling. Fibroblasts then secrete IL-6."
@@ -148,7 +144,7 @@ def speed(index: IndexOption = None, judge: JudgeOption = "auto", repeats: Annot
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     console.print(f"judge {chosen.name}: one claim against 5 passages in {timings[len(timings) // 2]:.1f} ms median, "
-                  f"{timings[-1]:.1f} ms max over {repeats} runs (torch threads {torch.get_num_threads()})")
+                  f"{timings[-1]:.1f} ms max over {repeats} runs")
 
 
 DATASETS = Path("evals/datasets")

@@ -482,6 +482,10 @@ class RulesJudge(Judge):
         with self._vector_lock:
             self._vectors.update(zip(missing, (np.asarray(vector, dtype=np.float32) for vector in vectors)))
 
+    def embed_sentences(self, texts: Sequence[str]) -> None:
+        """Embed ``texts`` and their sentences in one batch, ahead of judging many pairs."""
+        self._embed([piece for text in texts for piece in (text, *self._evidence_sentences(text))])
+
     @staticmethod
     def _evidence_sentences(evidence: str) -> list[str]:
         return [evidence[start:end] for start, end in split_sentences(evidence)] or [evidence]

@@ -60,6 +60,17 @@ _CLASS_NOUNS = ["receptor", "ligand", "cytokine", "chemokine", "enzyme", "kinase
                 "scaffold protein", "ubiquitin ligase", "glycoprotein", "proteoglycan", "peptide", "toxin",
                 "membrane protein", "nuclear protein", "secreted protein", "cell surface marker", "inhibitor"]
 _CLASS_WORD = re.compile(r"\b[A-Za-z]{3,}ases?\b")
+# Words ending in -ase that do not name a class of molecule.
+_NOT_CLASSES = {"case", "base", "phase", "release", "increase", "decrease", "disease", "ease", "purchase",
+                "database", "lease", "phrase", "showcase", "erase", "chase", "vase", "crease"}
+CLASS_NOUN = re.compile(
+    r"\b(?:" + "|".join(re.escape(noun) for noun in sorted(_CLASS_NOUNS, key=len, reverse=True)) + r")s?\b|\b[A-Za-z]{3,}ases?\b"
+)
+
+
+def class_nouns_in(text: str) -> list[re.Match]:
+    """The class nouns of ``text`` (``kinase``, ``receptors``, ``transcription factor``)."""
+    return [m for m in CLASS_NOUN.finditer(text) if m.group(0).lower().rstrip("s") not in _NOT_CLASSES]
 _UNIT_FAMILIES = [["mg", "µg", "ng", "g"], ["ml", "µl", "l"], ["h", "min", "s", "days", "weeks"],
                   ["nm", "µm", "mm", "cm"], ["%", "-fold"], ["mM", "µM", "nM"], ["kDa", "Da"]]
 _NUMBER_WORDS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twofold", "threefold",
@@ -281,9 +292,7 @@ def direction(sentence: str, rng: random.Random) -> str | None:
 
 def class_mislabel(sentence: str, pool: list[str], rng: random.Random) -> str | None:
     """A class noun (``kinase``, ``receptor``, any ``-ase``) replaced by another class."""
-    names = "|".join(re.escape(noun) for noun in sorted(_CLASS_NOUNS, key=len, reverse=True))
-    matches = list(re.finditer(rf"\b(?:{names})s?\b", sentence)) + list(_CLASS_WORD.finditer(sentence))
-    matches = [m for m in matches if m.group(0).lower() not in {"case", "cases", "base", "bases", "phase", "phases", "release", "releases", "increase", "increases", "decrease", "decreases", "disease", "diseases", "ease", "purchase", "database", "lease"}]
+    matches = class_nouns_in(sentence)
     if not matches:
         return None
     match = rng.choice(matches)
@@ -332,7 +341,7 @@ def _pools(documents: list[Document]) -> tuple[dict[str, list[str]], list[str]]:
         for sentence in document.sentences:
             for _, _, token, kind in entities_in(sentence):
                 entities[kind].add(token)
-            classes.update(m.group(0).rstrip("s") for m in _CLASS_WORD.finditer(sentence) if len(m.group(0)) > 6)
+            classes.update(m.group(0).rstrip("s") for m in class_nouns_in(sentence) if len(m.group(0)) > 6)
     return {kind: sorted(tokens) for kind, tokens in entities.items()}, sorted(classes)
 
 
