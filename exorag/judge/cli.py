@@ -90,6 +90,7 @@ def train(
     index: IndexOption = None,
     extra: Annotated[list[Path] | None, typer.Option("--extra", help="more text to make pairs from: .txt/.md, or PubMedQA JSON (train half)")] = None,
     max_pairs: Annotated[int, typer.Option("--max-pairs", help="at most this many training pairs")] = 4000,
+    tune: Annotated[Path | None, typer.Option("--tune", help="labelled pairs (JSONL) to set the support threshold on; only lines with \"split\": \"tune\" if any have a split")] = None,
 ) -> None:
     """Train the learned judge on synthetic pairs from the indexed corpus; saved in <index>/judge/."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -107,10 +108,21 @@ def train(
             texts += _texts_of(path)
         except (OSError, ValueError, KeyError, TypeError) as error:
             _fail(f"{path}: cannot read training text ({error})")
+    tune_pairs = []
+    if tune is not None:
+        from evals.dataset import DatasetError, load_judge_pairs
+
+        try:
+            labelled = load_judge_pairs(tune)
+        except DatasetError as error:
+            _fail(str(error))
+        if any(getattr(pair, "split", None) for pair in labelled):
+            labelled = [pair for pair in labelled if getattr(pair, "split", None) == "tune"]
+        tune_pairs = [(pair.claim, pair.evidence_list, pair.label) for pair in labelled]
     with Progress("reading training pairs", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
         task = bar.add_task("train", total=None)
         try:
-            report = build_judge(settings, texts, max_pairs=max_pairs,
+            report = build_judge(settings, texts, max_pairs=max_pairs, tune=tune_pairs,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
         except JudgeError as error:
             _fail(str(error))

@@ -33,6 +33,8 @@ from exorag.text import split_sentences, tokenize
 MODEL_FOLDER = "judge"
 MODEL_FILE = "judge.json"
 WINDOW_SENTENCES = 2
+# Support thresholds tried when tuning on labelled pairs (without tuning: the most probable verdict).
+TUNE_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 FEATURES = ("score", "coverage", "similarity", "entity_missing", "number_missing", "negation", "asserts_negated",
             "direction", "term_swapped", "rare_missing", "verbatim", "order_discordance", "class_changed",
             "entity_order_discordance")
@@ -150,21 +152,35 @@ def corpus_texts(settings: Settings) -> list[str]:
 
 
 def build_judge(settings: Settings, extra_texts: Iterable[str] = (), max_pairs: int = 4000,
+                tune: Sequence[tuple[str, list[str], bool]] = (),
                 progress: Callable[[int, int], None] | None = None) -> TrainingReport:
     """Train the learned judge of ``settings.index`` on pairs from the indexed corpus (and
-    ``extra_texts``), at most ``max_pairs`` of them, and save it beside the index."""
+    ``extra_texts``), at most ``max_pairs`` of them, and save it beside the index; with ``tune``
+    pairs (claim, passages, supported?), set its support threshold to the one most accurate on them."""
     own = generate_pairs(corpus_texts(settings), seed=1)
     extra = list(extra_texts)
     others = generate_pairs(extra, seed=2) if extra else []
     # The corpus's own pairs first; other texts fill up to max_pairs.
     pairs = (own + others[: max(0, max_pairs - len(own))])[:max_pairs]
-    return train_judge(pairs, judge_folder(settings), settings, progress=progress)
+    folder = judge_folder(settings)
+    report = train_judge(pairs, folder, settings, progress=progress)
+    if tune:
+        judge = LearnedJudge(folder, settings)
+        scores = [result.score for result in judge.judge_many([(claim, passages) for claim, passages, _ in tune])]
+        labels = [label for _, _, label in tune]
+        threshold = max(TUNE_GRID, key=lambda t: sum((score >= t) == label for score, label in zip(scores, labels)))
+        saved = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
+        saved["threshold"] = threshold
+        (folder / MODEL_FILE).write_text(json.dumps(saved, indent=1), encoding="utf-8")
+    return report
 
 
 class LearnedJudge(Judge):
-    """The trained classifier's most probable verdict; the score is the probability of ``supported``."""
+    """The trained classifier's most probable verdict, or ``supported`` from a tuned threshold on
+    its probability (the score)."""
 
     name = "learned"
+    threshold: float | None = None
 
     def __init__(self, folder: str | Path, settings: Settings | None = None, windows: int = 2) -> None:
         super().__init__()
@@ -177,6 +193,7 @@ class LearnedJudge(Judge):
                 raise ValueError("made by another version of exorag")
             self._coefficients = np.asarray(saved["coefficients"], dtype=np.float64)
             self._intercepts = np.asarray(saved["intercepts"], dtype=np.float64)
+            self.threshold = saved.get("threshold")
         except (ValueError, KeyError, TypeError) as error:
             raise JudgeError(f"{path}: not a learned judge exorag can read ({error}); run `exorag judge train` again") from error
         self._rules = RulesJudge(settings)
@@ -199,5 +216,7 @@ class LearnedJudge(Judge):
             best = max(range(len(windows)), key=lambda i: scored[i][0])
             row = scored[best]
             verdict = VERDICTS[int(row.argmax())]
+            if self.threshold is not None:
+                verdict = "supported" if row[0] >= self.threshold else VERDICTS[1 + int(row[1:].argmax())]
             results.append(JudgeResult(verdict, float(row[0]), best_sentence(claim, windows[best].text), windows[best].passage))
         return results
