@@ -59,7 +59,6 @@ _CLASS_NOUNS = ["receptor", "ligand", "cytokine", "chemokine", "enzyme", "kinase
                 "tetraspanin", "lipid", "metabolite", "microRNA", "long non-coding RNA", "chaperone",
                 "scaffold protein", "ubiquitin ligase", "glycoprotein", "proteoglycan", "peptide", "toxin",
                 "membrane protein", "nuclear protein", "secreted protein", "cell surface marker", "inhibitor"]
-_CLASS_WORD = re.compile(r"\b[A-Za-z]{3,}ases?\b")
 # Words ending in -ase that do not name a class of molecule.
 _NOT_CLASSES = {"case", "base", "phase", "release", "increase", "decrease", "disease", "ease", "purchase",
                 "database", "lease", "phrase", "showcase", "erase", "chase", "vase", "crease"}
