@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from evals.dataset import JudgePair
-from evals.judges.base import Judge
+from exorag.judge.base import Judge
 
 NO_ERROR_TYPE = "(none)"
 
@@ -88,17 +88,17 @@ def _fraction(value: float | None) -> str:
 
 
 def calibrate(pairs: Sequence[JudgePair], judge: Judge) -> Calibration:
-    """Score every pair with ``judge`` and count its agreements with the labels."""
-    scores = judge.score_many([(pair.claim, pair.evidence_text) for pair in pairs])
+    """Judge every pair and count the judge's agreements with the labels (``supported`` = accepted)."""
+    results = judge.judge_many([(pair.claim, pair.evidence_list) for pair in pairs])
     result = Calibration(judge=judge.name)
-    for position, (pair, score) in enumerate(zip(pairs, scores, strict=True), start=1):
-        predicted = score >= judge.threshold
+    for position, (pair, verdict) in enumerate(zip(pairs, results, strict=True), start=1):
+        predicted = verdict.supported
         error_type = pair.error_type or NO_ERROR_TYPE
         result.overall.add(pair.label, predicted)
         result.by_error_type.setdefault(error_type, Scores()).add(pair.label, predicted)
         result.items.append(
             {"line": pair.line or position, "id": pair.id, "claim": pair.claim, "label": pair.label, "error_type": error_type,
-             "score": round(score, 4), "predicted": predicted, "correct": predicted == pair.label}
+             "score": round(verdict.score, 4), "verdict": verdict.verdict, "predicted": predicted,
+             "correct": predicted == pair.label}
         )
     return result
-

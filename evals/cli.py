@@ -1,4 +1,4 @@
-"""``exorag eval`` and ``exorag judge``: thin commands over the evaluation suite.
+"""``exorag eval`` (and ``exorag judge``, from ``exorag.judge.cli``): thin commands over the evaluation suite.
 
 ``register(app)`` adds them to exorag's typer app. Exit codes follow DESIGN.md: 0 success, 1 when
 a ``--min``/``--max`` threshold fails (or no item produced an answer), 2 on a usage error (bad
@@ -89,7 +89,7 @@ def eval_command(
     workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="keep the answered items of an interrupted run in --out")] = False,
     system: Annotated[str, typer.Option("--system", help="exorag, baseline (plain LangChain RAG) or both")] = "exorag",
-    judge: Annotated[str, typer.Option("--judge", help="judge for faithfulness and citations: offline, llm or nli")] = "offline",
+    judge: Annotated[str, typer.Option("--judge", help="judge for faithfulness and citations: auto, learned, rules, nli or llm")] = "auto",
     generator: Annotated[str | None, typer.Option("--generator", help="extractive or llm (default: EXORAG_GENERATOR)")] = None,
     compare: Annotated[
         tuple[Path, Path] | None, typer.Option("--compare", metavar="RUN_A RUN_B", help="compare two run folders and exit")
@@ -129,7 +129,7 @@ def run_evaluation(
     """Run the chosen system(s), write the reports, print the summary; returns the main report."""
     from evals.dataset import DatasetError, load_dataset
     from evals.harness import run_items
-    from evals.judges import JudgeError, get_judge
+    from exorag.judge import JudgeError, get_judge
     from evals.report import build_report, write_report
     from exorag.config import get_settings
 
@@ -181,35 +181,6 @@ def _system(name: str, settings):
     return lambda question: answer(question, options, settings)
 
 
-def judge_command(
-    dataset: Annotated[Path, typer.Option("--dataset", help='JSON Lines of {"claim", "evidence", "label"[, "error_type"]}')],
-    judge: Annotated[str, typer.Option("--judge", help="offline, llm or nli")] = "offline",
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON with every line's score")] = False,
-) -> None:
-    """Score labelled claim/evidence pairs with a judge: accuracy, precision and recall by error type."""
-    from evals.calibrate import calibrate
-    from evals.dataset import DatasetError, load_judge_pairs
-    from evals.judges import JudgeError, get_judge
-    from exorag.config import get_settings
-
-    try:
-        pairs = load_judge_pairs(dataset)
-        chosen = get_judge(judge, get_settings())
-        result = calibrate(pairs, chosen)
-    except (DatasetError, JudgeError) as error:
-        _fail(str(error))
-    if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
-        return
-    table = Table(title=f"judge {chosen.name} on {dataset.name} (supported = positive)")
-    for column in ("error type", "n", "accuracy", "precision", "recall"):
-        table.add_column(column, justify="left" if column == "error type" else "right")
-    for name, scores in [("overall", result.overall), *sorted(result.by_error_type.items())]:
-        cells = ["–" if value is None else f"{value:.3f}" for value in (scores.accuracy, scores.precision, scores.recall)]
-        table.add_row(name, str(scores.n), *cells)
-    console.print(table)
-
-
 def pubmedqa_command(
     data: Annotated[Path, typer.Option("--data", help="a PubMedQA file (pqal_*.json) or the folder holding pqal_dev.json")],
     out: Annotated[Path, typer.Option("--out", help="run folder: the laid-out corpus, its index, items.jsonl, report.json")] = Path(
@@ -255,5 +226,7 @@ def pubmedqa_command(
 def register(app: typer.Typer) -> None:
     """Add ``eval``, ``judge`` and ``pubmedqa`` to exorag's command-line app."""
     app.command("eval")(eval_command)
-    app.command("judge")(judge_command)
     app.command("pubmedqa")(pubmedqa_command)
+    from exorag.judge.cli import judge_app
+
+    app.add_typer(judge_app, name="judge")

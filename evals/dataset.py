@@ -77,6 +77,10 @@ class JudgePair(BaseModel):
     def evidence_text(self) -> str:
         return self.evidence if isinstance(self.evidence, str) else "\n".join(self.evidence)
 
+    @property
+    def evidence_list(self) -> list[str]:
+        return [self.evidence] if isinstance(self.evidence, str) else list(self.evidence)
+
 
 def _describe(error: ValidationError) -> str:
     """The first problem of a validation error as ``field 'x': what is wrong``."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from evals.dataset import EvalItem
-from evals.judges.base import Judge
+from exorag.judge.base import Judge
 from exorag.citations import cited_numbers
 from exorag.models import Answer, Evidence
 from exorag.text import normalise, split_sentences, strip_citations

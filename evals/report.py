@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evals.dataset import EvalItem
 from evals.harness import ItemResult
-from evals.judges.base import Judge
+from exorag.judge.base import Judge
 from evals.metrics import METRIC_NAMES, aggregate, score_item
 
 REPORT_FILES = ("report.json", "report.md", "report.html")

@@ -25,8 +25,9 @@ from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, Sou
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
 from exorag.store.index import Index
-from exorag.text import english_rarity, numbers_in, tokenize
-from exorag.verify import SUPPORT_THRESHOLD, support_score
+from exorag.text import english_rarity, tokenize
+from exorag.judge import Judge, runtime_judge
+from exorag.verify import verify_sentence
 
 
 class AnswerOptions(BaseModel):
@@ -56,6 +57,7 @@ class Pipeline:
         self.retriever = Retriever(self.index, self.embeddings.embed_query)
         self.references, _ = load_references(settings.corpus / REFERENCES_FILE)
         self.embed_texts = CachedTextEmbedder(self.embeddings)
+        self.judge = runtime_judge(settings)
 
     def term_weight(self, token: str, word: str) -> float:
         """Corpus specificity of a known token; English rarity of a word the corpus never uses."""
@@ -141,12 +143,14 @@ def abstention(question: str, assessment: Assessment, evidence: list[Evidence], 
 
 
 def build_answer(question: str, draft: Draft, evidence: list[Evidence], generator: str,
-                 references: dict[int, Reference]) -> Answer:
+                 references: dict[int, Reference], judge: Judge | None = None) -> Answer:
     """Map a draft to a verified Answer: citations from evidence only, unsupported sentences out.
 
-    A sentence is dropped when it cites no known evidence or states a number that its evidence
-    does not; one whose support is below the threshold stays, flagged.
+    A sentence is dropped when it cites no known evidence or the judge (default: the runtime
+    judge of the settings' index) finds it contradicted by its evidence; one the judge does not
+    find supported stays, flagged.
     """
+    judge = judge or runtime_judge(get_settings())
     if draft.abstain_reason:
         return abstention(question, Assessment(draft.abstain_code, draft.confidence, draft.abstain_reason), evidence, generator)
     by_id = {e.id: e for e in evidence}
@@ -157,13 +161,13 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
             continue
         available = {n for e in cited for n in e.refs}
         refs = available if drafted.refs is None else drafted.refs & available
-        check = support_score(drafted.text, [e.text for e in cited])
-        if numbers_in(drafted.text) - numbers_in("\n".join(e.text for e in cited)):
+        check = verify_sentence(drafted.text, [e.text for e in cited], judge)
+        if check.verdict == "contradicted":
             continue
         citation = format_numbers(refs) if refs else "[" + "; ".join(dict.fromkeys(e.source_label for e in cited)) + "]"
         sentences.append(
             Sentence(text=drafted.text.strip(), citation=citation, refs=sorted(refs), evidence_ids=[e.id for e in cited],
-                     support=check.score, flagged=check.score < SUPPORT_THRESHOLD)
+                     support=round(check.score, 4), verdict=check.verdict, flagged=not check.supported)
         )
     if not sentences:
         return abstention(question, Assessment(ReasonCode.UNSUPPORTED_DRAFT, 0.0, "No sentence of the draft answer was "
@@ -193,7 +197,7 @@ def _retrieve(question: str, options: AnswerOptions, pipeline: Pipeline, setting
 def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
             pipeline: Pipeline, timings: dict[str, float], started: float) -> Answer:
     verify_started = time.perf_counter()
-    result = build_answer(question, draft, evidence, generator, pipeline.references)
+    result = build_answer(question, draft, evidence, generator, pipeline.references, pipeline.judge)
     if not result.abstained:
         # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
         cited = {i for s in result.sentences for i in s.evidence_ids}

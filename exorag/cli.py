@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from evals.cli import register as register_evals
+from exorag.audit.cli import register as register_audit
 from exorag.bench.cli import register as register_bench
 from exorag.config import Settings, get_settings
 from exorag.refs.cli import refs_app
@@ -258,6 +259,7 @@ def mcp_server(
 app.add_typer(refs_app, name="refs")
 register_evals(app)
 register_bench(app)
+register_audit(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

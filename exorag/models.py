@@ -70,6 +70,7 @@ class Sentence(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list)
     support: float = 0.0
     flagged: bool = False
+    verdict: Literal["supported", "partial", "contradicted", "not_found"] | None = None
 
 
 class Reference(BaseModel):

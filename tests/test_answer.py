@@ -223,12 +223,15 @@ def test_a_sentence_with_a_number_its_evidence_lacks_is_rejected():
     assert [s.text for s in result.sentences] == ["Breast cancer cells under 1% O2 release more exosomes."]
 
 
-def test_an_unsupported_sentence_is_flagged():
+def test_an_unsupported_sentence_is_flagged_and_a_contradicted_one_removed():
     evidence = [Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[170],
                          text="Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation [170].")]
-    draft = Draft([DraftSentence("Exosomal PD-L1 strongly enhances T cell activation and memory formation.", ["e1"])])
-    sentence = build_answer("q", draft, evidence, "llm", {}).sentences[0]
-    assert sentence.flagged and sentence.support < 0.6
+    draft = Draft([DraftSentence("Exosomal PD-L1 strongly enhances T cell activation.", ["e1"]),
+                   DraftSentence("Exosomal PD-L1 binds PD-1 on T cells and triggers apoptosis of dendritic cells.", ["e1"]),
+                   DraftSentence("Exosomal PD-L1 binds PD-1 on T cells.", ["e1"])])
+    sentences = build_answer("q", draft, evidence, "llm", {}).sentences
+    assert [s.verdict for s in sentences] == ["partial", "supported"]
+    assert sentences[0].flagged and sentences[0].support < 0.5 and not sentences[1].flagged
 
 
 def test_exorag_ask_json_prints_the_answer(indexed_settings):

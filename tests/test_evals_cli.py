@@ -103,10 +103,10 @@ def test_judge_command_scores_pairs_of_ones_own(tmp_path):
     ]
     dataset = tmp_path / "pairs.jsonl"
     dataset.write_text("\n".join(json.dumps(pair) for pair in pairs) + "\n")
-    result = exorag_in_process("judge", "--dataset", dataset, "--json")
+    result = exorag_in_process("judge", "--dataset", dataset, "--judge", "rules", "--json")
     assert result.exit_code == 0, result.output
     scored = json.loads(result.stdout)
-    assert scored["judge"] == "offline" and scored["overall"]["n"] == 2 and scored["overall"]["accuracy"] == 1.0
+    assert scored["judge"] == "rules" and scored["overall"]["n"] == 2 and scored["overall"]["accuracy"] == 1.0
     assert [item["predicted"] for item in scored["items"]] == [True, False]
-    table = exorag_in_process("judge", "--dataset", dataset)
+    table = exorag_in_process("judge", "--dataset", dataset, "--judge", "rules")
     assert table.exit_code == 0 and "entity_swap" in table.stdout and "accuracy" in table.stdout

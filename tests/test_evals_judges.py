@@ -13,10 +13,10 @@ import pytest
 
 from evals.calibrate import calibrate
 from evals.dataset import JudgePair, load_judge_pairs
-from evals.judges import JudgeError, get_judge
-from evals.judges.llm import LLMJudge, parse_verdict
-from evals.judges.nli import NLIJudge
-from evals.judges.offline import OfflineJudge
+from exorag.judge import JudgeError, get_judge
+from exorag.judge.llm import LLMJudge, parse_verdict
+from exorag.judge.nli import NLIJudge
+from exorag.judge.rules import RulesJudge
 from exorag.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,18 +52,18 @@ UNSUPPORTED = {
 
 
 @pytest.fixture(scope="module")
-def offline() -> OfflineJudge:
-    return OfflineJudge()
+def offline() -> RulesJudge:
+    return RulesJudge()
 
 
 @pytest.mark.parametrize("claim", SUPPORTED)
 def test_offline_judge_accepts_faithful_claims(offline, claim):
-    assert offline.supports(claim, EVIDENCE), offline.verdict(claim, EVIDENCE)
+    assert offline.supports(claim, EVIDENCE), offline.reasons(claim, EVIDENCE)
 
 
 @pytest.mark.parametrize(("error", "claim"), [(error, claim) for error, claims in UNSUPPORTED.items() for claim in claims])
 def test_offline_judge_rejects_swaps_negations_and_reversals(offline, error, claim):
-    verdict = offline.verdict(claim, EVIDENCE)
+    verdict = offline.reasons(claim, EVIDENCE)
     assert verdict.score < offline.threshold, (error, verdict)
     assert verdict.problems
 

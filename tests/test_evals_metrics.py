@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evals.dataset import EvalItem
-from evals.judges.offline import OfflineJudge
+from exorag.judge.rules import RulesJudge
 from evals.metrics import (
     METRIC_NAMES,
     aggregate,
@@ -61,8 +61,8 @@ def abstention(question: str = "What is the boiling point of exosomes?") -> Answ
 
 
 @pytest.fixture(scope="module")
-def judge() -> OfflineJudge:
-    return OfflineJudge()
+def judge() -> RulesJudge:
+    return RulesJudge()
 
 
 # --- retrieval ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from evals.compare import RunNotFound, compare_reports, load_report
 from evals.dataset import EvalItem
 from evals.gate import ThresholdError, check_thresholds, parse_thresholds
 from evals.harness import ITEMS_FILE, read_results, run_items
-from evals.judges.offline import OfflineJudge
+from exorag.judge.rules import RulesJudge
 from evals.metrics import METRIC_NAMES
 from evals.report import build_report, write_report
 from exorag.models import Answer, Evidence, Sentence
@@ -50,8 +50,8 @@ class HandSystem:
 
 
 @pytest.fixture(scope="module")
-def judge() -> OfflineJudge:
-    return OfflineJudge()
+def judge() -> RulesJudge:
+    return RulesJudge()
 
 
 def test_a_failing_item_is_recorded_and_the_run_goes_on(tmp_path):

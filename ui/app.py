@@ -20,6 +20,7 @@ import gradio as gr
 
 from exorag.chain import AnswerOptions, answer
 from exorag.config import Settings
+from ui.audit_view import audit_page
 from ui.handlers import ChatHandlers, index_overview, overview_html, parse_reference_filter, served_folders
 from ui.render import EVIDENCE_HINT, conversation_html
 
@@ -160,6 +161,12 @@ def build_app(settings: Settings) -> gr.Blocks:
                 )
                 coverage_refresh = gr.Button("Refresh", size="sm")
                 coverage = gr.HTML("", elem_id="xr-coverage", js_on_load=None)
+            with gr.Tab("Audit", id="audit") as audit_tab:
+                gr.Markdown("Each review sentence that cites reference numbers, checked against the text of the "
+                            "cited papers in the corpus: supported, partly supported, contradicted, not found, or "
+                            "paper not in the corpus.")
+                audit_run = gr.Button("Run the audit again", size="sm", elem_id="xr-audit-run")
+                audit_view = gr.HTML("", elem_id="xr-audit", js_on_load=None)
 
         options = [generator, k, source, sections, refs_filter]
         ask_outputs = [conversation, turns, question, answer_download, conversation_download]
@@ -193,6 +200,8 @@ def build_app(settings: Settings) -> gr.Blocks:
                          api_name="add_paper", concurrency_limit=1, show_progress_on=upload_status)
         coverage_tab.select(handlers.coverage, outputs=coverage, api_name="coverage_tab", api_visibility="private")
         coverage_refresh.click(handlers.coverage, outputs=coverage, api_name="coverage")
+        audit_tab.select(partial(audit_page, settings), outputs=audit_view, api_visibility="private")
+        audit_run.click(partial(audit_page, settings, run=True), outputs=audit_view, api_name="audit", concurrency_limit=1)
         app.load(handlers.refresh, outputs=[header, sections], api_visibility="private", queue=False)
 
         def answer_json(question: str, generator: str = "", k: int = 0, source: str = "all",

@@ -1,4 +1,5 @@
-"""The offline judge: needs no model beyond exorag's embedding model, and no network.
+"""The rule-based judge: needs no model beyond exorag's embedding model, and no network; the
+fallback when no learned judge is trained.
 
 A claim is scored by how much of it the evidence covers (content words), how close in meaning it
 is to the nearest evidence sentence (embedding cosine), and by hard checks for the errors that
@@ -13,7 +14,8 @@ overlap alone misses in biomedical text:
 - a specific term swapped for another in the same frame (``prostate cancer cells`` where the
   evidence says ``breast cancer cells``).
 
-Any failed check caps the score below the threshold. A rare word (a drug, a tissue, a method)
+Any failed check caps the score below the threshold, and the verdict is ``contradicted`` when the
+evidence otherwise covers the claim (``not_found`` when it does not). A rare word (a drug, a tissue, a method)
 that the evidence lacks lowers the score. Partial support (a claim that adds an unsupported
 clause in common words) shows only as lower coverage, which this judge catches less reliably.
 The checks are word rules for English biomedical prose, not a model: they miss paraphrased
@@ -32,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 import Stemmer
 
-from evals.judges.base import Judge
+from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
 from exorag.config import Settings, get_settings
 from exorag.text import (
     STOPWORDS,
@@ -429,21 +431,38 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
 
 # --- the judge -----------------------------------------------------------------------------------
 
+# Below the threshold, a claim this well covered is partly supported; less covered, not found.
+PARTIAL_FLOOR = 0.35
+# Below this coverage a claim speaks of something else: its failed checks make it not found.
+CONTRADICTION_COVERAGE = 0.5
+# A name or number the evidence lacks, in a claim otherwise this well covered, replaces one the
+# evidence states (a swap, a contradiction); in a less covered claim it is an added fact.
+SWAP_COVERAGE = 0.75
+_CONTRADICTING = ("negation", "asserts what", "direction", "term swapped")
+
 
 @dataclass
-class Verdict:
-    """The offline judge's reasons for one score."""
+class Reasons:
+    """The rule judge's reasons for one score."""
 
     score: float
     coverage: float
     similarity: float
     problems: list[str]
+    structural: bool = False  # a failed hard check (entity, number, negation, direction, swap)
+
+    @property
+    def contradicts(self) -> bool:
+        """The evidence states something the claim gets wrong (not merely lacks what it adds)."""
+        if not self.structural or self.coverage < CONTRADICTION_COVERAGE:
+            return False
+        return any(p.startswith(_CONTRADICTING) for p in self.problems) or self.coverage >= SWAP_COVERAGE
 
 
-class OfflineJudge(Judge):
+class RulesJudge(Judge):
     """Content-word, entity and number coverage plus embedding similarity (see module docstring)."""
 
-    name = "offline"
+    name = "rules"
     threshold = 0.5
 
     def __init__(self, settings: Settings | None = None) -> None:
@@ -463,21 +482,30 @@ class OfflineJudge(Judge):
         with self._vector_lock:
             self._vectors.update(zip(missing, (np.asarray(vector, dtype=np.float32) for vector in vectors)))
 
+    def embed_sentences(self, texts: Sequence[str]) -> None:
+        """Embed ``texts`` and their sentences in one batch, ahead of judging many pairs."""
+        self._embed([piece for text in texts for piece in (text, *self._evidence_sentences(text))])
+
     @staticmethod
     def _evidence_sentences(evidence: str) -> list[str]:
         return [evidence[start:end] for start, end in split_sentences(evidence)] or [evidence]
 
-    def verdict(self, claim: str, evidence: str) -> Verdict:
-        """Score one pair with its reasons."""
-        self._embed([claim, *self._evidence_sentences(evidence)])
-        return self._verdict(claim, evidence)
+    @staticmethod
+    def _verbatim(claim: str, evidence: str) -> bool:
+        flat = _prepare(claim).rstrip(".")
+        return bool(flat) and flat in _prepare(evidence)
 
-    def _verdict(self, claim: str, evidence: str) -> Verdict:
-        claim_flat = _prepare(claim).rstrip(".")
-        if not claim_flat or not evidence.strip():
-            return Verdict(0.0, 0.0, 0.0, ["empty claim or evidence"])
-        if claim_flat in _prepare(evidence):
-            return Verdict(1.0, 1.0, 1.0, [])
+    def reasons(self, claim: str, evidence: str) -> Reasons:
+        """Score one pair with its reasons."""
+        if not self._verbatim(claim, evidence):
+            self._embed([claim, *self._evidence_sentences(evidence)])
+        return self._reasons(claim, evidence)
+
+    def _reasons(self, claim: str, evidence: str) -> Reasons:
+        if not _prepare(claim).rstrip(".") or not evidence.strip():
+            return Reasons(0.0, 0.0, 0.0, ["empty claim or evidence"])
+        if self._verbatim(claim, evidence):
+            return Reasons(1.0, 1.0, 1.0, [])
         claim_terms = set(tokenize(claim))
         coverage = len(claim_terms & set(tokenize(evidence))) / len(claim_terms) if claim_terms else 0.0
         claim_vector = self._vectors[claim]
@@ -485,14 +513,36 @@ class OfflineJudge(Judge):
         similarity = min(1.0, max(0.0, similarity))
         score = COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * similarity
         problems = structural_problems(claim, evidence)
+        structural = bool(problems)
         if problems:
             score = min(score, FAILED_CHECK_CAP)
         if rare := rare_missing_terms(claim, evidence):
             problems.append(f"rare words not in evidence: {', '.join(rare)}")
             score = max(0.0, score - RARE_TERM_PENALTY * len(rare))
-        return Verdict(round(score, 4), round(coverage, 4), round(similarity, 4), problems)
+        return Reasons(round(score, 4), round(coverage, 4), round(similarity, 4), problems, structural)
 
-    def score_many(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        texts = [text for claim, evidence in pairs for text in (claim, *self._evidence_sentences(evidence))]
+    def _verdict(self, claim: str, passages: Sequence[str]) -> JudgeResult:
+        evidence = "\n".join(passages)
+        reasons = self._reasons(claim, evidence)
+        windows = evidence_windows(claim, passages, keep=1)
+        shown = best_sentence(claim, windows[0].text) if windows else ""
+        passage = windows[0].passage if windows else None
+        if reasons.score >= self.threshold:
+            verdict = "supported"
+        elif reasons.contradicts:
+            verdict = "contradicted"
+        elif reasons.score >= PARTIAL_FLOOR or reasons.coverage >= CONTRADICTION_COVERAGE:
+            verdict = "partial"
+        else:
+            verdict = "not_found"
+        return JudgeResult(verdict, reasons.score, shown, passage)
+
+    def judge_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[JudgeResult]:
+        texts = [
+            text
+            for claim, passages in items
+            if not self._verbatim(claim, "\n".join(passages))
+            for text in (claim, *self._evidence_sentences("\n".join(passages)))
+        ]
         self._embed(texts)
-        return [self._verdict(claim, evidence).score for claim, evidence in pairs]
+        return [self._verdict(claim, passages) for claim, passages in items]

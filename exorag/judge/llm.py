@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from evals.judges.base import Judge, JudgeError
+from exorag.judge.base import Judge, JudgeError, JudgeResult, best_sentence, evidence_windows
 from exorag.config import Settings, get_settings
 
 SYSTEM_PROMPT = (
@@ -56,13 +56,20 @@ class LLMJudge(Judge):
         )
         self._max_concurrency = max_concurrency
 
-    def score_many(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+    def judge_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[JudgeResult]:
         conversations = [
-            [("system", SYSTEM_PROMPT), ("human", USER_PROMPT.format(evidence=evidence, claim=claim))]
-            for claim, evidence in pairs
+            [("system", SYSTEM_PROMPT), ("human", USER_PROMPT.format(evidence="\n".join(passages), claim=claim))]
+            for claim, passages in items
         ]
         try:
             replies = self._model.batch(conversations, config={"max_concurrency": self._max_concurrency})
         except Exception as error:  # the OpenAI client raises many kinds; the user needs the server's word
             raise JudgeError(f"the llm judge's server at EXORAG_LLM_BASE_URL failed: {error}") from error
-        return [parse_verdict(str(reply.content)) for reply in replies]
+        results = []
+        for (claim, passages), reply in zip(items, replies):
+            score = parse_verdict(str(reply.content))
+            windows = evidence_windows(claim, passages, keep=1)
+            shown = best_sentence(claim, windows[0].text) if windows else ""
+            results.append(JudgeResult("supported" if score >= self.threshold else "not_found", score, shown,
+                                       windows[0].passage if windows else None))
+        return results

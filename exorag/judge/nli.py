@@ -3,8 +3,10 @@
 Set ``EXORAG_NLI_MODEL`` to a folder holding a sentence-transformers CrossEncoder trained for NLI
 (labels such as contradiction / entailment / neutral), for example a saved
 ``cross-encoder/nli-deberta-v3-small``. The score of a pair is the model's probability of
-*entailment* with the evidence as premise and the claim as hypothesis; evidence longer than the
-model's input is truncated.
+*entailment* with the evidence as premise and the claim as hypothesis, on the few evidence
+windows that share most words with the claim; the verdict is the best window's most probable
+label (entailment: supported, contradiction: contradicted, neutral: not_found). MiniCheck,
+AlignScore or any other cross-encoder saved with such labels plugs in the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals.judges.base import Judge, JudgeError
+from exorag.judge.base import Judge, JudgeError, JudgeResult, Verdict, best_sentence, evidence_windows
 
 SETTING = "EXORAG_NLI_MODEL"
 
@@ -45,12 +47,28 @@ class NLIJudge(Judge):
         if not entailment:
             raise JudgeError(f"{SETTING}={path}: the model has no 'entailment' label (its labels: {sorted(labels.values())})")
         self._entailment = entailment[0]
+        self._contradiction = next((index for index, label in labels.items() if label.startswith("contradict")), None)
         self._batch_size = batch_size
 
-    def score_many(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
-        if not pairs:
-            return []
-        probabilities = self._model.predict(
-            [(evidence, claim) for claim, evidence in pairs], batch_size=self._batch_size, apply_softmax=True
-        )
-        return [float(row[self._entailment]) for row in probabilities]
+    def judge_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[JudgeResult]:
+        windows = [evidence_windows(claim, passages) for claim, passages in items]
+        pairs = [(window.text, claim) for (claim, _), found in zip(items, windows) for window in found]
+        rows = self._model.predict(pairs, batch_size=self._batch_size, apply_softmax=True) if pairs else []
+        results, position = [], 0
+        for (claim, _), found in zip(items, windows):
+            if not found:
+                results.append(JudgeResult("not_found", 0.0))
+                continue
+            scored = rows[position : position + len(found)]
+            position += len(found)
+            best = max(range(len(found)), key=lambda i: float(scored[i][self._entailment]))
+            row = scored[best]
+            score = float(row[self._entailment])
+            label = int(row.argmax())
+            verdict: Verdict = (
+                "supported" if score >= self.threshold
+                else "contradicted" if label == self._contradiction
+                else "not_found"
+            )
+            results.append(JudgeResult(verdict, score, best_sentence(claim, found[best].text), found[best].passage))
+        return results

@@ -1,0 +1,91 @@
+"""The audit as people read it: Markdown and a standalone HTML page (every corpus text escaped)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from exorag.audit.core import AUDIT_VERDICTS, Audit, AuditItem, Passage
+
+LABELS = {"supported": "supported", "partial": "partly supported", "contradicted": "contradicted",
+          "not_found": "not found in the paper", "paper_missing": "paper not in the corpus"}
+COLOURS = {"supported": "#1a7f37", "partial": "#9a6700", "contradicted": "#cf222e", "not_found": "#57606a",
+           "paper_missing": "#8250df"}
+STYLE = """body{font-family:system-ui,sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem;color:#1f2328}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:.4rem;vertical-align:top;text-align:left}
+.verdict{font-weight:600;white-space:nowrap}mark{background:#fff8c5}.passage{font-size:.9em;color:#444}
+.source{font-size:.8em;color:#57606a}"""
+
+
+def summary_line(audit: Audit) -> str:
+    """``12 sentences, 20 citations: 9 supported, ...``: the audit in one line."""
+    counts = audit.summary
+    verdicts = ", ".join(f"{counts[v]} {LABELS[v]}" for v in AUDIT_VERDICTS)
+    return f"{counts['sentences']} sentences, {counts['pairs']} citations: {verdicts}"
+
+
+def highlighted(passage: Passage) -> str:
+    """The passage's text, escaped, with the evidence sentence marked."""
+    text = passage.text
+    where = text.find(passage.evidence) if passage.evidence else -1
+    if where < 0:
+        return html.escape(text)
+    end = where + len(passage.evidence)
+    return html.escape(text[:where]) + "<mark>" + html.escape(text[where:end]) + "</mark>" + html.escape(text[end:])
+
+
+def _source(passage: Passage | None) -> str:
+    if passage is None:
+        return ""
+    page = f", p. {passage.page}" if passage.page else ""
+    return f"{passage.source_path}{page}"
+
+
+def items_html(items: list[AuditItem]) -> str:
+    """A table of audit items (sentence, citation, verdict, highlighted passage), corpus text escaped."""
+    rows = ["<table class='audit'><thead><tr><th>sentence</th><th>ref</th><th>verdict</th><th>best passage</th></tr></thead><tbody>"]
+    for item in items:
+        passage = ""
+        if item.passage:
+            passage = (f"<div class='passage'>{highlighted(item.passage)}</div>"
+                       f"<div class='source'>{html.escape(_source(item.passage))}</div>")
+        rows.append(
+            f"<tr class='verdict-{item.verdict}'><td>{html.escape(item.sentence)}"
+            f"<div class='source'>{html.escape(item.section)}</div></td><td>[{item.ref}]</td>"
+            f"<td class='verdict' style='color:{COLOURS[item.verdict]}'>{LABELS[item.verdict]}"
+            f"<div class='source'>{item.score:.2f}</div></td><td>{passage}</td></tr>"
+        )
+    rows.append("</tbody></table>")
+    return "\n".join(rows)
+
+
+def audit_html(audit: Audit, title: str = "Citation audit") -> str:
+    """A standalone HTML page of the audit."""
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
+            f"<p class='summary'>{html.escape(summary_line(audit))}</p>{items_html(audit.items)}</body></html>")
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def audit_markdown(audit: Audit) -> str:
+    """The audit as a Markdown table."""
+    lines = ["# Citation audit", "", summary_line(audit), "",
+             "| sentence | ref | verdict | score | best passage |", "|---|---:|---|---:|---|"]
+    for item in audit.items:
+        evidence = f"{_cell(item.passage.evidence)} ({_cell(_source(item.passage))})" if item.passage else ""
+        lines.append(f"| {_cell(item.sentence)} | {item.ref} | {LABELS[item.verdict]} | {item.score:.2f} | {evidence} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_audit(audit: Audit, out: Path) -> list[Path]:
+    """Write ``audit.json``, ``audit.md`` and ``audit.html`` into ``out``; returns their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / "audit.json", out / "audit.md", out / "audit.html"]
+    paths[0].write_text(json.dumps(audit.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    paths[1].write_text(audit_markdown(audit), encoding="utf-8")
+    paths[2].write_text(audit_html(audit), encoding="utf-8")
+    return paths
