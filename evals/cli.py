@@ -89,7 +89,7 @@ def eval_command(
     workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="keep the answered items of an interrupted run in --out")] = False,
     system: Annotated[str, typer.Option("--system", help="exorag, baseline (plain LangChain RAG) or both")] = "exorag",
-    judge: Annotated[str, typer.Option("--judge", help="judge for faithfulness and citations: auto, learned, rules, nli or llm")] = "auto",
+    judge: Annotated[str, typer.Option("--judge", help="judge for faithfulness and citations: rules (default), auto, learned, nli or llm")] = "rules",
     generator: Annotated[str | None, typer.Option("--generator", help="extractive or llm (default: EXORAG_GENERATOR)")] = None,
     compare: Annotated[
         tuple[Path, Path] | None, typer.Option("--compare", metavar="RUN_A RUN_B", help="compare two run folders and exit")

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # Below this score of its best sentence, the extractive generator finds no sentence that answers.
     min_sentence_confidence: float = 0.15
 
+    # Which judge verifies answers (exorag.judge): on held-out claim pairs the rule judge is ahead
+    # of the learned one (README, "Auditing citations").
+    judge: Literal["rules", "offline", "learned", "auto", "llm", "nli"] = "rules"
+
     api_token: str | None = Field(default=None, description="bearer token that `exorag api` requires when set")
     feedback_db: Path | None = Field(default=None, description="default: <index>/feedback.sqlite3")
 

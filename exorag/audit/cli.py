@@ -30,7 +30,7 @@ def audit_command(
     index: Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="folder for audit.json, audit.md and audit.html (default <index>/audit)")] = None,
     claim: Annotated[str | None, typer.Option("--claim", help="check this sentence against the whole corpus instead")] = None,
-    judge: Annotated[str, typer.Option("--judge", help="auto, learned, rules, nli or llm")] = "auto",
+    judge: Annotated[str, typer.Option("--judge", help="rules (default), auto, learned, nli or llm")] = "rules",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Check every review sentence that cites reference numbers against the cited papers' text."""

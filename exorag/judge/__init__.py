@@ -1,9 +1,9 @@
 """Judges decide whether evidence supports a claim; every part of exorag that needs that decision
 (runtime verification, the eval metrics, ``exorag judge``, the audit) asks one of these.
 
-- ``auto`` (default): the learned judge when one is trained beside the index, else ``rules``.
+- ``auto``: the learned judge when one is trained beside the index, else ``rules``.
 - ``learned``: MiniLM fine-tuned on synthetic pairs from the corpus (``exorag judge train``).
-- ``rules`` (also ``offline``): entity, number, negation and direction checks with word coverage
+- ``rules`` (also ``offline``; the default, ``EXORAG_JUDGE``): entity, number, negation and direction checks with word coverage
   and embedding similarity; needs no training.
 - ``llm``: an OpenAI-compatible chat model (``EXORAG_LLM_BASE_URL``).
 - ``nli``: a cross-encoder NLI model from a local folder (``EXORAG_NLI_MODEL``): MiniCheck,
@@ -59,11 +59,11 @@ _runtime_lock = threading.Lock()
 
 
 def runtime_judge(settings: Settings) -> Judge:
-    """The judge that verifies answers for ``settings.index`` (``auto``), loaded once per process."""
-    key = str(settings.index.resolve())
+    """The judge that verifies answers for ``settings.index`` (``settings.judge``), loaded once per process."""
+    key = f"{settings.index.resolve()}:{settings.judge}"
     with _runtime_lock:
         if key not in _runtime:
-            _runtime[key] = _auto(settings)
+            _runtime[key] = get_judge(settings.judge, settings)
         return _runtime[key]
 
 

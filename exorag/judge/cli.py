@@ -24,7 +24,7 @@ judge_app = typer.Typer(help="Judges of claim support: score labelled pairs, tra
                         invoke_without_command=True, no_args_is_help=False)
 
 IndexOption = Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
-JudgeOption = Annotated[str, typer.Option("--judge", help="auto, learned, rules, nli or llm")]
+JudgeOption = Annotated[str, typer.Option("--judge", help="rules (default), auto, learned, nli or llm")]
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -36,7 +36,7 @@ def _fail(message: str, code: int = 2) -> None:
 def score_pairs(
     context: typer.Context,
     dataset: Annotated[Path | None, typer.Option("--dataset", help='JSON Lines of {"claim", "evidence", "label"[, "error_type"]}')] = None,
-    judge: JudgeOption = "auto",
+    judge: JudgeOption = "rules",
     split: Annotated[str | None, typer.Option("--split", help="only the lines whose 'split' field is this (tune or test)")] = None,
     index: IndexOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON with every line's verdict")] = False,
@@ -134,7 +134,7 @@ SPEED_CLAIM = "Exosomal miR-21 from hypoxic tumour cells suppresses PTEN in fibr
 
 
 @judge_app.command("speed")
-def speed(index: IndexOption = None, judge: JudgeOption = "auto", repeats: Annotated[int, typer.Option("--repeats")] = 20) -> None:
+def speed(index: IndexOption = None, judge: JudgeOption = "rules", repeats: Annotated[int, typer.Option("--repeats")] = 20) -> None:
     """Time one claim against five passages (each a paragraph), the verification of one sentence."""
     from exorag.config import get_settings
     from exorag.judge import JudgeError, get_judge
