@@ -2,30 +2,61 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 7860
+# Debian packages the browser tests need (the chat UI in headless Chromium).
+TEST_DEBS := chromium fonts-dejavu-core
 
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run test eval bench lint
+.PHONY: install install-test llm system-test-deps run test eval bench
 
-install: $(STAMP)
+# What the chat needs, and no more: `make run` serves within minutes on a bare machine.
+install: $(VENV)/.installed-run
+# Everything the tests need, the local LLM (llama-cpp-python, built from source once) included.
+install-test: $(VENV)/.installed-test
+# The local LLM alone, for `exorag ask --generator llm` with a GGUF model (see "Using an LLM").
+llm: $(VENV)/.installed-llm
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-llm: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[llm]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,llm]'
-	touch $(STAMP)
+	touch $@ $(VENV)/.installed-run $(VENV)/.installed-llm
+
+# Chromium and its fonts from Debian: installed when missing and we are root, else the one command to run.
+system-test-deps:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages for the browser tests: $$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "The browser tests need Debian packages that are missing: $$missing"; \
+	    echo "Install them, then run make test again:  sudo apt-get install -y $$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # Ingest the bundled corpus when the index is missing or stale (a no-op otherwise), then serve the chat.
 run: install
 	$(BIN)/exorag ingest || [ $$? -eq 1 ]
 	$(BIN)/exorag serve --host $(HOST) --port $(PORT)
 
-test: install
+test: system-test-deps install-test
 	$(BIN)/python -m pytest -q
 
 eval: install
