@@ -34,9 +34,9 @@ from exorag.text import (
 
 # Sentences of the retrieved passages compared with the question (best passages first).
 MAX_SENTENCES = 40
-# Synonyms of a missing term are looked for in this many sources, among their rarest words.
+# Synonyms of a missing term are looked for in this many sources, among their rarest words (a bounded cost).
 SYNONYM_SOURCES = 2
-SYNONYM_WORDS = 80
+SYNONYM_WORDS = 400
 
 
 @dataclass(frozen=True)
