@@ -230,3 +230,13 @@ def test_an_attachment_named_pdf_that_is_not_one_is_not_copied(corpus, tmp_path)
     item = import_library(corpus, library).items[0]
     assert item.number == 1 and not item.file and "not a PDF" in item.file_note
     assert not (corpus / "literature" / "1_poggio2019.pdf").exists()
+
+
+def test_a_doi_written_as_a_dx_doi_org_link_in_references_jsonl_still_matches_by_doi(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_references(corpus / "references.jsonl", [
+        Reference(number=5, citation="Poggio M, et al. Cell 2019.", doi="http://dx.doi.org/10.1016/j.cell.2019.02.016")])
+    library = library_with_files(tmp_path, "ris", [POGGIO], broken_after=-1)
+    item = import_library(corpus, library).items[0]
+    assert (item.number, item.rule) == (5, "doi")
