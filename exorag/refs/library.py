@@ -207,9 +207,10 @@ def _read_csl_json(text: str, library: Library) -> None:
         try:
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            raise LibraryError(
-                f"{library.path} line {error.lineno}: not valid JSON ({error.msg}); nothing after it was read"
-            ) from error
+            # past a syntax error item boundaries are unknown: keep the items before it, report the rest
+            message = f"not valid JSON ({error.msg}); nothing after it was read"
+            library.problems.append(LibraryProblem(error.lineno, message))
+            return
         problem = _csl_problem(item)
         if problem:
             library.problems.append(LibraryProblem(line, problem))
