@@ -213,7 +213,7 @@ def test_csl_json_numbers_for_pmid_are_read_and_a_bad_identifier_is_named(corpus
     # citation.js and some Mendeley exports write PMID as a JSON number
     items = [{"id": "hoshino2015", "type": "article-journal", "title": HOSHINO["title"], "PMID": 26524530},
              {"id": "odd", "type": "article-journal", "title": "An item whose DOI is an object", "DOI": {"x": 1}},
-             {"id": "year", "type": "article-journal", "title": "An item whose date is a bare string", "issued": "2018"}]
+             {"id": "year", "type": "article-journal", "title": "A date that is a bare string", "issued": "2018"}]
     library = tmp_path / "library.json"
     library.write_text(json.dumps(items, indent=2), encoding="utf-8")
     report = import_library(corpus, library, numbered_in_order=True)  # a new number is cited via citeproc
@@ -230,3 +230,25 @@ def test_an_attachment_named_pdf_that_is_not_one_is_not_copied(corpus, tmp_path)
     item = import_library(corpus, library).items[0]
     assert item.number == 1 and not item.file and "not a PDF" in item.file_note
     assert not (corpus / "literature" / "1_poggio2019.pdf").exists()
+
+
+def test_a_doi_written_as_a_dx_doi_org_link_in_references_jsonl_still_matches_by_doi(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_references(corpus / "references.jsonl", [
+        Reference(number=5, citation="Poggio M, et al. Cell 2019.", doi="http://dx.doi.org/10.1016/j.cell.2019.02.016"),
+    ])
+    library = library_with_files(tmp_path, "ris", [POGGIO], broken_after=-1)
+    item = import_library(corpus, library).items[0]
+    assert (item.number, item.rule) == (5, "doi")
+
+
+def test_a_csl_json_syntax_error_is_named_by_its_line_and_the_items_before_it_are_imported(corpus, tmp_path):
+    good = json.dumps({"id": "hoshino2015", "type": "article-journal", "title": HOSHINO["title"],
+                       "PMID": HOSHINO["pmid"]})
+    library = tmp_path / "library.json"
+    library.write_text(f'[\n{good},\n{{"id": "broken" "title": "a comma is missing"}}\n]\n', encoding="utf-8")
+    report = import_library(corpus, library)
+    assert [(item.key, item.number) for item in report.items] == [("hoshino2015", 2)]
+    assert [problem["line"] for problem in report.malformed] == [3]
+    assert "not valid JSON" in report.malformed[0]["error"]

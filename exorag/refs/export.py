@@ -11,7 +11,6 @@ import json
 import re
 import warnings
 from collections.abc import Iterable
-from typing import Literal
 
 import bibtexparser
 import rispy
@@ -21,7 +20,6 @@ from citeproc.source.json import CiteProcJSON
 
 from exorag.models import Answer, Reference
 
-CiteFormat = Literal["bibtex", "ris", "csl-json", "text"]
 CITE_FORMATS: tuple[str, ...] = ("bibtex", "ris", "csl-json", "text")
 FILE_SUFFIXES = {"bibtex": ".bib", "ris": ".ris", "csl-json": ".json", "text": ".txt"}
 NO_METADATA = "exorag-no-metadata"

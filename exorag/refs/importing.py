@@ -24,7 +24,7 @@ from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, literature_files, rela
 from exorag.refs.export import bibliography
 from exorag.refs.extract import merge_references
 from exorag.refs.fetch import file_stem
-from exorag.refs.library import Library, LibraryEntry, attached_path, read_library
+from exorag.refs.library import Library, LibraryEntry, attached_path, bare_doi, read_library
 
 # What the last import wrote: a value that differs from it in references.jsonl was changed by hand.
 IMPORTED_SNAPSHOT = "imported-references.jsonl"
@@ -233,7 +233,7 @@ def _file_stem(number: int, csl: dict) -> str:
 
 
 def _doi_key(doi: object) -> str:
-    return str(doi or "").strip().lower().removeprefix("https://doi.org/").removeprefix("doi:").strip()
+    return (bare_doi(doi) or "").lower()
 
 
 def _words(text: str) -> str:

@@ -117,7 +117,7 @@ def _read_bibtex(text: str, library: Library) -> None:
         _put(item, "volume", value.get("volume"))
         _put(item, "issue", value.get("number"))
         _put(item, "page", re.sub(r"\s*(?:--|\u2013)\s*", "-", str(value.get("pages") or "")) or None)
-        _put(item, "DOI", _doi(value.get("doi")))
+        _put(item, "DOI", bare_doi(value.get("doi")))
         _put(item, "PMID", value.get("pmid") or _pmid_in(value.get("note"), value.get("extra")))
         _put(item, "PMCID", value.get("pmcid"))
         _put(item, "URL", value.get("url"))
@@ -159,7 +159,7 @@ def _ris_record(text: str, line: int, library: Library) -> None:
         return
     record = records[0]
     title = record.get("title") or record.get("primary_title")
-    doi = _doi(record.get("doi"))
+    doi = bare_doi(record.get("doi"))
     if not title and not doi:
         library.problems.append(LibraryProblem(line, "record has neither a title (TI/T1) nor a DOI (DO)"))
         return
@@ -207,9 +207,10 @@ def _read_csl_json(text: str, library: Library) -> None:
         try:
             item, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
-            raise LibraryError(
-                f"{library.path} line {error.lineno}: not valid JSON ({error.msg}); nothing after it was read"
-            ) from error
+            # past a syntax error item boundaries are unknown: keep the items before it, report the rest
+            message = f"not valid JSON ({error.msg}); nothing after it was read"
+            library.problems.append(LibraryProblem(error.lineno, message))
+            return
         problem = _csl_problem(item)
         if problem:
             library.problems.append(LibraryProblem(line, problem))
@@ -218,7 +219,7 @@ def _read_csl_json(text: str, library: Library) -> None:
             for key in _CSL_IDENTIFIERS:  # some tools write PMID as a JSON number
                 if isinstance(item.get(key), int):
                     item[key] = str(item[key])
-            item["DOI"] = _doi(item.get("DOI"))
+            item["DOI"] = bare_doi(item.get("DOI"))
             library.entries.append(LibraryEntry(line=line, key=str(item.get("id") or f"item-line-{line}"),
                                                 csl={k: v for k, v in item.items() if v is not None}, files=files))
         position = _skip(text, end)
@@ -266,7 +267,7 @@ def _year(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _doi(value: object) -> str | None:
+def bare_doi(value: object) -> str | None:
     """``https://doi.org/10.1/X`` or ``doi:10.1/X`` -> ``10.1/X``."""
     if not value:
         return None
