@@ -19,6 +19,8 @@ import numpy as np
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
+# Bump when the export or the quantisation changes: exports of older versions are then not reused.
+EXPORT_VERSION = 2
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 # Padded tokens per ONNX Runtime call: measured on the bench's passages on 2 cores
@@ -42,8 +44,10 @@ def max_seq_length(model_folder: str) -> int:
 
 
 def _export(model_folder: str, target: Path) -> None:
-    """Export the transformer with mean pooling and L2 normalisation to ONNX at ``target``."""
+    """Export the transformer with mean pooling and L2 normalisation to ONNX at ``target``, its
+    attention, layer norms and GELUs fused into ONNX Runtime's own kernels."""
     import torch
+    from onnxruntime.transformers import optimizer
     from transformers import AutoModel
 
     class MeanPooledUnitVectors(torch.nn.Module):
@@ -59,34 +63,46 @@ def _export(model_folder: str, target: Path) -> None:
             mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
-    model = MeanPooledUnitVectors(AutoModel.from_pretrained(model_folder)).eval()
+    # Eager attention exports the plain graph that ONNX Runtime's BERT fusion recognises (PyTorch's
+    # fused attention exports a graph it does not): 2.3x torch's rate in fp32 instead of about 1x.
+    encoder = AutoModel.from_pretrained(model_folder, attn_implementation="eager")
+    model = MeanPooledUnitVectors(encoder).eval()
+    plain = target.with_name(target.name + ".plain")
     example = torch.ones((2, 8), dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
     # The tracer warns of shape checks it freezes; they compare a mask with itself in an encoder.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, (example, example, torch.zeros_like(example)), str(target),
+            model, (example, example, torch.zeros_like(example)), str(plain),
             input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["embedding"],
             dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "embedding": {0: "batch"}},
             opset_version=17, dynamo=False,
         )
+    fused = optimizer.optimize_model(str(plain), model_type="bert", num_heads=encoder.config.num_attention_heads,
+                                     hidden_size=encoder.config.hidden_size)
+    fused.save_model_to_file(str(target))
+    plain.unlink()
 
 
 def _quantise(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the matrix products, weights per output channel: quantising
-    every op, or per tensor, brought the cosine to the fp32 vectors down to 0.93 on real passages."""
+    """Dynamic int8 quantisation of the matrix products and attention, weights per output channel:
+    quantising the embedding lookups too, per tensor, brought the cosine to the fp32 vectors down to
+    0.93 on real passages."""
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), op_types_to_quantize=["MatMul"], per_channel=True,
-                     weight_type=QuantType.QInt8)
+    quantize_dynamic(str(source), str(target), op_types_to_quantize=["MatMul", "Attention"], per_channel=True,
+                     weight_type=QuantType.QInt8,
+                     # ONNX's shape inference cannot type the outputs of the fused contrib ops.
+                     extra_options={"DefaultTensorType": TensorProto.FLOAT})
 
 
 def export_folder(cache: Path, model_folder: str) -> Path:
     """Where the exports of one model folder are kept under ``cache``."""
     from exorag.embeddings import model_fingerprint
 
-    return cache / f"{Path(model_folder).name}-{model_fingerprint(model_folder)}"
+    return cache / f"{Path(model_folder).name}-{model_fingerprint(model_folder)}-v{EXPORT_VERSION}"
 
 
 def ensure_onnx_model(model_folder: str, cache: Path, int8: bool) -> Path:
