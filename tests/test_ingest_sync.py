@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from langchain_huggingface import HuggingFaceEmbeddings
+from langchain_core.embeddings import Embeddings
 from typer.testing import CliRunner
 
 from exorag.cli import app
@@ -117,13 +117,14 @@ def assert_index_matches_corpus(settings: Settings) -> dict[str, Chunk]:
 def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts that the embedding model embeds as documents during the test (a spy, not a stub)."""
     seen: list[str] = []
-    original = HuggingFaceEmbeddings.embed_documents
+    model = type(get_embeddings(get_settings()))  # the configured embedder's class
+    original = model.embed_documents
 
-    def counting(self: HuggingFaceEmbeddings, texts: list[str]) -> list[list[float]]:
+    def counting(self: Embeddings, texts: list[str]) -> list[list[float]]:
         seen.extend(texts)
         return original(self, texts)
 
-    monkeypatch.setattr(HuggingFaceEmbeddings, "embed_documents", counting)
+    monkeypatch.setattr(model, "embed_documents", counting)
     return seen
 
 
