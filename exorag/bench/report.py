@@ -102,18 +102,21 @@ def embedder_lines(rows: list[dict]) -> list[str]:
         for row in at_scale:
             if torch_row is None or row is torch_row:
                 continue
-
-            def ratio(figure: str) -> str:
-                value, base = row.get(figure), torch_row.get(figure)
-                return _number(value / base, 2) if value is not None and base else "–"
-
+            ratio = {figure: _ratio(row, torch_row, figure) for figure in (
+                "embed_chunks_per_s", "ingest_chunks_per_s", "query_embed_ms_p50", "query_embed_ms_p95",
+                "retrieve_ms_p50", "retrieve_ms_p95")}
             lines.append(
-                f"| | *{row['embedder']} / torch* | {ratio('embed_chunks_per_s')} | {ratio('ingest_chunks_per_s')} "
-                f"| {ratio('query_embed_ms_p50')} / {ratio('query_embed_ms_p95')} "
-                f"| {ratio('retrieve_ms_p50')} / {ratio('retrieve_ms_p95')} "
+                f"| | *{row['embedder']} / torch* | {ratio['embed_chunks_per_s']} | {ratio['ingest_chunks_per_s']} "
+                f"| {ratio['query_embed_ms_p50']} / {ratio['query_embed_ms_p95']} "
+                f"| {ratio['retrieve_ms_p50']} / {ratio['retrieve_ms_p95']} "
                 f"| {row['recall_at_5'] - torch_row['recall_at_5']:+.3f} |"
             )
     return lines
+
+
+def _ratio(row: dict, base: dict, figure: str) -> str:
+    value, reference = row.get(figure), base.get(figure)
+    return _number(value / reference, 2) if value is not None and reference else "–"
 
 
 def _number(value: float | None, digits: int = 1) -> str:
