@@ -35,14 +35,14 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def run_ingest(settings: Settings, as_json: bool = False) -> int:
+def run_ingest(settings: Settings, as_json: bool = False, reembed: bool = False) -> int:
     """Sync the index with the corpus, print the report, return the exit code."""
     from exorag.ingest.sync import CorpusMissing, IngestLocked, sync_corpus
     from exorag.store.chroma import StoreUnavailable
 
     try:
         if as_json or not console.is_terminal:
-            report = sync_corpus(settings)
+            report = sync_corpus(settings, reembed=reembed)
         else:
             from rich.progress import Progress
 
@@ -54,7 +54,7 @@ def run_ingest(settings: Settings, as_json: bool = False) -> int:
                         tasks[stage] = bar.add_task(stage, total=total)
                     bar.update(tasks[stage], completed=done, total=total)
 
-                report = sync_corpus(settings, progress)
+                report = sync_corpus(settings, progress, reembed=reembed)
     except (CorpusMissing, IngestLocked, StoreUnavailable) as error:
         fail(str(error))
     if as_json:
@@ -73,9 +73,14 @@ def run_ingest(settings: Settings, as_json: bool = False) -> int:
 
 
 @app.command()
-def ingest(corpus: CorpusOption = None, index: IndexOption = None, as_json: JsonOption = False) -> None:
+def ingest(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    as_json: JsonOption = False,
+    reembed: Annotated[bool, typer.Option("--reembed", help="embed every chunk again with EXORAG_EMBEDDER")] = False,
+) -> None:
     """Sync the index with the corpus: add new chunks, drop removed ones, report failures."""
-    raise typer.Exit(run_ingest(get_settings(corpus=corpus, index=index), as_json))
+    raise typer.Exit(run_ingest(get_settings(corpus=corpus, index=index), as_json, reembed))
 
 
 @app.command()

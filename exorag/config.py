@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     collection: str = "exorag"
     embedding_model: str | None = Field(default=None, description="a local sentence-transformers folder")
     embedding_batch_size: int = 64
+    embedder: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="torch", description="torch (sentence-transformers fp32), onnx (ONNX Runtime fp32) or onnx-int8")
+    embedder_cache: Path | None = Field(default=None, description="where ONNX exports are kept; default <index>/embedder")
+    embedder_threads: int = Field(default=2, description="ONNX Runtime intra-op threads")
 
     chunk_words: int = 120
     chunk_overlap_sentences: int = 1

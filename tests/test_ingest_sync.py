@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from langchain_huggingface import HuggingFaceEmbeddings
+from langchain_core.embeddings import Embeddings
 from typer.testing import CliRunner
 
 from exorag.chain import AnswerOptions, answer, reset_pipelines
@@ -119,13 +119,14 @@ def assert_index_matches_corpus(settings: Settings) -> dict[str, Chunk]:
 def embedded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts that the embedding model embeds as documents during the test (a spy, not a stub)."""
     seen: list[str] = []
-    original = HuggingFaceEmbeddings.embed_documents
+    model = type(get_embeddings(get_settings()))  # the configured embedder's class
+    original = model.embed_documents
 
-    def counting(self: HuggingFaceEmbeddings, texts: list[str]) -> list[list[float]]:
+    def counting(self: Embeddings, texts: list[str]) -> list[list[float]]:
         seen.extend(texts)
         return original(self, texts)
 
-    monkeypatch.setattr(HuggingFaceEmbeddings, "embed_documents", counting)
+    monkeypatch.setattr(model, "embed_documents", counting)
     return seen
 
 

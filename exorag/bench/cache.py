@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from exorag.embeddings import model_fingerprint
+
 DEFAULT_FOLDER = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "exorag-bench"
 _DIGEST = 32
 # Misses are embedded and saved this many at a time, so an interrupted fill keeps what it did.
@@ -30,24 +32,14 @@ def corpus_folder(root: Path, seed: int, chunks: int) -> Path:
     return root / "corpora" / f"seed{seed}-{chunks}"
 
 
-def embeddings_folder(root: Path, model_folder: str) -> Path:
-    """Where the vectors of one embedding model are kept."""
-    return root / "embeddings" / f"{Path(model_folder).name}-{model_fingerprint(model_folder)}"
+def embeddings_folder(root: Path, model_folder: str, embedder: str) -> Path:
+    """Where the vectors of one embedding model, run by one embedder, are kept."""
+    suffix = "" if embedder == "torch" else f"-{embedder}"  # torch's folder predates the embedder choice
+    return root / "embeddings" / f"{Path(model_folder).name}-{model_fingerprint(model_folder)}{suffix}"
 
 
 def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
-
-
-def model_fingerprint(model_folder: str) -> str:
-    """A short id of a model folder's contents (file names and sizes, and its config)."""
-    digest = hashlib.sha256()
-    root = Path(model_folder)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(root)}:{path.stat().st_size}\n".encode())
-        if path.name == "config.json":
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 class EmbeddingCache:

@@ -31,12 +31,14 @@ def parse_scales(text: str) -> list[int]:
 
 def run_bench(scales: list[int], out: Path, chroma_url: str | None = None, seed: int = 0, queries: int = 200,
               load_seconds: float = 60, users: int = 20, cache: Path | None = None, fresh_up_to: int = 1000,
-              command: str = "exorag bench") -> list[dict]:
-    """Measure both systems at every scale and write the outputs to ``out``; return the rows.
+              command: str = "exorag bench", embedders: list[str] | None = None,
+              systems: tuple[str, ...] | None = None) -> list[dict]:
+    """Measure the systems at every scale and write the outputs to ``out``; return the rows.
 
-    Scales above ``fresh_up_to`` chunks take embeddings from (and add them to) the cache under
-    ``cache`` (default ``~/.cache/exorag-bench``); smaller ones embed afresh, which is where ingest
-    throughput is measured.
+    exorag runs once per embedder in ``embedders`` (default: the configured one), the baseline
+    with the first. Scales above ``fresh_up_to`` chunks take embeddings from (and add them to) the
+    cache under ``cache`` (default ``~/.cache/exorag-bench``), one per embedder; smaller ones embed
+    afresh, which is where ingest throughput is measured.
     """
     from exorag.bench.cache import DEFAULT_FOLDER, corpus_folder, embeddings_folder
     from exorag.bench.corpus import generate_corpus
@@ -48,9 +50,12 @@ def run_bench(scales: list[int], out: Path, chroma_url: str | None = None, seed:
 
     started = time.perf_counter()
     cache = cache or DEFAULT_FOLDER
+    settings = get_settings()
+    embedders = embedders or [settings.embedder]
+    runs = [(system, embedder) for system in systems or SYSTEMS for embedder in (embedders if system == "exorag" else embedders[:1])]
     run = {"command": command, "machine": machine(), "store": f"server {chroma_url}" if chroma_url else "embedded",
-           "seed": seed, "queries": queries, "scales": scales, "fresh_up_to": fresh_up_to}
-    vectors = embeddings_folder(cache, model_path(get_settings()))
+           "seed": seed, "queries": queries, "scales": scales, "fresh_up_to": fresh_up_to, "embedders": embedders}
+    vectors = {embedder: embeddings_folder(cache, model_path(settings), embedder) for embedder in embedders}
     work = out / "work"
     rows: list[dict] = []
     served: Step | None = None
@@ -59,13 +64,16 @@ def run_bench(scales: list[int], out: Path, chroma_url: str | None = None, seed:
         queries_file = work / f"queries-{scale}.jsonl"
         queries_file.parent.mkdir(parents=True, exist_ok=True)
         queries_file.write_text("".join(json.dumps(q.__dict__) + "\n" for q in corpus.queries), encoding="utf-8")
-        steps = [Step(system, scale, corpus.corpus, queries_file, work / str(scale) / system, out / "logs",
-                      chroma_url, vectors if scale > fresh_up_to else None, seed) for system in SYSTEMS]
+        steps = [Step(system, scale, corpus.corpus, queries_file, work / str(scale) / f"{system}-{embedder}",
+                      out / "logs", chroma_url, vectors[embedder] if scale > fresh_up_to else None, seed,
+                      embedder, cache / "embedders") for system, embedder in runs]
         for step in steps:
-            errors.print(f"[bold]{scale:,} chunks[/bold] {step.system}: ingest and {len(corpus.queries)} queries ...")
+            errors.print(f"[bold]{scale:,} chunks[/bold] {step.system} ({step.embedder}): ingest and "
+                         f"{len(corpus.queries)} queries ...")
             rows.append(measure(step))
             errors.print("  " + ", ".join(f"{key} {rows[-1][key]}" for key in
-                                          ("ingest_chunks_per_s", "retrieve_ms_p95", "answer_ms_p95", "recall_at_5")))
+                                          ("embed_chunks_per_s", "ingest_chunks_per_s", "query_embed_ms_p50",
+                                           "retrieve_ms_p95", "answer_ms_p95", "recall_at_5")))
             write_outputs(rows, out, run)
         # The largest exorag index stays for the load test; the rest is scratch.
         served = steps[0] if position == len(scales) - 1 else None
@@ -104,10 +112,14 @@ def register(app: typer.Typer) -> None:
         cache: Annotated[Path | None, typer.Option(help="folder for generated corpora and cached embeddings "
                                                        "(default ~/.cache/exorag-bench)")] = None,
         fresh_up_to: Annotated[int, typer.Option(help="scales up to this many chunks embed afresh; larger ones use the cache")] = 1000,
+        embedders: Annotated[str | None, typer.Option(help="exorag runs once per embedder, e.g. torch,onnx-int8 "
+                                                          "(default EXORAG_EMBEDDER); the baseline uses the first")] = None,
+        baseline: Annotated[bool, typer.Option(help="also measure the plain LangChain RAG")] = True,
     ) -> None:
         """Benchmark exorag against a plain LangChain RAG on generated corpora: ingest, size, memory, latency, recall."""
         from exorag.bench.load import ServerNotReady
         from exorag.bench.measure import BenchStepFailed
+        from exorag.embeddings import EMBEDDERS
 
         parsed = parse_scales(scales)
         if not parsed or min(parsed) < 8:
@@ -115,9 +127,14 @@ def register(app: typer.Typer) -> None:
         if not 1 <= queries <= min(parsed) // 4:
             raise typer.BadParameter(f"must be between 1 and {min(parsed) // 4} (a quarter of the smallest scale)",
                                      param_hint="--queries")
+        chosen = [name.strip() for name in embedders.split(",")] if embedders else None
+        unknown = [name for name in chosen or [] if name not in EMBEDDERS]
+        if unknown or chosen == []:
+            raise typer.BadParameter(f"{', '.join(unknown) or 'nothing'}: use {', '.join(EMBEDDERS)}", param_hint="--embedders")
         command = "exorag " + " ".join(shlex.quote(argument) for argument in sys.argv[1:])
         try:
-            run_bench(parsed, out, chroma_url, seed, queries, load_seconds, users, cache, fresh_up_to, command)
+            run_bench(parsed, out, chroma_url, seed, queries, load_seconds, users, cache, fresh_up_to, command, chosen,
+                      None if baseline else ("exorag",))
         except (BenchStepFailed, ServerNotReady) as error:
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from None

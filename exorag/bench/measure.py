@@ -44,6 +44,8 @@ class Step:
     chroma_url: str | None = None
     cache: Path | None = None
     seed: int = 0
+    embedder: str = "torch"
+    embedder_cache: Path | None = None
 
     @property
     def collection(self) -> str:
@@ -52,7 +54,8 @@ class Step:
     def job(self) -> dict:
         return {"system": self.system, "corpus": str(self.corpus), "index": str(self.index),
                 "queries": str(self.queries), "chroma_url": self.chroma_url, "collection": self.collection,
-                "cache": str(self.cache) if self.cache else None, "seed": self.seed}
+                "cache": str(self.cache) if self.cache else None, "seed": self.seed, "embedder": self.embedder,
+                "embedder_cache": str(self.embedder_cache) if self.embedder_cache else None}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -128,7 +131,7 @@ def run_child(task: str, step: Step) -> tuple[dict, float | None]:
     """Run ``task`` for ``step`` in a fresh Python process: its result, and the seconds from
     launch to its first answer (query children only)."""
     step.logs.mkdir(parents=True, exist_ok=True)
-    log_path = step.logs / f"{step.scale}-{step.system}-{task}.log"
+    log_path = step.logs / f"{step.scale}-{step.system}-{step.embedder}-{task}.log"
     command = [sys.executable, "-m", "exorag.bench.worker", task, json.dumps(step.job())]
     launched = time.perf_counter()
     first_answer = None
@@ -146,7 +149,7 @@ def run_child(task: str, step: Step) -> tuple[dict, float | None]:
         code = child.wait(timeout=CHILD_TIMEOUT_S)
     if code != 0 or result is None:
         tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
-        raise BenchStepFailed(f"{log_path}: {step.system} {task} at {step.scale} chunks exited with {code}: " + " | ".join(tail))
+        raise BenchStepFailed(f"{log_path}: {step.system} ({step.embedder}) {task} at {step.scale} chunks exited with {code}: " + " | ".join(tail))
     return result, first_answer
 
 
@@ -190,6 +193,7 @@ def measure(step: Step) -> dict:
     index_mb = folder_mb(step.index) + (folder_mb(data_folder) if data_folder else 0.0)
     return {
         "system": step.system,
+        "embedder": step.embedder,
         "chunks": step.scale,
         "ingest_chunks_per_s": round(ingest_rate, 2),
         "index_mb": round(index_mb, 1),
@@ -200,6 +204,8 @@ def measure(step: Step) -> dict:
         "answer_ms_p50": round(percentile(queried["answer_ms"], 50), 2),
         "answer_ms_p95": round(percentile(queried["answer_ms"], 95), 2),
         "recall_at_5": round(queried["recall_at_5"], 4),
+        "query_embed_ms_p50": round(percentile(queried["query_embed_ms"], 50), 2),
+        "query_embed_ms_p95": round(percentile(queried["query_embed_ms"], 95), 2),
         "store": "server" if step.chroma_url and step.system == "exorag" else "embedded",
         "indexed_chunks": chunks,
         "queries": queried["queries"],

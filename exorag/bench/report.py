@@ -15,6 +15,7 @@ import psutil
 FIGURES = ["ingest_chunks_per_s", "index_mb", "peak_rss_mb", "startup_s", "retrieve_ms_p50", "retrieve_ms_p95",
            "answer_ms_p50", "answer_ms_p95", "recall_at_5"]
 TARGET_SCALE = 100_000
+COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 
 
 def machine() -> dict:
@@ -70,6 +71,54 @@ def targets(rows: list[dict]) -> list[tuple[str, str, bool | None]]:
     return [(f"{name} (at {row['chunks']:,} chunks)", value, met) for name, value, met in checks]
 
 
+def label(row: dict) -> str:
+    """``exorag (onnx-int8)``: the system, and the embedder it ran with."""
+    return f"{row['system']} ({row['embedder']})" if row.get("embedder") else row["system"]
+
+
+def embedder_lines(rows: list[dict]) -> list[str]:
+    """The exorag rows of each embedder side by side, with ratios to the torch embedder at the same scale."""
+    exorag = [row for row in rows if row["system"] == "exorag" and row.get("embedder")]
+    if len({row["embedder"] for row in exorag}) < 2:
+        return []
+    lines = [
+        "", "## Embedders", "",
+        ("Each embedder indexed and queried the same corpus in the same run. *x / torch* rows: ratio of each "
+         "figure to the torch fp32 embedder's (above 1 is faster for rates, slower for times); recall@5 as a difference."),
+        "",
+        "| chunks | embedder | model texts/s | ingest chunks/s | query embed p50 / p95 ms | retrieve p50 / p95 ms | recall@5 |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for scale in sorted({row["chunks"] for row in exorag}):
+        at_scale = [row for row in exorag if row["chunks"] == scale]
+        torch_row = next((row for row in at_scale if row["embedder"] == "torch"), None)
+        for row in at_scale:
+            ingest = _number(row["ingest_chunks_per_s"]) + ("*" if row.get("ingest_basis") == "projected" else "")
+            lines.append(
+                f"| {scale:,} | {row['embedder']} | {_number(row['embed_chunks_per_s'])} | {ingest} "
+                f"| {_number(row.get('query_embed_ms_p50'), 2)} / {_number(row.get('query_embed_ms_p95'), 2)} "
+                f"| {_number(row['retrieve_ms_p50'])} / {_number(row['retrieve_ms_p95'])} | {_number(row['recall_at_5'], 3)} |"
+            )
+        for row in at_scale:
+            if torch_row is None or row is torch_row:
+                continue
+            ratio = {figure: _ratio(row, torch_row, figure) for figure in (
+                "embed_chunks_per_s", "ingest_chunks_per_s", "query_embed_ms_p50", "query_embed_ms_p95",
+                "retrieve_ms_p50", "retrieve_ms_p95")}
+            lines.append(
+                f"| | *{row['embedder']} / torch* | {ratio['embed_chunks_per_s']} | {ratio['ingest_chunks_per_s']} "
+                f"| {ratio['query_embed_ms_p50']} / {ratio['query_embed_ms_p95']} "
+                f"| {ratio['retrieve_ms_p50']} / {ratio['retrieve_ms_p95']} "
+                f"| {row['recall_at_5'] - torch_row['recall_at_5']:+.3f} |"
+            )
+    return lines
+
+
+def _ratio(row: dict, base: dict, figure: str) -> str:
+    value, reference = row.get(figure), base.get(figure)
+    return _number(value / reference, 2) if value is not None and reference else "–"
+
+
 def _number(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -97,7 +146,7 @@ def markdown(rows: list[dict], run: dict) -> str:
         for row in at_scale:
             ingest = _number(row["ingest_chunks_per_s"]) + ("*" if row.get("ingest_basis") == "projected" else "")
             lines.append(
-                f"| {scale:,} | {row['system']} | {ingest} | {_number(row['index_mb'])} | {_number(row['peak_rss_mb'], 0)} "
+                f"| {scale:,} | {label(row)} | {ingest} | {_number(row['index_mb'])} | {_number(row['peak_rss_mb'], 0)} "
                 f"| {_number(row['startup_s'])} | {_number(row['retrieve_ms_p50'])} / {_number(row['retrieve_ms_p95'])} "
                 f"| {_number(row['answer_ms_p50'], 0)} / {_number(row['answer_ms_p95'], 0)} | {_number(row['recall_at_5'], 3)} |"
             )
@@ -112,6 +161,7 @@ def markdown(rows: list[dict], run: dict) -> str:
     if any(row.get("ingest_basis") == "projected" for row in rows):
         lines += ["", ("\\* projected: embeddings came from the bench's cache, so ingest was timed without the model "
                        "and the model's own time for every chunk (measured on a sample of the same texts) was added.")]
+    lines += embedder_lines(rows)
     lines += [
         "",
         "## Ingest",
@@ -122,7 +172,7 @@ def markdown(rows: list[dict], run: dict) -> str:
     ]
     for row in rows:
         lines.append(
-            f"| {row['chunks']:,} | {row['system']} | {row['indexed_chunks']:,} | {row['embedded']:,} | {row['cached']:,} "
+            f"| {row['chunks']:,} | {label(row)} | {row['indexed_chunks']:,} | {row['embedded']:,} | {row['cached']:,} "
             f"| {_number(row['ingest_s'])} | {_number(row['ingest_overhead_s'])} | {_number(row['embed_chunks_per_s'])} "
             f"| {row['ingest_vs_embed']:.0%} |"
         )
@@ -159,11 +209,11 @@ def plot(rows: list[dict], path: Path) -> None:
               ("peak memory (MB)", ["peak_rss_mb"])]
     figure, axes = plt.subplots(1, 3, figsize=(14, 4))
     for axis, (title, figures) in zip(axes, panels):
-        for system, color in (("exorag", "tab:blue"), ("baseline", "tab:orange")):
-            series = sorted((r for r in rows if r["system"] == system), key=lambda r: r["chunks"])
+        for name, color in zip(dict.fromkeys(label(r) for r in rows), COLORS):
+            series = sorted((r for r in rows if label(r) == name), key=lambda r: r["chunks"])
             for figure_name, style in zip(figures, ["-o", "--s"]):
                 axis.plot([r["chunks"] for r in series], [r[figure_name] for r in series], style, color=color,
-                          label=f"{system} {figure_name.rsplit('_', 1)[-1] if len(figures) > 1 else ''}".strip())
+                          label=f"{name} {figure_name.rsplit('_', 1)[-1] if len(figures) > 1 else ''}".strip())
         axis.set_xscale("log")
         axis.set_xlabel("corpus size (chunks)")
         axis.set_title(title)

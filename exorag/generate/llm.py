@@ -213,8 +213,11 @@ def chat_model(settings: Settings) -> BaseChatModel:
             from langchain_community.chat_models import ChatLlamaCpp
         except ImportError as error:  # pragma: no cover - depends on the optional extra
             raise LLMUnavailable("EXORAG_LLM_GGUF needs llama-cpp-python: pip install 'exorag[llm]'") from error
+        # One thread for generation and prompt alike: measured faster than two on the shared 2-core
+        # machine (scripts/llm_threads.py; llama.cpp's threads wait on each other when a core is busy).
         model = ChatLlamaCpp(model_path=str(settings.llm_gguf), n_ctx=4096, temperature=settings.llm_temperature,
-                             max_tokens=settings.llm_max_tokens, verbose=False, streaming=True)
+                             max_tokens=settings.llm_max_tokens, verbose=False, streaming=True, n_threads=1,
+                             model_kwargs={"n_threads_batch": 1})
     else:
         raise LLMUnavailable("the llm generator needs EXORAG_LLM_BASE_URL (an OpenAI-compatible server) or EXORAG_LLM_GGUF")
     _models[key] = model

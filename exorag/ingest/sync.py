@@ -25,6 +25,7 @@ from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
+from exorag.store.chroma import drop_collection
 from exorag.store.index import Index, ingest_lock
 
 Progress = Callable[[str, int, int], None]
@@ -139,11 +140,13 @@ def embedding_text(chunk: Chunk) -> str:
     return f"{chunk.section}: {chunk.text}" if chunk.section and chunk.section != chunk.title else chunk.text
 
 
-def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings: Embeddings | None = None) -> IngestReport:
+def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings: Embeddings | None = None,
+                reembed: bool = False) -> IngestReport:
     """Bring the index in line with the corpus folder and return what changed.
 
     ``embeddings`` embeds the new chunks instead of the configured model (the benchmark passes one
-    that reuses cached vectors).
+    that reuses cached vectors). ``reembed`` first drops every stored vector, so the whole corpus
+    is embedded again with the configured embedder.
     """
     if not settings.corpus.is_dir():
         raise CorpusMissing(f"{settings.corpus}: corpus folder not found")
@@ -156,6 +159,8 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
     except Timeout as error:
         raise IngestLocked(f"{settings.index}: another ingest is running on this index; try again when it ends") from error
     try:
+        if reembed:
+            drop_collection(settings)
         return _sync(settings, progress, embeddings)
     finally:
         lock.release()

@@ -2,11 +2,13 @@
 
 Chunks are written with embeddings computed by exorag (never Chroma's default embedding
 function, which would download a model). The collection's metadata carries a ``generation``
-stamp that changes with every sync, so the lexical index can tell whether it is current.
+stamp that changes with every sync, so the lexical index can tell whether it is current, and the
+name of the embedder that built it: vectors of another embedder are refused, never mixed in.
 """
 
 from __future__ import annotations
 
+import shlex
 import uuid
 from collections.abc import Iterator, Sequence
 from urllib.parse import urlparse
@@ -21,6 +23,9 @@ from exorag.embeddings import get_embeddings
 from exorag.models import Chunk
 
 _GENERATION = "exorag_generation"
+_EMBEDDER = "exorag_embedder"
+# Indexes built before the embedder was recorded were all built by sentence-transformers.
+_UNRECORDED_EMBEDDER = "torch"
 # Rows read per call when walking the whole collection: larger pages make Chroma hold more memory
 # (about 0.2 GB more at 5,000 rows than at 1,000 on a 100,000-chunk index) for little speed.
 _PAGE = 1000
@@ -28,6 +33,26 @@ _PAGE = 1000
 
 class StoreUnavailable(RuntimeError):
     """The Chroma server or folder cannot be opened."""
+
+
+class EmbedderMismatch(StoreUnavailable):
+    """The index was built by another embedder than the configured one."""
+
+
+def reembed_command(settings: Settings) -> str:
+    """The command that rebuilds this index's vectors with the configured embedder."""
+    defaults = Settings.model_fields
+    folders = "".join(f" --{name} {shlex.quote(str(getattr(settings, name)))}" for name in ("corpus", "index")
+                      if getattr(settings, name) != defaults[name].default)
+    collection = f"EXORAG_COLLECTION={settings.collection} " if settings.collection != defaults["collection"].default else ""
+    return f"{collection}EXORAG_EMBEDDER={settings.embedder} exorag ingest{folders} --reembed"
+
+
+def drop_collection(settings: Settings) -> None:
+    """Delete this index's Chroma collection (its vectors), if it exists."""
+    client = _client(settings)
+    if settings.collection in {collection.name for collection in client.list_collections()}:
+        client.delete_collection(settings.collection)
 
 
 def _client(settings: Settings) -> chromadb.ClientAPI:
@@ -72,6 +97,23 @@ class VectorStore:
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
         self.collection = self.langchain._collection
+        self._check_embedder()
+
+    def _check_embedder(self) -> None:
+        """Record the embedder in a new collection; refuse one built by another embedder."""
+        metadata = self.collection.metadata or {}
+        if self.count() == 0:
+            if metadata.get(_EMBEDDER) != self.settings.embedder:
+                self.collection.modify(metadata={**metadata, _EMBEDDER: self.settings.embedder})
+            return
+        built_by = str(metadata.get(_EMBEDDER, _UNRECORDED_EMBEDDER))
+        if built_by != self.settings.embedder:
+            where = self.settings.chroma_url or str(self.settings.index)
+            raise EmbedderMismatch(
+                f"{where} (collection {self.settings.collection}) was embedded with EXORAG_EMBEDDER={built_by}, "
+                f"not {self.settings.embedder}; vectors of two embedders cannot be searched together. "
+                f"Use EXORAG_EMBEDDER={built_by}, or re-embed the index: {reembed_command(self.settings)}"
+            )
 
     @property
     def generation(self) -> str:

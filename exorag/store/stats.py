@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections import Counter
 
 from exorag.config import Settings
+from exorag.embeddings import embedder_cache
 from exorag.store.chroma import VectorStore
 
 
 def folder_size_mb(settings: Settings) -> float:
+    """The index folder's size, less the ONNX exports kept there (they belong to the model, not the index)."""
     if not settings.index.exists():
         return 0.0
-    return round(sum(p.stat().st_size for p in settings.index.rglob("*") if p.is_file()) / 1e6, 2)
+    exports = embedder_cache(settings)
+    return round(sum(p.stat().st_size for p in settings.index.rglob("*") if p.is_file() and exports not in p.parents) / 1e6, 2)
 
 
 def index_stats(settings: Settings) -> dict:
