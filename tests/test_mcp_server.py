@@ -14,12 +14,12 @@ from api_corpus import RECEPTOR_QUESTION, build_api_corpus, free_port
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from exorag.api.operations import PassageRecord, ReferenceRecord, SearchResult
+from exorag.api.operations import ClaimCheck, PassageRecord, ReferenceRecord, SearchResult
 from exorag.config import Settings
 from exorag.models import Answer
 from exorag.refs.status import CoverageReport
 
-TOOLS = {"ask", "search_passages", "get_passage", "get_reference", "coverage"}
+TOOLS = {"ask", "search_passages", "get_passage", "get_reference", "audit_claim", "coverage"}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +55,12 @@ async def exercise_every_tool(client: Client) -> None:
 
     reference = ReferenceRecord.model_validate((await client.call_tool("get_reference", {"number": 59})).structured_content)
     assert reference.reference.doi == "10.1038/ncb1725" and reference.coverage.holding == "full_text"
+
+    claim = "Glioma cells lacking EGFRvIII activate MAPK and AKT signalling after merging with EGFRvIII microvesicles."
+    checked = ClaimCheck.model_validate((await client.call_tool("audit_claim", {"claim": claim})).structured_content)
+    best = checked.suggestions[0]
+    assert best.ref == 59 and best.verdict == "supported" and "MAPK" in best.evidence
+    assert best.passage.passage.source_path.endswith("59_al-nedawi2008.txt")
 
     report = CoverageReport.model_validate((await client.call_tool("coverage", {})).structured_content)
     assert {row.number for row in report.rows} >= {58, 59, 61}

@@ -17,6 +17,7 @@ from pydantic import Field
 from exorag.api import operations
 from exorag.api.operations import (
     AskRequest,
+    ClaimCheck,
     NotFound,
     OnlyKind,
     OnlyRefs,
@@ -39,8 +40,8 @@ INSTRUCTIONS = (
     "exorag answers questions from an indexed review and the papers it cites. `ask` gives an answer whose every "
     "sentence carries the citation range of its evidence (bracketed reference numbers such as [170-172]), or "
     "abstains with a reason; quote citations as given. `search_passages` finds passages without writing an answer; "
-    "`get_passage` and `get_reference` look up a chunk_id or a reference number; `coverage` lists which cited "
-    "papers the corpus holds."
+    "`get_passage` and `get_reference` look up a chunk_id or a reference number; `audit_claim` finds the papers "
+    "that support a sentence of your own; `coverage` lists which cited papers the corpus holds."
 )
 
 
@@ -81,6 +82,13 @@ def build_server(settings: Settings) -> MCPServer:
                       ) -> ReferenceRecord:
         """A reference number: its reference-list entry (citation, DOI) and what the corpus holds of the paper."""
         return call(operations.get_reference, number)
+
+    @server.tool()
+    def audit_claim(claim: Annotated[str, Field(min_length=1, description="a sentence to check, e.g. a manuscript line")]
+                    ) -> ClaimCheck:
+        """The papers of the corpus that support a sentence of your own, best first, each with its verdict
+        (supported, partial, contradicted, not_found) and the passage it rests on."""
+        return call(operations.audit_claim, claim)
 
     @server.tool()
     def coverage() -> CoverageReport:

@@ -1,6 +1,6 @@
 """What the REST API, the OpenAI-compatible endpoint and the MCP server offer, each a call into the
 library: a cited answer, a passage search, one passage, one reference, the index's numbers and the
-literature coverage. The request and result models here are the schemas all three publish.
+literature coverage, a claim's supporting references. The request and result models here are the schemas all three publish.
 """
 
 from __future__ import annotations
@@ -108,6 +108,32 @@ def get_reference(number: int, settings: Settings) -> ReferenceRecord:
 
 def coverage(settings: Settings) -> CoverageReport:
     return coverage_report(settings.corpus)
+
+
+class ClaimSuggestion(BaseModel):
+    ref: int = Field(description="the reference number of the paper")
+    verdict: Literal["supported", "partial", "contradicted", "not_found"]
+    score: float
+    passage: PassageRecord | None = Field(default=None, description="the passage the verdict rests on")
+    evidence: str = Field(default="", description="the sentence(s) of the passage the verdict rests on")
+
+
+class ClaimCheck(BaseModel):
+    claim: str
+    suggestions: list[ClaimSuggestion] = Field(description="the papers that best support the claim, best first")
+
+
+def audit_claim(claim: str, settings: Settings) -> ClaimCheck:
+    """A sentence of one's own (a manuscript line) checked against the corpus's papers (``exorag audit --claim``)."""
+    from exorag.audit.core import suggest_references
+    from exorag.judge import runtime_judge
+
+    suggestions = []
+    for item in suggest_references(claim, settings, runtime_judge(settings)):
+        passage = item.passage and get_passage(item.passage.chunk_id, settings)
+        suggestions.append(ClaimSuggestion(ref=item.ref, verdict=item.verdict, score=item.score, passage=passage,
+                                           evidence=item.passage.evidence if item.passage else ""))
+    return ClaimCheck(claim=claim, suggestions=suggestions)
 
 
 class IndexStats(BaseModel):

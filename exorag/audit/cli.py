@@ -16,9 +16,6 @@ from rich.table import Table
 console = Console()
 errors = Console(stderr=True)
 
-# Literature passages retrieved for a --claim; their papers are the candidates judged.
-CLAIM_CANDIDATES = 30
-
 
 def _fail(message: str, code: int = 2) -> None:
     errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
@@ -34,7 +31,7 @@ def audit_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Check every review sentence that cites reference numbers against the cited papers' text."""
-    from exorag.audit.core import audit_folder, audit_review, check_claim, indexed_chunks
+    from exorag.audit.core import audit_folder, audit_review, indexed_chunks, suggest_references
     from exorag.audit.render import summary_line, write_audit
     from exorag.config import get_settings
     from exorag.judge import JudgeError, get_judge
@@ -51,7 +48,7 @@ def audit_command(
     if claim is not None:
         if not claim.strip():
             _fail("--claim is empty: give the sentence to check")
-        suggestions = check_claim(claim, chunks, chosen, candidates=_retrieved(claim, settings))
+        suggestions = suggest_references(claim, settings, chosen, chunks)
         if as_json:
             print(json.dumps({"claim": claim, "suggestions": [_suggestion(item) for item in suggestions]},
                              ensure_ascii=False, indent=1))
@@ -74,15 +71,6 @@ def audit_command(
         return
     console.print(f"judge {chosen.name}: {summary_line(audit)}")
     console.print("wrote " + ", ".join(str(path) for path in paths))
-
-
-def _retrieved(claim: str, settings) -> list[str]:
-    """Chunk ids of the literature passages closest to ``claim`` (hybrid retrieval)."""
-    from exorag.chain import get_pipeline
-    from exorag.retrieve import Filters
-
-    hits = get_pipeline(settings).retriever.search(claim, CLAIM_CANDIDATES, Filters(source_kind="literature"))
-    return [hit.chunk.chunk_id for hit in hits]
 
 
 def _suggestion(item) -> dict:

@@ -24,6 +24,8 @@ from exorag.text import split_sentences, strip_citations
 
 PAPER_MISSING = "paper_missing"
 AUDIT_VERDICTS = (*VERDICTS, PAPER_MISSING)
+# Literature passages retrieved for a claim; their papers are the candidates judged.
+CLAIM_CANDIDATES = 30
 # Windows of a paper read per claim: the judge sees these, not the whole paper.
 WINDOWS_PER_PAPER = 3
 # How good a verdict is, for ranking suggestions (best first).
@@ -139,6 +141,18 @@ def check_claim(claim: str, chunks: Sequence[Chunk], judge: Judge, candidates: S
         items.append(AuditItem(claim, "", number, result.verdict, round(result.score, 4), passage))
     items.sort(key=lambda item: (_RANK[item.verdict], -item.score, item.ref))
     return items[:limit]
+
+
+def suggest_references(claim: str, settings: Settings, judge: Judge, chunks: Sequence[Chunk] | None = None
+                       ) -> list[AuditItem]:
+    """The papers of the index that best support ``claim`` (a manuscript sentence), best first:
+    those of the literature passages that hybrid retrieval finds closest to it, each judged."""
+    from exorag.chain import get_pipeline
+    from exorag.retrieve import Filters
+
+    hits = get_pipeline(settings).retriever.search(claim, CLAIM_CANDIDATES, Filters(source_kind="literature"))
+    return check_claim(claim, indexed_chunks(settings) if chunks is None else chunks, judge,
+                       candidates=[hit.chunk.chunk_id for hit in hits])
 
 
 def indexed_chunks(settings: Settings) -> list[Chunk]:
