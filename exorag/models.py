@@ -86,6 +86,13 @@ class Reference(BaseModel):
     # The paper's bibliographic record as CSL-JSON (title, authors, journal, year), from `exorag refs import`.
     csl: dict | None = None
 
+    @field_validator("url")
+    @classmethod
+    def _web_link(cls, value: str | None) -> str | None:
+        if value is not None and web_link(value) is None:
+            raise ValueError(f"{value[:80]!r} is not an http(s) link")
+        return value
+
 
 class ReasonCode(StrEnum):
     """Why an answer abstained (``Answer.reason_code``), one value per check of ``exorag.answerability``."""
@@ -99,13 +106,6 @@ class ReasonCode(StrEnum):
     ASKED_DETAIL_ABSENT = "asked_detail_absent"  # the answer lacks the kind of detail asked for
     UNSUPPORTED_DRAFT = "unsupported_draft"  # no drafted sentence survived verification
     GENERATOR_DECLINED = "generator_declined"  # the LLM said the passages do not answer it
-
-    @field_validator("url")
-    @classmethod
-    def _web_link(cls, value: str | None) -> str | None:
-        if value is not None and web_link(value) is None:
-            raise ValueError(f"{value[:80]!r} is not an http(s) link")
-        return value
 
 
 class HeldBack(BaseModel):
