@@ -19,11 +19,13 @@ from exorag.asked import unstated
 from exorag.citations import format_numbers
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
+from exorag.facets import abstain_reason, annotate, gather_evidence
 from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
 from exorag.scope import unmentioned
+from exorag.shape import QuestionShape, read_shape
 from exorag.store.index import Index
 from exorag.text import english_rarity, numbers_in, tokenize
 from exorag.verify import SUPPORT_THRESHOLD, support_score
@@ -195,11 +197,12 @@ def _prepare(question: str, options: AnswerOptions, settings: Settings
 
 
 def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
-            pipeline: Pipeline, timings: dict[str, float], started: float) -> Answer:
+            pipeline: Pipeline, timings: dict[str, float], started: float, shape: QuestionShape) -> Answer:
     verify_started = time.perf_counter()
     result = build_answer(question, draft, evidence, generator, pipeline.references)
-    # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
-    missing = None if result.abstained else unstated(standalone, [s.text for s in result.sentences])
+    # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one
+    # (a broad question's parts are checked one by one, and a part left open is named, not refused).
+    missing = None if result.abstained or shape.broad else unstated(standalone, [s.text for s in result.sentences])
     if missing:
         reason = f"The question asks for {missing}, and the indexed literature states none for it."
         result = build_answer(question, Draft(abstain_reason=reason), evidence, generator, pipeline.references)
@@ -231,6 +234,15 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
     pipeline, standalone, hits, gate_reason, retrieve_ms, question_vector = _prepare(question, options, settings)
+    shape = read_shape(standalone)
+    plan = None
+    if shape.broad and hits:
+        # Each part is searched and judged on its own: the parts need not share a passage.
+        facets_started = time.perf_counter()
+        filters = Filters(options.source_kind, options.sections, options.refs)
+        plan = gather_evidence(pipeline, standalone, shape, filters, hits, question_vector)
+        hits, gate_reason = plan.hits, abstain_reason(plan)
+        retrieve_ms += (time.perf_counter() - facets_started) * 1000
     evidence = _evidence_from(hits)
     timings = {"retrieve": retrieve_ms}
     generate_started = time.perf_counter()
@@ -239,10 +251,13 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     else:
         generator = get_generator(generator_name, settings)
         draft = Draft(abstain_reason="The generator returned nothing.")
-        for piece in generator.stream(standalone, evidence, pipeline.context(question_vector, hits)):
+        context = pipeline.context(question_vector, hits)
+        context.plan = plan
+        for piece in generator.stream(standalone, evidence, context):
             if isinstance(piece, Draft):
                 draft = piece
             else:
                 yield StreamEvent(kind="token", text=piece)
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
-    yield StreamEvent(kind="answer", answer=_finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started))
+    result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape)
+    yield StreamEvent(kind="answer", answer=annotate(result, shape, draft))

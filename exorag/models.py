@@ -65,6 +65,9 @@ class Sentence(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list)
     support: float = 0.0
     flagged: bool = False
+    # True when the LLM's own sentence failed verification and was replaced by the evidence
+    # sentence that best supports its point.
+    repaired: bool = False
 
 
 class Reference(BaseModel):
@@ -77,6 +80,14 @@ class Reference(BaseModel):
     pmcid: str | None = None
     url: str | None = None
     file: str | None = None
+
+
+class FacetCoverage(BaseModel):
+    """One part of a broad question, and whether the answer covers it (from which evidence)."""
+
+    text: str
+    covered: bool
+    evidence_ids: list[str] = Field(default_factory=list)
 
 
 class Answer(BaseModel):
@@ -95,6 +106,10 @@ class Answer(BaseModel):
     # Whose words the cited evidence is: "review" means the answer rests on the review's summary of
     # the cited papers, not on the papers themselves (views say "as summarised by the review").
     basis: Literal["review", "literature", "review and literature"] | None = None
+    shape: Literal["fact", "yes_no", "list", "summary", "comparison", "multi_part"] | None = None
+    facets: list[FacetCoverage] = Field(default_factory=list)
+    # Yes/no questions only: what the cited evidence concludes.
+    verdict: Literal["yes", "no", "mixed", "not_addressed"] | None = None
 
     @property
     def basis_note(self) -> str | None:

@@ -1,0 +1,149 @@
+"""Evidence for every part of a broad question: one search per facet, merged and de-duplicated,
+and a judgement per facet of whether the indexed literature speaks to it at all.
+
+A comparison or a multi-part question never needs one passage naming both sides: each side is
+searched on its own, and the passages are interleaved so that every facet's best ones come first.
+How many passages a facet gets depends on the shape, not on a fixed k.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from exorag.facet_relevance import Assessment, assess
+from exorag.generate.base import Draft
+from exorag.models import Answer
+from exorag.retrieve import Filters, Hit
+from exorag.store.chroma import chunk_from_row
+from exorag.shape import AUXILIARY_FIRST, Facet, QuestionShape, asks_for_list
+from exorag.text import exact_identifiers, identifier_spellings
+from exorag.verdict import evidence_verdict
+
+# Passages searched per facet, by shape; the merged evidence holds at most MAX_EVIDENCE.
+PASSAGES_PER_FACET = {"fact": 6, "yes_no": 6, "list": 10, "summary": 8, "comparison": 5, "multi_part": 6}
+MAX_EVIDENCE = 14
+# Passages whose named families a list question's answer extends, and the members searched at most.
+FAMILY_SOURCES = 3
+MAX_MEMBERS = 6
+# Rows of one table lie within this many characters of each other.
+TABLE_REACH = 3000
+
+
+@dataclass
+class FacetEvidence:
+    facet: Facet
+    hits: list[Hit]
+    vector: np.ndarray
+    assessment: Assessment
+    # For a list: the members of the named families searched for (tokens, ``mir-122``); each gets a finding.
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvidencePlan:
+    shape: QuestionShape
+    hits: list[Hit]
+    facets: list[FacetEvidence]
+
+
+def interleave(rankings: list[list[Hit]], most: int) -> list[Hit]:
+    """Round-robin over ``rankings`` (best of each first), each chunk once, at most ``most``."""
+    merged: dict[str, Hit] = {}
+    for position in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if position < len(ranking) and ranking[position].chunk.chunk_id not in merged:
+                merged[ranking[position].chunk.chunk_id] = ranking[position]
+    return list(merged.values())[:most]
+
+
+def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray) -> list[Hit]:
+    """``hits`` with the other rows of any table one of them belongs to, after it: a table is read
+    whole (its header may be what matched the question, its rows are what answer it)."""
+    expanded: dict[str, Hit] = {}
+    for hit in hits:
+        expanded.setdefault(hit.chunk.chunk_id, hit)
+        if not hit.chunk.text.lstrip().startswith("|"):
+            continue
+        rows = pipeline.index.vectors.collection.get(
+            where={"$and": [{"source_id": hit.chunk.source_id}, {"section": hit.chunk.section}]},
+            include=["documents", "metadatas", "embeddings"])
+        table = [
+            (chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
+            for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
+            if text.lstrip().startswith("|") and abs(meta.get("char_start", 0) - hit.chunk.char_start) <= TABLE_REACH
+        ]
+        for chunk, vector in sorted(table, key=lambda row: row[0].char_start):
+            expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
+    return list(expanded.values())
+
+
+def with_family_members(pipeline, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
+    """``hits`` and, for a question asking for the members of a kind, passages on the other members
+    of the families its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``)."""
+    named = [name for hit in hits[:FAMILY_SOURCES] for name in exact_identifiers(hit.chunk.text)]
+    seen = {t for name in named for t in identifier_spellings(name)}
+    members: list[str] = []
+    for name in dict.fromkeys(named):
+        family = pipeline.index.lexical.family_members(name)
+        if len(family) > 1:
+            members += [m for m in family if m not in seen and m not in members]
+    members = members[:MAX_MEMBERS]
+    extra = [hit for member in members for hit in pipeline.retriever.search(member, 2, filters)]
+    return interleave([hits, extra], len(hits) + len(extra)), members
+
+
+def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filters, question_hits: list[Hit],
+                    question_vector: np.ndarray) -> EvidencePlan:
+    """Search each facet of ``shape`` (the whole question's hits lead), judge each, merge."""
+    per_facet = PASSAGES_PER_FACET[shape.shape]
+    facets: list[FacetEvidence] = []
+    for facet in shape.facets:
+        if facet.query == question:
+            vector, hits = question_vector, pipeline.retriever.search(question, per_facet, filters, question_vector)
+        else:
+            vector = np.asarray(pipeline.embeddings.embed_query(facet.query), dtype=np.float32)
+            hits = pipeline.retriever.search(facet.query, per_facet, filters, vector)
+        members: list[str] = []
+        if shape.shape == "list" or asks_for_list(facet.text):
+            hits, members = with_family_members(pipeline, hits, filters)
+        hits = with_table_rows(pipeline, hits, vector)
+        facets.append(FacetEvidence(facet, hits, vector, assess(pipeline, facet.query, hits, vector), members))
+    rankings = [question_hits] + [f.hits for f in facets]
+    return EvidencePlan(shape, interleave(rankings, max(MAX_EVIDENCE, len(question_hits))), facets)
+
+
+def abstain_reason(plan: EvidencePlan) -> str | None:
+    """Why no part of the question can be answered, or None when some part can."""
+    if any(f.assessment.answerable for f in plan.facets):
+        return None
+    return next((f.assessment.reason for f in plan.facets if f.assessment.reason),
+                "The indexed literature does not address this question.")
+
+
+_WHAT_IS = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
+
+
+def uncovered_note(facet_text: str) -> str:
+    """What a partial answer says about a part it cannot answer."""
+    match = _WHAT_IS.match(facet_text.strip(" ?."))
+    if match:
+        return f"The indexed literature does not describe {match.group(1)}."
+    return f"The indexed literature does not answer this part of the question: {facet_text.strip(' ?.')}?"
+
+
+def annotate(answer: Answer, shape: QuestionShape, draft: Draft) -> Answer:
+    """``answer`` with its shape, facet coverage, partial-answer notes and (yes/no) verdict."""
+    answer.shape = shape.shape
+    if draft.facets:
+        answer.facets = draft.facets
+        notes = [uncovered_note(f.text) for f in draft.facets if not f.covered]
+        if notes and not answer.abstained:
+            answer.answer = " ".join([answer.answer, *notes])
+    asks_yes_no = shape.shape == "yes_no" or (shape.shape == "multi_part" and AUXILIARY_FIRST.match(shape.facets[0].text))
+    if asks_yes_no:
+        sentences = [] if answer.abstained else [s.text for s in answer.sentences]
+        answer.verdict = evidence_verdict(shape.facets[0].text, sentences)
+    return answer

@@ -1,0 +1,66 @@
+"""The verdict of the evidence on a yes/no question: ``yes``, ``no``, ``mixed`` or ``not_addressed``.
+
+The question is read as the claim it asks about ("Does hypoxia raise exosome release?" asks about
+"hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
+its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates),
+or reverses the claim's direction of effect; ``yes`` otherwise. With an LLM configured, the chain
+asks the model instead (``llm_verdict``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from exorag.text import normalise, tokenize
+
+Verdict = Literal["yes", "no", "mixed", "not_addressed"]
+
+_I = re.IGNORECASE
+_LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\s+)"
+                      r"(?:there\s+(?:any\s+)?(?:evidence|data|proof)\s+(?:that|for|of)\s+|it\s+true\s+that\s+)?", _I)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|neither|nor|cannot|fail(?:s|ed)? to|without|lack(?:s|ed)?|absence of|unable|none|"
+    r"did not|does not|do not|was not|were not|unaffected|unchanged|independent of|similar|comparable|"
+    r"no (?:significant|statistically significant) (?:difference|association|change|effect|correlation))\b|n't\b", _I)
+_UP = ("increas", "rais", "elev", "enhanc", "promot", "boost", "upregul", "stimul", "induc", "augment", "improv",
+       "more", "higher", "greater", "better", "longer", "predict", "associat")
+_DOWN = ("decreas", "lower", "reduc", "suppress", "inhibit", "downregul", "block", "repress", "impair", "attenu",
+         "less", "fewer", "silenc", "blunt", "dampen", "worse", "shorter", "prevent")
+# A sentence addresses the claim when it holds this share of the claim's terms.
+MIN_ADDRESS = 0.34
+
+
+def question_claim(question: str) -> str:
+    """The statement a yes/no question asks about, without its auxiliary and question mark."""
+    return _LEADING.sub("", question.strip()).rstrip(" ?")
+
+
+def _direction(words: set[str]) -> int:
+    up = any(w.startswith(_UP) for w in words)
+    down = any(w.startswith(_DOWN) for w in words)
+    return (1 if up else 0) - (1 if down else 0)
+
+
+def sentence_vote(claim: str, sentence: str) -> Verdict:
+    """``yes`` or ``no`` when ``sentence`` addresses ``claim``, else ``not_addressed``."""
+    claim_terms = set(tokenize(claim))
+    if not claim_terms or len(claim_terms & set(tokenize(sentence))) / len(claim_terms) < MIN_ADDRESS:
+        return "not_addressed"
+    claim_text, sentence_text = normalise(claim), normalise(sentence)
+    negated = bool(_NEGATION.search(claim_text)) != bool(_NEGATION.search(sentence_text))
+    claim_direction = _direction(set(re.findall(r"[a-z]+", claim_text)))
+    sentence_direction = _direction(set(re.findall(r"[a-z]+", sentence_text)))
+    reversed_effect = claim_direction * sentence_direction < 0
+    return "no" if negated != reversed_effect else "yes"
+
+
+def evidence_verdict(question: str, sentences: list[str]) -> Verdict:
+    """The verdict of ``sentences`` (an answer's, best first) on the yes/no ``question``."""
+    claim = question_claim(question)
+    votes = [vote for s in sentences if (vote := sentence_vote(claim, s)) != "not_addressed"]
+    if not votes:
+        return "not_addressed"
+    if len(set(votes)) == 1:
+        return votes[0]
+    return "mixed"
