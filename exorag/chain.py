@@ -21,6 +21,7 @@ from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.facets import abstain_reason, annotate, gather_evidence
 from exorag.generate import Draft, GenerationContext, get_generator
+from exorag.generate.repair import best_supporting_sentence
 from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
@@ -149,17 +150,26 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     sentences: list[Sentence] = []
     for drafted in draft.sentences:
         cited = [by_id[i] for i in dict.fromkeys(drafted.evidence_ids) if i in by_id]
-        if not cited or not drafted.text.strip():
+        if not drafted.text.strip():
+            continue
+        check = support_score(drafted.text, [e.text for e in cited])
+        unsupported_number = bool(numbers_in(drafted.text) - numbers_in("\n".join(e.text for e in cited)))
+        repaired = False
+        # A model's sentence that fails is replaced by the evidence sentence that best makes its point.
+        if generator == "llm" and (not cited or unsupported_number or check.score < SUPPORT_THRESHOLD):
+            replacement = best_supporting_sentence(drafted.text, cited, evidence)
+            if replacement is not None:
+                drafted, repaired = replacement, True
+                cited = [by_id[i] for i in replacement.evidence_ids]
+                check, unsupported_number = support_score(drafted.text, [e.text for e in cited]), False
+        if not cited or unsupported_number or any(s.text == drafted.text.strip() for s in sentences):
             continue
         available = {n for e in cited for n in e.refs}
         refs = available if drafted.refs is None else drafted.refs & available
-        check = support_score(drafted.text, [e.text for e in cited])
-        if numbers_in(drafted.text) - numbers_in("\n".join(e.text for e in cited)):
-            continue
         citation = format_numbers(refs) if refs else "[" + "; ".join(dict.fromkeys(e.source_label for e in cited)) + "]"
         sentences.append(
             Sentence(text=drafted.text.strip(), citation=citation, refs=sorted(refs), evidence_ids=[e.id for e in cited],
-                     support=check.score, flagged=check.score < SUPPORT_THRESHOLD)
+                     support=check.score, flagged=check.score < SUPPORT_THRESHOLD, repaired=repaired)
         )
     if not sentences:
         reason = "No sentence of the draft answer was supported by the retrieved evidence."

@@ -91,7 +91,9 @@ def with_family_members(pipeline, hits: list[Hit], filters: Filters) -> tuple[li
         if len(family) > 1:
             members += [m for m in family if m not in seen and m not in members]
     members = members[:MAX_MEMBERS]
-    extra = [hit for member in members for hit in pipeline.retriever.search(member, 2, filters)]
+    vectors = pipeline.embed_texts(members) if members else []
+    extra = [hit for member, vector in zip(members, vectors, strict=True)
+             for hit in pipeline.retriever.search(member, 2, filters, vector)]
     return interleave([hits, extra], len(hits) + len(extra)), members
 
 
@@ -100,12 +102,12 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
     """Search each facet of ``shape`` (the whole question's hits lead), judge each, merge."""
     per_facet = PASSAGES_PER_FACET[shape.shape]
     facets: list[FacetEvidence] = []
+    # One batch for every facet's query: far cheaper than one embedding call each.
+    others = [f.query for f in shape.facets if f.query != question]
+    vectors = dict(zip(others, pipeline.embed_texts(others), strict=True)) if others else {}
     for facet in shape.facets:
-        if facet.query == question:
-            vector, hits = question_vector, pipeline.retriever.search(question, per_facet, filters, question_vector)
-        else:
-            vector = np.asarray(pipeline.embeddings.embed_query(facet.query), dtype=np.float32)
-            hits = pipeline.retriever.search(facet.query, per_facet, filters, vector)
+        vector = question_vector if facet.query == question else np.asarray(vectors[facet.query], dtype=np.float32)
+        hits = pipeline.retriever.search(facet.query, per_facet, filters, vector)
         members: list[str] = []
         if shape.shape == "list" or asks_for_list(facet.text):
             hits, members = with_family_members(pipeline, hits, filters)

@@ -125,8 +125,9 @@ def _clauses(question: str) -> list[str]:
     clauses: list[str] = []
     leading = ""
     for piece in _CLAUSE_BREAK.split(question.strip()):
-        piece = _clean(f"{leading} {piece}" if leading else piece)
-        if not _QUESTION_START.match(piece):
+        asks = bool(_QUESTION_START.match(_clean(piece)))
+        piece = _clean(f"{leading}, {piece}" if leading else piece)
+        if not asks:
             leading = piece if not clauses else ""
             if clauses:
                 clauses[-1] = f"{clauses[-1]}, {piece}"

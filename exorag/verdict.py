@@ -29,6 +29,8 @@ _DOWN = ("decreas", "lower", "reduc", "suppress", "inhibit", "downregul", "block
          "less", "fewer", "silenc", "blunt", "dampen", "worse", "shorter", "prevent")
 # A sentence addresses the claim when it holds this share of the claim's terms.
 MIN_ADDRESS = 0.34
+# How many words before the claim's object a sentence's direction word may stand ("impair the function").
+OBJECT_REACH = 4
 
 
 def question_claim(question: str) -> str:
@@ -36,10 +38,33 @@ def question_claim(question: str) -> str:
     return _LEADING.sub("", question.strip()).rstrip(" ?")
 
 
-def _direction(words: set[str]) -> int:
-    up = any(w.startswith(_UP) for w in words)
-    down = any(w.startswith(_DOWN) for w in words)
+def _polarity(word: str) -> int:
+    return 1 if word.startswith(_UP) else -1 if word.startswith(_DOWN) else 0
+
+
+def _direction(words: list[str]) -> int:
+    up = any(_polarity(w) > 0 for w in words)
+    down = any(_polarity(w) < 0 for w in words)
     return (1 if up else 0) - (1 if down else 0)
+
+
+def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tuple[int, int]:
+    """The claim's direction of effect and the sentence's on the same object: the first content
+    word after the claim's direction word ("function" in "enhance the function of …"), looked up in
+    the sentence with the direction word just before it ("impair the function"). (0, 0) if not found."""
+    for position, word in enumerate(claim_words):
+        claimed = _polarity(word)
+        if not claimed:
+            continue
+        objects = [w for w in claim_words[position + 1:] if tokenize(w)][:1]
+        for anchor in objects:
+            for at, other in enumerate(sentence_words):
+                if tokenize(other) == tokenize(anchor):
+                    before = [_polarity(w) for w in sentence_words[max(0, at - OBJECT_REACH):at] if _polarity(w)]
+                    if before:
+                        return claimed, before[-1]
+        return claimed, 0
+    return 0, 0
 
 
 def sentence_vote(claim: str, sentence: str) -> Verdict:
@@ -49,8 +74,10 @@ def sentence_vote(claim: str, sentence: str) -> Verdict:
         return "not_addressed"
     claim_text, sentence_text = normalise(claim), normalise(sentence)
     negated = bool(_NEGATION.search(claim_text)) != bool(_NEGATION.search(sentence_text))
-    claim_direction = _direction(set(re.findall(r"[a-z]+", claim_text)))
-    sentence_direction = _direction(set(re.findall(r"[a-z]+", sentence_text)))
+    claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
+    claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
+    if not sentence_direction:
+        claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
     reversed_effect = claim_direction * sentence_direction < 0
     return "no" if negated != reversed_effect else "yes"
 

@@ -19,7 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from exorag.config import Settings
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
-from exorag.models import Evidence
+from exorag.models import Evidence, FacetCoverage
 from exorag.text import split_sentences, strip_citations
 
 MAX_SENTENCES = 4
@@ -64,13 +64,26 @@ class LLMUnavailable(RuntimeError):
     """No LLM is configured, or the configured one cannot be loaded."""
 
 
-def build_messages(question: str, evidence: list[Evidence]) -> list:
+def build_messages(question: str, evidence: list[Evidence], parts: list[str] | None = None) -> list:
+    """The prompt; ``parts`` are the facets of a broad question, each to be answered (or said to be
+    uncovered) in a connected answer of up to two sentences a part."""
     passages = "\n\n".join(f"[{i}] ({e.source_label}) {strip_citations(e.text)}" for i, e in enumerate(evidence, start=1))
+    asked = f"Question: {question}"
+    system = SYSTEM_PROMPT
+    if parts and len(parts) > 1:
+        asked += "\nThe question has these parts; answer every part the passages cover:\n" + "\n".join(
+            f"- {part}" for part in parts)
+        system = system.replace(f"at most {MAX_SENTENCES} short sentences", f"at most {sentence_budget(parts)} short sentences")
     return [
-        SystemMessage(SYSTEM_PROMPT),
-        HumanMessage(f"Passages:\n\n{passages}\n\nQuestion: {question}\n\n"
+        SystemMessage(system),
+        HumanMessage(f"Passages:\n\n{passages}\n\n{asked}\n\n"
                      "Answer in full sentences; end each sentence with the number(s) of its passage(s):"),
     ]
+
+
+def sentence_budget(parts: list[str] | None) -> int:
+    """How many sentences an answer may have: two a part for a question of several parts."""
+    return max(MAX_SENTENCES, 2 * len(parts)) if parts else MAX_SENTENCES
 
 
 def _numbers(text: str) -> list[int]:
@@ -115,7 +128,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
+def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) -> Draft:
     """Turn the model's text into at most MAX_SENTENCES sentences pointing at evidence ids.
 
     A passage number that closes a run of uncited sentences cites the whole run (small models
@@ -150,10 +163,22 @@ def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
         if ids and len(plain.split()) >= 3:
             drafted.append(DraftSentence(plain, ids))
     # The prompt asks for at most MAX_SENTENCES; a longer reply is usually the passages echoed back.
-    drafted = drafted[:MAX_SENTENCES]
+    drafted = drafted[:most]
     if not drafted:
         return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.")
     return Draft(drafted)
+
+
+def covered_facets(plan, evidence: list[Evidence], draft: Draft) -> list[FacetCoverage]:
+    """Which parts of a broad question the model's sentences cite evidence for (found for that part)."""
+    ids_by_chunk = {e.chunk_id: e.id for e in evidence}
+    cited = {i for s in draft.sentences for i in s.evidence_ids}
+    coverage = []
+    for facet in plan.facets:
+        found = [ids_by_chunk[h.chunk.chunk_id] for h in facet.hits if ids_by_chunk.get(h.chunk.chunk_id) in cited]
+        covered = facet.assessment.answerable and bool(found)
+        coverage.append(FacetCoverage(text=facet.facet.text, covered=covered, evidence_ids=found if covered else []))
+    return coverage
 
 
 class LLMGenerator:
@@ -171,12 +196,16 @@ class LLMGenerator:
 
     def stream(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Iterator[str | Draft]:
         pieces: list[str] = []
-        for chunk in self.model.stream(build_messages(question, evidence)):
+        parts = [f.facet.text for f in context.plan.facets] if context.plan is not None else None
+        for chunk in self.model.stream(build_messages(question, evidence, parts)):
             text = chunk.content if isinstance(chunk.content, str) else ""
             if text:
                 pieces.append(text)
                 yield text
-        yield parse_draft("".join(pieces), evidence)
+        draft = parse_draft("".join(pieces), evidence, sentence_budget(parts))
+        if context.plan is not None and not draft.abstain_reason:
+            draft.facets = covered_facets(context.plan, evidence, draft)
+        yield draft
 
 
 _models: dict[tuple, BaseChatModel] = {}
