@@ -18,16 +18,18 @@ from exorag.generate.base import Draft
 from exorag.models import Answer
 from exorag.retrieve import Filters, Hit
 from exorag.store.chroma import chunk_from_row
-from exorag.shape import AUXILIARY_FIRST, Facet, QuestionShape, asks_for_list
+from exorag.shape import AUXILIARY_FIRST, Facet, QuestionShape, asked_kind, asks_for_list
 from exorag.text import exact_identifiers, identifier_spellings
 from exorag.verdict import evidence_verdict
 
 # Passages searched per facet, by shape; the merged evidence holds at most MAX_EVIDENCE.
 PASSAGES_PER_FACET = {"fact": 6, "yes_no": 6, "list": 10, "summary": 8, "comparison": 5, "multi_part": 6}
 MAX_EVIDENCE = 14
-# Passages whose named families a list question's answer extends, and the members searched at most.
+# Passages whose named families may extend a list, the most members searched for, and how alike
+# (embedding cosine) a family's name and the kind asked for must be.
 FAMILY_SOURCES = 3
 MAX_MEMBERS = 6
+KIND_LIKENESS = 0.3
 # Rows of one table lie within this many characters of each other.
 TABLE_REACH = 3000
 
@@ -38,7 +40,8 @@ class FacetEvidence:
     hits: list[Hit]
     vector: np.ndarray
     assessment: Assessment
-    # For a list: the members of the named families searched for (tokens, ``mir-122``); each gets a finding.
+    # For a list: the members of the family it asks for (tokens, ``mir-122``); each gets a finding, and
+    # only sentences naming one are findings.
     members: list[str] = field(default_factory=list)
 
 
@@ -80,19 +83,28 @@ def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray) -> l
     return list(expanded.values())
 
 
-def with_family_members(pipeline, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
+def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
     """``hits`` and, for a question asking for the members of a kind, passages on the other members
-    of the families its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``)."""
-    named = [name for hit in hits[:FAMILY_SOURCES] for name in exact_identifiers(hit.chunk.text)]
-    seen = {t for name in named for t in identifier_spellings(name)}
-    members: list[str] = []
-    for name in dict.fromkeys(named):
-        family = pipeline.index.lexical.family_members(name)
-        if len(family) > 1:
-            members += [m for m in family if m not in seen and m not in members]
-    members = members[:MAX_MEMBERS]
-    vectors = pipeline.embed_texts(members) if members else []
-    extra = [hit for member, vector in zip(members, vectors, strict=True)
+    of a family its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``). A family
+    counts when its name reads like the kind asked for ("microRNAs" and ``miR-21``), or, the kind
+    unknown, when the best passage already lists two of its members."""
+    named = list(dict.fromkeys(name for hit in hits[:FAMILY_SOURCES] for name in exact_identifiers(hit.chunk.text)))
+    families = {name: family for name in named if len(family := pipeline.index.lexical.family_members(name)) > 1}
+    kind = asked_kind(facet.text)
+    if kind and families:
+        representatives = list(families)
+        likeness = pipeline.embed_texts(representatives) @ pipeline.embed_texts([kind])[0]
+        chosen = [name for name, like in zip(representatives, likeness, strict=True) if like >= KIND_LIKENESS]
+    else:
+        first = {t for name in exact_identifiers(hits[0].chunk.text) for t in identifier_spellings(name)} if hits else set()
+        chosen = [name for name, family in families.items() if len(first & set(family)) >= 2]
+    seen = {t for hit in hits for name in exact_identifiers(hit.chunk.text) for t in identifier_spellings(name)}
+    members = list(dict.fromkeys(m for name in chosen for m in families[name]))
+    unseen = [m for m in members if m not in seen][:MAX_MEMBERS]
+    if not unseen:
+        return hits, members
+    vectors = pipeline.embed_texts(unseen)
+    extra = [hit for member, vector in zip(unseen, vectors, strict=True)
              for hit in pipeline.retriever.search(member, 2, filters, vector)]
     return interleave([hits, extra], len(hits) + len(extra)), members
 
@@ -110,7 +122,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         hits = pipeline.retriever.search(facet.query, per_facet, filters, vector)
         members: list[str] = []
         if shape.shape == "list" or asks_for_list(facet.text):
-            hits, members = with_family_members(pipeline, hits, filters)
+            hits, members = with_family_members(pipeline, facet, hits, filters)
         hits = with_table_rows(pipeline, hits, vector)
         facets.append(FacetEvidence(facet, hits, vector, assess(pipeline, facet.query, hits, vector), members))
     rankings = [question_hits] + [f.hits for f in facets]

@@ -30,9 +30,13 @@ _BETWEEN = re.compile(r"\b(?:differences?|contrast|distinction|distinguish\w*|co
 _COMPARE_VERB = re.compile(r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", _I)
 # A second question joined to the first: "…, and what are …", "…; how …", "… and which …", "…? What …"
 _AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
-_CLAUSE_BREAK = re.compile(r"(?:[?;]\s+|,\s*(?:and\s+|but\s+)?(?:also\s+)?)(?=(?:" + _WH + "|" + _AUXILIARIES + r")\b)"
-                           r"|\s+(?:and|but)\s+(?:also\s+)?(?=" + _WH + r"\b)", _I)
-_QUESTION_START = re.compile(r"^\s*(?:" + _WH + "|" + _AUXILIARIES + r")\b", _I)
+_CLAUSE_BREAK = re.compile(r"(?:[?;]\s+|,\s*(?:and\s+|but\s+)?(?:also\s+|if so,?\s+|then\s+)?)(?=(?:(?:by|in|for|to|from|with|at|on|through)\s+)?"
+                           r"(?:" + _WH + "|" + _AUXILIARIES + r")\b)"
+                           r"|\s+(?:and|but)\s+(?:also\s+|if so,?\s+)?(?=(?:(?:by|in|for|to|from|with|at|on)\s+)?" + _WH + r"\b)", _I)
+# A piece of a question that asks something: it opens with an auxiliary or holds a wh-word.
+_QUESTION_START = re.compile(r"^\s*(?:" + _AUXILIARIES + r")\b|\b" + _WH + r"\b", _I)
+# "…, right?", "…, isn't it?": a statement put up for confirmation is a yes/no question.
+_TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
 # "which X … and what does each do": a list whose members each get a finding.
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
 _LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
@@ -49,16 +53,26 @@ _ASKED_KIND = re.compile(r"\b(?:which|what)\s+((?:(?!(?:is|are|was|were|do|does|
                          re.IGNORECASE)
 
 
-def asked_kind_terms(question: str) -> set[str]:
-    """The tokens of the kind a "which/what X" question asks for (``microRNAs`` in "which exosomal microRNAs")."""
-    from exorag.text import tokenize
-
+def _kind_heads(question: str) -> list[str]:
     heads = []
     for match in _ASKED_KIND.finditer(question):
         words = match.group(1).split()
         # The head noun: the first plural ("strategies" in "therapeutic strategies target …"), else the last word.
         heads.append(next((w for w in words if re.fullmatch(r"\w{3,}[^\Ws]s", w)), words[-1]))
-    return {t for head in heads for t in tokenize(head)}
+    return heads
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of thing a "which/what X" question asks for (``microRNAs`` in "which exosomal microRNAs")."""
+    heads = _kind_heads(question)
+    return heads[0] if heads else None
+
+
+def asked_kind_terms(question: str) -> set[str]:
+    """The tokens of the kinds a question asks for (see ``asked_kind``)."""
+    from exorag.text import tokenize
+
+    return {t for head in _kind_heads(question) for t in tokenize(head)}
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,7 @@ def _clauses(question: str) -> list[str]:
     clauses: list[str] = []
     leading = ""
     for piece in _CLAUSE_BREAK.split(question.strip()):
-        asks = bool(_QUESTION_START.match(_clean(piece)))
+        asks = bool(_QUESTION_START.search(_clean(piece)))
         piece = _clean(f"{leading}, {piece}" if leading else piece)
         if not asks:
             leading = piece if not clauses else ""
@@ -155,7 +169,7 @@ def read_shape(question: str) -> QuestionShape:
         facets = [Facet(c, c if i == 0 and len(c.split()) > 3 else f"{c} {first if i else question}")
                   for i, c in enumerate(clauses)]
         return QuestionShape("multi_part", facets)
-    if AUXILIARY_FIRST.match(question) and not _CHOICE.search(question):
+    if (AUXILIARY_FIRST.match(question) and not _CHOICE.search(question)) or _TAG.search(question):
         return QuestionShape("yes_no", [whole])
     if _LIST.search(question):
         return QuestionShape("list", [whole], each=each)

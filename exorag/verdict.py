@@ -15,10 +15,13 @@ from typing import Literal
 from exorag.text import normalise, tokenize
 
 Verdict = Literal["yes", "no", "mixed", "not_addressed"]
+# How views name a verdict.
+VERDICT_LABELS = {"yes": "Yes", "no": "No", "mixed": "Mixed evidence", "not_addressed": "Not addressed by the evidence"}
 
 _I = re.IGNORECASE
 _LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\s+)"
                       r"(?:there\s+(?:any\s+)?(?:evidence|data|proof)\s+(?:that|for|of)\s+|it\s+true\s+that\s+)?", _I)
+_TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
 _NEGATION = re.compile(
     r"\b(?:not|no|never|neither|nor|cannot|fail(?:s|ed)? to|without|lack(?:s|ed)?|absence of|unable|none|"
     r"did not|does not|do not|was not|were not|unaffected|unchanged|independent of|similar|comparable|"
@@ -35,7 +38,7 @@ OBJECT_REACH = 4
 
 def question_claim(question: str) -> str:
     """The statement a yes/no question asks about, without its auxiliary and question mark."""
-    return _LEADING.sub("", question.strip()).rstrip(" ?")
+    return _TAG.sub("", _LEADING.sub("", question.strip())).rstrip(" ?")
 
 
 def _polarity(word: str) -> int:

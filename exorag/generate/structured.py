@@ -35,8 +35,6 @@ MIN_FINDING = 0.1
 # Two sentences this similar (embedding cosine) say the same thing.
 DUPLICATE_COSINE = 0.9
 # Words that point back at an earlier part of the question rather than name a topic.
-import os
-DEBUG = os.environ.get("DBG")
 POINTING_WORDS = frozenset(tokenize("it its they them their these those this that each one ones else other others"))
 
 
@@ -76,7 +74,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
 
     scored = []
     for i, s in enumerate(candidates):
-        if not coverage(s.terms) or (focus and not focus & s.terms):
+        if not coverage(s.terms) or (focus and not focus & s.terms) or (facet.members and not s.terms & set(facet.members)):
             continue
         score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
                  - GENERALITY_PENALTY * float(generality[i]))
@@ -88,15 +86,13 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     if not scored:
         return []
     scored.sort(reverse=True)
-    if DEBUG:
-        for score, i in scored: print(f"  {score:.3f} {candidates[i].text[:100]}")
     floor = max(MIN_FINDING, RELATIVE_SCORE * scored[0][0])
     # Each member of a listed family gets its best sentence, however it scores against the question.
     unnamed = set(facet.members)
     chosen: list[tuple[EvidenceSentence, np.ndarray]] = []
     for score, i in scored:
         names = unnamed & candidates[i].terms
-        if (score < floor and not names) or len(chosen) >= most + len(facet.members):
+        if (score < floor and not names) or len(chosen) >= max(most, len(facet.members)):
             continue
         if any(float(vectors[i] @ v) >= DUPLICATE_COSINE or candidates[i].terms <= c.terms for c, v in chosen):
             continue
