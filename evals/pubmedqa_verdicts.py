@@ -63,6 +63,7 @@ def main(
     data: Path = typer.Option(DEFAULT_DATA, help="PubMedQA's pqal_dev.json"),
     work: Path | None = typer.Option(None, help="folder for the corpus and index (default: a temporary one)"),
     limit: int | None = typer.Option(None, help="only the first N items (by PMID)"),
+    half: str = typer.Option("all", help="tuning (even PMIDs), held_out (odd PMIDs) or all"),
     out: Path | None = typer.Option(None, help="write the per-item verdicts and the tables here (JSON)"),
 ) -> None:
     from exorag.chain import answer
@@ -74,7 +75,9 @@ def main(
     corpus = lay_out_corpus(items, folder / "corpus")
     settings = get_settings(corpus=corpus, index=folder / "index")
     sync_corpus(settings)
-    chosen = sorted(items)[:limit] if limit else sorted(items)
+    if half not in ("tuning", "held_out", "all"):
+        raise typer.BadParameter(f"--half: {half!r}; use tuning, held_out or all")
+    chosen = [pmid for pmid in sorted(items) if half == "all" or tuning_half(pmid) == (half == "tuning")][:limit]
     results = []
     for pmid in chosen:
         result = answer(items[pmid]["QUESTION"], settings=settings)
@@ -82,12 +85,13 @@ def main(
                         "verdict": result.verdict or "none", "shape": result.shape, "abstained": result.abstained,
                         "ms": result.timings_ms.get("total")})
     tables = {
-        half: accuracy_table([(r["gold"], r["verdict"]) for r in results if r["tuning"] == (half == "tuning")])
-        for half in ("tuning", "held_out")
+        name: accuracy_table(rows)
+        for name in ("tuning", "held_out")
+        if (rows := [(r["gold"], r["verdict"]) for r in results if r["tuning"] == (name == "tuning")])
     }
     print("predicted:", dict(Counter(r["verdict"] for r in results)))
-    for half, table in tables.items():
-        print(f"{half}: " + "  ".join(f"{label} {v['accuracy']:.3f} (n={v['n']})" for label, v in table.items()))
+    for name, table in tables.items():
+        print(f"{name}: " + "  ".join(f"{label} {v['accuracy']:.3f} (n={v['n']})" for label, v in table.items()))
     if out:
         out.write_text(json.dumps({"tables": tables, "items": results}, indent=1) + "\n", encoding="utf-8")
 

@@ -18,7 +18,7 @@ from exorag.generate.base import Draft
 from exorag.models import Answer
 from exorag.retrieve import Filters, Hit
 from exorag.store.chroma import chunk_from_row
-from exorag.shape import AUXILIARY_FIRST, Facet, QuestionShape, asked_kind, asks_for_list
+from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
 from exorag.text import exact_identifiers, identifier_spellings
 from exorag.verdict import evidence_verdict
 
@@ -156,8 +156,8 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft) -> Answer:
         notes = [uncovered_note(f.text) for f in draft.facets if not f.covered]
         if notes and not answer.abstained:
             answer.answer = " ".join([answer.answer, *notes])
-    asks_yes_no = shape.shape == "yes_no" or (shape.shape == "multi_part" and AUXILIARY_FIRST.match(shape.facets[0].text))
-    if asks_yes_no:
+    claim = yes_no_clause(answer.standalone_question or answer.question) or yes_no_clause(shape.facets[0].text)
+    if claim:
         sentences = [] if answer.abstained else [s.text for s in answer.sentences]
-        answer.verdict = evidence_verdict(shape.facets[0].text, sentences)
+        answer.verdict = evidence_verdict(claim, sentences)
     return answer

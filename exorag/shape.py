@@ -99,6 +99,27 @@ class QuestionShape:
         return self.shape in BROAD_SHAPES
 
 
+# A title before the question proper: "Amblyopia: is visual loss permanent?", "IVF -- is it …?"
+_TITLE_BREAK = re.compile(r"\s*(?::|--|\s[-\u2013\u2014]\s)\s*")
+_ANY_WH = re.compile(r"\b" + _WH + r"\b", _I)
+
+
+def yes_no_clause(question: str) -> str | None:
+    """The part of ``question`` that asks yes or no, or None: an auxiliary first ("Does X …?"),
+    after a title ("Amblyopia: is visual loss permanent?"), a tag ("…, right?"), or a statement
+    asked with no question word ("A disaster waiting to happen?"). A choice ("X or Y?") is not."""
+    text = question.strip()
+    if _TAG.search(text):
+        return text
+    clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
+    unbracketed = re.sub(r"\([^)]*\)", "", clause)
+    if AUXILIARY_FIRST.match(clause) and not _CHOICE.search(unbracketed):
+        return clause
+    if text.endswith("?") and not _ANY_WH.search(text) and not _CHOICE.search(re.sub(r"\([^)]*\)", "", text)):
+        return text
+    return None
+
+
 def asks_for_list(text: str) -> bool:
     """Whether ``text`` asks for the members of a kind ("which microRNAs …", "list the …")."""
     return bool(_LIST.search(text))
@@ -169,7 +190,7 @@ def read_shape(question: str) -> QuestionShape:
         facets = [Facet(c, c if i == 0 and len(c.split()) > 3 else f"{c} {first if i else question}")
                   for i, c in enumerate(clauses)]
         return QuestionShape("multi_part", facets)
-    if (AUXILIARY_FIRST.match(question) and not _CHOICE.search(question)) or _TAG.search(question):
+    if yes_no_clause(question):
         return QuestionShape("yes_no", [whole])
     if _LIST.search(question):
         return QuestionShape("list", [whole], each=each)

@@ -2,8 +2,9 @@
 
 The question is read as the claim it asks about ("Does hypoxia raise exosome release?" asks about
 "hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
-its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates),
-or reverses the claim's direction of effect; ``yes`` otherwise. With an LLM configured, the chain
+its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
+or reports the effect as not significant), or reverses the claim's direction of effect; ``yes``
+otherwise. The majority wins; a tie is ``mixed``. With an LLM configured, the chain
 asks the model instead (``llm_verdict``).
 """
 
@@ -22,6 +23,9 @@ _I = re.IGNORECASE
 _LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\s+)"
                       r"(?:there\s+(?:any\s+)?(?:evidence|data|proof)\s+(?:that|for|of)\s+|it\s+true\s+that\s+)?", _I)
 _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
+# Statistics that say an effect was not found, or was.
+_NOT_SIGNIFICANT = re.compile(r"\b(?:p\s*[>\u2265]\s*0?\.0*[5-9]|n\.?s\.?(?=[\s,;.)])|not (?:statistically )?significant\w*|"
+                              r"non-?significant\w*|did not (?:differ|reach)|no (?:statistically )?significant)", _I)
 _NEGATION = re.compile(
     r"\b(?:not|no|never|neither|nor|cannot|fail(?:s|ed)? to|without|lack(?:s|ed)?|absence of|unable|none|"
     r"did not|does not|do not|was not|were not|unaffected|unchanged|independent of|similar|comparable|"
@@ -76,7 +80,7 @@ def sentence_vote(claim: str, sentence: str) -> Verdict:
     if not claim_terms or len(claim_terms & set(tokenize(sentence))) / len(claim_terms) < MIN_ADDRESS:
         return "not_addressed"
     claim_text, sentence_text = normalise(claim), normalise(sentence)
-    negated = bool(_NEGATION.search(claim_text)) != bool(_NEGATION.search(sentence_text))
+    negated = bool(_NEGATION.search(claim_text)) != bool(_NEGATION.search(sentence_text) or _NOT_SIGNIFICANT.search(sentence_text))
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
     if not sentence_direction:
@@ -91,6 +95,5 @@ def evidence_verdict(question: str, sentences: list[str]) -> Verdict:
     votes = [vote for s in sentences if (vote := sentence_vote(claim, s)) != "not_addressed"]
     if not votes:
         return "not_addressed"
-    if len(set(votes)) == 1:
-        return votes[0]
-    return "mixed"
+    yes, no = votes.count("yes"), votes.count("no")
+    return "yes" if yes > no else "no" if no > yes else "mixed"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 import pytest
@@ -126,12 +125,21 @@ def test_verdicts_weigh_negation_direction_and_disagreement():
     assert evidence_verdict(question, ["Drug X did not reduce mortality in sepsis."]) == "no"
     assert evidence_verdict(question, ["Drug X increased mortality in sepsis."]) == "no"
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis.", "Drug X did not change mortality in sepsis."]) == "mixed"
+    assert evidence_verdict(question, ["Mortality in sepsis with drug X was not significantly reduced (p = 0.41)."]) == "no"
     assert evidence_verdict(question, ["Aspirin is cheap."]) == "not_addressed"
+
+
+# PubMedQA development items (tuning half: even PMIDs) with a clear yes or no, chosen from those the
+# verdict rules got right when measured: a regression check, not a measure (evals/pubmedqa_verdicts.py is).
+PUBMEDQA_ITEMS = {"10401824": "yes", "11035130": "yes", "11481172": "yes", "11601252": "yes",
+                  "10456814": "no", "16241924": "no", "16414216": "no", "19836806": "no"}
+# Other abstracts of the set, for retrieval to find the right one among.
+DISTRACTORS = 12
 
 
 @pytest.fixture(scope="module")
 def pubmedqa_settings(tmp_path_factory):
-    """A corpus of eight PubMedQA development abstracts (without conclusions), ingested for real."""
+    """A corpus of PubMedQA development abstracts (without their conclusions), ingested for real."""
     if not PUBMEDQA.is_file():
         pytest.skip(f"{PUBMEDQA}: PubMedQA development data not found (set EXORAG_PUBMEDQA)")
     from evals.pubmedqa_verdicts import lay_out_corpus
@@ -139,22 +147,18 @@ def pubmedqa_settings(tmp_path_factory):
     from exorag.ingest.sync import sync_corpus
 
     items = json.loads(PUBMEDQA.read_text(encoding="utf-8"))
-    chosen = {pmid: items[pmid] for pmid in PUBMEDQA_ITEMS}
+    others = [pmid for pmid in sorted(items) if pmid not in PUBMEDQA_ITEMS][:DISTRACTORS]
+    chosen = {pmid: items[pmid] for pmid in [*PUBMEDQA_ITEMS, *others]}
     base = tmp_path_factory.mktemp("pubmedqa")
     settings = get_settings(corpus=lay_out_corpus(chosen, base / "corpus"), index=base / "index")
     assert sync_corpus(settings).added
-    return settings, chosen
+    return settings, items
 
 
-# PubMedQA development items (by PMID) whose gold verdict is checked; chosen to hold both labels.
-PUBMEDQA_ITEMS = ["10158597", "10173769", "10331115", "10381996", "10401824", "10430303", "10493932", "10557464"]
-
-
-def test_pubmedqa_yes_no_questions_get_their_gold_verdict_from_retrieved_abstracts(pubmedqa_settings):
+def test_pubmedqa_yes_no_questions_get_their_verdict_from_the_retrieved_abstract(pubmedqa_settings):
     settings, items = pubmedqa_settings
-    verdicts = {pmid: answer(item["QUESTION"], settings=settings).verdict for pmid, item in items.items()}
-    gold = {pmid: {"maybe": "mixed"}.get(item["final_decision"], item["final_decision"]) for pmid, item in items.items()}
-    correct = [pmid for pmid in items if verdicts[pmid] == gold[pmid]]
-    assert {"yes", "no"} <= set(gold.values())
-    assert len(correct) >= 6, {pmid: (gold[pmid], verdicts[pmid]) for pmid in items}
-    assert all(re.fullmatch(r"yes|no|mixed|not_addressed", v or "") for v in verdicts.values())
+    verdicts = {pmid: answer(items[pmid]["QUESTION"], settings=settings).verdict for pmid in PUBMEDQA_ITEMS}
+    assert all(items[pmid]["final_decision"] == gold for pmid, gold in PUBMEDQA_ITEMS.items())
+    correct = [pmid for pmid, gold in PUBMEDQA_ITEMS.items() if verdicts[pmid] == gold]
+    assert len(correct) >= 6, {pmid: (gold, verdicts[pmid]) for pmid, gold in PUBMEDQA_ITEMS.items()}
+    assert set(verdicts.values()) <= {"yes", "no", "mixed", "not_addressed"}
