@@ -270,4 +270,4 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
                 yield StreamEvent(kind="token", text=piece)
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
     result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape)
-    yield StreamEvent(kind="answer", answer=annotate(result, shape, draft))
+    yield StreamEvent(kind="answer", answer=annotate(result, shape, draft, plan))

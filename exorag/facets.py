@@ -15,7 +15,7 @@ import numpy as np
 
 from exorag.facet_relevance import Assessment, assess
 from exorag.generate.base import Draft
-from exorag.models import Answer
+from exorag.models import Answer, FacetCoverage
 from exorag.retrieve import Filters, Hit
 from exorag.store.chroma import chunk_from_row
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
@@ -148,9 +148,27 @@ def uncovered_note(facet_text: str) -> str:
     return f"The indexed literature does not answer this part of the question: {facet_text.strip(' ?.')}?"
 
 
-def annotate(answer: Answer, shape: QuestionShape, draft: Draft) -> Answer:
-    """``answer`` with its shape, facet coverage, partial-answer notes and (yes/no) verdict."""
+def cited_coverage(plan: EvidencePlan, answer: Answer) -> list[FacetCoverage]:
+    """Which parts of a broad question the answer's verified sentences cite evidence found for them."""
+    ids_by_chunk = {e.chunk_id: e.id for e in answer.evidence}
+    cited = {i for s in answer.sentences for i in s.evidence_ids}
+    coverage = []
+    for facet in plan.facets:
+        found = list(dict.fromkeys(ids_by_chunk[h.chunk.chunk_id] for h in facet.hits
+                                   if ids_by_chunk.get(h.chunk.chunk_id) in cited))
+        covered = facet.assessment.answerable and bool(found)
+        coverage.append(FacetCoverage(text=facet.facet.text, covered=covered, evidence_ids=found if covered else []))
+    return coverage
+
+
+def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidencePlan | None = None) -> Answer:
+    """``answer`` with its shape, facet coverage, partial-answer notes and (yes/no) verdict.
+
+    The extractive draft knows which part each finding answers; for a model's draft, a part is
+    covered when a verified sentence cites a passage found for it."""
     answer.shape = shape.shape
+    if plan is not None and draft.facets is None:
+        draft.facets = cited_coverage(plan, answer)
     if draft.facets:
         answer.facets = draft.facets
         notes = [uncovered_note(f.text) for f in draft.facets if not f.covered]

@@ -19,7 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from exorag.config import Settings
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
-from exorag.models import Evidence, FacetCoverage
+from exorag.models import Evidence
 from exorag.text import split_sentences, strip_citations
 
 MAX_SENTENCES = 4
@@ -169,18 +169,6 @@ def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) 
     return Draft(drafted)
 
 
-def covered_facets(plan, evidence: list[Evidence], draft: Draft) -> list[FacetCoverage]:
-    """Which parts of a broad question the model's sentences cite evidence for (found for that part)."""
-    ids_by_chunk = {e.chunk_id: e.id for e in evidence}
-    cited = {i for s in draft.sentences for i in s.evidence_ids}
-    coverage = []
-    for facet in plan.facets:
-        found = [ids_by_chunk[h.chunk.chunk_id] for h in facet.hits if ids_by_chunk.get(h.chunk.chunk_id) in cited]
-        covered = facet.assessment.answerable and bool(found)
-        coverage.append(FacetCoverage(text=facet.facet.text, covered=covered, evidence_ids=found if covered else []))
-    return coverage
-
-
 class LLMGenerator:
     name = "llm"
 
@@ -202,9 +190,14 @@ class LLMGenerator:
             if text:
                 pieces.append(text)
                 yield text
-        draft = parse_draft("".join(pieces), evidence, sentence_budget(parts))
-        if context.plan is not None and not draft.abstain_reason:
-            draft.facets = covered_facets(context.plan, evidence, draft)
+        text = "".join(pieces)
+        draft = parse_draft(text, evidence, sentence_budget(parts))
+        if draft.abstain_reason and not _INSUFFICIENT.match(_LABEL.sub("", text)):
+            # Sentences citing no passage go to verification uncited: each is replaced by the
+            # evidence sentence that best makes its point, or dropped.
+            uncited = [DraftSentence(_plain(sentence), []) for line in _lines(text) for sentence, _ in _cited_sentences(line)]
+            uncited = [s for s in uncited if len(s.text.split()) >= 3][: sentence_budget(parts)]
+            draft = Draft(uncited) if uncited else draft
         yield draft
 
 
