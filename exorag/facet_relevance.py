@@ -15,7 +15,7 @@ import numpy as np
 from exorag.generate.extractive import QUESTION_WORDS, section_terms
 from exorag.scope import unmentioned
 from exorag.shape import asked_kind_terms
-from exorag.text import english_rarity, tokenize, tokens_with_words
+from exorag.text import english_rarity, exact_identifiers, names_all, tokenize, tokens_with_words
 
 # Passage match (topical similarity and weighted term coverage, half and half) below which nothing
 # retrieved is on the facet's topic.
@@ -76,6 +76,10 @@ def assess(pipeline, question: str, hits, question_vector: np.ndarray) -> Assess
     absent = absent_topic(pipeline, question)
     if absent:
         return Assessment(False, ReasonCode.off_topic, 0.0, f"No indexed passage mentions {absent}.")
+    # A passage naming every identifier the question names (GW4869) is on topic, however it reads.
+    identifiers = exact_identifiers(question)
+    if identifiers and any(names_all(hit.chunk.text, identifiers) for hit in hits):
+        return Assessment(True, None, 1.0, None)
     words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
     weights = {t: pipeline.term_weight(t, w) for t, w in words.items()}
     total = required_weight(weights, question)

@@ -35,7 +35,8 @@ MIN_FINDING = 0.1
 # Two sentences this similar (embedding cosine) say the same thing.
 DUPLICATE_COSINE = 0.9
 # Words that point back at an earlier part of the question rather than name a topic.
-POINTING_WORDS = frozenset(tokenize("it its they them their these those this that each one ones else other others"))
+POINTING_WORDS = frozenset(tokenize("it its they them their these those this that each one ones else other others "
+                                    "act acts achieve achieves consequence consequences result results"))
 
 
 def focus_terms(facet_text: str, earlier: str) -> set[str]:
