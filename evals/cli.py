@@ -210,7 +210,50 @@ def judge_command(
     console.print(table)
 
 
+def pubmedqa_command(
+    data: Annotated[Path, typer.Option("--data", help="a PubMedQA file (pqal_*.json) or the folder holding pqal_dev.json")],
+    out: Annotated[Path, typer.Option("--out", help="run folder: the laid-out corpus, its index, items.jsonl, report.json")] = Path(
+        "evals/runs/pubmedqa"),
+    absent_share: Annotated[float, typer.Option("--absent-share", min=0.0, max=0.9, help="share of abstracts left out")] = 0.3,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,
+    generator: Annotated[str | None, typer.Option("--generator", help="extractive or llm (default: EXORAG_GENERATOR)")] = None,
+) -> None:
+    """Answerability off the home corpus: PubMedQA abstracts as a corpus with a share left out.
+
+    Reports, for the tune and test halves, retrieval recall@5 and false abstention on questions
+    whose abstract is present, and abstention on those whose abstract is absent.
+    """
+    from evals.pubmedqa import PubMedQAError, lay_out_corpus, load_pubmedqa, run_harness
+    from exorag.cli import run_ingest
+    from exorag.config import get_settings
+
+    try:
+        items = load_pubmedqa(data)
+    except PubMedQAError as error:
+        _fail(str(error))
+    absent = lay_out_corpus(items, out / "corpus", absent_share)
+    settings = get_settings(corpus=out / "corpus", index=out / "index", generator=generator)
+    if run_ingest(settings) == 2:
+        raise typer.Exit(2)
+    report = run_harness(items, absent, _system("exorag", settings), out / "answers", workers=workers)
+    report.update(data=str(data), absent_share=absent_share, generator=settings.generator)
+    (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    table = Table(title=f"PubMedQA answerability: {len(items)} items, {len(absent)} abstracts left out")
+    columns = ("present", "absent", "retrieval_recall@5", "false_abstention_rate", "abstention_on_absent")
+    table.add_column("split")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for split, scores in report["splits"].items():
+        table.add_row(split, *("–" if scores[c] is None else str(scores[c]) for c in columns))
+    console.print(table)
+    console.print(f"abstention reasons: {report['abstention_reasons']}")
+    for pmid, error in report["failed"].items():
+        errors.print(f"[yellow]item {pmid} failed:[/yellow] {error}")
+    console.print(f"wrote {out / 'report.json'}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``eval`` and ``judge`` to exorag's command-line app."""
+    """Add ``eval``, ``judge`` and ``pubmedqa`` to exorag's command-line app."""
     app.command("eval")(eval_command)
     app.command("judge")(judge_command)
+    app.command("pubmedqa")(pubmedqa_command)

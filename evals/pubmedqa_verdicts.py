@@ -17,6 +17,7 @@ import json
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -60,11 +61,11 @@ def accuracy_table(rows: list[tuple[str, str]]) -> dict[str, dict[str, float]]:
 
 
 def main(
-    data: Path = typer.Option(DEFAULT_DATA, help="PubMedQA's pqal_dev.json"),
-    work: Path | None = typer.Option(None, help="folder for the corpus and index (default: a temporary one)"),
-    limit: int | None = typer.Option(None, help="only the first N items (by PMID)"),
-    half: str = typer.Option("all", help="tuning (even PMIDs), held_out (odd PMIDs) or all"),
-    out: Path | None = typer.Option(None, help="write the per-item verdicts and the tables here (JSON)"),
+    data: Annotated[Path, typer.Option(help="PubMedQA's pqal_dev.json")] = DEFAULT_DATA,
+    work: Annotated[Path | None, typer.Option(help="folder for the corpus and index (default: a temporary one)")] = None,
+    limit: Annotated[int | None, typer.Option(help="only the first N items (by PMID)")] = None,
+    half: Annotated[str, typer.Option(help="tuning (even PMIDs), held_out (odd PMIDs) or all")] = "all",
+    out: Annotated[Path | None, typer.Option(help="write the per-item verdicts and the tables here (JSON)")] = None,
 ) -> None:
     from exorag.chain import answer
     from exorag.config import get_settings

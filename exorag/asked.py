@@ -136,14 +136,29 @@ KINDS = (
 )
 
 
-def unstated(question: str, answer_texts: list[str]) -> str | None:
+# A question asking whether: it opens (or a clause of it opens) with an auxiliary verb, or it ends
+# in a tag asking for confirmation ("..., right?").
+_YES_NO = re.compile(r"(?:^|[.;:?!]\s+|,\s*(?:and|or|but)\s+)(is|are|was|were|do|does|did|can|could|should|would|will|"
+                     r"has|have|had|may|might|must|shall)\b|,\s*(right|correct|true|no|yes)\s*\?\s*$", _I)
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether ``question`` asks whether something holds rather than for something."""
+    return bool(_YES_NO.search(question.strip())) and not re.match(r"\s*(what|which|how|why|when|where|who)\b", question, _I)
+
+
+def unstated(question: str, answer_texts: list[str], whether: bool = False) -> str | None:
     """What the question asks for that none of ``answer_texts`` states ("an animal model", "one of
-    MyD88, IRAK4 or TRAF6"), or None."""
+    MyD88, IRAK4 or TRAF6"), or None.
+
+    With ``whether`` (a yes/no question), the question names the detail itself ("Is hepatitis G
+    virus involved?"): a text that speaks of it states it.
+    """
     question_words = re.compile(r"\b(" + "|".join(map(re.escape, set(re.findall(r"\w+", question)))) + r")\b", _I)
     for kind in KINDS:
         if not kind.asked.search(question):
             continue
-        texts = [question_words.sub(" ", text) for text in answer_texts] if kind.new_words_only else answer_texts
+        texts = [question_words.sub(" ", text) for text in answer_texts] if kind.new_words_only and not whether else answer_texts
         if not any(kind.stated(text) for text in texts):
             return kind.name
     for options in offered_options(question):

@@ -1,7 +1,8 @@
 """The one entry point every view calls: ``answer()`` and its streaming twin ``answer_stream()``.
 
-question -> (follow-up made standalone) -> hybrid retrieval -> relevance gate -> generator draft
--> evidence ids mapped to canonical citations -> verification -> Answer.
+question -> (follow-up made standalone) -> hybrid retrieval -> answerability checks -> generator
+draft -> evidence ids mapped to canonical citations -> verification -> answerability of the answer
+-> Answer.
 """
 
 from __future__ import annotations
@@ -15,17 +16,16 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from exorag.asked import unstated
+from exorag.answerability import Assessment, assess_answer, assess_evidence
 from exorag.citations import format_numbers
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
-from exorag.facets import abstain_reason, annotate, gather_evidence
+from exorag.facets import annotate, gather_evidence, plan_assessment
 from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.generate.repair import best_supporting_sentence
-from exorag.models import Answer, Evidence, Reference, Sentence, SourceKind
+from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
-from exorag.scope import unmentioned
 from exorag.shape import QuestionShape, read_shape
 from exorag.store.index import Index
 from exorag.text import english_rarity, numbers_in, tokenize
@@ -136,6 +136,13 @@ def cite(text: str, citation: str) -> str:
     return f"{text} {citation}."
 
 
+def abstention(question: str, assessment: Assessment, evidence: list[Evidence], generator: str) -> Answer:
+    """The Answer that says the literature does not answer, with the failed check's code and reason."""
+    reason = assessment.reason or "The indexed literature does not answer this question."
+    return Answer(question=question, answer=reason, abstained=True, reason=reason, reason_code=assessment.code,
+                  evidence=evidence, generator=generator)
+
+
 def build_answer(question: str, draft: Draft, evidence: list[Evidence], generator: str,
                  references: dict[int, Reference]) -> Answer:
     """Map a draft to a verified Answer: citations from evidence only, unsupported sentences out.
@@ -144,8 +151,7 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     does not; one whose support is below the threshold stays, flagged.
     """
     if draft.abstain_reason:
-        return Answer(question=question, answer=draft.abstain_reason, abstained=True, reason=draft.abstain_reason,
-                      evidence=evidence, generator=generator)
+        return abstention(question, Assessment(draft.abstain_code, draft.confidence, draft.abstain_reason), evidence, generator)
     by_id = {e.id: e for e in evidence}
     sentences: list[Sentence] = []
     for drafted in draft.sentences:
@@ -172,8 +178,8 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
                      support=check.score, flagged=check.score < SUPPORT_THRESHOLD, repaired=repaired)
         )
     if not sentences:
-        reason = "No sentence of the draft answer was supported by the retrieved evidence."
-        return Answer(question=question, answer=reason, abstained=True, reason=reason, evidence=evidence, generator=generator)
+        return abstention(question, Assessment(ReasonCode.UNSUPPORTED_DRAFT, 0.0, "No sentence of the draft answer was "
+                                               "supported by the retrieved evidence."), evidence, generator)
     cited_numbers = sorted({n for s in sentences for n in s.refs})
     kinds = {by_id[i].source_kind for s in sentences for i in s.evidence_ids}
     return Answer(
@@ -187,35 +193,27 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     )
 
 
-def _prepare(question: str, options: AnswerOptions, settings: Settings
-             ) -> tuple[Pipeline, str, list[Hit], str | None, float, np.ndarray]:
-    pipeline = get_pipeline(settings)
+def _retrieve(question: str, options: AnswerOptions, pipeline: Pipeline, settings: Settings
+              ) -> tuple[str, list[Hit], Filters, np.ndarray]:
     standalone = condense_question(question, options.history)
-    started = time.perf_counter()
     filters = Filters(options.source_kind, options.sections, options.refs)
     question_vector = np.asarray(pipeline.embeddings.embed_query(standalone), dtype=np.float32)
     hits = pipeline.retriever.search(standalone, options.k or settings.k, filters, question_vector)
-    retrieve_ms = (time.perf_counter() - started) * 1000
-    reason = None
-    if not hits:
-        reason = "Nothing in the index matches this question (is the corpus ingested, or are the filters too narrow?)."
-    else:
-        lexical = pipeline.index.lexical
-        mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
-        reason = unmentioned(standalone, lexical, mask, linked=standalone == question)
-    return pipeline, standalone, hits, reason, retrieve_ms, question_vector
+    return standalone, hits, filters, question_vector
 
 
 def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
             pipeline: Pipeline, timings: dict[str, float], started: float, shape: QuestionShape) -> Answer:
     verify_started = time.perf_counter()
     result = build_answer(question, draft, evidence, generator, pipeline.references)
-    # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one
-    # (a broad question's parts are checked one by one, and a part left open is named, not refused).
-    missing = None if result.abstained or shape.broad else unstated(standalone, [s.text for s in result.sentences])
-    if missing:
-        reason = f"The question asks for {missing}, and the indexed literature states none for it."
-        result = build_answer(question, Draft(abstain_reason=reason), evidence, generator, pipeline.references)
+    # A broad question's parts are checked one by one, and a part left open is named, not refused.
+    if not result.abstained and not shape.broad:
+        # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
+        cited = {i for s in result.sentences for i in s.evidence_ids}
+        assessment = assess_answer(standalone, [s.text for s in result.sentences],
+                                   [e.text for e in evidence if e.id in cited])
+        if not assessment.answerable:
+            result = abstention(question, assessment, evidence, generator)
     timings["verify"] = (time.perf_counter() - verify_started) * 1000
     timings["total"] = (time.perf_counter() - started) * 1000
     result.timings_ms = {key: round(value, 2) for key, value in timings.items()}
@@ -240,29 +238,38 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     """
     options = options or AnswerOptions()
     settings = settings or get_settings()
-    get_pipeline(settings)  # loading the model and index once is not part of an answer's time
+    pipeline = get_pipeline(settings)  # loading the model and index once is not part of an answer's time
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
-    pipeline, standalone, hits, gate_reason, retrieve_ms, question_vector = _prepare(question, options, settings)
+    standalone, hits, filters, question_vector = _retrieve(question, options, pipeline, settings)
     shape = read_shape(standalone)
     plan = None
     if shape.broad and hits:
         # Each part is searched and judged on its own: the parts need not share a passage.
-        facets_started = time.perf_counter()
-        filters = Filters(options.source_kind, options.sections, options.refs)
-        plan = gather_evidence(pipeline, standalone, shape, filters, hits, question_vector)
-        hits, gate_reason = plan.hits, abstain_reason(plan)
-        retrieve_ms += (time.perf_counter() - facets_started) * 1000
+        lexical, mask = pipeline.index.lexical, pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
+
+        def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
+            return assess_evidence(facet, _evidence_from(facet_hits), pipeline.context(vector, facet_hits), lexical, mask,
+                                   settings, linked=False)
+
+        plan = gather_evidence(pipeline, standalone, shape, filters, hits, question_vector, judge)
+        hits = plan.hits
+    timings = {"retrieve": (time.perf_counter() - started) * 1000}
     evidence = _evidence_from(hits)
-    timings = {"retrieve": retrieve_ms}
+    context = pipeline.context(question_vector, hits)
+    context.plan = plan
+    lexical = pipeline.index.lexical
+    mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
+    if plan is not None:
+        assessment = plan_assessment(plan)
+    else:
+        assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
     generate_started = time.perf_counter()
-    if gate_reason:
-        draft = Draft(abstain_reason=gate_reason)
+    if not assessment.answerable:
+        draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)
     else:
         generator = get_generator(generator_name, settings)
-        draft = Draft(abstain_reason="The generator returned nothing.")
-        context = pipeline.context(question_vector, hits)
-        context.plan = plan
+        draft = Draft(abstain_reason="The generator returned nothing.", abstain_code=ReasonCode.UNSUPPORTED_DRAFT)
         for piece in generator.stream(standalone, evidence, context):
             if isinstance(piece, Draft):
                 draft = piece

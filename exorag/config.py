@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     llm_max_tokens: int = 400
 
+    # Answerability (exorag.answerability.focus_relevance): below min_relevance, the retrieved
+    # passages do not address the question's focus. Relevance blends the best source's coverage of
+    # the question's terms (this weight) with the closest sentence's cosine, over the first
+    # relevance_passages passages; a term the source lacks earns credit from a source word whose
+    # embedding cosine rises from the floor (none) to full (all). Tuned on the tune half of
+    # PubMedQA-dev and exosome_qa (docs in README "When the literature does not answer").
+    min_relevance: float = 0.63
+    relevance_coverage_weight: float = 0.6
+    relevance_passages: int = 5
+    synonym_cosine_floor: float = 0.3
+    synonym_cosine_full: float = 0.7
+    # Below this score of its best sentence, the extractive generator finds no sentence that answers.
+    min_sentence_confidence: float = 0.15
+
     feedback_db: Path | None = Field(default=None, description="default: <index>/feedback.sqlite3")
 
 

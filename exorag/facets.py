@@ -9,16 +9,18 @@ How many passages a facet gets depends on the shape, not on a fixed k.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from exorag.facet_relevance import Assessment, assess
+from exorag import answerability
+from exorag.facet_relevance import absent_topic
 from exorag.generate.base import Draft
-from exorag.models import Answer, FacetCoverage
+from exorag.models import Answer, FacetCoverage, ReasonCode
 from exorag.retrieve import Filters, Hit
-from exorag.store.chroma import chunk_from_row
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
+from exorag.store.chroma import chunk_from_row
 from exorag.text import exact_identifiers, identifier_spellings
 from exorag.verdict import evidence_verdict
 
@@ -39,7 +41,7 @@ class FacetEvidence:
     facet: Facet
     hits: list[Hit]
     vector: np.ndarray
-    assessment: Assessment
+    assessment: answerability.Assessment
     # For a list: the members of the family it asks for (tokens, ``mir-122``); each gets a finding, and
     # only sentences naming one are findings.
     members: list[str] = field(default_factory=list)
@@ -109,9 +111,12 @@ def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filter
     return interleave([hits, extra], len(hits) + len(extra)), members
 
 
+FacetJudge = Callable[[str, list[Hit], np.ndarray], answerability.Assessment]
+
+
 def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filters, question_hits: list[Hit],
-                    question_vector: np.ndarray) -> EvidencePlan:
-    """Search each facet of ``shape`` (the whole question's hits lead), judge each, merge."""
+                    question_vector: np.ndarray, judge: FacetJudge) -> EvidencePlan:
+    """Search each facet of ``shape`` (the whole question's hits lead), ``judge`` each, merge."""
     per_facet = PASSAGES_PER_FACET[shape.shape]
     facets: list[FacetEvidence] = []
     # One batch for every facet's query: far cheaper than one embedding call each.
@@ -124,17 +129,25 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         if shape.shape == "list" or asks_for_list(facet.text):
             hits, members = with_family_members(pipeline, facet, hits, filters)
         hits = with_table_rows(pipeline, hits, vector)
-        facets.append(FacetEvidence(facet, hits, vector, assess(pipeline, facet.query, hits, vector), members))
+        assessment = judge(facet.query, hits, vector)
+        absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
+        if absent:
+            assessment = answerability.Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0, f"No indexed passage mentions {absent}.")
+        facets.append(FacetEvidence(facet, hits, vector, assessment, members))
     rankings = [question_hits] + [f.hits for f in facets]
     return EvidencePlan(shape, interleave(rankings, max(MAX_EVIDENCE, len(question_hits))), facets)
 
 
-def abstain_reason(plan: EvidencePlan) -> str | None:
-    """Why no part of the question can be answered, or None when some part can."""
+def plan_assessment(plan: EvidencePlan) -> answerability.Assessment:
+    """The question's assessment from its parts': answerable when some part is (the rest are named
+    as uncovered), else the first part's reason."""
     if any(f.assessment.answerable for f in plan.facets):
-        return None
-    return next((f.assessment.reason for f in plan.facets if f.assessment.reason),
-                "The indexed literature does not address this question.")
+        return answerability.Assessment()
+    first = next((f.assessment for f in plan.facets if f.assessment.reason), None)
+    if first is None:
+        return answerability.Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0,
+                                        "The indexed literature does not address this question.")
+    return answerability.Assessment(first.code, first.score, first.reason)
 
 
 _WHAT_IS = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(.+)$", re.IGNORECASE)

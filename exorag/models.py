@@ -6,6 +6,7 @@ The Answer's JSON is the contract of DESIGN.md: ``Answer.model_dump()`` is what
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -90,6 +91,20 @@ class FacetCoverage(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list)
 
 
+class ReasonCode(StrEnum):
+    """Why an answer abstained (``Answer.reason_code``), one value per check of ``exorag.answerability``."""
+
+    NO_EVIDENCE = "no_evidence"  # nothing retrieved (empty index, or filters too narrow)
+    NO_QUESTION_TERMS = "no_question_terms"  # the question names nothing to look for
+    NAMED_ENTITY_ABSENT = "named_entity_absent"  # it names an identifier no passage mentions
+    ENTITIES_NOT_TOGETHER = "entities_not_together"  # names no passage mentions together
+    NO_RELEVANT_EVIDENCE = "no_relevant_evidence"  # the best source does not address its focus
+    NO_ANSWERING_SENTENCE = "no_answering_sentence"  # on topic, but no sentence answers it
+    ASKED_DETAIL_ABSENT = "asked_detail_absent"  # the answer lacks the kind of detail asked for
+    UNSUPPORTED_DRAFT = "unsupported_draft"  # no drafted sentence survived verification
+    GENERATOR_DECLINED = "generator_declined"  # the LLM said the passages do not answer it
+
+
 class Answer(BaseModel):
     """What ``answer()`` returns: the JSON of DESIGN.md."""
 
@@ -102,6 +117,7 @@ class Answer(BaseModel):
     generator: str = "extractive"
     timings_ms: dict[str, float] = Field(default_factory=dict)
     reason: str | None = None
+    reason_code: ReasonCode | None = None
     standalone_question: str | None = None
     # Whose words the cited evidence is: "review" means the answer rests on the review's summary of
     # the cited papers, not on the papers themselves (views say "as summarised by the review").

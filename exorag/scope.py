@@ -4,6 +4,7 @@ or about a link between named things that no passage mentions together."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,8 +12,20 @@ from exorag.store.lexical import LexicalIndex
 from exorag.text import exact_identifiers
 
 
+@dataclass(frozen=True)
+class Unmentioned:
+    """Names of the question that no indexed passage mentions (``together``: none mentions them all)."""
+
+    names: list[str]
+    together: bool = False
+
+    @property
+    def reason(self) -> str:
+        return f"No indexed passage mentions {_listed(self.names)}{' together' if self.together else ''}."
+
+
 def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = None,
-                linked: bool = True) -> str | None:
+                linked: bool = True) -> Unmentioned | None:
     """Why the indexed passages (those in ``mask``) cannot answer ``question``, or None.
 
     With ``linked``, named things must also share a passage, unless the question offers them as
@@ -29,11 +42,11 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
         return None
     unknown = [name for name in identifiers if not lexical.mentions(name, mask) and lexical.names_relatives(name)]
     if unknown:
-        return f"No indexed passage mentions {_listed(unknown)}."
+        return Unmentioned(unknown)
     known = [name for name in identifiers if lexical.naming_all([name], mask)]
     alternatives = re.search(r"\b(or|versus|vs)\b", question, re.IGNORECASE)
     if linked and not alternatives and len(known) > 1 and not lexical.naming_all(known, mask):
-        return f"No indexed passage mentions {_listed(known)} together."
+        return Unmentioned(known, together=True)
     return None
 
 

@@ -238,3 +238,25 @@ def names_all(text: str, identifiers: list[str]) -> bool:
     (``miR-210`` does not hold ``miR-21``)."""
     tokens = set(tokenize(text))
     return bool(identifiers) and all(tokens.intersection(identifier_spellings(name)) for name in identifiers)
+
+
+# Words that say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose role roles mechanism mechanisms "
+                                    "effect effects way ways happen happens involved involve play plays "
+                                    "function functions main kind kinds type types work works mean means "
+                                    "particular specifically exactly actually thing things"))
+
+
+def question_terms(question: str) -> dict[str, str]:
+    """``{token: word}`` of what a question is about; a compound's joined form ("mir1273f") is
+    another spelling of its whole form, not a second term."""
+    words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
+    joined = {JOINERS.sub("", t.rstrip("%")) for t in words if JOINERS.search(t.rstrip("%"))}
+    return {t: w for t, w in words.items() if t not in joined}
+
+
+def weighted_coverage(weights: dict[str, float], tokens: set[str]) -> float:
+    """The weighted share of the terms in ``weights`` that ``tokens`` hold; a compound counts as
+    held when its joined spelling is."""
+    total = sum(weights.values()) or 1.0
+    return sum(w for t, w in weights.items() if t in tokens or JOINERS.sub("", t.rstrip("%")) in tokens) / total

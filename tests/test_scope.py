@@ -29,7 +29,7 @@ def lexical() -> LexicalIndex:
     ("Does HIF-1α load PD-L1 into exosomes?", "No indexed passage mentions HIF-1α and PD-L1 together."),
 ])
 def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question, reason):
-    assert unmentioned(question, lexical) == reason
+    assert unmentioned(question, lexical).reason == reason
 
 
 @pytest.mark.parametrize("question", [
@@ -50,12 +50,12 @@ def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, 
 def test_a_follow_up_is_not_held_to_linking_the_names_of_two_questions(lexical):
     question = "Does HIF-1α load PD-L1 into exosomes?"
     assert unmentioned(question, lexical, linked=False) is None
-    assert unmentioned("Does miR-9 load PD-L1?", lexical, linked=False) == "No indexed passage mentions miR-9."
+    assert unmentioned("Does miR-9 load PD-L1?", lexical, linked=False).reason == "No indexed passage mentions miR-9."
 
 
 def test_the_check_keeps_to_the_filtered_passages(lexical):
     assert unmentioned("What does GW4869 block?", lexical, lexical.allowed("review", None, None)) is None
-    assert unmentioned("What does miR-21 silence?", lexical, lexical.allowed("review", None, None)) == (
+    assert unmentioned("What does miR-21 silence?", lexical, lexical.allowed("review", None, None)).reason == (
         "No indexed passage mentions miR-21.")
 
 

@@ -16,8 +16,8 @@ from exorag.facets import uncovered_note
 from exorag.models import Answer, Evidence, Reference, Sentence
 from exorag.refs.corpus import literature_files
 from exorag.shape import BROAD_SHAPES
-from exorag.verdict import VERDICT_LABELS
 from exorag.text import split_sentences, strip_citations, tokenize
+from exorag.verdict import VERDICT_LABELS
 
 # When an answer sentence is not quoted verbatim, passage sentences holding this share of its terms are marked.
 HIGHLIGHT_OVERLAP = 0.6

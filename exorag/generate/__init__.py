@@ -11,7 +11,7 @@ def get_generator(name: str, settings: Settings) -> Generator:
     if name == "extractive":
         from exorag.generate.extractive import ExtractiveGenerator
 
-        return ExtractiveGenerator()
+        return ExtractiveGenerator(settings.min_sentence_confidence)
     if name == "llm":
         from exorag.generate.llm import get_llm_generator
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from exorag.models import Evidence, FacetCoverage
+from exorag.models import Evidence, FacetCoverage, ReasonCode
 
 if TYPE_CHECKING:
     from exorag.facets import EvidencePlan
@@ -31,6 +31,7 @@ class DraftSentence:
 class Draft:
     sentences: list[DraftSentence] = field(default_factory=list)
     abstain_reason: str | None = None
+    abstain_code: ReasonCode | None = None
     # How well the best evidence sentence matches the question (0..1), when the generator knows it.
     confidence: float | None = None
     # For a broad question: which of its parts the draft covers.

@@ -17,15 +17,15 @@ import numpy as np
 
 from exorag.citations import cited_numbers
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
-from exorag.models import Evidence
+from exorag.models import Evidence, ReasonCode
 from exorag.text import (
-    JOINERS,
     exact_identifiers,
     names_all,
+    question_terms,
     split_sentences,
     strip_citations,
     tokenize,
-    tokens_with_words,
+    weighted_coverage,
 )
 
 MAX_SENTENCES = 4
@@ -37,15 +37,6 @@ GENERALITY_PENALTY = 0.1
 UNCITED_PENALTY = 0.05
 # A sentence joins the lead when it scores at least this share of the lead's score.
 CLOSE_SCORE = 0.85
-# Below this score of the best sentence, the evidence does not answer the question.
-MIN_CONFIDENCE = 0.15
-# Below this score of the best passage (same blend, weighted half and half), nothing retrieved is on topic.
-PASSAGE_SIMILARITY_WEIGHT = 0.5
-MIN_PASSAGE_MATCH = 0.22
-QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose role roles mechanism mechanisms "
-                                    "effect effects way ways happen happens involved involve play plays "
-                                    "function functions main kind kinds type types work works mean means "
-                                    "particular specifically exactly actually thing things"))
 
 
 @dataclass
@@ -119,42 +110,28 @@ def table_row_text(line: str, following: str = "") -> str | None:
 class ExtractiveGenerator:
     name = "extractive"
 
+    def __init__(self, min_confidence: float):
+        # Below this score of the best sentence, the evidence does not answer the question.
+        self.min_confidence = min_confidence
+
     def generate(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Draft:
         if context.plan is not None and context.plan.shape.broad:
             from exorag.generate.structured import structured_draft
 
             return structured_draft(context.plan.shape, context.plan, evidence, context)
-        words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
-        # A compound's joined form ("mir1273f") is another spelling of its whole form, not a second term.
-        joined = {JOINERS.sub("", t.rstrip("%")): t for t in words if JOINERS.search(t.rstrip("%"))}
-        words = {t: w for t, w in words.items() if t not in joined}
-        if not words or not evidence:
-            return Draft(abstain_reason="The question has no terms to look for in the literature.")
-        weights = {t: context.term_weight(t, w) for t, w in words.items()}
-        total = sum(weights.values()) or 1.0
+        terms = question_terms(question)
+        weights = {t: context.term_weight(t, w) for t, w in terms.items()}
 
-        def coverage(terms: set[str]) -> float:
-            terms = terms | {joined[t] for t in terms & joined.keys()}
-            return sum(weights[t] for t in weights.keys() & terms) / total
+        def coverage(tokens: set[str]) -> float:
+            return weighted_coverage(weights, tokens)
 
-        passages = [e for e in evidence if e.id in context.passage_vectors]
         identifiers = exact_identifiers(question)
         # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
         naming = {e.id for e in evidence[:MAX_PASSAGES] if names_all(e.text, identifiers)}
-        if passages and not naming:
-            passage_similarity = context.topical_similarity(np.stack([context.passage_vectors[e.id] for e in passages]))
-            passage_match = max(
-                PASSAGE_SIMILARITY_WEIGHT * float(similarity)
-                + (1 - PASSAGE_SIMILARITY_WEIGHT) * coverage(set(tokenize(f"{e.section} {e.text}")))
-                for e, similarity in zip(passages, passage_similarity)
-            )
-            if passage_match < MIN_PASSAGE_MATCH:
-                return Draft(abstain_reason="This question is outside what the indexed literature covers.",
-                             confidence=passage_match)
-
         candidates = [s for e in evidence[:MAX_PASSAGES] for s in evidence_sentences(e)][:MAX_CANDIDATES]
         if not candidates:
-            return Draft(abstain_reason="The retrieved passages hold no usable sentence.")
+            return Draft(abstain_reason="The retrieved passages hold no usable sentence.",
+                         abstain_code=ReasonCode.NO_ANSWERING_SENTENCE)
         vectors = context.embed_texts([s.text for s in candidates])
         similarity = context.topical_similarity(vectors)
         # A sentence close to the corpus centroid says what every passage says: a summary, not an answer.
@@ -184,12 +161,12 @@ class ExtractiveGenerator:
 
         confidence = score[id(lead)]
         # A lead from a passage naming the question's ids is on topic though loosely worded: half the bar.
-        if confidence < (MIN_CONFIDENCE / 2 if lead.evidence.id in naming else MIN_CONFIDENCE):
+        if confidence < (self.min_confidence / 2 if lead.evidence.id in naming else self.min_confidence):
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
-                         confidence=confidence)
+                         abstain_code=ReasonCode.NO_ANSWERING_SENTENCE, confidence=confidence)
         if naming and not any(s.evidence.id in naming for s in chosen):
             return Draft(abstain_reason="The indexed literature names what this question asks about, but nothing it says answers it.",
-                         confidence=confidence)
+                         abstain_code=ReasonCode.NO_ANSWERING_SENTENCE, confidence=confidence)
         order = {id(e): rank for rank, e in enumerate(evidence)}
         chosen.sort(key=lambda s: (order[id(s.evidence)], s.paragraph, s.position))
         return Draft([DraftSentence(s.text, [s.evidence.id], s.refs) for s in chosen], confidence=confidence)

@@ -19,7 +19,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from exorag.config import Settings
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
-from exorag.models import Evidence
+from exorag.models import Evidence, ReasonCode
 from exorag.text import split_sentences, strip_citations
 
 MAX_SENTENCES = 4
@@ -139,7 +139,8 @@ def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) 
     insufficient = _INSUFFICIENT.match(_LABEL.sub("", text))
     if insufficient:
         reason = insufficient.group(1).strip() or "the passages do not answer the question"
-        return Draft(abstain_reason=f"The indexed literature does not answer this: {reason}")
+        return Draft(abstain_reason=f"The indexed literature does not answer this: {reason}",
+                     abstain_code=ReasonCode.GENERATOR_DECLINED)
     sentences: list[tuple[str, list[int]]] = []
     for line in _lines(text):
         waiting: list[int] = []  # uncited sentences of this line, by index
@@ -165,7 +166,8 @@ def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) 
     # The prompt asks for at most MAX_SENTENCES; a longer reply is usually the passages echoed back.
     drafted = drafted[:most]
     if not drafted:
-        return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.")
+        return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.",
+                     abstain_code=ReasonCode.UNSUPPORTED_DRAFT)
     return Draft(drafted)
 
 

@@ -15,14 +15,14 @@ import dataclasses
 
 import numpy as np
 
-from exorag.asked import unstated
+from exorag.answerability import assess_answer
 from exorag.facet_relevance import required_weight
 from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
-from exorag.generate.extractive import QUESTION_WORDS, EvidenceSentence, evidence_sentences, is_header_row, section_terms
+from exorag.generate.extractive import EvidenceSentence, evidence_sentences, is_header_row, section_terms
 from exorag.models import Evidence, FacetCoverage
 from exorag.shape import QuestionShape
-from exorag.text import tokenize, tokens_with_words
+from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, tokenize, tokens_with_words
 
 # Findings kept per facet, by shape.
 FINDINGS_PER_FACET = {"list": 6, "summary": 5, "comparison": 2, "multi_part": 3}
@@ -56,6 +56,10 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     total = required_weight(weights, facet.facet.query)
     by_chunk = {e.chunk_id: e for e in evidence}
     passages = [by_chunk[h.chunk.chunk_id] for h in facet.hits if h.chunk.chunk_id in by_chunk][:PASSAGES_PER_FACET]
+    # A part naming identifiers (GW4869) is answered only from passages that name them, where any does
+    # (an abbreviation the literature spells out, nSMase2, is named by none).
+    named = exact_identifiers(facet.facet.text)
+    passages = [e for e in passages if names_all(e.text, named)] or passages if named else passages
     candidates = list({s.text: s for e in passages for s in evidence_sentences(e)}.values())
     # A table's rows are about what its column headings name ("Strategy", "Key Limitations").
     headings = {(e.source_path, e.section): set(tokenize(e.text)) for e in passages if is_header_row(e.text)}
@@ -123,7 +127,8 @@ def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Ev
         earlier = f"{earlier} {facet.facet.text}"
         found = facet_findings(facet, focus, evidence, context, most) if facet.assessment.answerable else []
         # Asked for a dose or a drawback, a part is covered only by findings that state one.
-        if found and unstated(facet.facet.text, [s.text for s, _ in found]):
+        if found and not assess_answer(facet.facet.text, [s.text for s, _ in found],
+                                       list(dict.fromkeys(s.evidence.text for s, _ in found))).answerable:
             found = []
         found.sort(key=lambda f: (section_rank[f[0].evidence.section], order[f[0].evidence.id], f[0].paragraph, f[0].position))
         for sentence, _ in found:

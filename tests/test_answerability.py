@@ -1,0 +1,135 @@
+"""Knowing when the literature answers: each typed reason, focus versus topic, yes/no questions,
+and the absent-abstract harness on a sample of PubMedQA (a corpus nobody on the project wrote)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from exorag.answerability import assess_answer
+from exorag.asked import is_yes_no
+from exorag.chain import AnswerOptions, answer
+from exorag.config import get_settings
+from exorag.models import ReasonCode
+
+PUBMEDQA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pubmedqa-dev"
+
+
+@pytest.mark.parametrize(("question", "code"), [
+    ("Does exosomal miR-9 silence PTEN in glioma?", ReasonCode.NAMED_ENTITY_ABSENT),
+    ("Do the miR-1273f-laden vesicles also carry PD-L1?", ReasonCode.ENTITIES_NOT_TOGETHER),
+    ("Which tetraspanins are used as exosome markers in flow cytometry?", ReasonCode.NO_RELEVANT_EVIDENCE),
+    ("Which mouse strain was used to show integrin-driven organotropism of melanoma exosomes?",
+     ReasonCode.ASKED_DETAIL_ABSENT),
+])
+def test_each_abstention_carries_its_typed_reason(indexed_settings, question, code):
+    result = answer(question, settings=indexed_settings)
+    assert result.abstained and result.reason_code == code and result.reason
+    assert result.model_dump(mode="json")["reason_code"] == code.value
+    assert not result.sentences and not result.references
+
+
+def test_nothing_retrieved_is_its_own_reason(indexed_settings):
+    result = answer("How do exosomes carry PD-L1?", AnswerOptions(sections=["No such section"]), indexed_settings)
+    assert result.abstained and result.reason_code == ReasonCode.NO_EVIDENCE
+
+
+def test_a_question_of_stop_words_has_no_terms_to_look_for(indexed_settings):
+    result = answer("What is it about?", settings=indexed_settings)
+    assert result.abstained and result.reason_code == ReasonCode.NO_QUESTION_TERMS
+
+
+def test_the_relevance_gate_holds_for_the_llm_generator_too(indexed_settings):
+    # No LLM is configured: had the gate not run first, asking the LLM generator would fail.
+    result = answer("Which tetraspanins are used as exosome markers in flow cytometry?",
+                    AnswerOptions(generator="llm"), indexed_settings)
+    assert result.abstained and result.reason_code == ReasonCode.NO_RELEVANT_EVIDENCE
+
+
+def test_the_relevance_threshold_is_a_setting(indexed_settings):
+    question = "How do tumour exosomes suppress T cells?"
+    assert not answer(question, settings=indexed_settings).abstained
+    strict = indexed_settings.model_copy(update={"min_relevance": 0.99})
+    result = answer(question, settings=strict)
+    assert result.abstained and result.reason_code == ReasonCode.NO_RELEVANT_EVIDENCE
+
+
+def test_same_topic_words_with_another_focus_abstain(tmp_path):
+    """Two abstracts on one operation; a question about an outcome neither reports."""
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    (literature / "0001_cholecystectomy.txt").write_text(
+        "Laparoscopic cholecystectomy was completed in 212 patients with symptomatic gallstones. Conversion to open "
+        "surgery was needed in 9 patients, mostly because of dense adhesions. Mean hospital stay was 1.8 days and "
+        "wound infection occurred in 2 patients.", encoding="utf-8")
+    (literature / "0002_hernia.txt").write_text(
+        "Inguinal hernia repair by the totally extraperitoneal approach was compared with open mesh repair in 180 men. "
+        "Chronic groin pain at one year was less frequent after the laparoscopic approach, and return to work was "
+        "faster by five days.", encoding="utf-8")
+    (literature / "0003_statins.txt").write_text(
+        "Statin therapy lowered low-density lipoprotein cholesterol by 38 percent in adults with type 2 diabetes and "
+        "reduced major cardiovascular events over four years of follow-up.", encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    on_focus = answer("How often was conversion to open surgery needed in laparoscopic cholecystectomy?", settings=settings)
+    assert not on_focus.abstained and "Conversion" in on_focus.answer
+    off_focus = answer("Does laparoscopic cholecystectomy influence peri-sinusoidal Kupffer cell activity in the liver?",
+                       settings=settings)
+    assert off_focus.abstained and off_focus.reason_code == ReasonCode.NO_RELEVANT_EVIDENCE
+
+
+@pytest.mark.parametrize(("question", "passage"), [
+    ("Is ankle/arm pressure predictive for cardiovascular mortality in older patients?",  # an outcome
+     "Cardiovascular mortality over six years was 14% in patients with a low ankle/arm index."),
+    ("Are complex coronary lesions more frequent in patients with diabetes?",  # a comparison
+     "Type C lesions were found in 41% of diabetic patients compared with 28% of those without diabetes."),
+    ("Does the drug reduce tumour growth in a mouse xenograft model?",  # an animal model
+     "In nude mice bearing xenografts, tumour volume fell by half after three weeks of treatment."),
+    ("Are there side effects of the new anticoagulant in elderly patients?",  # a drawback
+     "Major bleeding, the main adverse event, occurred in 3% of patients over 75."),
+])
+def test_yes_no_questions_of_each_kind_are_answered_when_their_passage_speaks_of_it(question, passage):
+    assert is_yes_no(question)
+    finding = "The association held in the adjusted analysis."  # the quoted sentence need not name the detail
+    assert assess_answer(question, [finding], [passage]).answerable
+    unrelated = "Recruitment took place in three university hospitals between 2004 and 2006."
+    assert assess_answer(question, [finding], [unrelated]).code == ReasonCode.ASKED_DETAIL_ABSENT
+
+
+def test_a_tag_asking_for_confirmation_is_a_yes_no_question():
+    assert is_yes_no("Hypoxia raises exosome release, right?")
+
+
+@pytest.mark.parametrize("question", [
+    "Which mouse strain was used in the xenograft experiments?",
+    "What are the side effects of the anticoagulant?",
+    "How does hypoxia raise exosome release, and is it reversible?",
+])
+def test_questions_asking_for_something_are_not_yes_no(question):
+    assert not is_yes_no(question)
+
+
+@pytest.mark.skipif(not PUBMEDQA.is_dir(), reason="needs ../shared/data/pubmedqa-dev beside the checkout (as CI has)")
+def test_absent_abstract_harness_on_a_pubmedqa_sample(tmp_path):
+    """A sample of 60 PubMedQA items, a third of their abstracts left out, through `exorag pubmedqa`."""
+    from typer.testing import CliRunner
+
+    from exorag.cli import app
+
+    sample = dict(list(json.loads((PUBMEDQA / "pqal_dev.json").read_text(encoding="utf-8")).items())[:60])
+    data = tmp_path / "sample.json"
+    data.write_text(json.dumps(sample), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["pubmedqa", "--data", str(data), "--out", str(out), "--absent-share", "0.33"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    overall = report["splits"]["all"]
+    assert overall["present"] + overall["absent"] == 60 and overall["absent"] >= 10
+    assert len(list((out / "corpus" / "literature").glob("*.txt"))) == overall["present"]
+    assert overall["retrieval_recall@5"] >= 0.95
+    assert overall["abstention_on_absent"] >= 0.8
+    assert overall["false_abstention_rate"] <= 0.1
