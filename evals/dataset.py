@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -44,6 +44,12 @@ class EvalItem(BaseModel):
     key_facts: list[list[StrictStr]] = Field(default_factory=list)
     topic: StrictStr = ""
     false_premise: StrictBool = False
+    # One group of reference numbers per part of a complete answer; cited when any number of it is.
+    ref_groups: list[list[StrictInt]] = Field(default_factory=list)
+    # The gold verdict of a yes/no question.
+    verdict: Literal["yes", "no", "mixed", "not_addressed"] | None = None
+    # The question's shape, when the dataset gives it (else the answer's is used in reports).
+    shape: StrictStr = ""
 
     @field_validator("key_facts", mode="before")
     @classmethod

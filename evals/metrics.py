@@ -31,6 +31,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "citation_precision",
     "abstention_accuracy",
     "false_abstention_rate",
+    "completeness",
+    "verdict_accuracy",
     "latency_ms_p50",
     "latency_ms_p95",
     "n",
@@ -163,6 +165,28 @@ def key_fact_recall(item: EvalItem, answer: Answer) -> float | None:
     return sum(fact_found(fact, answer.answer) for fact in item.key_facts) / len(item.key_facts)
 
 
+def completeness(item: EvalItem, answer: Answer) -> float | None:
+    """``completeness``: the share of the item's key facts stated and ``ref_groups`` cited (a group
+    is cited when any of its numbers is). Applies to answerable items with either; an abstention
+    scores 0."""
+    parts = len(item.key_facts) + len(item.ref_groups)
+    if not (item.answerable and parts):
+        return None
+    if answer.abstained:
+        return 0.0
+    cited = answer_refs(answer)
+    stated = sum(fact_found(fact, answer.answer) for fact in item.key_facts)
+    return (stated + sum(bool(cited & set(group)) for group in item.ref_groups)) / parts
+
+
+def verdict_correct(item: EvalItem, answer: Answer) -> float | None:
+    """``verdict_accuracy`` per item: 1 when the answer's verdict is the item's gold ``verdict``.
+    Applies to items with a gold verdict."""
+    if item.verdict is None:
+        return None
+    return 1.0 if answer.verdict == item.verdict else 0.0
+
+
 # --- support of sentences by evidence (the judge's metrics) --------------------------------------
 
 
@@ -271,6 +295,8 @@ ITEM_METRICS: dict[str, ItemMetric] = {
     "citation_precision": lambda item, answer, judge: citation_precision(answer, judge),
     "abstention_accuracy": lambda item, answer, judge: abstention_correct(item, answer),
     "false_abstention_rate": lambda item, answer, judge: false_abstention(item, answer),
+    "completeness": lambda item, answer, judge: completeness(item, answer),
+    "verdict_accuracy": lambda item, answer, judge: verdict_correct(item, answer),
 }
 
 

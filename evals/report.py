@@ -25,6 +25,8 @@ REPORT_FILES = ("report.json", "report.md", "report.html")
 NO_TOPIC = "(no topic)"
 # The columns of the per-topic tables (all metrics are in report.json).
 TOPIC_COLUMNS = ("retrieval_recall@5", "ref_recall", "key_fact_recall", "faithfulness", "citation_recall", "abstention_accuracy")
+SHAPE_COLUMNS = ("completeness", "ref_precision", "key_fact_recall", "false_abstention_rate", "abstention_accuracy",
+                 "verdict_accuracy")
 
 
 def score_results(
@@ -41,6 +43,7 @@ def score_results(
             "topic": item.topic,
             "answerable": item.answerable,
             "false_premise": item.false_premise,
+            "shape": item.shape or (result.answer.shape if result.answer else None) or "",
             "answer": result.answer.model_dump() if result.answer else None,
             "error": result.error if not result.answer else None,
             "scores": scores,
@@ -51,7 +54,8 @@ def score_results(
 
 
 def summarize(entries: Sequence[dict]) -> dict[str, dict]:
-    """``metrics``, ``by_topic`` and ``slices`` from scored entries (failed entries are not scored)."""
+    """``metrics``, ``by_topic``, ``slices`` and ``by_shape`` (by the dataset's shape, else the
+    answer's) from scored entries (failed entries are not scored)."""
     scored = [entry for entry in entries if entry["scores"] is not None]
     topics = sorted({entry["topic"] or NO_TOPIC for entry in scored})
     summary: dict[str, dict] = {
@@ -60,6 +64,10 @@ def summarize(entries: Sequence[dict]) -> dict[str, dict]:
             topic: aggregate([e["scores"] for e in scored if (e["topic"] or NO_TOPIC) == topic]) for topic in topics
         },
         "slices": {},
+        "by_shape": {
+            shape: aggregate([e["scores"] for e in scored if e.get("shape", "") == shape])
+            for shape in sorted({e.get("shape", "") for e in scored} - {""})
+        },
     }
     false_premise = [entry["scores"] for entry in scored if entry["false_premise"]]
     if false_premise:
@@ -135,9 +143,9 @@ def _metric_rows(report: dict) -> list[list[str]]:
     return rows
 
 
-def _topic_rows(metrics_by_topic: dict[str, dict]) -> list[list[str]]:
+def _topic_rows(metrics_by_topic: dict[str, dict], columns: Sequence[str] = TOPIC_COLUMNS) -> list[list[str]]:
     return [
-        [topic, format_value(metrics["n"], "n"), *(format_value(metrics[name], name) for name in TOPIC_COLUMNS)]
+        [topic, format_value(metrics["n"], "n"), *(format_value(metrics[name], name) for name in columns)]
         for topic, metrics in metrics_by_topic.items()
     ]
 
@@ -198,6 +206,9 @@ def render_markdown(report: dict) -> str:
     parts = [f"# {_title(report)}", "", f"Dataset: `{report['dataset']}`  ", _run_line(report), "", "## Metrics", ""]
     parts += [_markdown_table(["metric", *systems], _metric_rows(report)), ""]
     parts += ["## By topic", "", _markdown_table(["topic", "n", *TOPIC_COLUMNS], _topic_rows(report["by_topic"])), ""]
+    if report.get("by_shape"):
+        rows = _topic_rows(report["by_shape"], SHAPE_COLUMNS)
+        parts += ["## By question shape", "", _markdown_table(["shape", "n", *SHAPE_COLUMNS], rows), ""]
     for name, metrics in report["slices"].items():
         parts += [f"## Slice: {name}", "", _markdown_table(["slice", "n", *TOPIC_COLUMNS], _topic_rows({name: metrics})), ""]
     missed = missed_items(report)

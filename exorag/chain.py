@@ -20,10 +20,13 @@ from exorag.answerability import Assessment, assess_answer, assess_evidence
 from exorag.citations import format_numbers
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
+from exorag.facets import annotate, gather_evidence, plan_assessment
 from exorag.generate import Draft, GenerationContext, get_generator
+from exorag.generate.repair import best_supporting_sentence
 from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, Retriever
+from exorag.shape import QuestionShape, read_shape
 from exorag.store.index import Index
 from exorag.text import english_rarity, tokenize
 from exorag.judge import Judge, runtime_judge
@@ -157,17 +160,25 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     sentences: list[Sentence] = []
     for drafted in draft.sentences:
         cited = [by_id[i] for i in dict.fromkeys(drafted.evidence_ids) if i in by_id]
-        if not cited or not drafted.text.strip():
+        if not drafted.text.strip():
+            continue
+        check = verify_sentence(drafted.text, [e.text for e in cited], judge)
+        repaired = False
+        # A model's sentence that fails is replaced by the evidence sentence that best makes its point.
+        if generator == "llm" and not check.supported:
+            replacement = best_supporting_sentence(drafted.text, cited, evidence)
+            if replacement is not None:
+                drafted, repaired = replacement, True
+                cited = [by_id[i] for i in replacement.evidence_ids]
+                check = verify_sentence(drafted.text, [e.text for e in cited], judge)
+        if not cited or check.verdict == "contradicted" or any(s.text == drafted.text.strip() for s in sentences):
             continue
         available = {n for e in cited for n in e.refs}
         refs = available if drafted.refs is None else drafted.refs & available
-        check = verify_sentence(drafted.text, [e.text for e in cited], judge)
-        if check.verdict == "contradicted":
-            continue
         citation = format_numbers(refs) if refs else "[" + "; ".join(dict.fromkeys(e.source_label for e in cited)) + "]"
         sentences.append(
             Sentence(text=drafted.text.strip(), citation=citation, refs=sorted(refs), evidence_ids=[e.id for e in cited],
-                     support=round(check.score, 4), verdict=check.verdict, flagged=not check.supported)
+                     support=round(check.score, 4), verdict=check.verdict, flagged=not check.supported, repaired=repaired)
         )
     if not sentences:
         return abstention(question, Assessment(ReasonCode.UNSUPPORTED_DRAFT, 0.0, "No sentence of the draft answer was "
@@ -195,10 +206,11 @@ def _retrieve(question: str, options: AnswerOptions, pipeline: Pipeline, setting
 
 
 def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
-            pipeline: Pipeline, timings: dict[str, float], started: float) -> Answer:
+            pipeline: Pipeline, timings: dict[str, float], started: float, shape: QuestionShape) -> Answer:
     verify_started = time.perf_counter()
     result = build_answer(question, draft, evidence, generator, pipeline.references, pipeline.judge)
-    if not result.abstained:
+    # A broad question's parts are checked one by one, and a part left open is named, not refused.
+    if not result.abstained and not shape.broad:
         # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
         cited = {i for s in result.sentences for i in s.evidence_ids}
         assessment = assess_answer(standalone, [s.text for s in result.sentences],
@@ -242,12 +254,29 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
     standalone, hits, filters, question_vector = _retrieve(question, options, pipeline, settings)
+    held_back = hits.held_back  # sources kept from the generator: their text reads as instructions
+    shape = read_shape(standalone)
+    plan = None
+    if shape.broad and hits:
+        # Each part is searched and judged on its own: the parts need not share a passage.
+        lexical, mask = pipeline.index.lexical, pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
+
+        def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
+            return assess_evidence(facet, _evidence_from(facet_hits), pipeline.context(vector, facet_hits), lexical, mask,
+                                   settings, linked=False)
+
+        plan = gather_evidence(pipeline, standalone, shape, filters, hits, question_vector, judge)
+        hits = plan.hits
     timings = {"retrieve": (time.perf_counter() - started) * 1000}
     evidence = _evidence_from(hits)
     context = pipeline.context(question_vector, hits)
+    context.plan = plan
     lexical = pipeline.index.lexical
     mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
-    assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
+    if plan is not None:
+        assessment = plan_assessment(plan)
+    else:
+        assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
     generate_started = time.perf_counter()
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)
@@ -260,6 +289,6 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
             else:
                 yield StreamEvent(kind="token", text=piece)
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
-    result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started)
-    result.held_back = hits.held_back  # sources kept from the generator: their text reads as instructions
-    yield StreamEvent(kind="answer", answer=result)
+    result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape)
+    result.held_back = held_back
+    yield StreamEvent(kind="answer", answer=annotate(result, shape, draft, plan))

@@ -71,6 +71,9 @@ class Sentence(BaseModel):
     support: float = 0.0
     flagged: bool = False
     verdict: Literal["supported", "partial", "contradicted", "not_found"] | None = None
+    # True when the LLM's own sentence failed verification and was replaced by the evidence
+    # sentence that best supports its point.
+    repaired: bool = False
 
 
 class Reference(BaseModel):
@@ -92,6 +95,14 @@ class Reference(BaseModel):
         if value is not None and web_link(value) is None:
             raise ValueError(f"{value[:80]!r} is not an http(s) link")
         return value
+
+
+class FacetCoverage(BaseModel):
+    """One part of a broad question, and whether the answer covers it (from which evidence)."""
+
+    text: str
+    covered: bool
+    evidence_ids: list[str] = Field(default_factory=list)
 
 
 class ReasonCode(StrEnum):
@@ -134,6 +145,10 @@ class Answer(BaseModel):
     basis: Literal["review", "literature", "review and literature"] | None = None
     # Sources with passages on the question that were not used because they hold instruction-like text.
     held_back: list[HeldBack] = Field(default_factory=list)
+    shape: Literal["fact", "yes_no", "list", "summary", "comparison", "multi_part"] | None = None
+    facets: list[FacetCoverage] = Field(default_factory=list)
+    # Yes/no questions only: what the cited evidence concludes.
+    verdict: Literal["yes", "no", "mixed", "not_addressed"] | None = None
 
     @property
     def basis_note(self) -> str | None:

@@ -8,7 +8,10 @@ from rich.table import Table
 from rich.text import Text
 
 from exorag.links import doi_link, web_link
+from exorag.facets import uncovered_note
 from exorag.models import Answer
+from exorag.shape import BROAD_SHAPES
+from exorag.verdict import VERDICT_LABELS
 
 
 def render_answer(answer: Answer, console: Console) -> None:
@@ -16,12 +19,20 @@ def render_answer(answer: Answer, console: Console) -> None:
         console.print(Panel(Text(answer.answer, style="yellow"), title="No answer from the literature", border_style="yellow"))
     else:
         body = Text()
+        if answer.verdict:
+            body.append(f"{VERDICT_LABELS[answer.verdict]}\n", style="bold")
+        broad = answer.shape in BROAD_SHAPES and len(answer.sentences) > 1
         for sentence in answer.sentences:
-            body.append(sentence.text.rstrip(".") + " ")
+            body.append(("• " if broad else "") + sentence.text.rstrip(".") + " ")
             body.append(sentence.citation, style="bold cyan")
-            body.append(". ")
+            body.append(".\n" if broad else ". ")
+            if sentence.repaired:
+                body.append("(quoted from the source) ", style="blue")
             if sentence.flagged:
                 body.append("(weakly supported) ", style="red")
+        for facet in answer.facets:
+            if not facet.covered:
+                body.append("\n" + uncovered_note(facet.text), style="italic")
         notes = [Text(answer.basis_note, style="italic")] if answer.basis_note else []
         notes += [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
         if answer.standalone_question:

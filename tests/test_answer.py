@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +43,11 @@ def test_every_sentence_is_verbatim_in_its_cited_evidence_with_a_canonical_citat
     for sentence in result.sentences:
         cited = [result.evidence_by_id(i) for i in sentence.evidence_ids]
         assert all(cited)
-        assert squash(sentence.text.rstrip(".")) in squash(" ".join(e.text for e in cited))
+        quoted = squash(" ".join(e.text for e in cited))
+        # A table row is quoted as its cells ("first: second; third"), each cell verbatim.
+        pieces = re.split(r": |; ", sentence.text.rstrip(".")) if any(e.text.lstrip().startswith("|") for e in cited) else [
+            sentence.text.rstrip(".")]
+        assert all(squash(piece) in quoted for piece in pieces)
         assert set(sentence.refs) <= {n for e in cited for n in e.refs}
         assert sentence.citation == format_numbers(sentence.refs)
         assert parse_citation(sentence.citation).numbers == frozenset(sentence.refs)
@@ -219,8 +224,14 @@ def test_a_sentence_with_a_number_its_evidence_lacks_is_rejected():
                          text="Breast cancer cells under 1% O2 release 3-tenfold more exosomes [13].")]
     draft = Draft([DraftSentence("Breast cancer cells under 5% O2 release more exosomes.", ["e1"]),
                    DraftSentence("Breast cancer cells under 1% O2 release more exosomes.", ["e1"])])
-    result = build_answer("q", draft, evidence, "llm", {})
+    result = build_answer("q", draft, evidence, "extractive", {})
     assert [s.text for s in result.sentences] == ["Breast cancer cells under 1% O2 release more exosomes."]
+    # The LLM's sentence is not dropped but replaced by the evidence sentence that makes its point.
+    repaired = build_answer("q", draft, evidence, "llm", {}).sentences
+    assert [(s.text, s.repaired) for s in repaired] == [
+        ("Breast cancer cells under 1% O2 release 3-tenfold more exosomes.", True),
+        ("Breast cancer cells under 1% O2 release more exosomes.", False)]
+    assert repaired[0].citation == "[13]" and not repaired[0].flagged
 
 
 def test_an_unsupported_sentence_is_flagged_and_a_contradicted_one_removed():
@@ -229,9 +240,26 @@ def test_an_unsupported_sentence_is_flagged_and_a_contradicted_one_removed():
     draft = Draft([DraftSentence("Exosomal PD-L1 strongly enhances T cell activation.", ["e1"]),
                    DraftSentence("Exosomal PD-L1 binds PD-1 on T cells and triggers apoptosis of dendritic cells.", ["e1"]),
                    DraftSentence("Exosomal PD-L1 binds PD-1 on T cells.", ["e1"])])
-    sentences = build_answer("q", draft, evidence, "llm", {}).sentences
+    sentences = build_answer("q", draft, evidence, "extractive", {}).sentences
     assert [s.verdict for s in sentences] == ["partial", "supported"]
     assert sentences[0].flagged and sentences[0].support < 0.5 and not sentences[1].flagged
+
+
+def test_an_unsupported_llm_sentence_is_replaced_by_the_evidence_sentence_it_paraphrases():
+    evidence = [Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[170],
+                         text="Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation [170].")]
+    draft = Draft([DraftSentence("Exosomal PD-L1 strongly enhances T cell activation and memory formation.", ["e1"])])
+    sentence = build_answer("q", draft, evidence, "llm", {}).sentences[0]
+    assert sentence.repaired and not sentence.flagged and sentence.citation == "[170]"
+    assert sentence.text == "Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation."
+
+
+def test_an_llm_sentence_that_no_evidence_sentence_resembles_stays_flagged():
+    evidence = [Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[170],
+                         text="Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation [170].")]
+    draft = Draft([DraftSentence("Vesicles quietly reshape faraway organs over decades.", ["e1"])])
+    sentence = build_answer("q", draft, evidence, "llm", {}).sentences[0]
+    assert sentence.flagged and not sentence.repaired and sentence.support < 0.6
 
 
 def test_exorag_ask_json_prints_the_answer(indexed_settings):

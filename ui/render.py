@@ -13,9 +13,12 @@ from urllib.parse import quote
 
 from exorag.citations import format_numbers
 from exorag.links import doi_link, web_link
+from exorag.facets import uncovered_note
 from exorag.models import Answer, Evidence, Reference, Sentence
 from exorag.refs.corpus import literature_files
+from exorag.shape import BROAD_SHAPES
 from exorag.text import split_sentences, strip_citations, tokenize
+from exorag.verdict import VERDICT_LABELS
 
 # When an answer sentence is not quoted verbatim, passage sentences holding this share of its terms are marked.
 HIGHLIGHT_OVERLAP = 0.6
@@ -94,9 +97,29 @@ def turn_html(number: int, turn: Turn) -> str:
     return f'<div class="xr-turn" data-turn="{number}">{_question_html(turn.question)}{body}</div>'
 
 
+def _verdict_html(answer: Answer) -> str:
+    """The verdict of a yes/no question, shown before the sentences it rests on."""
+    if not answer.verdict:
+        return ""
+    return (f'<div class="xr-verdict xr-verdict-{escape(answer.verdict)}" title="What the cited passages conclude">'
+            f"{escape(VERDICT_LABELS[answer.verdict])}</div>")
+
+
+def _uncovered_html(answer: Answer) -> str:
+    """The parts of a broad question the indexed literature does not answer, named."""
+    notes = [uncovered_note(facet.text) for facet in answer.facets if not facet.covered]
+    return "".join(f'<p class="xr-uncovered">{escape(note)}</p>' for note in notes)
+
+
 def _answer_html(number: int, answer: Answer) -> str:
-    sentences = "".join(_sentence_html(number, index, sentence) for index, sentence in enumerate(answer.sentences))
-    return f'<div class="xr-answer"><p class="xr-sentences">{sentences}</p>{_meta_html(answer)}</div>'
+    rendered = [_sentence_html(number, index, sentence) for index, sentence in enumerate(answer.sentences)]
+    # A broad answer is one finding a sentence: a list reads better than a paragraph.
+    if answer.shape in BROAD_SHAPES and len(rendered) > 1:
+        body = '<ul class="xr-findings">' + "".join(f"<li>{item}</li>" for item in rendered) + "</ul>"
+    else:
+        body = f'<p class="xr-sentences">{"".join(rendered)}</p>'
+    return (f'<div class="xr-answer">{_verdict_html(answer)}{body}{_uncovered_html(answer)}'
+            f"{_meta_html(answer)}</div>")
 
 
 def _sentence_html(turn: int, index: int, sentence: Sentence) -> str:
@@ -111,6 +134,9 @@ def _sentence_html(turn: int, index: int, sentence: Sentence) -> str:
     )
     flag = ""
     classes = "xr-sentence"
+    if sentence.repaired:
+        flag = ('<span class="xr-repaired" title="The model\'s own sentence was not supported by its passage; '
+                'the passage\'s sentence is quoted instead.">quoted from the source</span>')
     if sentence.flagged:
         classes += " xr-flagged"
         flag = (

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from exorag.models import Evidence, ReasonCode
+from exorag.models import Evidence, FacetCoverage, ReasonCode
+
+if TYPE_CHECKING:
+    from exorag.facets import EvidencePlan
 
 
 @dataclass
@@ -31,6 +34,8 @@ class Draft:
     abstain_code: ReasonCode | None = None
     # How well the best evidence sentence matches the question (0..1), when the generator knows it.
     confidence: float | None = None
+    # For a broad question: which of its parts the draft covers.
+    facets: list[FacetCoverage] | None = None
 
 
 @dataclass
@@ -50,6 +55,8 @@ class GenerationContext:
     centroid: np.ndarray | None = None
     # Embeddings of the evidence passages, by evidence id.
     passage_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # For a broad question: its shape, facets and the evidence found for each (exorag.facets.EvidencePlan).
+    plan: EvidencePlan | None = None
 
     def topical_similarity(self, vectors: np.ndarray) -> np.ndarray:
         """Cosine of each row of ``vectors`` with the question, after removing the corpus direction."""

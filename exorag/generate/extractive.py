@@ -9,6 +9,7 @@ A sentence carries the citation that closes it in its paragraph.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -56,7 +57,15 @@ def evidence_sentences(evidence: Evidence) -> list[EvidenceSentence]:
     """
     sentences: list[EvidenceSentence] = []
     literature = evidence.source_kind == "literature"
-    for paragraph_index, paragraph in enumerate(evidence.text.split("\n")):
+    paragraphs = evidence.text.split("\n")
+    for paragraph_index, paragraph in enumerate(paragraphs):
+        if paragraph.lstrip().startswith("|"):
+            following = paragraphs[paragraph_index + 1] if paragraph_index + 1 < len(paragraphs) else ""
+            row = table_row_text(paragraph, following)
+            if row:
+                refs = set(evidence.refs) if literature else cited_numbers(paragraph) & set(evidence.refs)
+                sentences.append(EvidenceSentence(strip_citations(row), refs, evidence, paragraph_index, 0, set(tokenize(row))))
+            continue
         spans = split_sentences(paragraph)
         own = [cited_numbers(paragraph[s:e]) for s, e in spans]
         for position, (start, end) in enumerate(spans):
@@ -69,6 +78,35 @@ def evidence_sentences(evidence: Evidence) -> list[EvidenceSentence]:
     return [s for s in sentences if len(s.text.split()) >= 3]
 
 
+_SEPARATOR_CELL = re.compile(r"^:?-{3,}:?$")
+# A column heading: a few words, no number, citation or clause (a row separated from its table's
+# separator line by chunking is still a header).
+_HEADER_CELL = re.compile(r"^[^\W\d_][^\d\[\](),;.]{0,40}$")
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def is_header_row(line: str) -> bool:
+    """Whether a table row is a row of column headings."""
+    return line.lstrip().startswith("|") and all(_HEADER_CELL.match(cell) for cell in _cells(line))
+
+
+def table_row_text(line: str, following: str = "") -> str | None:
+    """A Markdown table row quoted as its cells, ``"first cell: second; third"``, or None for what is
+    never quoted: a header row (the next line is the separator, or every cell is a short heading),
+    the separator, a row with an empty cell or with fewer than two cells."""
+    cells = _cells(line)
+    if all(_SEPARATOR_CELL.match(cell) for cell in cells):
+        return None
+    if following.lstrip().startswith("|") and all(_SEPARATOR_CELL.match(cell) for cell in _cells(following)):
+        return None
+    if len(cells) < 2 or not all(cells) or is_header_row(line):
+        return None
+    return f"{cells[0]}: {'; '.join(cells[1:])}"
+
+
 class ExtractiveGenerator:
     name = "extractive"
 
@@ -77,6 +115,10 @@ class ExtractiveGenerator:
         self.min_confidence = min_confidence
 
     def generate(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Draft:
+        if context.plan is not None and context.plan.shape.broad:
+            from exorag.generate.structured import structured_draft
+
+            return structured_draft(context.plan.shape, context.plan, evidence, context)
         terms = question_terms(question)
         weights = {t: context.term_weight(t, w) for t, w in terms.items()}
 

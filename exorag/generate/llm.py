@@ -67,12 +67,20 @@ class LLMUnavailable(RuntimeError):
     """No LLM is configured, or the configured one cannot be loaded."""
 
 
-def build_messages(question: str, evidence: list[Evidence]) -> list:
+def build_messages(question: str, evidence: list[Evidence], parts: list[str] | None = None) -> list:
+    """The prompt, the passages fenced as data; ``parts`` are the facets of a broad question, each to
+    be answered (or said to be uncovered) in a connected answer of up to two sentences a part."""
     passages = "\n\n".join(f"[{i}] ({_quoted(e.source_label)}) {_quoted(strip_citations(e.text))}"
                            for i, e in enumerate(evidence, start=1))
+    asked = f"Question: {question}"
+    system = SYSTEM_PROMPT
+    if parts and len(parts) > 1:
+        asked += "\nThe question has these parts; answer every part the passages cover:\n" + "\n".join(
+            f"- {part}" for part in parts)
+        system = system.replace(f"at most {MAX_SENTENCES} short sentences", f"at most {sentence_budget(parts)} short sentences")
     return [
-        SystemMessage(SYSTEM_PROMPT),
-        HumanMessage(f"Passages:\n{SOURCES_START}\n{passages}\n{SOURCES_END}\n\nQuestion: {question}\n\n"
+        SystemMessage(system),
+        HumanMessage(f"Passages:\n{SOURCES_START}\n{passages}\n{SOURCES_END}\n\n{asked}\n\n"
                      "Answer in full sentences; end each sentence with the number(s) of its passage(s):"),
     ]
 
@@ -80,6 +88,11 @@ def build_messages(question: str, evidence: list[Evidence]) -> list:
 def _quoted(text: str) -> str:
     """Passage text with anything that could pass for the data boundary broken up."""
     return re.sub(r"<{2,}|>{2,}", lambda m: " ".join(m.group(0)), text)
+
+
+def sentence_budget(parts: list[str] | None) -> int:
+    """How many sentences an answer may have: two a part for a question of several parts."""
+    return max(MAX_SENTENCES, 2 * len(parts)) if parts else MAX_SENTENCES
 
 
 def _numbers(text: str) -> list[int]:
@@ -124,7 +137,7 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
-def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
+def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) -> Draft:
     """Turn the model's text into at most MAX_SENTENCES sentences pointing at evidence ids.
 
     A passage number that closes a run of uncited sentences cites the whole run (small models
@@ -160,7 +173,7 @@ def parse_draft(text: str, evidence: list[Evidence]) -> Draft:
         if ids and len(plain.split()) >= 3:
             drafted.append(DraftSentence(plain, ids))
     # The prompt asks for at most MAX_SENTENCES; a longer reply is usually the passages echoed back.
-    drafted = drafted[:MAX_SENTENCES]
+    drafted = drafted[:most]
     if not drafted:
         return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.",
                      abstain_code=ReasonCode.UNSUPPORTED_DRAFT)
@@ -182,12 +195,21 @@ class LLMGenerator:
 
     def stream(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Iterator[str | Draft]:
         pieces: list[str] = []
-        for chunk in self.model.stream(build_messages(question, evidence)):
+        parts = [f.facet.text for f in context.plan.facets] if context.plan is not None else None
+        for chunk in self.model.stream(build_messages(question, evidence, parts)):
             text = chunk.content if isinstance(chunk.content, str) else ""
             if text:
                 pieces.append(text)
                 yield text
-        yield parse_draft("".join(pieces), evidence)
+        text = "".join(pieces)
+        draft = parse_draft(text, evidence, sentence_budget(parts))
+        if draft.abstain_reason and not _INSUFFICIENT.match(_LABEL.sub("", text)):
+            # Sentences citing no passage go to verification uncited: each is replaced by the
+            # evidence sentence that best makes its point, or dropped.
+            uncited = [DraftSentence(_plain(sentence), []) for line in _lines(text) for sentence, _ in _cited_sentences(line)]
+            uncited = [s for s in uncited if len(s.text.split()) >= 3][: sentence_budget(parts)]
+            draft = Draft(uncited) if uncited else draft
+        yield draft
 
 
 _models: dict[tuple, BaseChatModel] = {}

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from exorag.citations import format_numbers
 from exorag.links import doi_link, web_link
+from exorag.facets import uncovered_note
 from exorag.models import Answer, Evidence
+from exorag.shape import BROAD_SHAPES
+from exorag.verdict import VERDICT_LABELS
 
 PLACEHOLDER = "Looking in the literature…"
 ERROR_MESSAGE = "Sorry, something went wrong while answering. The people who run exorag can find the details in its log."
@@ -105,7 +108,13 @@ def answer_blocks(answer: Answer, answer_id: str, asker: str | None = None) -> l
         reason = escape(answer.reason or answer.answer)
         blocks += _sections([f":grey_question: *I could not answer this from the indexed literature.* {reason}"])
     else:
-        blocks += _sections([sentence_mrkdwn(s.text, s.citation, s.flagged) for s in answer.sentences])
+        if answer.verdict:
+            blocks += _sections([f"*{VERDICT_LABELS[answer.verdict]}*, from the cited passages:"])
+        lines = [sentence_mrkdwn(s.text, s.citation, s.flagged) for s in answer.sentences]
+        # A broad answer is one finding a sentence: shown as a bulleted list.
+        broad = answer.shape in BROAD_SHAPES and len(lines) > 1
+        blocks += _sections(["\n".join(f"• {line}" for line in lines)] if broad else lines)
+        blocks += _contexts([f"_{escape(uncovered_note(f.text))}_" for f in answer.facets if not f.covered])
         if answer.standalone_question:
             blocks += _contexts([f"_Read as: {escape(answer.standalone_question)}_"])
         if answer.basis_note:

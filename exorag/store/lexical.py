@@ -179,6 +179,21 @@ class LexicalIndex:
         return (self.knows(letters) or self.knows(letters + "s")
                 or any(next(self._tokens_starting(letters + digit), None) for digit in "0123456789"))
 
+    def family_members(self, name: str, most: int = 12) -> list[str]:
+        """Numbered names of ``name``'s family that the corpus uses (``mir-122``, ``mir-21`` for
+        ``miR-210``), as tokens, at most ``most``."""
+        spellings = identifier_spellings(name)
+        family = re.match(r"\D+", spellings[0]) if spellings else None
+        if family is None:
+            return []
+        members = (t for t in self._tokens_starting(family.group(0))
+                   if t[len(family.group(0)):][:1].isdigit() and not JOINERS.search(t[len(family.group(0)):]))
+        return list(itertools.islice(members, most))
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some token of the corpus starts with ``prefix``."""
+        return next(self._tokens_starting(prefix), None) is not None
+
     def _tokens_extending(self, spellings: list[str]) -> list[str]:
         return [token for spelling in spellings for token in self._tokens_starting(spelling)
                 if token != spelling and not token[len(spelling)].isdigit()]

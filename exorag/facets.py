@@ -1,0 +1,194 @@
+"""Evidence for every part of a broad question: one search per facet, merged and de-duplicated,
+and a judgement per facet of whether the indexed literature speaks to it at all.
+
+A comparison or a multi-part question never needs one passage naming both sides: each side is
+searched on its own, and the passages are interleaved so that every facet's best ones come first.
+How many passages a facet gets depends on the shape, not on a fixed k.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from exorag import answerability
+from exorag.facet_relevance import absent_topic
+from exorag.generate.base import Draft
+from exorag.models import Answer, FacetCoverage, ReasonCode
+from exorag.retrieve import Filters, Hit
+from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
+from exorag.store.chroma import chunk_from_row
+from exorag.text import exact_identifiers, identifier_spellings
+from exorag.verdict import evidence_verdict
+
+# Passages searched per facet, by shape; the merged evidence holds at most MAX_EVIDENCE.
+PASSAGES_PER_FACET = {"fact": 6, "yes_no": 6, "list": 10, "summary": 8, "comparison": 5, "multi_part": 6}
+MAX_EVIDENCE = 14
+# Passages whose named families may extend a list, the most members searched for, and how alike
+# (embedding cosine) a family's name and the kind asked for must be.
+FAMILY_SOURCES = 3
+MAX_MEMBERS = 6
+KIND_LIKENESS = 0.3
+# Rows of one table lie within this many characters of each other.
+TABLE_REACH = 3000
+
+
+@dataclass
+class FacetEvidence:
+    facet: Facet
+    hits: list[Hit]
+    vector: np.ndarray
+    assessment: answerability.Assessment
+    # For a list: the members of the family it asks for (tokens, ``mir-122``); each gets a finding, and
+    # only sentences naming one are findings.
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvidencePlan:
+    shape: QuestionShape
+    hits: list[Hit]
+    facets: list[FacetEvidence]
+
+
+def interleave(rankings: list[list[Hit]], most: int) -> list[Hit]:
+    """Round-robin over ``rankings`` (best of each first), each chunk once, at most ``most``."""
+    merged: dict[str, Hit] = {}
+    for position in range(max((len(r) for r in rankings), default=0)):
+        for ranking in rankings:
+            if position < len(ranking) and ranking[position].chunk.chunk_id not in merged:
+                merged[ranking[position].chunk.chunk_id] = ranking[position]
+    return list(merged.values())[:most]
+
+
+def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray) -> list[Hit]:
+    """``hits`` with the other rows of any table one of them belongs to, after it: a table is read
+    whole (its header may be what matched the question, its rows are what answer it)."""
+    expanded: dict[str, Hit] = {}
+    for hit in hits:
+        expanded.setdefault(hit.chunk.chunk_id, hit)
+        if not hit.chunk.text.lstrip().startswith("|"):
+            continue
+        rows = pipeline.index.vectors.collection.get(
+            where={"$and": [{"source_id": hit.chunk.source_id}, {"section": hit.chunk.section}]},
+            include=["documents", "metadatas", "embeddings"])
+        table = [
+            (chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
+            for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
+            if text.lstrip().startswith("|") and abs(meta.get("char_start", 0) - hit.chunk.char_start) <= TABLE_REACH
+        ]
+        for chunk, vector in sorted(table, key=lambda row: row[0].char_start):
+            expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
+    return list(expanded.values())
+
+
+def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
+    """``hits`` and, for a question asking for the members of a kind, passages on the other members
+    of a family its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``). A family
+    counts when its name reads like the kind asked for ("microRNAs" and ``miR-21``), or, the kind
+    unknown, when the best passage already lists two of its members."""
+    named = list(dict.fromkeys(name for hit in hits[:FAMILY_SOURCES] for name in exact_identifiers(hit.chunk.text)))
+    families = {name: family for name in named if len(family := pipeline.index.lexical.family_members(name)) > 1}
+    kind = asked_kind(facet.text)
+    if kind and families:
+        representatives = list(families)
+        likeness = pipeline.embed_texts(representatives) @ pipeline.embed_texts([kind])[0]
+        chosen = [name for name, like in zip(representatives, likeness, strict=True) if like >= KIND_LIKENESS]
+    else:
+        first = {t for name in exact_identifiers(hits[0].chunk.text) for t in identifier_spellings(name)} if hits else set()
+        chosen = [name for name, family in families.items() if len(first & set(family)) >= 2]
+    seen = {t for hit in hits for name in exact_identifiers(hit.chunk.text) for t in identifier_spellings(name)}
+    members = list(dict.fromkeys(m for name in chosen for m in families[name]))
+    unseen = [m for m in members if m not in seen][:MAX_MEMBERS]
+    if not unseen:
+        return hits, members
+    vectors = pipeline.embed_texts(unseen)
+    extra = [hit for member, vector in zip(unseen, vectors, strict=True)
+             for hit in pipeline.retriever.search(member, 2, filters, vector)]
+    return interleave([hits, extra], len(hits) + len(extra)), members
+
+
+FacetJudge = Callable[[str, list[Hit], np.ndarray], answerability.Assessment]
+
+
+def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filters, question_hits: list[Hit],
+                    question_vector: np.ndarray, judge: FacetJudge) -> EvidencePlan:
+    """Search each facet of ``shape`` (the whole question's hits lead), ``judge`` each, merge."""
+    per_facet = PASSAGES_PER_FACET[shape.shape]
+    facets: list[FacetEvidence] = []
+    # One batch for every facet's query: far cheaper than one embedding call each.
+    others = [f.query for f in shape.facets if f.query != question]
+    vectors = dict(zip(others, pipeline.embed_texts(others), strict=True)) if others else {}
+    for facet in shape.facets:
+        vector = question_vector if facet.query == question else np.asarray(vectors[facet.query], dtype=np.float32)
+        hits = pipeline.retriever.search(facet.query, per_facet, filters, vector)
+        members: list[str] = []
+        if shape.shape == "list" or asks_for_list(facet.text):
+            hits, members = with_family_members(pipeline, facet, hits, filters)
+        hits = with_table_rows(pipeline, hits, vector)
+        assessment = judge(facet.query, hits, vector)
+        absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
+        if absent:
+            assessment = answerability.Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0, f"No indexed passage mentions {absent}.")
+        facets.append(FacetEvidence(facet, hits, vector, assessment, members))
+    rankings = [question_hits] + [f.hits for f in facets]
+    return EvidencePlan(shape, interleave(rankings, max(MAX_EVIDENCE, len(question_hits))), facets)
+
+
+def plan_assessment(plan: EvidencePlan) -> answerability.Assessment:
+    """The question's assessment from its parts': answerable when some part is (the rest are named
+    as uncovered), else the first part's reason."""
+    if any(f.assessment.answerable for f in plan.facets):
+        return answerability.Assessment()
+    first = next((f.assessment for f in plan.facets if f.assessment.reason), None)
+    if first is None:
+        return answerability.Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0,
+                                        "The indexed literature does not address this question.")
+    return answerability.Assessment(first.code, first.score, first.reason)
+
+
+_WHAT_IS = re.compile(r"^(?:what|which)\s+(?:is|are|was|were)\s+(?:the\s+)?(.+)$", re.IGNORECASE)
+
+
+def uncovered_note(facet_text: str) -> str:
+    """What a partial answer says about a part it cannot answer."""
+    match = _WHAT_IS.match(facet_text.strip(" ?."))
+    if match:
+        return f"The indexed literature does not describe {match.group(1)}."
+    return f"The indexed literature does not answer this part of the question: {facet_text.strip(' ?.')}?"
+
+
+def cited_coverage(plan: EvidencePlan, answer: Answer) -> list[FacetCoverage]:
+    """Which parts of a broad question the answer's verified sentences cite evidence found for them."""
+    ids_by_chunk = {e.chunk_id: e.id for e in answer.evidence}
+    cited = {i for s in answer.sentences for i in s.evidence_ids}
+    coverage = []
+    for facet in plan.facets:
+        found = list(dict.fromkeys(ids_by_chunk[h.chunk.chunk_id] for h in facet.hits
+                                   if ids_by_chunk.get(h.chunk.chunk_id) in cited))
+        covered = facet.assessment.answerable and bool(found)
+        coverage.append(FacetCoverage(text=facet.facet.text, covered=covered, evidence_ids=found if covered else []))
+    return coverage
+
+
+def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidencePlan | None = None) -> Answer:
+    """``answer`` with its shape, facet coverage, partial-answer notes and (yes/no) verdict.
+
+    The extractive draft knows which part each finding answers; for a model's draft, a part is
+    covered when a verified sentence cites a passage found for it."""
+    answer.shape = shape.shape
+    if plan is not None and draft.facets is None:
+        draft.facets = cited_coverage(plan, answer)
+    if draft.facets:
+        answer.facets = draft.facets
+        notes = [uncovered_note(f.text) for f in draft.facets if not f.covered]
+        if notes and not answer.abstained:
+            answer.answer = " ".join([answer.answer, *notes])
+    claim = yes_no_clause(answer.standalone_question or answer.question) or yes_no_clause(shape.facets[0].text)
+    if claim:
+        sentences = [] if answer.abstained else [s.text for s in answer.sentences]
+        answer.verdict = evidence_verdict(claim, sentences)
+    return answer

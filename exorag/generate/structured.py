@@ -1,0 +1,145 @@
+"""The extractive answer to a broad question: one quoted, cited sentence per distinct finding.
+
+For each facet of the question (a side of a comparison, a part of a multi-part question, the one
+topic of a list or summary), the evidence sentences found for that facet are scored as the
+extractive generator scores them, against the facet instead of the whole question. A sentence is
+a finding when it shares a weighted term with the facet, states the facet's own focus (the
+"limitations" of "…, and what are their limitations?"), and scores near the facet's best; near
+duplicates of a finding already chosen are left out. Findings are grouped by facet, then by
+section, in retrieval order. A facet with no finding is reported as not covered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from exorag.answerability import assess_answer
+from exorag.facet_relevance import required_weight
+from exorag.facets import EvidencePlan, FacetEvidence
+from exorag.generate.base import Draft, DraftSentence, GenerationContext
+from exorag.generate.extractive import EvidenceSentence, evidence_sentences, is_header_row, section_terms
+from exorag.models import Evidence, FacetCoverage
+from exorag.shape import QuestionShape
+from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, tokenize, tokens_with_words
+
+# Findings kept per facet, by shape.
+FINDINGS_PER_FACET = {"list": 6, "summary": 5, "comparison": 2, "multi_part": 3}
+PASSAGES_PER_FACET = 10
+SIMILARITY_WEIGHT = 0.5
+GENERALITY_PENALTY = 0.1
+# A finding scores at least this share of its facet's best finding, and at least MIN_FINDING.
+RELATIVE_SCORE = 0.6
+MIN_FINDING = 0.1
+# Two sentences this similar (embedding cosine) say the same thing.
+DUPLICATE_COSINE = 0.9
+# Words that point back at an earlier part of the question rather than name a topic.
+POINTING_WORDS = frozenset(tokenize("it its they them their these those this that each one ones else other others "
+                                    "act acts achieve achieves consequence consequences result results"))
+
+
+def focus_terms(facet_text: str, earlier: str) -> set[str]:
+    """The terms a later part of a question adds to the earlier ones ("limitations")."""
+    return set(tokenize(facet_text)) - set(tokenize(earlier)) - QUESTION_WORDS - POINTING_WORDS
+
+
+def _weights(text: str, context: GenerationContext) -> dict[str, float]:
+    words = {t: w for t, w in tokens_with_words(text).items() if t not in QUESTION_WORDS and t not in POINTING_WORDS}
+    return {t: context.term_weight(t, w) for t, w in words.items()}
+
+
+def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidence], context: GenerationContext,
+                   most: int) -> list[tuple[EvidenceSentence, np.ndarray]]:
+    """The findings of one facet, best first, each with its embedding."""
+    weights = _weights(facet.facet.query, context)
+    total = required_weight(weights, facet.facet.query)
+    by_chunk = {e.chunk_id: e for e in evidence}
+    passages = [by_chunk[h.chunk.chunk_id] for h in facet.hits if h.chunk.chunk_id in by_chunk][:PASSAGES_PER_FACET]
+    # A part naming identifiers (GW4869) is answered only from passages that name them, where any does
+    # (an abbreviation the literature spells out, nSMase2, is named by none).
+    named = exact_identifiers(facet.facet.text)
+    passages = [e for e in passages if names_all(e.text, named)] or passages if named else passages
+    candidates = list({s.text: s for e in passages for s in evidence_sentences(e)}.values())
+    # A table's rows are about what its column headings name ("Strategy", "Key Limitations").
+    headings = {(e.source_path, e.section): set(tokenize(e.text)) for e in passages if is_header_row(e.text)}
+
+    def context_terms(s: EvidenceSentence) -> set[str]:
+        table = headings.get((s.evidence.source_path, s.evidence.section), set()) if s.evidence.text.lstrip().startswith("|") else set()
+        return section_terms(s.evidence) | table
+
+    if not candidates or not weights:
+        return []
+    vectors = context.embed_texts([s.text for s in candidates])
+    similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)
+    generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
+
+    def coverage(terms: set[str]) -> float:
+        return min(1.0, sum(weights[t] for t in weights.keys() & terms) / total)
+
+    scored = []
+    for i, s in enumerate(candidates):
+        if not coverage(s.terms) or (focus and not focus & s.terms) or (facet.members and not s.terms & set(facet.members)):
+            continue
+        score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
+                 - GENERALITY_PENALTY * float(generality[i]))
+        scored.append((score, i))
+    # A sentence citing nothing is framing (a review's outline, a call to action): a finding only
+    # where no cited sentence speaks to the facet.
+    if any(candidates[i].refs for _, i in scored):
+        scored = [(score, i) for score, i in scored if candidates[i].refs]
+    if not scored:
+        return []
+    scored.sort(reverse=True)
+    floor = max(MIN_FINDING, RELATIVE_SCORE * scored[0][0])
+    # Each member of a listed family gets its best sentence, however it scores against the question.
+    unnamed = set(facet.members)
+    chosen: list[tuple[EvidenceSentence, np.ndarray]] = []
+    for score, i in scored:
+        names = unnamed & candidates[i].terms
+        if (score < floor and not names) or len(chosen) >= max(most, len(facet.members)):
+            continue
+        if any(float(vectors[i] @ v) >= DUPLICATE_COSINE or candidates[i].terms <= c.terms for c, v in chosen):
+            continue
+        chosen.append((candidates[i], vectors[i]))
+        unnamed -= candidates[i].terms
+    return chosen
+
+
+def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Evidence],
+                     context: GenerationContext) -> Draft:
+    """One cited sentence per finding, grouped by facet and then by section; facets without one uncovered."""
+    most = FINDINGS_PER_FACET.get(shape.shape, 3)
+    section_rank: dict[str, int] = {}
+    for e in evidence:
+        section_rank.setdefault(e.section, len(section_rank))
+    order = {e.id: rank for rank, e in enumerate(evidence)}
+    sentences: list[DraftSentence] = []
+    coverage: list[FacetCoverage] = []
+    quoted: dict[str, str] = {}
+    earlier = ""
+    for index, facet in enumerate(plan.facets):
+        focus = set()
+        if shape.shape == "multi_part" and index:
+            focus = focus_terms(facet.facet.text, earlier)
+        elif shape.shape == "comparison":
+            focus = set(tokenize(facet.facet.text)) - QUESTION_WORDS
+        earlier = f"{earlier} {facet.facet.text}"
+        found = facet_findings(facet, focus, evidence, context, most) if facet.assessment.answerable else []
+        # Asked for a dose or a drawback, a part is covered only by findings that state one.
+        if found and not assess_answer(facet.facet.text, [s.text for s, _ in found],
+                                       list(dict.fromkeys(s.evidence.text for s, _ in found))).answerable:
+            found = []
+        found.sort(key=lambda f: (section_rank[f[0].evidence.section], order[f[0].evidence.id], f[0].paragraph, f[0].position))
+        for sentence, _ in found:
+            if sentence.text not in quoted:
+                quoted[sentence.text] = sentence.evidence.id
+                sentences.append(DraftSentence(sentence.text, [sentence.evidence.id], sentence.refs))
+        coverage.append(FacetCoverage(text=facet.facet.text, covered=bool(found),
+                                      evidence_ids=list(dict.fromkeys(s.evidence.id for s, _ in found))))
+    if not sentences:
+        reasons = [f.assessment.reason for f in plan.facets if f.assessment.reason]
+        return Draft(abstain_reason=reasons[0] if reasons else
+                     "The indexed literature does not address any part of this question closely enough to answer it.",
+                     facets=coverage)
+    return Draft(sentences, facets=coverage)

@@ -1,0 +1,199 @@
+"""What shape of answer a question asks for, and the parts (facets) a complete answer covers.
+
+Read from the question's syntax only: an auxiliary verb first makes a yes/no question, a contrast
+marker ("versus", "differ from", "compare") a comparison, coordinated questions ("…, and what are
+its limitations?") several parts, a plural "which/what" or "list" a list, and "how do…",
+"summarise", "overview" a summary. No topic word of any corpus is part of these rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Shape = Literal["fact", "yes_no", "list", "summary", "comparison", "multi_part"]
+BROAD_SHAPES: frozenset[str] = frozenset({"list", "summary", "comparison", "multi_part"})
+
+_I = re.IGNORECASE
+AUXILIARY_FIRST = re.compile(
+    r"^\s*(does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\b(?!\s+you\b)", _I)
+# "Is X a minor passenger or one of the dominant ones?" offers a choice: not a yes/no question.
+_CHOICE = re.compile(r"\bor\b(?!\s+not\b)", _I)
+_WH = r"(?:what|which|how|why|where|when|who|whom|whose)"
+# "X versus Y", "X vs. Y", "X compared with Y", "how does X differ from Y", "the difference between X and Y"
+_CONTRAST = re.compile(
+    r"(?<![\w-])(?:versus|vs\.?)(?![\w-])|\b(?:compared (?:with|to)|as opposed to|in contrast to|differs? from|different from|"
+    r"distinguish(?:es)? from)\b", _I)
+_BETWEEN = re.compile(r"\b(?:differences?|contrast|distinction|distinguish\w*|compare|comparison)\s+(?:between\s+)?"
+                      r"(?P<a>.+?)\s+(?:and|with|to|from)\s+(?P<b>.+)$", _I)
+_COMPARE_VERB = re.compile(r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", _I)
+# A second question joined to the first: "…, and what are …", "…; how …", "… and which …", "…? What …"
+_AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
+_CLAUSE_BREAK = re.compile(r"(?:[?;]\s+|,\s*(?:and\s+|but\s+)?(?:also\s+|if so,?\s+|then\s+)?)(?=(?:(?:by|in|for|to|from|with|at|on|through)\s+)?"
+                           r"(?:" + _WH + "|" + _AUXILIARIES + r")\b)"
+                           r"|\s+(?:and|but)\s+(?:also\s+|if so,?\s+)?(?=(?:(?:by|in|for|to|from|with|at|on)\s+)?" + _WH + r"\b)", _I)
+# A piece of a question that asks something: it opens with an auxiliary or holds a wh-word.
+_QUESTION_START = re.compile(r"^\s*(?:" + _AUXILIARIES + r")\b|\b" + _WH + r"\b", _I)
+# "…, right?", "…, isn't it?": a statement put up for confirmation is a yes/no question.
+_TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
+# "which X … and what does each do": a list whose members each get a finding.
+_EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
+_LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
+                   r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\bwhat kinds? of\b|\bwhat types? of\b"
+                   r"|\bwhich (?:of the )?(?:\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)", _I)
+_SUMMARY = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
+                      r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
+_LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
+
+
+# "which X …", "what X …": X is the kind of thing the answer names, not a word it must repeat.
+_ASKED_KIND = re.compile(r"\b(?:which|what)\s+((?:(?!(?:is|are|was|were|do|does|did|can|could|have|has|had)\b)[\w-]+\s+){0,3}?"
+                         r"[\w-]+?)(?=\s+(?:is|are|was|were|do|does|did|can|could|have|has|had|of|in|on|from|by|that)\b|[,?]|$)",
+                         re.IGNORECASE)
+
+
+def _kind_heads(question: str) -> list[str]:
+    heads = []
+    for match in _ASKED_KIND.finditer(question):
+        words = match.group(1).split()
+        # The head noun: the first plural ("strategies" in "therapeutic strategies target …"), else the last word.
+        heads.append(next((w for w in words if re.fullmatch(r"\w{3,}[^\Ws]s", w)), words[-1]))
+    return heads
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of thing a "which/what X" question asks for (``microRNAs`` in "which exosomal microRNAs")."""
+    heads = _kind_heads(question)
+    return heads[0] if heads else None
+
+
+def asked_kind_terms(question: str) -> set[str]:
+    """The tokens of the kinds a question asks for (see ``asked_kind``)."""
+    from exorag.text import tokenize
+
+    return {t for head in _kind_heads(question) for t in tokenize(head)}
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One part of a complete answer. ``text`` is what is asked, as the question words it;
+    ``query`` is what retrieval searches for (the part with the question's topic, where the part
+    only points back at it with "its" or "these")."""
+
+    text: str
+    query: str
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    shape: Shape
+    facets: list[Facet]
+    # The things a comparison sets side by side (each also a facet).
+    sides: list[str] = field(default_factory=list)
+    # Whether each member of a list gets a finding of its own ("… and what does each do?").
+    each: bool = False
+
+    @property
+    def broad(self) -> bool:
+        return self.shape in BROAD_SHAPES
+
+
+# A title before the question proper: "Amblyopia: is visual loss permanent?", "IVF -- is it …?"
+_TITLE_BREAK = re.compile(r"\s*(?::|--|\s[-\u2013\u2014]\s)\s*")
+_ANY_WH = re.compile(r"\b" + _WH + r"\b", _I)
+
+
+def yes_no_clause(question: str) -> str | None:
+    """The part of ``question`` that asks yes or no, or None: an auxiliary first ("Does X …?"),
+    after a title ("Amblyopia: is visual loss permanent?"), a tag ("…, right?"), or a statement
+    asked with no question word ("A disaster waiting to happen?"). A choice ("X or Y?") is not."""
+    text = question.strip()
+    if _TAG.search(text):
+        return text
+    clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
+    unbracketed = re.sub(r"\([^)]*\)", "", clause)
+    if AUXILIARY_FIRST.match(clause) and not _CHOICE.search(unbracketed):
+        return clause
+    if text.endswith("?") and not _ANY_WH.search(text) and not _CHOICE.search(re.sub(r"\([^)]*\)", "", text)):
+        return text
+    return None
+
+
+def asks_for_list(text: str) -> bool:
+    """Whether ``text`` asks for the members of a kind ("which microRNAs …", "list the …")."""
+    return bool(_LIST.search(text))
+
+
+def _clean(text: str) -> str:
+    return _LEADING_WORDS.sub("", text).strip(" ,;:?.")
+
+
+def _sides(question: str) -> list[str] | None:
+    body = question.strip().rstrip("?. ")
+    for pattern in (_COMPARE_VERB, _BETWEEN):
+        match = pattern.search(body)
+        if match:
+            return [_clean(match.group("a")), _clean(match.group("b"))]
+    match = _CONTRAST.search(body)
+    if not match:
+        return None
+    before, after = body[: match.start()], body[match.end():]
+    # "How does X differ from Y": the side is what follows the auxiliary.
+    before = re.sub(r"^\s*" + _WH + r"?\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+", "", before, flags=_I)
+    before = re.sub(r"^\s*(?:is|are|does|do)\s+", "", before, flags=_I)
+    before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
+    after = re.split(r"\s+(?:in|for|when|with respect to|regarding)\s+(?:terms of\s+)?", after, maxsplit=1, flags=_I)[0]
+    sides = [_clean(before), _clean(after)]
+    return sides if all(sides) else None
+
+
+def _without(text: str, parts: list[str]) -> str:
+    for part in parts:
+        text = re.sub(re.escape(part), " ", text, flags=_I)
+    return text
+
+
+def _clauses(question: str) -> list[str]:
+    """The questions ``question`` asks; a leading phrase that asks nothing ("In GBM, which …",
+    "Besides X, what …") stays with the question after it."""
+    clauses: list[str] = []
+    leading = ""
+    for piece in _CLAUSE_BREAK.split(question.strip()):
+        asks = bool(_QUESTION_START.search(_clean(piece)))
+        piece = _clean(f"{leading}, {piece}" if leading else piece)
+        if not asks:
+            leading = piece if not clauses else ""
+            if clauses:
+                clauses[-1] = f"{clauses[-1]}, {piece}"
+            continue
+        leading = ""
+        clauses.append(piece)
+    return clauses or [_clean(question)]
+
+
+def read_shape(question: str) -> QuestionShape:
+    """The shape and facets of ``question`` (see the module docstring)."""
+    whole = Facet(question.strip(), question.strip())
+    sides = _sides(question)
+    if sides:
+        # Each side is searched with the question's other words but without the other side.
+        facets = [Facet(side, " ".join(_without(question, [o for o in sides if o != side]).split())) for side in sides]
+        return QuestionShape("comparison", facets, sides=sides)
+    clauses = _clauses(question)
+    each = bool(_EACH.search(question))
+    if len(clauses) > 1:
+        first = clauses[0]
+        if each and _LIST.search(first):
+            return QuestionShape("list", [whole], each=True)
+        # Later parts ("what are its limitations") are searched with the first part's topic.
+        facets = [Facet(c, c if i == 0 and len(c.split()) > 3 else f"{c} {first if i else question}")
+                  for i, c in enumerate(clauses)]
+        return QuestionShape("multi_part", facets)
+    if yes_no_clause(question):
+        return QuestionShape("yes_no", [whole])
+    if _LIST.search(question):
+        return QuestionShape("list", [whole], each=each)
+    if _SUMMARY.search(question):
+        return QuestionShape("summary", [whole])
+    return QuestionShape("fact", [whole])

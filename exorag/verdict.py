@@ -1,0 +1,99 @@
+"""The verdict of the evidence on a yes/no question: ``yes``, ``no``, ``mixed`` or ``not_addressed``.
+
+The question is read as the claim it asks about ("Does hypoxia raise exosome release?" asks about
+"hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
+its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
+or reports the effect as not significant), or reverses the claim's direction of effect; ``yes``
+otherwise. The majority wins; a tie is ``mixed``. With an LLM configured, the chain
+asks the model instead (``llm_verdict``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from exorag.text import normalise, tokenize
+
+Verdict = Literal["yes", "no", "mixed", "not_addressed"]
+# How views name a verdict.
+VERDICT_LABELS = {"yes": "Yes", "no": "No", "mixed": "Mixed evidence", "not_addressed": "Not addressed by the evidence"}
+
+_I = re.IGNORECASE
+_LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\s+)"
+                      r"(?:there\s+(?:any\s+)?(?:evidence|data|proof)\s+(?:that|for|of)\s+|it\s+true\s+that\s+)?", _I)
+_TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
+# Statistics that say an effect was not found, or was.
+_NOT_SIGNIFICANT = re.compile(r"\b(?:p\s*[>\u2265]\s*0?\.0*[5-9]|n\.?s\.?(?=[\s,;.)])|not (?:statistically )?significant\w*|"
+                              r"non-?significant\w*|did not (?:differ|reach)|no (?:statistically )?significant)", _I)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|neither|nor|cannot|fail(?:s|ed)? to|without|lack(?:s|ed)?|absence of|unable|none|"
+    r"did not|does not|do not|was not|were not|unaffected|unchanged|independent of|similar|comparable|"
+    r"no (?:significant|statistically significant) (?:difference|association|change|effect|correlation))\b|n't\b", _I)
+_UP = ("increas", "rais", "elev", "enhanc", "promot", "boost", "upregul", "stimul", "induc", "augment", "improv",
+       "more", "higher", "greater", "better", "longer", "predict", "associat")
+_DOWN = ("decreas", "lower", "reduc", "suppress", "inhibit", "downregul", "block", "repress", "impair", "attenu",
+         "less", "fewer", "silenc", "blunt", "dampen", "worse", "shorter", "prevent")
+# A sentence addresses the claim when it holds this share of the claim's terms.
+MIN_ADDRESS = 0.34
+# How many words before the claim's object a sentence's direction word may stand ("impair the function").
+OBJECT_REACH = 4
+
+
+def question_claim(question: str) -> str:
+    """The statement a yes/no question asks about, without its auxiliary and question mark."""
+    return _TAG.sub("", _LEADING.sub("", question.strip())).rstrip(" ?")
+
+
+def _polarity(word: str) -> int:
+    return 1 if word.startswith(_UP) else -1 if word.startswith(_DOWN) else 0
+
+
+def _direction(words: list[str]) -> int:
+    up = any(_polarity(w) > 0 for w in words)
+    down = any(_polarity(w) < 0 for w in words)
+    return (1 if up else 0) - (1 if down else 0)
+
+
+def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tuple[int, int]:
+    """The claim's direction of effect and the sentence's on the same object: the first content
+    word after the claim's direction word ("function" in "enhance the function of …"), looked up in
+    the sentence with the direction word just before it ("impair the function"). (0, 0) if not found."""
+    for position, word in enumerate(claim_words):
+        claimed = _polarity(word)
+        if not claimed:
+            continue
+        objects = [w for w in claim_words[position + 1:] if tokenize(w)][:1]
+        for anchor in objects:
+            for at, other in enumerate(sentence_words):
+                if tokenize(other) == tokenize(anchor):
+                    before = [_polarity(w) for w in sentence_words[max(0, at - OBJECT_REACH):at] if _polarity(w)]
+                    if before:
+                        return claimed, before[-1]
+        return claimed, 0
+    return 0, 0
+
+
+def sentence_vote(claim: str, sentence: str) -> Verdict:
+    """``yes`` or ``no`` when ``sentence`` addresses ``claim``, else ``not_addressed``."""
+    claim_terms = set(tokenize(claim))
+    if not claim_terms or len(claim_terms & set(tokenize(sentence))) / len(claim_terms) < MIN_ADDRESS:
+        return "not_addressed"
+    claim_text, sentence_text = normalise(claim), normalise(sentence)
+    negated = bool(_NEGATION.search(claim_text)) != bool(_NEGATION.search(sentence_text) or _NOT_SIGNIFICANT.search(sentence_text))
+    claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
+    claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
+    if not sentence_direction:
+        claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
+    reversed_effect = claim_direction * sentence_direction < 0
+    return "no" if negated != reversed_effect else "yes"
+
+
+def evidence_verdict(question: str, sentences: list[str]) -> Verdict:
+    """The verdict of ``sentences`` (an answer's, best first) on the yes/no ``question``."""
+    claim = question_claim(question)
+    votes = [vote for s in sentences if (vote := sentence_vote(claim, s)) != "not_addressed"]
+    if not votes:
+        return "not_addressed"
+    yes, no = votes.count("yes"), votes.count("no")
+    return "yes" if yes > no else "no" if no > yes else "mixed"
