@@ -33,6 +33,12 @@ from exorag.judge import Judge, runtime_judge
 from exorag.verify import verify_sentence
 
 
+# A broad question is judged part by part, except where the whole question's evidence fails on
+# relevance or names: then no part can be answered from it either (a comparison of things the
+# corpus never discusses, a list of a kind it never names).
+WHOLE_QUESTION_VETOES = {ReasonCode.NO_EVIDENCE, ReasonCode.NO_RELEVANT_EVIDENCE, ReasonCode.NAMED_ENTITY_ABSENT}
+
+
 class AnswerOptions(BaseModel):
     generator: Literal["extractive", "llm"] | None = None
     k: int | None = None
@@ -273,10 +279,9 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     context.plan = plan
     lexical = pipeline.index.lexical
     mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
-    if plan is not None:
+    assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
+    if plan is not None and assessment.code not in WHOLE_QUESTION_VETOES:
         assessment = plan_assessment(plan)
-    else:
-        assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
     generate_started = time.perf_counter()
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)
