@@ -64,21 +64,25 @@ def interleave(rankings: list[list[Hit]], most: int) -> list[Hit]:
     return list(merged.values())[:most]
 
 
-def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray) -> list[Hit]:
+def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
     """``hits`` with the other rows of any table one of them belongs to, after it: a table is read
-    whole (its header may be what matched the question, its rows are what answer it)."""
+    whole (its header may be what matched the question, its rows are what answer it). Rows keep to
+    the filters, and a suspect row (instruction-like text) is never read."""
     expanded: dict[str, Hit] = {}
+    suspect = pipeline.index.lexical.suspect
     for hit in hits:
         expanded.setdefault(hit.chunk.chunk_id, hit)
         if not hit.chunk.text.lstrip().startswith("|"):
             continue
+        clauses = [{"source_id": hit.chunk.source_id}, {"section": hit.chunk.section}]
         rows = pipeline.index.vectors.collection.get(
-            where={"$and": [{"source_id": hit.chunk.source_id}, {"section": hit.chunk.section}]},
+            where={"$and": clauses + ([filters.chroma_where()] if filters.chroma_where() else [])},
             include=["documents", "metadatas", "embeddings"])
         table = [
             (chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
             for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
             if text.lstrip().startswith("|") and abs(meta.get("char_start", 0) - hit.chunk.char_start) <= TABLE_REACH
+            and i not in suspect
         ]
         for chunk, vector in sorted(table, key=lambda row: row[0].char_start):
             expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
@@ -128,7 +132,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         members: list[str] = []
         if shape.shape == "list" or asks_for_list(facet.text):
             hits, members = with_family_members(pipeline, facet, hits, filters)
-        hits = with_table_rows(pipeline, hits, vector)
+        hits = with_table_rows(pipeline, hits, vector, filters)
         assessment = judge(facet.query, hits, vector)
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:

@@ -133,3 +133,14 @@ def test_absent_abstract_harness_on_a_pubmedqa_sample(tmp_path):
     assert overall["retrieval_recall@5"] >= 0.95
     assert overall["abstention_on_absent"] >= 0.8
     assert overall["false_abstention_rate"] <= 0.1
+
+
+@pytest.mark.parametrize("question", [
+    "How do exosomes promote angiogenesis?",
+    "What are the main drawbacks of Rab27a inhibition as an anticancer therapy?",
+    "Which lipids are enriched in tumour exosome membranes compared with the plasma membrane of the parent cell?",
+    "Which telomerase components do tumour exosomes carry, and how do they extend replicative lifespan?",
+])
+def test_every_abstention_of_a_broad_question_is_typed_too(indexed_settings, question):
+    result = answer(question, settings=indexed_settings)
+    assert result.abstained and result.reason and result.reason_code in set(ReasonCode)

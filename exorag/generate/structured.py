@@ -20,7 +20,7 @@ from exorag.facet_relevance import required_weight
 from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import EvidenceSentence, evidence_sentences, is_header_row, section_terms
-from exorag.models import Evidence, FacetCoverage
+from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
 from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, tokenize, tokens_with_words
 
@@ -138,8 +138,9 @@ def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Ev
         coverage.append(FacetCoverage(text=facet.facet.text, covered=bool(found),
                                       evidence_ids=list(dict.fromkeys(s.evidence.id for s, _ in found))))
     if not sentences:
-        reasons = [f.assessment.reason for f in plan.facets if f.assessment.reason]
-        return Draft(abstain_reason=reasons[0] if reasons else
-                     "The indexed literature does not address any part of this question closely enough to answer it.",
-                     facets=coverage)
+        failed = next((f.assessment for f in plan.facets if f.assessment.reason), None)
+        if failed is not None:
+            return Draft(abstain_reason=failed.reason, abstain_code=failed.code, facets=coverage)
+        return Draft(abstain_reason="The indexed literature does not address any part of this question closely enough "
+                     "to answer it.", abstain_code=ReasonCode.NO_ANSWERING_SENTENCE, facets=coverage)
     return Draft(sentences, facets=coverage)
