@@ -1,7 +1,7 @@
 """Yes/no verdicts on PubMedQA's development items, retrieval included.
 
 The abstracts (without their conclusions) are laid out as a corpus in a temporary folder, one
-``literature/NNNN_pmidX.txt`` each, ingested, and every question is asked through ``answer()``:
+``literature/pmidX.txt`` each (``evals.pubmedqa``'s layout), ingested, and every question is asked through ``answer()``:
 exorag retrieves, answers and gives a verdict. The gold verdict is the item's ``final_decision``
 (``maybe`` is read as ``mixed``). Accuracy is reported per gold label, on a fixed half of the
 PMIDs used for tuning (even PMIDs) and, separately, on the other half (odd PMIDs).
@@ -25,30 +25,9 @@ GOLD = {"yes": "yes", "no": "no", "maybe": "mixed"}
 DEFAULT_DATA = Path("../shared/data/pubmedqa-dev/pqal_dev.json")
 
 
-def load_items(path: Path) -> dict[str, dict]:
-    """PubMedQA's items by PMID; a clear error when the file is missing or not PubMedQA's format."""
-    if not path.is_file():
-        raise typer.BadParameter(f"{path}: no such file (PubMedQA's pqal_dev.json)")
-    items = json.loads(path.read_text(encoding="utf-8"))
-    for pmid, item in items.items():
-        missing = {"QUESTION", "CONTEXTS", "final_decision"} - item.keys()
-        if missing:
-            raise typer.BadParameter(f"{path}: item {pmid} lacks {', '.join(sorted(missing))}")
-    return items
-
-
 def tuning_half(pmid: str) -> bool:
     """The fixed half of the items that verdict rules may be tuned on (even PMIDs)."""
     return int(pmid) % 2 == 0
-
-
-def lay_out_corpus(items: dict[str, dict], folder: Path) -> Path:
-    """One literature file per abstract (its paragraphs, without the conclusion) under ``folder``."""
-    literature = folder / "literature"
-    literature.mkdir(parents=True, exist_ok=True)
-    for number, (pmid, item) in enumerate(sorted(items.items()), start=1):
-        (literature / f"{number:04d}_pmid{pmid}.txt").write_text("\n\n".join(item["CONTEXTS"]) + "\n", encoding="utf-8")
-    return folder
 
 
 def accuracy_table(rows: list[tuple[str, str]]) -> dict[str, dict[str, float]]:
@@ -67,22 +46,26 @@ def main(
     half: Annotated[str, typer.Option(help="tuning (even PMIDs), held_out (odd PMIDs) or all")] = "all",
     out: Annotated[Path | None, typer.Option(help="write the per-item verdicts and the tables here (JSON)")] = None,
 ) -> None:
+    from evals.pubmedqa import PubMedQAError, lay_out_corpus, load_pubmedqa
     from exorag.chain import answer
     from exorag.config import get_settings
     from exorag.ingest.sync import sync_corpus
 
-    items = load_items(data)
+    try:
+        items = {item.pmid: item for item in load_pubmedqa(data)}
+    except PubMedQAError as error:
+        raise typer.BadParameter(str(error)) from error
     folder = work or Path(tempfile.mkdtemp(prefix="pubmedqa-"))
-    corpus = lay_out_corpus(items, folder / "corpus")
-    settings = get_settings(corpus=corpus, index=folder / "index")
+    lay_out_corpus(list(items.values()), folder / "corpus", absent_share=0.0)
+    settings = get_settings(corpus=folder / "corpus", index=folder / "index")
     sync_corpus(settings)
     if half not in ("tuning", "held_out", "all"):
         raise typer.BadParameter(f"--half: {half!r}; use tuning, held_out or all")
     chosen = [pmid for pmid in sorted(items) if half == "all" or tuning_half(pmid) == (half == "tuning")][:limit]
     results = []
     for pmid in chosen:
-        result = answer(items[pmid]["QUESTION"], settings=settings)
-        results.append({"pmid": pmid, "tuning": tuning_half(pmid), "gold": GOLD[items[pmid]["final_decision"]],
+        result = answer(items[pmid].question, settings=settings)
+        results.append({"pmid": pmid, "tuning": tuning_half(pmid), "gold": GOLD[items[pmid].decision],
                         "verdict": result.verdict or "none", "shape": result.shape, "abstained": result.abstained,
                         "ms": result.timings_ms.get("total")})
     tables = {

@@ -142,15 +142,16 @@ def pubmedqa_settings(tmp_path_factory):
     """A corpus of PubMedQA development abstracts (without their conclusions), ingested for real."""
     if not PUBMEDQA.is_file():
         pytest.skip(f"{PUBMEDQA}: PubMedQA development data not found (set EXORAG_PUBMEDQA)")
-    from evals.pubmedqa_verdicts import lay_out_corpus
+    from evals.pubmedqa import lay_out_corpus, load_pubmedqa
     from exorag.config import get_settings
     from exorag.ingest.sync import sync_corpus
 
     items = json.loads(PUBMEDQA.read_text(encoding="utf-8"))
     others = [pmid for pmid in sorted(items) if pmid not in PUBMEDQA_ITEMS][:DISTRACTORS]
-    chosen = {pmid: items[pmid] for pmid in [*PUBMEDQA_ITEMS, *others]}
+    chosen = [item for item in load_pubmedqa(PUBMEDQA) if item.pmid in {*PUBMEDQA_ITEMS, *others}]
     base = tmp_path_factory.mktemp("pubmedqa")
-    settings = get_settings(corpus=lay_out_corpus(chosen, base / "corpus"), index=base / "index")
+    lay_out_corpus(chosen, base / "corpus", absent_share=0.0)
+    settings = get_settings(corpus=base / "corpus", index=base / "index")
     assert sync_corpus(settings).added
     return settings, items
 
