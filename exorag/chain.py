@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from exorag.answerability import Assessment, assess_answer, assess_evidence
-from exorag.citations import format_numbers
+from exorag.citations import format_numbers, split_ending
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.facets import annotate, gather_evidence, plan_assessment
@@ -138,10 +138,8 @@ def _evidence_from(hits: list[Hit]) -> list[Evidence]:
 
 def cite(text: str, citation: str) -> str:
     """``text`` with ``citation`` placed before its closing punctuation: ``... activation [170-172].``"""
-    text = text.rstrip()
-    if text and text[-1] in ".!?":
-        return f"{text[:-1]} {citation}{text[-1]}"
-    return f"{text} {citation}."
+    body, ending = split_ending(text)
+    return f"{body} {citation}{ending}"
 
 
 def abstention(question: str, assessment: Assessment, evidence: list[Evidence], generator: str) -> Answer:

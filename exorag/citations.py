@@ -95,3 +95,12 @@ def format_citation(citation: Citation) -> str:
     if not citation.notes:
         return numbers
     return numbers[:-1] + ", " + ", ".join(citation.notes) + "]"
+
+
+def split_ending(sentence: str, default: str = ".") -> tuple[str, str]:
+    """A sentence's body and its closing punctuation (``default`` when it has none), for a citation
+    to stand between them: ``... activation [170-172].``"""
+    sentence = sentence.strip()
+    if sentence and sentence[-1] in ".!?":
+        return sentence[:-1], sentence[-1]
+    return sentence, default

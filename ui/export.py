@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from exorag.citations import split_ending
 from exorag.links import doi_link, web_link
 from exorag.models import Answer, Reference
 
@@ -45,9 +46,7 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
         lines += [f"> **No answer from the indexed literature.** {answer.reason or answer.answer}", ""]
     else:
         for sentence in answer.sentences:
-            text = sentence.text.rstrip()
-            ending = text[-1] if text and text[-1] in ".!?" else "."
-            text = text[:-1] if text and text[-1] in ".!?" else text
+            text, ending = split_ending(sentence.text)
             flag = " _(weakly supported: check the evidence)_" if sentence.flagged else ""
             lines.append(f"{text} {sentence.citation}{ending}{flag}")
         lines.append("")

@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
-from exorag.citations import format_numbers
+from exorag.citations import format_numbers, split_ending
 from exorag.links import doi_link, web_link
 from exorag.facets import uncovered_note
 from exorag.models import Answer, Evidence, Reference, Sentence
@@ -123,10 +123,7 @@ def _answer_html(number: int, answer: Answer) -> str:
 
 
 def _sentence_html(turn: int, index: int, sentence: Sentence) -> str:
-    text = sentence.text.rstrip()
-    ending = ""
-    if text and text[-1] in ".!?":
-        text, ending = text[:-1], text[-1]
+    text, ending = split_ending(sentence.text, default="")
     label = sentence.citation if len(sentence.citation) <= CHIP_LABEL_CHARS else sentence.citation[: CHIP_LABEL_CHARS - 2] + "…]"
     chip = (
         f'<button class="xr-chip" type="button" data-turn="{turn}" data-sentence="{index}" '

@@ -6,7 +6,7 @@ context block, 50 blocks in a message. Longer content is split into more blocks 
 
 from __future__ import annotations
 
-from exorag.citations import format_numbers
+from exorag.citations import format_numbers, split_ending
 from exorag.links import doi_link, web_link
 from exorag.facets import uncovered_note
 from exorag.models import Answer, Evidence
@@ -80,9 +80,7 @@ def cited_evidence(answer: Answer) -> list[Evidence]:
 
 def sentence_mrkdwn(text: str, citation: str, flagged: bool = False) -> str:
     """``Exosomal PD-L1 ... activation *[170-172]*.``, the citation before the closing punctuation."""
-    text = text.strip()
-    end = text[-1] if text and text[-1] in ".!?" else "."
-    body = text[:-1] if text and text[-1] in ".!?" else text
+    body, end = split_ending(text)
     weak = " _(weakly supported)_" if flagged else ""
     return f"{escape(body)} *{escape(citation)}*{end}{weak}"
 
