@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from exorag.links import doi_link, web_link
+from exorag.citations import split_ending
 from exorag.facets import uncovered_note
 from exorag.models import Answer
 from exorag.shape import BROAD_SHAPES
@@ -23,9 +24,10 @@ def render_answer(answer: Answer, console: Console) -> None:
             body.append(f"{VERDICT_LABELS[answer.verdict]}\n", style="bold")
         broad = answer.shape in BROAD_SHAPES and len(answer.sentences) > 1
         for sentence in answer.sentences:
-            body.append(("• " if broad else "") + sentence.text.rstrip(".") + " ")
+            text, ending = split_ending(sentence.text)
+            body.append(("• " if broad else "") + text + " ")
             body.append(sentence.citation, style="bold cyan")
-            body.append(".\n" if broad else ". ")
+            body.append(ending + ("\n" if broad else " "))
             if sentence.repaired:
                 body.append("(quoted from the source) ", style="blue")
             if sentence.flagged:
