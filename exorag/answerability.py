@@ -54,6 +54,7 @@ class Assessment:
 
 ANSWERABLE = Assessment()
 
+
 def focus_relevance(question: str, evidence: list[Evidence], context: GenerationContext, settings: Settings,
                     unjudged: frozenset[str] = frozenset()) -> float:
     """How well the retrieved passages address the question's focus, in 0..1.
