@@ -22,10 +22,10 @@ from exorag.models import Evidence, ReasonCode
 from exorag.scope import unmentioned
 from exorag.store.lexical import LexicalIndex
 from exorag.text import (
-    JOINERS,
     STOPWORDS,
     english_rarity,
     exact_identifiers,
+    held_terms,
     identifier_spellings,
     names_all,
     question_terms,
@@ -75,7 +75,7 @@ def focus_relevance(question: str, evidence: list[Evidence], context: Generation
     for passage in passages:
         sources[passage.source_path].append(passage)
     found = [tokens_with_words("\n".join(f"{p.section}: {p.text}" for p in group)) for group in sources.values()]
-    held = [{t for t in weights if t in tokens or JOINERS.sub("", t.rstrip("%")) in tokens} for tokens in found]
+    held = [held_terms(weights, tokens) for tokens in found]
     # Synonyms are looked for in the sources that hold most of the question already (a bounded cost).
     best = sorted(range(len(found)), key=lambda i: -sum(weights[t] for t in held[i]))[:SYNONYM_SOURCES]
     coverage = max(_coverage(weights, terms, held[i], found[i], context, settings) for i in best)

@@ -231,11 +231,9 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
 
 def search(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> list[Evidence]:
     """The passages ``answer()`` would give the generator for ``question``, with no generation."""
-    options = options or AnswerOptions()
     settings = settings or get_settings()
-    pipeline = get_pipeline(settings)
-    filters = Filters(options.source_kind, options.sections, options.refs)
-    return _evidence_from(pipeline.retriever.search(question, options.k or settings.k, filters))
+    _, hits, _, _ = _retrieve(question, options or AnswerOptions(), get_pipeline(settings), settings)
+    return _evidence_from(hits)
 
 
 def answer(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Answer:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from functools import lru_cache
 
 import Stemmer
@@ -255,8 +255,11 @@ def question_terms(question: str) -> dict[str, str]:
     return {t: w for t, w in words.items() if t not in joined}
 
 
-def weighted_coverage(weights: dict[str, float], tokens: set[str]) -> float:
-    """The weighted share of the terms in ``weights`` that ``tokens`` hold; a compound counts as
-    held when its joined spelling is."""
-    total = sum(weights.values()) or 1.0
-    return sum(w for t, w in weights.items() if t in tokens or JOINERS.sub("", t.rstrip("%")) in tokens) / total
+def held_terms(terms: Iterable[str], tokens: Container[str]) -> set[str]:
+    """The ``terms`` that ``tokens`` hold; a compound counts as held when its joined spelling is."""
+    return {t for t in terms if t in tokens or JOINERS.sub("", t.rstrip("%")) in tokens}
+
+
+def weighted_coverage(weights: dict[str, float], tokens: Container[str]) -> float:
+    """The weighted share of the terms in ``weights`` that ``tokens`` hold."""
+    return sum(weights[t] for t in held_terms(weights, tokens)) / (sum(weights.values()) or 1.0)
