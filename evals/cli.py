@@ -1,4 +1,4 @@
-"""``exorag eval`` (and ``exorag judge``, from ``exorag.judge.cli``): thin commands over the evaluation suite.
+"""``exorag eval`` and ``exorag pubmedqa``: thin commands over the evaluation suite.
 
 ``register(app)`` adds them to exorag's typer app. Exit codes follow DESIGN.md: 0 success, 1 when
 a ``--min``/``--max`` threshold fails (or no item produced an answer), 2 on a usage error (bad
@@ -224,9 +224,6 @@ def pubmedqa_command(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``eval``, ``judge`` and ``pubmedqa`` to exorag's command-line app."""
+    """Add ``eval`` and ``pubmedqa`` to exorag's command-line app."""
     app.command("eval")(eval_command)
     app.command("pubmedqa")(pubmedqa_command)
-    from exorag.judge.cli import judge_app
-
-    app.add_typer(judge_app, name="judge")

@@ -1,5 +1,9 @@
 """The ``exorag`` command: thin wrappers that parse flags, call the library and print.
 
+This package is the composition root: the one place in ``exorag`` that may import the views
+(``ui``) and the evaluation suite (``evals``); the rest of the library never does (checked by
+import-linter, ``[tool.importlinter]`` in pyproject.toml).
+
 Exit codes (DESIGN.md): 0 success, 1 when some input failed (the rest was done), 2 usage error.
 """
 
@@ -15,10 +19,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from evals.cli import register as register_evals
-from exorag.audit.cli import register as register_audit
-from exorag.bench.cli import register as register_bench
+from exorag.cli.audit import register as register_audit
+from exorag.cli.bench import register as register_bench
+from exorag.cli.judge import judge_app
+from exorag.cli.refs import refs_app
 from exorag.config import Settings, get_settings
-from exorag.refs.cli import refs_app
 
 app = typer.Typer(help="exorag: cited answers about tumour exosomes from a review and its literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -263,13 +268,10 @@ def mcp_server(
 
 app.add_typer(refs_app, name="refs")
 register_evals(app)
+app.add_typer(judge_app, name="judge")
 register_bench(app)
 register_audit(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point
     app(prog_name="exorag")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

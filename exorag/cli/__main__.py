@@ -1,0 +1,5 @@
+"""``python -m exorag.cli``: the ``exorag`` command."""
+
+from exorag.cli import app
+
+app()
