@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from exorag.citations import cited_numbers
 from exorag.ingest.loaders.base import Block, LoadedDocument
@@ -19,6 +23,9 @@ from exorag.text import split_sentences
 
 _LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 _OPEN_BRACKET_AT_END = re.compile(r"\[[^\[\]]{0,200}$")
+
+Chunker = Callable[[LoadedDocument, str, SourceKind, str], list[Chunk]]
+"""Cuts a loaded document into chunks: ``chunker(document, source_path, source_kind, source_id)``."""
 
 
 def reference_number_of(filename: str) -> int | None:
@@ -29,6 +36,22 @@ def reference_number_of(filename: str) -> int | None:
 
 def stable_hash(*parts: str, length: int = 32) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def passage_refs(text: str, source_kind: SourceKind, own_number: int | None) -> list[int]:
+    """The reference numbers a chunk carries: a numbered paper's own number, or the numbers a review
+    passage cites (an unnumbered paper's chunks carry none)."""
+    if own_number is not None:
+        return [own_number]
+    return sorted(cited_numbers(text)) if source_kind == "review" else []
+
+
+def own_number_of(document: LoadedDocument, source_kind: SourceKind) -> int | None:
+    return reference_number_of(document.path.name) if source_kind == "literature" else None
+
+
+def title_of(document: LoadedDocument) -> str:
+    return " ".join(document.title.split()) or document.path.stem
 
 
 def join_broken_citations(document: LoadedDocument) -> list[Block]:
@@ -68,8 +91,8 @@ def chunk_document(
     overlap_sentences: int = 1,
 ) -> list[Chunk]:
     """Chunks of ``document``, in reading order, with every metadata field of DESIGN.md filled."""
-    own_number = reference_number_of(document.path.name) if source_kind == "literature" else None
-    title = " ".join(document.title.split()) or document.path.stem
+    own_number = own_number_of(document, source_kind)
+    title = title_of(document)
     chunks: list[Chunk] = []
     seen_texts: dict[str, int] = {}
     section = title if source_kind == "literature" else ""
@@ -87,7 +110,6 @@ def chunk_document(
         text = "\n".join(lines)
         occurrence = seen_texts.get(text, 0)
         seen_texts[text] = occurrence + 1
-        refs = [own_number] if own_number is not None else sorted(cited_numbers(text))
         chunks.append(
             Chunk(
                 # the file's hash is part of the id: an edit elsewhere in the file moves offsets and
@@ -102,7 +124,7 @@ def chunk_document(
                 page=pieces[0].page,
                 char_start=pieces[0].start,
                 char_end=pieces[-1].end,
-                refs=refs if source_kind == "review" or own_number is not None else [],
+                refs=passage_refs(text, source_kind, own_number),
                 content_hash=stable_hash(text, length=16),
             )
         )
@@ -140,3 +162,29 @@ def chunk_document(
             pending.append(piece)
     emit(pending)
     return chunks
+
+
+def structured_chunker(chunk_words: int = 120, overlap_sentences: int = 1) -> Chunker:
+    """exorag's chunks (``chunk_document``): headings, paragraphs and sentences respected."""
+    return partial(chunk_document, chunk_words=chunk_words, overlap_sentences=overlap_sentences)
+
+
+def character_chunker(size: int = 1000, overlap: int = 200) -> Chunker:
+    """LangChain's plain ``RecursiveCharacterTextSplitter``: pieces of at most ``size`` characters,
+    ``overlap`` of them shared with the next, blind to headings and sentences."""
+    splitter = RecursiveCharacterTextSplitter(chunk_size=size, chunk_overlap=overlap, add_start_index=True)
+
+    def chunk(document: LoadedDocument, source_path: str, source_kind: SourceKind, source_id: str) -> list[Chunk]:
+        own_number = own_number_of(document, source_kind)
+        chunks: list[Chunk] = []
+        for piece in splitter.create_documents([document.text]):
+            text, start = piece.page_content, piece.metadata["start_index"]
+            chunks.append(Chunk(
+                chunk_id=stable_hash(source_path, source_id, str(start), text), text=text, source_id=source_id,
+                source_path=source_path, source_kind=source_kind, title=title_of(document), char_start=start,
+                char_end=start + len(text), refs=passage_refs(text, source_kind, own_number),
+                content_hash=stable_hash(text, length=16),
+            ))
+        return chunks
+
+    return chunk

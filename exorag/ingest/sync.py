@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
 from exorag.embeddings import get_embeddings
-from exorag.ingest.chunking import chunk_document
+from exorag.ingest.chunking import Chunker, structured_chunker
 from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
@@ -100,8 +100,11 @@ def _file_hash(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def chunk_sources(settings: Settings, progress: Progress | None = None) -> tuple[dict[str, list[Chunk]], list[dict[str, str]]]:
-    """Load and chunk every source: ``({relative path: chunks}, failures)``."""
+def chunk_sources(settings: Settings, progress: Progress | None = None, chunker: Chunker | None = None
+                  ) -> tuple[dict[str, list[Chunk]], list[dict[str, str]]]:
+    """Load and chunk every source: ``({relative path: chunks}, failures)``; ``chunker`` defaults to
+    exorag's structure-aware chunks of the settings' size."""
+    chunker = chunker or structured_chunker(settings.chunk_words, settings.chunk_overlap_sentences)
     corpus = settings.corpus
     sources = discover_sources(corpus)
     chunks_by_path: dict[str, list[Chunk]] = {}
@@ -110,9 +113,7 @@ def chunk_sources(settings: Settings, progress: Progress | None = None) -> tuple
         relative = path.relative_to(corpus).as_posix()
         try:
             document = load_document(path, max_bytes=int(settings.max_file_mb * 1e6))
-            chunks = chunk_document(
-                document, relative, kind, _file_hash(path), settings.chunk_words, settings.chunk_overlap_sentences
-            )
+            chunks = chunker(document, relative, kind, _file_hash(path))
             for chunk in chunks:
                 chunk.suspect = instruction_like(chunk.text) is not None
             chunks_by_path[relative] = chunks
@@ -141,12 +142,13 @@ def embedding_text(chunk: Chunk) -> str:
 
 
 def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings: Embeddings | None = None,
-                reembed: bool = False) -> IngestReport:
+                reembed: bool = False, chunker: Chunker | None = None) -> IngestReport:
     """Bring the index in line with the corpus folder and return what changed.
 
     ``embeddings`` embeds the new chunks instead of the configured model (the benchmark passes one
     that reuses cached vectors). ``reembed`` first drops every stored vector, so the whole corpus
-    is embedded again with the configured embedder.
+    is embedded again with the configured embedder. ``chunker`` replaces exorag's chunks (the plain
+    pipeline of ``exorag.pipelines`` uses LangChain's character splitter).
     """
     if not settings.corpus.is_dir():
         raise CorpusMissing(f"{settings.corpus}: corpus folder not found")
@@ -161,19 +163,20 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
     try:
         if reembed:
             drop_collection(settings)
-        return _sync(settings, progress, embeddings)
+        return _sync(settings, progress, embeddings, chunker)
     finally:
         lock.release()
 
 
-def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None) -> IngestReport:
+def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None, chunker: Chunker | None
+          ) -> IngestReport:
     report = IngestReport()
     _, reference_problems = load_references(settings.corpus / REFERENCES_FILE)
     # problems read "references.jsonl line 7: ..."; the error keeps the line number
     report.failed += [{"path": REFERENCES_FILE, "error": p.removeprefix(f"{REFERENCES_FILE} ")} for p in reference_problems]
 
     report.failed += links_outside(settings.corpus)
-    chunks_by_path, failed = chunk_sources(settings, progress)
+    chunks_by_path, failed = chunk_sources(settings, progress, chunker)
     report.failed += failed
     report.files = len(chunks_by_path)
     report.suspect = suspect_summary(chunks_by_path)
