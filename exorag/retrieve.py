@@ -1,12 +1,16 @@
 """Hybrid retrieval: dense (Chroma) and lexical (BM25) scores fused by a convex combination,
 near-duplicates dropped, and the final set diversified by maximal marginal relevance.
 
-``HybridRetriever`` wraps it as a LangChain ``BaseRetriever`` for use in chains of one's own.
+Any ``PassageRetriever`` can stand in for it in the answer path: ``SimilarityRetriever`` is plain
+Chroma top-k similarity (the plain pipeline of ``exorag.pipelines``). ``HybridRetriever`` wraps
+the hybrid search as a LangChain ``BaseRetriever`` for use in chains of one's own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -104,15 +108,39 @@ class Retrieved(list[Hit]):
         self.held_back = [HeldBack(source_path=path, source_label=chunk.title or path) for path, chunk in by_source.items()]
 
 
-class Retriever:
-    """Hybrid search over one ``Index``."""
+class PassageRetriever(Protocol):
+    """What the answer path needs of a retriever."""
 
-    def __init__(self, index: Index, embed_query):
+    def search(self, question: str, k: int, filters: Filters | None = None,
+               query_vector: Sequence[float] | None = None) -> Retrieved:
+        """The ``k`` best passages for ``question`` (``query_vector`` is its embedding, when known)."""
+        ...
+
+
+class SimilarityRetriever:
+    """Chroma's plain top-k cosine similarity: no lexical search, no diversification, no held-back chunks."""
+
+    def __init__(self, index: Index, embed_query: Callable[[str], list[float]]) -> None:
         self.index = index
         self.embed_query = embed_query
 
     def search(self, question: str, k: int, filters: Filters | None = None,
-               query_vector: list[float] | None = None) -> Retrieved:
+               query_vector: Sequence[float] | None = None) -> Retrieved:
+        vector = query_vector if query_vector is not None else self.embed_query(question)
+        rows = self.index.vectors.query(vector, k, (filters or Filters()).chroma_where())
+        return Retrieved([Hit(chunk, cosine, cosine, np.asarray(embedding, dtype=np.float32))
+                          for chunk, cosine, embedding in rows], [])
+
+
+class Retriever:
+    """Hybrid search over one ``Index``."""
+
+    def __init__(self, index: Index, embed_query: Callable[[str], list[float]]) -> None:
+        self.index = index
+        self.embed_query = embed_query
+
+    def search(self, question: str, k: int, filters: Filters | None = None,
+               query_vector: Sequence[float] | None = None) -> Retrieved:
         """The ``k`` best passages for ``question``; suspect chunks are never among them."""
         filters = filters or Filters()
         vector = np.asarray(query_vector if query_vector is not None else self.embed_query(question), dtype=np.float32)
