@@ -167,18 +167,16 @@ def run_evaluation(
 
 
 def _system(name: str, settings):
-    """The answer function of a system: exorag's chain or the baseline RAG."""
-    from exorag.chain import AnswerOptions
+    """The answer function of a system: exorag's pipeline, or the baseline (the same answer path
+    with the plain parts, ``exorag.pipelines.PLAIN``; its collection is synced with the corpus first)."""
+    from exorag.chain import AnswerOptions, answer
+    from exorag.pipelines import EXORAG, PLAIN, ingest
 
     options = AnswerOptions(generator=settings.generator)
-    if name == "baseline":
-        from evals.baseline import BaselineRAG
-
-        baseline = BaselineRAG(settings)
-        return lambda question: baseline.answer(question, options)
-    from exorag.chain import answer
-
-    return lambda question: answer(question, options, settings)
+    parts = PLAIN if name == "baseline" else EXORAG
+    if parts is PLAIN:
+        ingest(settings, PLAIN)
+    return lambda question: answer(question, options, settings, parts)
 
 
 def pubmedqa_command(

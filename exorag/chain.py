@@ -2,7 +2,8 @@
 
 question -> (follow-up made standalone) -> hybrid retrieval -> answerability checks -> generator
 draft -> evidence ids mapped to canonical citations -> verification -> answerability of the answer
--> Answer.
+-> Answer. The parts (retriever, answerability checks) are those of ``exorag.pipelines.EXORAG``
+unless the caller passes others, e.g. ``PLAIN``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from exorag.answerability import Assessment, assess_answer, assess_evidence
+from exorag.answerability import ANSWERABLE, Assessment, assess_answer, assess_evidence
 from exorag.citations import format_numbers, split_ending
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
@@ -24,8 +25,9 @@ from exorag.facets import annotate, gather_evidence, plan_assessment
 from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.generate.repair import best_supporting_sentence
 from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, SourceKind
+from exorag.pipelines import EXORAG, Parts
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.retrieve import Filters, Hit, Retriever
+from exorag.retrieve import Filters, Hit, PassageRetriever
 from exorag.shape import QuestionShape, read_shape
 from exorag.store.index import Index
 from exorag.text import english_rarity, tokenize
@@ -57,13 +59,14 @@ class StreamEvent(BaseModel):
 
 
 class Pipeline:
-    """The loaded parts for one index: model, Chroma, lexical index, reference list."""
+    """The loaded parts for one index: model, Chroma, lexical index, retriever, reference list."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, parts: Parts = EXORAG):
         self.settings = settings
+        self.parts = parts
         self.embeddings = get_embeddings(settings)
         self.index = Index(settings)
-        self.retriever = Retriever(self.index, self.embeddings.embed_query)
+        self.retriever: PassageRetriever = parts.retriever(self.index, self.embeddings.embed_query)
         self.references, _ = load_references(settings.corpus / REFERENCES_FILE)
         self.embed_texts = CachedTextEmbedder(self.embeddings)
         self.judge = runtime_judge(settings)
@@ -87,13 +90,14 @@ _pipelines: dict[tuple, Pipeline] = {}
 _pipelines_lock = threading.Lock()
 
 
-def get_pipeline(settings: Settings) -> Pipeline:
-    """The pipeline for ``settings``, loaded once per process and index."""
-    key = (str(settings.index.resolve()), settings.chroma_url, settings.collection, str(settings.corpus.resolve()))
+def get_pipeline(settings: Settings, parts: Parts = EXORAG) -> Pipeline:
+    """The pipeline of ``parts`` for ``settings``, loaded once per process and index."""
+    settings = parts.configure(settings)
+    key = (parts.name, str(settings.index.resolve()), settings.chroma_url, settings.collection, str(settings.corpus.resolve()))
     with _pipelines_lock:
         pipeline = _pipelines.get(key)
         if pipeline is None or pipeline.index.vectors.generation != pipeline.index.lexical.generation:
-            pipeline = _pipelines[key] = Pipeline(settings)
+            pipeline = _pipelines[key] = Pipeline(settings, parts)
         return pipeline
 
 
@@ -214,7 +218,7 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
     verify_started = time.perf_counter()
     result = build_answer(question, draft, evidence, generator, pipeline.references, pipeline.judge)
     # A broad question's parts are checked one by one, and a part left open is named, not refused.
-    if not result.abstained and not shape.broad:
+    if not result.abstained and not shape.broad and pipeline.parts.checks:
         # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
         cited = {i for s in result.sentences for i in s.evidence_ids}
         assessment = assess_answer(standalone, [s.text for s in result.sentences],
@@ -236,30 +240,32 @@ def search(question: str, options: AnswerOptions | None = None, settings: Settin
     return _evidence_from(hits)
 
 
-def answer(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Answer:
+def answer(question: str, options: AnswerOptions | None = None, settings: Settings | None = None,
+           parts: Parts = EXORAG) -> Answer:
     """Answer ``question`` from the index: every sentence cited, verified, or an abstention."""
-    for event in answer_stream(question, options, settings):
+    for event in answer_stream(question, options, settings, parts):
         if event.kind == "answer" and event.answer is not None:
             return event.answer
     raise RuntimeError("answer_stream ended without an answer")
 
 
-def answer_stream(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> Iterator[StreamEvent]:
+def answer_stream(question: str, options: AnswerOptions | None = None, settings: Settings | None = None,
+                  parts: Parts = EXORAG) -> Iterator[StreamEvent]:
     """Like ``answer()``, yielding the answer's text as it is generated and then the verified Answer.
 
     Streamed text is the draft: the final Answer may drop or flag sentences that fail verification,
     or abstain when no sentence states what the question asks for.
     """
     options = options or AnswerOptions()
-    settings = settings or get_settings()
-    pipeline = get_pipeline(settings)  # loading the model and index once is not part of an answer's time
+    settings = parts.configure(settings or get_settings())
+    pipeline = get_pipeline(settings, parts)  # loading the model and index once is not part of an answer's time
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
     standalone, hits, filters, question_vector = _retrieve(question, options, pipeline, settings)
     held_back = hits.held_back  # sources kept from the generator: their text reads as instructions
     shape = read_shape(standalone)
     plan = None
-    if shape.broad and hits:
+    if shape.broad and hits and parts.checks:
         # Each part is searched and judged on its own: the parts need not share a passage.
         lexical, mask = pipeline.index.lexical, pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
 
@@ -273,11 +279,13 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     evidence = _evidence_from(hits)
     context = pipeline.context(question_vector, hits)
     context.plan = plan
-    lexical = pipeline.index.lexical
-    mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
-    assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
-    if plan is not None and assessment.code not in WHOLE_QUESTION_VETOES:
-        assessment = plan_assessment(plan)
+    assessment = ANSWERABLE
+    if parts.checks:
+        lexical = pipeline.index.lexical
+        mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
+        assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
+        if plan is not None and assessment.code not in WHOLE_QUESTION_VETOES:
+            assessment = plan_assessment(plan)
     generate_started = time.perf_counter()
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)
@@ -292,4 +300,4 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
     result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape)
     result.held_back = held_back
-    yield StreamEvent(kind="answer", answer=annotate(result, shape, draft, plan))
+    yield StreamEvent(kind="answer", answer=annotate(result, shape, draft, plan) if parts.checks else result)

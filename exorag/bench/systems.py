@@ -1,5 +1,6 @@
-"""The two systems the bench compares, behind one small interface: exorag (``sync_corpus``,
-``Retriever.search``, ``chain.answer``) and the plain LangChain RAG of ``evals.baseline``.
+"""The two systems the bench compares, behind one small interface: the pipelines ``EXORAG`` and
+``PLAIN`` (the plain LangChain RAG) of ``exorag.pipelines``, each ingested with ``sync_corpus``,
+searched with its retriever and answered by ``chain.answer``.
 
 Both retrieve with the query embedding included in the time, and both answer with the extractive
 generator. Only exorag can use a Chroma server: the baseline always keeps its embedded store.
@@ -7,22 +8,17 @@ generator. Only exorag can use a Chroma server: the baseline always keeps its em
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
 from exorag.models import Answer
+from exorag.pipelines import EXORAG, PLAIN, Parts
 
 SYSTEMS = ("exorag", "baseline")
-# Below Chroma's maximum batch size (5,461 with its SQLite store).
-CHROMA_BATCH = 4096
 
 
 class BenchSystem(Protocol):
@@ -52,18 +48,20 @@ def _windows(total: int, count: int, seed: int, width: int = 64) -> list[tuple[i
     return sorted((rng.randrange(0, total - width + 1), width) for _ in range(max(1, count // width)))
 
 
-class ExoragSystem:
-    name = "exorag"
+class PipelineSystem:
+    """A pipeline of ``exorag.pipelines`` (its own collection in the index folder) as a bench system."""
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
+    def __init__(self, name: str, settings: Settings, parts: Parts):
+        self.name = name
+        self.settings = parts.configure(settings)
+        self.parts = parts
 
     def ingest(self, embeddings: Embeddings) -> int:
-        from exorag.ingest.sync import sync_corpus
+        from exorag.pipelines import ingest
 
-        report = sync_corpus(self.settings, embeddings=embeddings)
+        report = ingest(self.settings, self.parts, embeddings)
         if report.failed:
-            raise RuntimeError(f"{self.settings.corpus}: exorag failed to ingest {report.failed[:3]}")
+            raise RuntimeError(f"{self.settings.corpus}: {self.name} failed to ingest {report.failed[:3]}")
         return report.chunks
 
     def sample_texts(self, count: int, seed: int) -> list[str]:
@@ -80,88 +78,20 @@ class ExoragSystem:
     def retrieve(self, question: str, k: int) -> list[str]:
         from exorag.chain import get_pipeline
 
-        pipeline = get_pipeline(self.settings)
+        pipeline = get_pipeline(self.settings, self.parts)
         vector = pipeline.embeddings.embed_query(question)
         return [hit.chunk.text for hit in pipeline.retriever.search(question, k, None, vector)]
 
     def answer(self, question: str) -> Answer:
         from exorag.chain import answer
 
-        return answer(question, None, self.settings)
+        return answer(question, None, self.settings, self.parts)
 
     def index_folder(self) -> Path:
         return self.settings.index
 
 
-@contextmanager
-def chroma_adds_in_batches(batch: int = CHROMA_BATCH) -> Iterator[None]:
-    """Make LangChain's ``Chroma.add_documents`` add in batches while the block runs.
-
-    ``Chroma.from_documents`` batches, but ``add_documents`` hands Chroma every document in one
-    upsert, which Chroma refuses above its maximum batch size (5,461 here); ``evals.baseline``
-    builds its store with ``add_documents``, so beyond about 5,000 chunks it needs this.
-    """
-    from langchain_chroma import Chroma
-
-    add_all = Chroma.add_documents
-
-    def add_documents(store: Chroma, documents: list, ids: list[str] | None = None, **kwargs: object) -> list[str]:
-        added: list[str] = []
-        for start in range(0, len(documents), batch):
-            part = ids[start : start + batch] if ids else None
-            added += add_all(store, documents[start : start + batch], ids=part, **kwargs)
-        return added
-
-    Chroma.add_documents = add_documents
-    try:
-        yield
-    finally:
-        Chroma.add_documents = add_all
-
-
-class BaselineSystem:
-    """``evals.baseline.BaselineRAG``, given the bench's (cached) embeddings for ingest."""
-
-    name = "baseline"
-
-    def __init__(self, settings: Settings):
-        from evals.baseline import BaselineRAG
-
-        self.settings = settings.model_copy(update={"chroma_url": None})
-        self.rag = BaselineRAG(self.settings)
-
-    def ingest(self, embeddings: Embeddings) -> int:
-        from evals.baseline import MANIFEST, BaselineRAG
-
-        self.rag = BaselineRAG(self.settings, embeddings)
-        with chroma_adds_in_batches():
-            _ = self.rag.store  # builds the collection on first use
-        return int(json.loads((self.rag.folder / MANIFEST).read_text())["chunks"])
-
-    def sample_texts(self, count: int, seed: int) -> list[str]:
-        store = self.rag.store
-        texts: list[str] = []
-        total = len(store.get(include=[])["ids"])
-        for offset, limit in _windows(total, count, seed):
-            texts += store.get(include=["documents"], limit=limit, offset=offset)["documents"]
-        return texts
-
-    def retrieve(self, question: str, k: int) -> list[str]:
-        from exorag.embeddings import get_embeddings
-
-        vector = np.asarray(get_embeddings(self.settings).embed_query(question), dtype=np.float32)
-        return [evidence.text for evidence in self.rag.retrieve(vector, k)]
-
-    def answer(self, question: str) -> Answer:
-        return self.rag.answer(question)
-
-    def index_folder(self) -> Path:
-        return self.rag.folder
-
-
 def open_system(name: str, settings: Settings) -> BenchSystem:
-    if name == "exorag":
-        return ExoragSystem(settings)
-    if name == "baseline":
-        return BaselineSystem(settings)
+    if name in SYSTEMS:
+        return PipelineSystem(name, settings, EXORAG if name == "exorag" else PLAIN)
     raise ValueError(f"unknown system {name!r}; use one of {', '.join(SYSTEMS)}")
