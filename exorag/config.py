@@ -1,7 +1,9 @@
 """One settings object for exorag: working defaults, ``EXORAG_*`` variables, then CLI flags.
 
-Nothing here reaches the network: a Chroma server, a remote LLM or Slack are used only when their
-settings are given.
+``Settings`` carries everything; its sections ``literature`` (``exorag refs fetch``) and ``slack``
+(the bot's tokens and allow-lists) read their own variables, listed in their classes. Nothing here
+reaches the network: a Chroma server, a remote LLM or Slack are used only when their settings are
+given.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from exorag.refs.settings import LiteratureSettings
+from exorag.slack.settings import SlackSettings
 
 # Third-party telemetry is off before any of those libraries is imported.
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -72,9 +77,20 @@ class Settings(BaseSettings):
     # Which judge verifies answers (exorag.judge): on held-out claim pairs the rule judge is ahead
     # of the learned one (README, "Auditing citations").
     judge: Literal["rules", "offline", "learned", "auto", "llm", "nli"] = "rules"
+    nli_model: Path | None = Field(
+        default=None, description="the nli judge's model: a folder saved by sentence-transformers' CrossEncoder")
 
     api_token: str | None = Field(default=None, description="bearer token that `exorag api` requires when set")
+    ui_auth: SecretStr | None = Field(default=None, description="user:password that the chat UI asks for when set")
     feedback_db: Path | None = Field(default=None, description="default: <index>/feedback.sqlite3")
+
+    literature: LiteratureSettings = Field(default_factory=LiteratureSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether an LLM generator is set up (EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF)."""
+        return bool(self.llm_base_url or self.llm_gguf)
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -121,3 +122,36 @@ def test_embedders_are_shown_side_by_side_with_their_ratio_to_torch() -> None:
     assert "| 1,000 | torch | 30.0 |" in embedders and "| 1,000 | onnx-int8 | 90.0 |" in embedders
     assert "| | *onnx-int8 / torch* | 3.00 | 3.00 | 0.25 / 0.25 | 1.00 / 1.00 | -0.005 |" in embedders
     assert "| 1,000 | exorag (onnx-int8) |" in text
+
+
+class _Server:
+    """A stand-in for the ``exorag serve`` child process."""
+
+    def __init__(self, returncode: int | None) -> None:
+        self.returncode = returncode
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+
+def test_the_load_test_waits_for_the_ui_to_answer_and_stops_if_it_exits(monkeypatch, tmp_path: Path) -> None:
+    from exorag.bench import load
+
+    replies = iter([httpx.ConnectError("not listening yet"), httpx.Response(503), httpx.Response(200)])
+
+    def get(url: str, timeout: float) -> httpx.Response:
+        reply = next(replies)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    monkeypatch.setattr(load.httpx, "get", get)
+    monkeypatch.setattr(load.subprocess, "Popen", lambda *args, **kwargs: _Server(None))
+    with (tmp_path / "serve.log").open("w") as log:
+        server, url = load.start_ui(tmp_path, tmp_path, log)
+        assert server.poll() is None and url.startswith("http://127.0.0.1:")
+        assert next(replies, None) is None
+
+        monkeypatch.setattr(load.subprocess, "Popen", lambda *args, **kwargs: _Server(3))
+        with pytest.raises(load.ServerNotReady, match="exited with 3"):
+            load.start_ui(tmp_path, tmp_path, log)

@@ -13,11 +13,11 @@ import pytest
 
 from evals.calibrate import calibrate
 from evals.dataset import JudgePair, load_judge_pairs
+from exorag.config import get_settings
 from exorag.judge import JudgeError, get_judge
 from exorag.judge.llm import LLMJudge, parse_verdict
 from exorag.judge.nli import NLIJudge
 from exorag.judge.rules import RulesJudge
-from exorag.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "evals" / "datasets" / "judge_calibration.jsonl"
@@ -199,7 +199,7 @@ def test_nli_judge_needs_the_model_setting(monkeypatch, tmp_path):
         get_judge("nli", get_settings())
     monkeypatch.setenv("EXORAG_NLI_MODEL", str(tmp_path / "absent"))
     with pytest.raises(JudgeError, match="no such model folder"):
-        NLIJudge()
+        get_judge("nli", get_settings())
 
 
 def test_nli_judge_scores_entailment_probability_of_a_local_cross_encoder(monkeypatch, tmp_path):

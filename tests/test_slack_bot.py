@@ -99,10 +99,10 @@ class Bot:
 def bot(indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     base = tmp_path_factory.mktemp("slack")
     fake = FakeSlackAPI(TOKEN).start()
-    settings = indexed_settings.model_copy(update={"feedback_db": base / "feedback.sqlite3"})
     slack = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url, app_token=None,
                           allowed_teams={TEAM}, allowed_channels={LAB, "C_NOT_MEMBER"}, allow_dms=True)
-    app = build_app(settings, slack, answers=AnswerStore(base / "answers.sqlite3"))
+    settings = indexed_settings.model_copy(update={"feedback_db": base / "feedback.sqlite3", "slack": slack})
+    app = build_app(settings, answers=AnswerStore(base / "answers.sqlite3"))
     server = make_http_server(app, "127.0.0.1", 0, SECRET)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield Bot(f"http://127.0.0.1:{server.server_port}/slack/events", fake, settings)
@@ -323,9 +323,9 @@ def test_a_mention_without_a_question_gets_the_usage(bot):
 def test_an_internal_error_gives_one_short_message_and_logs_the_detail(bot, tmp_path: Path, caplog):
     not_an_index = tmp_path / "index"
     not_an_index.write_text("a file where the index folder should be")
-    broken = bot.settings.model_copy(update={"index": not_an_index})
     slack = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=bot.fake.api_url, app_token=None)
-    app = build_app(broken, slack, answers=AnswerStore(tmp_path / "answers.sqlite3"),
+    broken = bot.settings.model_copy(update={"index": not_an_index, "slack": slack})
+    app = build_app(broken, answers=AnswerStore(tmp_path / "answers.sqlite3"),
                     feedback=FeedbackStore(tmp_path / "feedback.sqlite3"))
     server = make_http_server(app, "127.0.0.1", 0, SECRET)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -347,7 +347,7 @@ def test_socket_mode_answers_a_mention_once_and_acknowledges_each_envelope(index
     socket = FakeSocketMode().start()
     fake = FakeSlackAPI(TOKEN, app_token=APP_TOKEN, socket_url=socket.url).start()
     slack = SlackSettings(bot_token=TOKEN, app_token=APP_TOKEN, signing_secret=None, api_url=fake.api_url)
-    app = build_app(indexed_settings, slack, answers=AnswerStore(tmp_path / "answers.sqlite3"),
+    app = build_app(indexed_settings.model_copy(update={"slack": slack}), answers=AnswerStore(tmp_path / "answers.sqlite3"),
                     feedback=FeedbackStore(tmp_path / "feedback.sqlite3"))
     handler = SocketModeHandler(app, APP_TOKEN)
     handler.connect()

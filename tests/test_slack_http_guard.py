@@ -39,7 +39,7 @@ def events_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("guard")
     fake = FakeSlackAPI(TOKEN).start()
     slack = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url, app_token=None)
-    app = build_app(Settings(corpus=base / "corpus", index=base / "index"), slack,
+    app = build_app(Settings(corpus=base / "corpus", index=base / "index", slack=slack),
                     answers=AnswerStore(base / "answers.sqlite3"), feedback=FeedbackStore(base / "feedback.sqlite3"))
     server = make_http_server(app, "127.0.0.1", 0, SECRET)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -57,7 +57,7 @@ def test_an_oversized_body_is_refused_with_413_before_it_is_sent(events_url: str
                            f"Content-Length: {announced}\r\n\r\n".encode() + b"x" * 65536)
         # the server answers while 299.9 MB are still unsent: it did not wait to read them
         reply = connection.recv(4096).decode()
-    assert reply.startswith("HTTP/1.0 413") or reply.startswith("HTTP/1.1 413"), reply
+    assert reply.startswith(("HTTP/1.0 413", "HTTP/1.1 413")), reply
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe\x80 not utf-8 \xc3\x28", b"not json at all " * 50_000, b"{}"],
@@ -98,7 +98,7 @@ def test_an_empty_signing_secret_stops_http_mode_at_start_up(secret: str, tmp_pa
         check_settings(slack, http=True)
     fake = FakeSlackAPI(TOKEN).start()
     try:
-        app = build_app(Settings(index=tmp_path / "index"), slack.model_copy(update={"api_url": fake.api_url}),
+        app = build_app(Settings(index=tmp_path / "index", slack=slack.model_copy(update={"api_url": fake.api_url})),
                         answers=AnswerStore(tmp_path / "a.sqlite3"), feedback=FeedbackStore(tmp_path / "f.sqlite3"))
         with pytest.raises(SlackConfigError, match="SLACK_SIGNING_SECRET"):
             make_http_server(app, "127.0.0.1", 0, secret)

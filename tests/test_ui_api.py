@@ -17,10 +17,10 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
-from exorag.config import Settings
+from exorag.config import Settings, get_settings
 from exorag.feedback import FeedbackStore
 from exorag.models import Answer
-from ui.app import EXAMPLE_QUESTIONS, UiSettingError, auth_from_env, build_app, serve
+from ui.app import EXAMPLE_QUESTIONS, UiSettingError, build_app, serve, ui_login
 from ui.handlers import ChatHandlers
 
 OPTIONS = ("extractive", 6, "all", [], "")  # generator, passages, source, sections, reference numbers
@@ -194,12 +194,12 @@ def test_login_is_required_when_set(indexed_settings):
 
 def test_the_login_setting_is_read_as_user_and_password(monkeypatch):
     monkeypatch.setenv("EXORAG_UI_AUTH", "scientist:pass:word")
-    assert auth_from_env() == ("scientist", "pass:word")
+    assert ui_login(get_settings()) == ("scientist", "pass:word")
     monkeypatch.setenv("EXORAG_UI_AUTH", "")
-    assert auth_from_env() is None
+    assert ui_login(get_settings()) is None
     monkeypatch.setenv("EXORAG_UI_AUTH", "no-password")
     with pytest.raises(UiSettingError, match="EXORAG_UI_AUTH: expected user:password"):
-        auth_from_env()
+        ui_login(get_settings())
 
 
 def test_serve_command_refuses_a_malformed_login_setting(tmp_path):

@@ -53,14 +53,9 @@ class UiSettingError(ValueError):
     """A UI setting (such as EXORAG_UI_AUTH) that cannot be used; the message names it."""
 
 
-def llm_configured(settings: Settings) -> bool:
-    """Whether an LLM generator is set up (EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF)."""
-    return bool(settings.llm_base_url or settings.llm_gguf)
-
-
-def auth_from_env() -> tuple[str, str] | None:
-    """The login from ``EXORAG_UI_AUTH=user:password``, or None when it is not set."""
-    value = os.environ.get("EXORAG_UI_AUTH", "").strip()
+def ui_login(settings: Settings) -> tuple[str, str] | None:
+    """The login from ``EXORAG_UI_AUTH=user:password`` (``settings.ui_auth``), or None when it is not set."""
+    value = settings.ui_auth.get_secret_value().strip() if settings.ui_auth else ""
     if not value:
         return None
     user, sep, password = value.partition(":")
@@ -73,7 +68,7 @@ def build_app(settings: Settings) -> gr.Blocks:
     """The chat, "Add a paper" and "Literature coverage" tabs for the index in ``settings``."""
     handlers = ChatHandlers(settings)
     overview = index_overview(settings)
-    generators = ["extractive", "llm"] if llm_configured(settings) else ["extractive"]
+    generators = ["extractive", "llm"] if settings.llm_configured else ["extractive"]
     default_generator = settings.generator if settings.generator in generators else "extractive"
 
     with gr.Blocks(title="exorag: cited answers about tumour exosomes", delete_cache=(3600, 86400)) as app:
@@ -242,7 +237,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
 
     The login is ``auth`` or, when that is None, ``EXORAG_UI_AUTH=user:password`` if set.
     """
-    login = auth or auth_from_env()
+    login = auth or ui_login(settings)
     warm_up(settings)
     app = build_app(settings)
     app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)

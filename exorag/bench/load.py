@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 from gradio_client import Client
+from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
 from exorag.bench.measure import percentile
 
@@ -46,18 +47,22 @@ def start_ui(corpus: Path, index: Path, log: TextIO, chroma_url: str | None = No
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def answering() -> bool:
         if server.poll() is not None:
             raise ServerNotReady(f"{log.name}: exorag serve exited with {server.returncode}")
         try:
-            if httpx.get(url + "/", timeout=5).status_code == 200:
-                return server, url
+            return httpx.get(url + "/", timeout=5).status_code == 200
         except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    server.terminate()
-    raise ServerNotReady(f"{log.name}: exorag serve did not answer on {url} within {READY_TIMEOUT_S} s")
+            return False
+
+    try:
+        Retrying(retry=retry_if_result(lambda ready: not ready), stop=stop_after_delay(READY_TIMEOUT_S),
+                 wait=wait_fixed(1))(answering)
+    except RetryError:
+        server.terminate()
+        raise ServerNotReady(f"{log.name}: exorag serve did not answer on {url} within {READY_TIMEOUT_S} s") from None
+    return server, url
 
 
 def ask(client: Client, question: str) -> dict:

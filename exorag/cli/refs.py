@@ -17,7 +17,6 @@ from exorag.refs.extract import ExtractError, extract_references
 from exorag.refs.fetch import OUTCOME_LABELS, FetchError, FetchResult, fetch_literature, parse_numbers
 from exorag.refs.importing import ImportItem, LibraryImportError, import_library
 from exorag.refs.library import LibraryError
-from exorag.refs.settings import get_literature_settings
 from exorag.refs.status import HOLDING_LABELS, coverage_report
 
 refs_app = typer.Typer(
@@ -151,14 +150,14 @@ def fetch_command(
     ] = None,
 ) -> None:
     """Download the cited papers that are openly available into corpus/literature/ (resumable)."""
-    corpus_dir = _corpus(corpus)
+    settings = get_settings(corpus=corpus)
     numbers = None
     if only is not None:
         try:
             numbers = parse_numbers(only)
         except ValueError as error:
             _fail(f"--only: {error}", 2)
-    settings = get_literature_settings(contact_email=email)
+    literature = settings.literature if email is None else settings.literature.model_copy(update={"contact_email": email})
 
     def show(result: FetchResult) -> None:
         line = f"[{result.number}] {OUTCOME_LABELS[result.outcome]}"
@@ -171,7 +170,7 @@ def fetch_command(
         typer.echo(line)
 
     try:
-        report = fetch_literature(corpus_dir, settings, numbers, refresh, None if as_json else show)
+        report = fetch_literature(settings.corpus, literature, numbers, refresh, None if as_json else show)
     except FetchError as error:
         _fail(str(error))
     counts = report.counts()

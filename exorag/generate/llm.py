@@ -248,7 +248,3 @@ def chat_model(settings: Settings) -> BaseChatModel:
 
 def get_llm_generator(settings: Settings) -> LLMGenerator:
     return LLMGenerator(chat_model(settings))
-
-
-def llm_configured(settings: Settings) -> bool:
-    return bool(settings.llm_base_url or settings.llm_gguf)

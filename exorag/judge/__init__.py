@@ -46,7 +46,7 @@ def _llm(settings: Settings) -> Judge:
 def _nli(settings: Settings) -> Judge:
     from exorag.judge.nli import NLIJudge
 
-    return NLIJudge()
+    return NLIJudge(settings.nli_model)
 
 
 JUDGES: dict[str, Callable[[Settings], Judge]] = {

@@ -1,6 +1,6 @@
 """The NLI judge: a cross-encoder natural-language-inference model from a local folder.
 
-Set ``EXORAG_NLI_MODEL`` to a folder holding a sentence-transformers CrossEncoder trained for NLI
+Set ``EXORAG_NLI_MODEL`` (``Settings.nli_model``) to a folder holding a sentence-transformers CrossEncoder trained for NLI
 (labels such as contradiction / entailment / neutral), for example a saved
 ``cross-encoder/nli-deberta-v3-small``. The score of a pair is the model's probability of
 *entailment* with the evidence as premise and the claim as hypothesis, on the few evidence
@@ -11,7 +11,6 @@ AlignScore or any other cross-encoder saved with such labels plugs in the same w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,9 +25,9 @@ class NLIJudge(Judge):
     name = "nli"
     threshold = 0.5
 
-    def __init__(self, model_path: str | Path | None = None, batch_size: int = 16) -> None:
+    def __init__(self, model_path: str | Path | None, batch_size: int = 16) -> None:
         super().__init__()
-        path = str(model_path or os.environ.get(SETTING) or "")
+        path = str(model_path or "")
         if not path:
             raise JudgeError(
                 f"the nli judge needs a local cross-encoder NLI model: set {SETTING}=/path/to/model "

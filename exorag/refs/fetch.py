@@ -102,7 +102,7 @@ class _Services:
 
 def fetch_literature(
     corpus_dir: Path,
-    settings: LiteratureSettings | None = None,
+    settings: LiteratureSettings,
     numbers: set[int] | None = None,
     refresh: bool = False,
     progress: Callable[[FetchResult], None] | None = None,
@@ -114,7 +114,6 @@ def fetch_literature(
     is called with each reference's result. References.jsonl gains the identifiers found and
     the ``file`` saved. FetchError when there is no usable reference list.
     """
-    settings = settings or LiteratureSettings()
     references_path = corpus_dir / REFERENCES_FILE
     if not references_path.exists():
         raise FetchError(

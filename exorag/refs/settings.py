@@ -1,4 +1,5 @@
-"""Where the literature services live and how politely to ask them (``EXORAG_*`` variables).
+"""Where the literature services live and how politely to ask them (``EXORAG_*`` variables):
+the ``literature`` section of ``exorag.config.Settings``.
 
 Every base URL is a setting so that a library proxy or a mirror works; the defaults are the
 public services.
@@ -35,7 +36,3 @@ class LiteratureSettings(BaseSettings):
     fetch_timeout: float = Field(default=30.0, gt=0, description="seconds to wait for a service to answer")
     fetch_max_mb: float = Field(default=100.0, gt=0, description="the largest download accepted")
 
-
-def get_literature_settings(**overrides: object) -> LiteratureSettings:
-    """Settings from the environment, with non-None ``overrides`` on top."""
-    return LiteratureSettings(**{key: value for key, value in overrides.items() if value is not None})

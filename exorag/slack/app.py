@@ -83,11 +83,10 @@ def skip_unwanted(slack: SlackSettings) -> Callable[..., BoltResponse | None]:
     return middleware
 
 
-def build_app(settings: Settings, slack: SlackSettings | None = None, *, answers: AnswerStore | None = None,
-              feedback: FeedbackStore | None = None) -> App:
-    """The Bolt app with all its listeners. Checks the bot token with ``auth.test`` (at the Web API
-    that ``slack.api_url`` names) before it returns."""
-    slack = slack or SlackSettings()
+def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedback: FeedbackStore | None = None) -> App:
+    """The Bolt app with all its listeners, for ``settings.slack``. Checks the bot token with ``auth.test``
+    (at the Web API that ``settings.slack.api_url`` names) before it returns."""
+    slack = settings.slack
     if slack.bot_token is None:
         raise SlackConfigError(NO_BOT_TOKEN)
     answers = answers or AnswerStore(default_answers_path(settings))

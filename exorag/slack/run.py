@@ -14,7 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from exorag.config import Settings
 from exorag.slack.app import build_app
 from exorag.slack.guard import SignedRequestsOnly
-from exorag.slack.settings import NO_SIGNING_SECRET, SlackConfigError, SlackSettings, check_settings
+from exorag.slack.settings import NO_SIGNING_SECRET, SlackConfigError, check_settings
 
 EVENTS_PATH = "/slack/events"
 
@@ -49,11 +49,11 @@ def run_slack(settings: Settings, http: bool = False, host: str = "127.0.0.1", p
     from exorag.chain import get_pipeline
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    slack = SlackSettings()
+    slack = settings.slack
     check_settings(slack, http)
     logger.info("loading the index %s", settings.index)
     get_pipeline(settings)  # the model and index load now, not on the first question
-    app = build_app(settings, slack)
+    app = build_app(settings)
     if http:
         server = make_http_server(app, host, port, slack.signing_secret.get_secret_value())
         logger.info("exorag Slack bot (HTTP mode) listening on http://%s:%d%s", host, server.server_port, EVENTS_PATH)

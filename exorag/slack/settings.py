@@ -1,4 +1,5 @@
-"""The bot's Slack settings, read from the environment only (tokens never come from flags or files)."""
+"""The bot's Slack settings, read from the environment only (tokens never come from flags or files):
+the ``slack`` section of ``exorag.config.Settings``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chroma, embedded under the index folder or a server at ``EXORAG_CHROMA_URL``, via langchain-chroma.
+"""Chroma, embedded under the index folder or a server at ``EXORAG_CHROMA_URL``, through chromadb's client.
 
 Chunks are written with embeddings computed by exorag (never Chroma's default embedding
 function, which would download a model). The collection's metadata carries a ``generation``
@@ -16,10 +16,8 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
 
 from exorag.config import Settings
-from exorag.embeddings import get_embeddings
 from exorag.models import Chunk
 
 _GENERATION = "exorag_generation"
@@ -85,18 +83,13 @@ def chunk_from_row(chunk_id: str, text: str, metadata: dict) -> Chunk:
 
 
 class VectorStore:
-    """The Chroma collection of one index, through LangChain's ``Chroma`` vector store."""
+    """The Chroma collection of one index; exorag passes the embeddings, so it has no embedding function."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.client = _client(settings)
-        self.langchain = Chroma(
-            collection_name=settings.collection,
-            embedding_function=get_embeddings(settings),
-            client=self.client,
-            collection_configuration={"hnsw": {"space": "cosine"}},
-        )
-        self.collection = self.langchain._collection
+        self.collection = self.client.get_or_create_collection(
+            settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
         self._check_embedder()
 
     def _check_embedder(self) -> None:

@@ -26,6 +26,16 @@ from exorag.text import JOINERS, TOKENIZER_VERSION, identifier_spellings, tokeni
 _META = "exorag_meta.json"
 
 
+def postings(model: bm25s.BM25) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, holders)``: the chunks holding vocabulary token ``t`` are ``holders[indptr[t] : indptr[t + 1]]``.
+
+    bm25s has no public API for its postings, so this is the one place that reads its internals:
+    the score matrix ``BM25.scores``, compressed by token column. tests/test_lexical.py checks it
+    against the public ``BM25.get_scores``, so a bm25s release that changes it fails there.
+    """
+    return model.scores["indptr"], model.scores["indices"]
+
+
 class LexicalIndex:
     """BM25 over the chunks of one collection, with each chunk's filterable metadata."""
 
@@ -43,10 +53,10 @@ class LexicalIndex:
         self.generation = generation
         # The unit mean of all chunk embeddings: the direction that says only "this corpus's topic".
         self.centroid = np.asarray(centroid, dtype=np.float32) if centroid else None
-        self._document_frequency: np.ndarray | None = None
         self._vocabulary: list[str] | None = None
         if model is not None:
-            self._document_frequency = np.diff(model.scores["indptr"])
+            self._indptr, self._holders = postings(model)
+            self._document_frequency = np.diff(self._indptr)
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], generation: str, centroid: list[float] | None = None) -> LexicalIndex:
@@ -161,11 +171,10 @@ class LexicalIndex:
 
     def _chunks_holding(self, tokens: list[str]) -> np.ndarray:
         """Positions of the chunks holding any of ``tokens``, from the BM25 postings."""
-        indptr, documents = self.model.scores["indptr"], self.model.scores["indices"]
-        columns = [self.model.vocab_dict[t] for t in tokens if t in self.model.vocab_dict]
+        columns = self.model.get_tokens_ids(tokens)
         if not columns:
-            return np.array([], dtype=documents.dtype)
-        return np.unique(np.concatenate([documents[indptr[c] : indptr[c + 1]] for c in columns]))
+            return np.array([], dtype=self._holders.dtype)
+        return np.unique(np.concatenate([self._holders[self._indptr[c] : self._indptr[c + 1]] for c in columns]))
 
     def names_relatives(self, name: str) -> bool:
         """Whether the corpus names ``name``'s family (the letters before its first digit) or other
@@ -216,9 +225,7 @@ class LexicalIndex:
         tokens = [t for t in tokenize(query) if t in self.model.vocab_dict]
         if not tokens:
             return []
-        scores = self.model.get_scores(tokens)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
+        scores = self.model.get_scores(tokens, weight_mask=mask)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]

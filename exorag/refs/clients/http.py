@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from contextlib import closing
 import time
+from contextlib import closing
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Self
+from typing import NoReturn, Self
 from urllib.parse import urlsplit
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from exorag.refs.settings import LiteratureSettings
 
@@ -34,6 +35,14 @@ _VERSION = "0.1.0"
 
 class ServiceError(Exception):
     """A service that did not give an answer; the message names the service and what went wrong."""
+
+
+class _Busy(Exception):
+    """An answer worth asking for again; ``response`` may say when (Retry-After)."""
+
+    def __init__(self, failure: str, response: httpx.Response | None = None) -> None:
+        super().__init__(failure)
+        self.response = response
 
 
 def user_agent(contact_email: str | None) -> str:
@@ -107,28 +116,20 @@ class PoliteClient:
         Busy or failing answers (429, 5xx) and broken connections are retried with back-off;
         ServiceError when they persist, or for any other error status.
         """
-        failure = ""
-        failure_response: httpx.Response | None = None
-        for attempt in range(self._settings.fetch_retries + 1):
-            if attempt:
-                self._pause(service, attempt, failure_response)
-            failure_response = None
+
+        def attempt() -> httpx.Response | None:
             self._wait_turn(url)
-            try:
-                with closing(self._send(service, url, params)) as response:
-                    response.read()
-            except httpx.TransportError as error:
-                failure = f"{type(error).__name__}: {error}"
-                continue
+            with closing(self._send(service, url, params)) as response:
+                response.read()
             if response.status_code in RETRY_STATUSES:
-                failure, failure_response = f"HTTP {response.status_code}", response
-                continue
+                raise _Busy(f"HTTP {response.status_code}", response)
             if response.status_code in NOT_FOUND_STATUSES:
                 return None
             if response.is_error:
                 raise ServiceError(f"{service}: HTTP {response.status_code} for {_short(url)}: {_body(response)}")
             return response
-        raise ServiceError(f"{service}: {failure} for {_short(url)}, after {self._settings.fetch_retries + 1} attempts")
+
+        return self._retrying(service, url)(attempt)
 
     def download(self, service: str, url: str, part: Path) -> str:
         """Download ``url`` into ``part``, resuming from what ``part`` already holds; returns the
@@ -139,45 +140,67 @@ class PoliteClient:
         """
         max_bytes = int(self._settings.fetch_max_mb * 1_000_000)
         part.parent.mkdir(parents=True, exist_ok=True)
-        failure = ""
-        failure_response: httpx.Response | None = None
-        for attempt in range(self._settings.fetch_retries + 1):
-            if attempt:
-                self._pause(service, attempt, failure_response)
-            failure_response = None
+
+        def attempt() -> str:
             have = part.stat().st_size if part.exists() else 0
             headers = {"Range": f"bytes={have}-"} if have else {}
             self._wait_turn(url)
-            try:
-                with closing(self._send(service, url, headers=headers)) as response:
-                    if response.status_code in RETRY_STATUSES:
-                        failure, failure_response = f"HTTP {response.status_code}", response
-                        continue
-                    if response.status_code == 416:  # the partial file does not fit: start again
-                        part.unlink(missing_ok=True)
-                        failure = "HTTP 416 (range not satisfiable)"
-                        continue
-                    if response.is_error:
-                        response.read()
-                        raise ServiceError(f"{service}: HTTP {response.status_code} for {_short(url)}")
-                    resumed = response.status_code == 206 and _range_start(response) == have
-                    with part.open("ab" if resumed else "wb") as out:
-                        written = have if resumed else 0
-                        for chunk in response.iter_bytes():
-                            written += len(chunk)
-                            if written > max_bytes:
-                                out.close()
-                                part.unlink(missing_ok=True)
-                                raise ServiceError(
-                                    f"{service}: {_short(url)} is larger than {self._settings.fetch_max_mb:g} MB "
-                                    "(EXORAG_FETCH_MAX_MB)"
-                                )
-                            out.write(chunk)
-                    return response.headers.get("content-type", "")
-            except httpx.TransportError as error:
-                failure = f"{type(error).__name__}: {error}"
-                continue
-        raise ServiceError(f"{service}: {failure} for {_short(url)}, after {self._settings.fetch_retries + 1} attempts")
+            with closing(self._send(service, url, headers=headers)) as response:
+                if response.status_code in RETRY_STATUSES:
+                    raise _Busy(f"HTTP {response.status_code}", response)
+                if response.status_code == 416:  # the partial file does not fit: start again
+                    part.unlink(missing_ok=True)
+                    raise _Busy("HTTP 416 (range not satisfiable)")
+                if response.is_error:
+                    response.read()
+                    raise ServiceError(f"{service}: HTTP {response.status_code} for {_short(url)}")
+                resumed = response.status_code == 206 and _range_start(response) == have
+                with part.open("ab" if resumed else "wb") as out:
+                    written = have if resumed else 0
+                    for chunk in response.iter_bytes():
+                        written += len(chunk)
+                        if written > max_bytes:
+                            out.close()
+                            part.unlink(missing_ok=True)
+                            raise ServiceError(
+                                f"{service}: {_short(url)} is larger than {self._settings.fetch_max_mb:g} MB "
+                                "(EXORAG_FETCH_MAX_MB)"
+                            )
+                        out.write(chunk)
+                return response.headers.get("content-type", "")
+
+        return self._retrying(service, url)(attempt)
+
+    def _retrying(self, service: str, url: str) -> Retrying:
+        """Up to ``fetch_retries`` more attempts after a busy answer or a broken connection, waiting
+        what a ``Retry-After`` asks (up to ``fetch_max_wait``) or ``fetch_backoff`` doubling each time."""
+        settings = self._settings
+        backoff = wait_exponential(multiplier=settings.fetch_backoff)
+
+        def wait(state: RetryCallState) -> float:
+            asked = _retry_after(state)
+            return backoff(state) if asked is None else asked
+
+        def refuse_long_waits(state: RetryCallState) -> None:
+            asked = _retry_after(state)
+            if asked is not None and asked > settings.fetch_max_wait:
+                raise ServiceError(
+                    f"{service} asks to wait {asked:.0f} s before the next request (Retry-After), longer than "
+                    f"EXORAG_FETCH_MAX_WAIT={settings.fetch_max_wait:g}; run the fetch again later"
+                )
+
+        def give_up(state: RetryCallState) -> NoReturn:
+            error = state.outcome.exception()
+            failure = str(error) if isinstance(error, _Busy) else f"{type(error).__name__}: {error}"
+            raise ServiceError(f"{service}: {failure} for {_short(url)}, after {state.attempt_number} attempts")
+
+        return Retrying(
+            retry=retry_if_exception_type((_Busy, httpx.TransportError)),
+            stop=stop_after_attempt(settings.fetch_retries + 1),
+            wait=wait,
+            before_sleep=refuse_long_waits,
+            retry_error_callback=give_up,
+        )
 
     def _wait_turn(self, url: str) -> None:
         host = urlsplit(url).netloc
@@ -188,15 +211,6 @@ class PoliteClient:
             self._next_turn[host] = turn + interval
         if turn > now:
             time.sleep(turn - now)
-
-    def _pause(self, service: str, attempt: int, response: httpx.Response | None) -> None:
-        asked = retry_after_seconds(response.headers.get("retry-after")) if response is not None else None
-        if asked is not None and asked > self._settings.fetch_max_wait:
-            raise ServiceError(
-                f"{service} asks to wait {asked:.0f} s before the next request (Retry-After), longer than "
-                f"EXORAG_FETCH_MAX_WAIT={self._settings.fetch_max_wait:g}; run the fetch again later"
-            )
-        time.sleep(asked if asked is not None else self._settings.fetch_backoff * 2 ** (attempt - 1))
 
 
 def _private_address(host: str) -> bool:
@@ -224,6 +238,14 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _retry_after(state: RetryCallState) -> float | None:
+    """The seconds that the failed attempt's answer asked to wait, if it asked."""
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, _Busy) and error.response is not None:
+        return retry_after_seconds(error.response.headers.get("retry-after"))
+    return None
 
 
 def _range_start(response: httpx.Response) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from exorag.refs.clients.http import PoliteClient, ServiceError
 from exorag.refs.clients.record import PaperRecord
 from exorag.refs.identifiers import InvalidIdentifier, checked_doi, path_segment

@@ -1,0 +1,47 @@
+"""One settings tree: every documented variable reaches its field, the sections included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exorag.config import Settings, get_settings
+
+VARIABLES = {
+    "EXORAG_INDEX": "/data/index",
+    "EXORAG_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+    "EXORAG_NLI_MODEL": "/models/nli",
+    "EXORAG_UI_AUTH": "scientist:s3cret",
+    "EXORAG_CONTACT_EMAIL": "lab@example.org",
+    "EXORAG_FETCH_RATE": "2.5",
+    "SLACK_BOT_TOKEN": "xoxb-1",
+    "EXORAG_SLACK_ALLOWED_CHANNELS": "C1,C2",
+}
+
+
+def test_every_section_reads_its_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in VARIABLES.items():
+        monkeypatch.setenv(name, value)
+
+    settings = get_settings(corpus=Path("papers"))
+
+    assert settings.corpus == Path("papers") and settings.index == Path("/data/index")
+    assert settings.llm_configured
+    assert settings.nli_model == Path("/models/nli")
+    assert settings.ui_auth.get_secret_value() == "scientist:s3cret"
+    assert settings.literature.contact_email == "lab@example.org" and settings.literature.fetch_rate == 2.5
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-1"
+    assert settings.slack.allowed_channels == {"C1", "C2"}
+    assert "xoxb-1" not in repr(settings) and "s3cret" not in repr(settings)
+
+
+def test_defaults_without_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("EXORAG_LLM_GGUF", raising=False)
+
+    settings = Settings()
+
+    assert not settings.llm_configured and settings.nli_model is None and settings.ui_auth is None
+    assert settings.literature.contact_email is None and settings.slack.bot_token is None
