@@ -97,18 +97,20 @@ def _expand(token: str) -> tuple[str, ...]:
         token = _american(token)
         if token in STOPWORDS or (len(token) == 1 and not token.isdigit()):
             return ()
-        return (_stem(token),)
+        return (stem(token),)
     # Compound ids keep the whole form (its last word stemmed, "T-cells" = "T-cell") and its joined
     # form, plus content parts.
-    whole_parts = [*parts[:-1], _stem(parts[-1])]
+    whole_parts = [*parts[:-1], stem(parts[-1])]
     whole = "".join(p + separator for p, separator in zip(whole_parts, [*pieces[1::2], ""]))
     expanded = [whole + ("%" if token.endswith("%") else ""), "".join(whole_parts)]
     expanded += [f"{a}-{b}" for a, b in itertools.pairwise(whole_parts)] if len(parts) > 2 else []
-    expanded += [_stem(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())]
+    expanded += [stem(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())]
     return tuple(dict.fromkeys(expanded))
 
 
-def _stem(word: str) -> str:
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """The English stem of a word of letters (``suppressed`` -> ``suppress``); other tokens stay whole."""
     return _stemmer().stemWord(word) if word.isalpha() else word
 
 

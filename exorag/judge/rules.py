@@ -32,15 +32,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import Stemmer
 
-from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
 from exorag.config import Settings, get_settings
+from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
 from exorag.text import (
     STOPWORDS,
     normalise,
     numbers_in,
     split_sentences,
+    stem,
     strip_citations,
     tokenize,
 )
@@ -91,25 +91,15 @@ SPECIFIC_ZIPF = 4.5
 
 
 @lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@lru_cache(maxsize=1)
 def _polarity_stems() -> dict[str, str]:
-    return {_stem(word): polarity for polarity, words in _POLARITY_WORDS.items() for word in words.split()}
+    return {stem(word): polarity for polarity, words in _POLARITY_WORDS.items() for word in words.split()}
 
 
 def _polarity(word: str) -> str | None:
     """``up``/``down``/``good``/``bad`` for a word stating an effect (``down-regulated`` too)."""
     if _NOMINAL.search(word):
         return None
-    return _polarity_stems().get(_stem(word.replace("-", "")))
+    return _polarity_stems().get(stem(word.replace("-", "")))
 
 
 @lru_cache(maxsize=50_000)
@@ -177,10 +167,10 @@ def evidence_entity_keys(text: str) -> set[str]:
     for token in words:
         keys.add(_entity_key(token))
         alternatives = token.split("/")
-        stem = re.match(r"(.*?[a-zα-ω])\d+$", alternatives[0])
+        family = re.match(r"(.*?[a-zα-ω])\d+$", alternatives[0])
         for part in alternatives:
-            if stem and part.isdigit():
-                part = stem.group(1) + part
+            if family and part.isdigit():
+                part = family.group(1) + part
             pieces = part.split("-")
             keys.update(
                 _entity_key("".join(pieces[start:end]))
