@@ -34,11 +34,11 @@ from exorag.citations import cited_numbers
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.generate import GenerationContext, get_generator
-from exorag.ingest.chunking import reference_number_of
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import discover_sources
 from exorag.models import Answer, Evidence
 from exorag.references import REFERENCES_FILE, load_references
+from exorag.refs.corpus import reference_number_of
 from exorag.text import english_rarity, tokenize
 
 CHUNK_SIZE = 1000

@@ -15,16 +15,10 @@ from dataclasses import dataclass
 from exorag.citations import cited_numbers
 from exorag.ingest.loaders.base import Block, LoadedDocument
 from exorag.models import Chunk, SourceKind
+from exorag.refs.corpus import reference_number_of
 from exorag.text import split_sentences
 
-_LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 _OPEN_BRACKET_AT_END = re.compile(r"\[[^\[\]]{0,200}$")
-
-
-def reference_number_of(filename: str) -> int | None:
-    """The review's reference number that a literature file name starts with: ``0058-li2020.txt`` -> 58."""
-    match = _LEADING_NUMBER.match(filename)
-    return int(match.group(1)) if match else None
 
 
 def stable_hash(*parts: str, length: int = 32) -> str:
