@@ -35,12 +35,12 @@ import numpy as np
 
 from exorag.config import Settings, get_settings
 from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
+from exorag.polarity import NEGATIONS, OPPOSITE, Direction, direction_of, is_negation, reword_negation_phrases
 from exorag.text import (
     STOPWORDS,
     normalise,
     numbers_in,
     split_sentences,
-    stem,
     strip_citations,
     tokenize,
 )
@@ -48,12 +48,6 @@ from exorag.text import (
 _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
 _WORD = re.compile(rf"[\w{_GREEK}]+(?:['\-/.][\w{_GREEK}]+)*%?")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bwhereas\b|\bwhile\b")
-_NEGATIONS = frozenset(
-    ["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacking", "absent", "absence",
-     "unable", "none"]
-)
-# Phrases read before negation is looked for: "rather than X" denies X, "not only X" does not.
-_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (re.compile(r"\bnot (only|just|merely)\b"), ""))
 _NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
     "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
@@ -63,21 +57,6 @@ _NUMBER_WORDS = {
     "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?:-?fold)?\b")
-# Words that state the direction of an effect on what follows them, in opposite pairs.
-_POLARITY_WORDS = {
-    "up": """increase raise elevate enhance promote boost upregulate stimulate activate induce augment
-        more higher greater heighten amplify accelerate strengthen potentiate facilitate restore reinforce
-        trigger drive rise rose risen""",
-    "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate less
-        fewer silence blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt
-        fall fell fallen drop decline""",
-    "good": "favorable favourable better beneficial improved supportive",
-    "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
-}
-_OPPOSITE = {"up": "down", "down": "up", "good": "bad", "bad": "good"}
-# Nouns made from these verbs (activation, reduction) name an effect, they do not state one.
-_NOMINAL = re.compile(r"(ion|ment)s?$")
-
 COVERAGE_WEIGHT = 0.6
 FAILED_CHECK_CAP = 0.3
 OBJECT_WORDS = 3
@@ -88,18 +67,6 @@ RARE_ZIPF = 3.0
 RARE_TERM_PENALTY = 0.35
 # A swapped term is specific: both it and the evidence term it replaces are rarer than this.
 SPECIFIC_ZIPF = 4.5
-
-
-@lru_cache(maxsize=1)
-def _polarity_stems() -> dict[str, str]:
-    return {stem(word): polarity for polarity, words in _POLARITY_WORDS.items() for word in words.split()}
-
-
-def _polarity(word: str) -> str | None:
-    """``up``/``down``/``good``/``bad`` for a word stating an effect (``down-regulated`` too)."""
-    if _NOMINAL.search(word):
-        return None
-    return _polarity_stems().get(stem(word.replace("-", "")))
 
 
 @lru_cache(maxsize=50_000)
@@ -205,9 +172,7 @@ class _Sentence:
     @classmethod
     def parse(cls, text: str) -> _Sentence:
         sentence = cls(text)
-        prepared = _prepare(text)
-        for pattern, replacement in _NEGATION_PHRASES:
-            prepared = pattern.sub(replacement, prepared)
+        prepared = reword_negation_phrases(_prepare(text))
         for clause_number, clause in enumerate(_CLAUSE_BREAK.split(prepared)):
             for match in _WORD.finditer(clause):
                 sentence.words.append(match.group(0))
@@ -218,7 +183,7 @@ class _Sentence:
     def content(self, position: int) -> set[str]:
         """Content stems of the word at ``position`` (its hyphen/slash parts too)."""
         word = self.words[position]
-        if word in STOPWORDS or word in _NEGATIONS:
+        if word in STOPWORDS or word in NEGATIONS:
             return set()
         return set(tokenize(word))
 
@@ -226,8 +191,7 @@ class _Sentence:
         return [position for position in range(len(self.words)) if self.content(position)]
 
     def is_negation(self, position: int) -> bool:
-        word = self.words[position]
-        return word in _NEGATIONS or word.endswith("n't") or word in {"fail", "fails", "failed"}
+        return is_negation(self.words[position])
 
     def _following(self, position: int, count: int) -> set[str]:
         """Content stems of up to ``count`` content words after ``position``, in its clause."""
@@ -252,14 +216,14 @@ class _Sentence:
     def has_negation(self) -> bool:
         return any(self.is_negation(position) for position in range(len(self.words)))
 
-    def effects(self) -> list[tuple[str, set[str]]]:
-        """``(polarity, object stems)`` for each word stating an effect: its polarity and the first
+    def effects(self) -> list[tuple[Direction, set[str]]]:
+        """``(direction, object stems)`` for each word stating an effect: its direction and the first
         OBJECT_WORDS content words after it in its clause (``suppresses glycolytic enzymes``)."""
         effects = []
         for position, word in enumerate(self.words):
-            polarity = _polarity(word)
-            if polarity is not None and (objects := self._following(position, OBJECT_WORDS)):
-                effects.append((polarity, objects))
+            direction = direction_of(word)
+            if direction is not None and (objects := self._following(position, OBJECT_WORDS)):
+                effects.append((direction, objects))
         return effects
 
 
@@ -280,14 +244,14 @@ def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None
 
 def reversed_effect(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     """An effect the claim states where the evidence states the opposite effect on the same thing:
-    the evidence effects whose objects share most with the claim's all have the opposite polarity."""
+    the evidence effects whose objects share most with the claim's all have the opposite direction."""
     stated = [effect for sentence in sentences for effect in sentence.effects()]
-    for polarity, objects in claim.effects():
-        shared = [(len(objects & evidence_objects), evidence_polarity) for evidence_polarity, evidence_objects in stated]
+    for direction, objects in claim.effects():
+        shared = [(len(objects & evidence_objects), evidence_direction) for evidence_direction, evidence_objects in stated]
         most = max((count for count, _ in shared), default=0)
-        closest = {evidence_polarity for count, evidence_polarity in shared if count == most and most > 0}
-        if closest == {_OPPOSITE[polarity]}:
-            return f"direction of effect reversed ({polarity} on {', '.join(sorted(objects))})"
+        closest = {evidence_direction for count, evidence_direction in shared if count == most and most > 0}
+        if closest == {OPPOSITE[direction]}:
+            return f"direction of effect reversed ({direction} on {', '.join(sorted(objects))})"
     return None
 
 
@@ -301,7 +265,7 @@ def _swappable(word: str) -> bool:
         re.search("[a-z]", word) is not None
         and _zipf(word) < SPECIFIC_ZIPF
         and not re.search(r"(ing|ed)$", word)
-        and _polarity(word) is None
+        and direction_of(word) is None
     )
 
 
