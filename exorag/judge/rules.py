@@ -38,6 +38,8 @@ from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_window
 from exorag.polarity import NEGATIONS, OPPOSITE, Direction, direction_of, is_negation, reword_negation_phrases
 from exorag.text import (
     STOPWORDS,
+    entity_key,
+    named_entities,
     normalise,
     numbers_in,
     split_sentences,
@@ -83,46 +85,12 @@ def _prepare(text: str) -> str:
 # --- entities and numbers ------------------------------------------------------------------------
 
 
-def _entity_key(token: str) -> str:
-    return token.casefold().replace("-", "").replace(".", "")
-
-
-def _trim_plain_words(token: str) -> str:
-    """``EGFRvIII-loaded`` -> ``EGFRvIII``, ``anti-PD-L1`` -> ``PD-L1``: plain lower-case words
-    joined to an id by a hyphen are not part of it."""
-    pieces = token.split("-")
-    while len(pieces) > 1 and re.fullmatch(r"[a-z]{3,}", pieces[-1]):
-        pieces.pop()
-    while len(pieces) > 1 and re.fullmatch(r"[a-z]{3,}", pieces[0]):
-        pieces.pop(0)
-    return "-".join(pieces)
-
-
 def claim_entities(text: str) -> set[str]:
-    """Named ids in ``text``: tokens with a letter and a digit, a Greek letter, two capitals or an
-    inner capital (``miR-21``, ``IL-1β``, ``PTEN``, ``EphA2``); a plural ``s`` after capitals is
-    dropped (``MMPs``). Alternatives joined by ``/`` count separately. Keys ignore case and hyphens.
-    """
+    """Keys of the named entities of ``text`` (``miR-21``, ``IL-1β``, ``PTEN``, ``EphA2``; see
+    ``text.named_entities``), outside citations."""
     # Case matters for spotting ids, so only NFKC and the β look-alikes are normalised here.
     text = unicodedata.normalize("NFKC", strip_citations(text)).replace("ẞ", "β").replace("ß", "β")
-    entities: set[str] = set()
-    for match in _WORD.finditer(text):
-        for token in match.group(0).rstrip("%").split("/"):
-            token = _trim_plain_words(token.strip(".-'"))
-            if re.fullmatch(r"[A-Z]{2,}s", token):
-                token = token[:-1]
-            letters = re.search(rf"[A-Za-z{_GREEK}]", token)
-            is_number_phrase = _NUMBER_WORD.fullmatch(token.split("-", 1)[-1].casefold()) is not None
-            if not letters or is_number_phrase:
-                continue
-            if (
-                re.search(r"\d", token)
-                or re.search(rf"[{_GREEK}]", token)
-                or len(re.findall(r"[A-Z]", token)) >= 2
-                or re.search(r"[a-z][A-Z]", token)
-            ):
-                entities.add(_entity_key(token))
-    return entities
+    return {entity_key(name) for _, _, name, _ in named_entities(text)}
 
 
 def evidence_entity_keys(text: str) -> set[str]:
@@ -132,7 +100,7 @@ def evidence_entity_keys(text: str) -> set[str]:
     keys: set[str] = set()
     words = [match.group(0).rstrip("%").strip(".-'") for match in _WORD.finditer(normalise(strip_citations(text)))]
     for token in words:
-        keys.add(_entity_key(token))
+        keys.add(entity_key(token))
         alternatives = token.split("/")
         family = re.match(r"(.*?[a-zα-ω])\d+$", alternatives[0])
         for part in alternatives:
@@ -140,7 +108,7 @@ def evidence_entity_keys(text: str) -> set[str]:
                 part = family.group(1) + part
             pieces = part.split("-")
             keys.update(
-                _entity_key("".join(pieces[start:end]))
+                entity_key("".join(pieces[start:end]))
                 for start in range(len(pieces))
                 for end in range(start + 1, len(pieces) + 1)
             )

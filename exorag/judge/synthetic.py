@@ -31,10 +31,8 @@ from typing import Literal
 
 from exorag.judge.base import Verdict
 from exorag.polarity import effect_verb_base, negates, opposite_word
-from exorag.text import split_sentences, strip_citations, tokenize
+from exorag.text import entity_key, entity_kind, named_entities, split_sentences, strip_citations, tokenize
 
-_GREEK = "\u03b1-\u03c9\u0391-\u03a9"
-_TOKEN = re.compile(rf"[\w{_GREEK}]+(?:[\-/.][\w{_GREEK}]+)*")
 _NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?)(%|-?fold|[a-zA-Zµμ]+)?(?![\w.])")
 _AUXILIARIES = "is|are|was|were|can|could|may|might|will|would|should|must|has|have|had|does|do|did"
 _AUXILIARY = re.compile(rf"\b({_AUXILIARIES})\b(?! not\b)")
@@ -89,38 +87,8 @@ class Pair:
         return KIND_LABEL[self.kind]
 
 
-def entity_type(token: str) -> str | None:
-    """The shape class of a named entity (``mirna``, ``coded`` with a digit or Greek letter,
-    ``acronym`` of capitals, ``mixed`` with an inner capital), or None for a plain word."""
-    if re.match(r"(?i)^(miR|let)-\d", token):
-        return "mirna"
-    if not re.search(rf"[A-Za-z{_GREEK}]", token) or re.fullmatch(r"[\d.\-/]+[a-z]{0,2}", token):
-        return None
-    if re.search(rf"\d|[{_GREEK}]", token) and re.search(r"[A-Z]", token):
-        return "coded"
-    if re.fullmatch(r"[A-Z]{2,}s?", token):
-        return "acronym"
-    if re.search(r"[a-z][A-Z]", token):
-        return "mixed"
-    return None
-
-
-def entities_in(sentence: str) -> list[tuple[int, int, str, str]]:
-    """``(start, end, token, type)`` of every named entity of ``sentence``, by token shape."""
-    found = []
-    for match in _TOKEN.finditer(sentence):
-        kind = entity_type(match.group(0))
-        if kind:
-            found.append((match.start(), match.end(), match.group(0), kind))
-    return found
-
-
 def _replace(text: str, start: int, end: int, new: str) -> str:
     return text[:start] + new + text[end:]
-
-
-def _key(token: str) -> str:
-    return token.casefold().replace("-", "")
 
 
 def _match_case(word: str, like: str) -> str:
@@ -149,7 +117,7 @@ def reordered(sentence: str) -> str | None:
     if not match or len(match.group(2).split()) < 4:
         return None
     lead, rest = match.group(1), match.group(2)
-    lead = lead[0].lower() + lead[1:] if not entity_type(lead.split()[0]) else lead
+    lead = lead[0].lower() + lead[1:] if not entity_kind(lead.split()[0]) else lead
     return rest[0].upper() + rest[1:].rstrip(".") + " " + lead + "."
 
 
@@ -159,13 +127,13 @@ def reordered(sentence: str) -> str | None:
 def entity_swap(sentence: str, pool: dict[str, list[str]], evidence: str, rng: random.Random) -> str | None:
     """One entity replaced by another of the same shape that the evidence does not name; entities
     named elsewhere in the evidence are preferred (the hardest confusions)."""
-    entities = entities_in(sentence)
+    entities = named_entities(sentence)
     if not entities:
         return None
     start, end, token, kind = rng.choice(entities)
-    evidence_keys = {_key(e[2]) for e in entities_in(evidence)}
-    nearby = [e[2] for e in entities_in(evidence) if e[3] == kind and _key(e[2]) not in {_key(x[2]) for x in entities}]
-    others = [candidate for candidate in pool.get(kind, []) if _key(candidate) not in evidence_keys]
+    evidence_keys = {entity_key(e[2]) for e in named_entities(evidence)}
+    nearby = [e[2] for e in named_entities(evidence) if e[3] == kind and entity_key(e[2]) not in {entity_key(x[2]) for x in entities}]
+    others = [candidate for candidate in pool.get(kind, []) if entity_key(candidate) not in evidence_keys]
     choices = nearby or others
     if not choices:
         return None
@@ -175,8 +143,8 @@ def entity_swap(sentence: str, pool: dict[str, list[str]], evidence: str, rng: r
 def relation_swap(sentence: str, rng: random.Random) -> str | None:
     """Two different entities of ``sentence`` trade places (``A binds B`` -> ``B binds A``); without
     two entities, two rare content words do."""
-    entities = entities_in(sentence)
-    distinct = {_key(e[2]): e for e in entities}
+    entities = named_entities(sentence)
+    distinct = {entity_key(e[2]): e for e in entities}
     if len(distinct) >= 2:
         first, second = sorted(rng.sample(list(distinct.values()), 2))
     else:
@@ -271,7 +239,7 @@ def added_clause(sentence: str, other: str) -> str | None:
     clause = _CLAUSE.split(strip_citations(other).rstrip("."))[0]
     if len(clause.split()) < 4:
         return None
-    clause = clause if entity_type(clause.split()[0]) else clause[0].lower() + clause[1:]
+    clause = clause if entity_kind(clause.split()[0]) else clause[0].lower() + clause[1:]
     return f"{sentence.rstrip().rstrip('.')}, and {clause}."
 
 
@@ -300,7 +268,7 @@ def _pools(documents: list[Document]) -> tuple[dict[str, list[str]], list[str]]:
     classes = set(_CLASS_NOUNS)
     for document in documents:
         for sentence in document.sentences:
-            for _, _, token, kind in entities_in(sentence):
+            for _, _, token, kind in named_entities(sentence):
                 entities[kind].add(token)
             classes.update(m.group(0).rstrip("s") for m in class_nouns_in(sentence) if len(m.group(0)) > 6)
     return {kind: sorted(tokens) for kind, tokens in entities.items()}, sorted(classes)
