@@ -263,11 +263,9 @@ def named_entities(text: str) -> list[tuple[int, int, str, EntityKind]]:
 
 
 def entity_key(name: str) -> str:
-    """The form two names are compared in: normalised, hyphens, dots and a plural ``s`` after
-    capitals ignored (``MMPs`` = ``mmp``, ``PD-L1`` = ``pdl1``, ``TGF-beta`` = ``tgfβ``)."""
-    if re.fullmatch(r"[A-Z]{2,}s", name):
-        name = name[:-1]
-    return re.sub(r"[-\u2010\u2011\u2013.]", "", normalise(name))
+    """The form two names are compared in: normalised, hyphens, dots and a plural ``s`` after a
+    capital ignored (``MMPs`` = ``mmp``, ``mAbs`` = ``mab``, ``PD-L1`` = ``pdl1``, ``TGF-beta`` = ``tgfβ``)."""
+    return re.sub(r"[-\u2010\u2011\u2013.]", "", normalise(re.sub(r"(?<=[A-Z])s$", "", name)))
 
 
 def exact_identifiers(question: str) -> list[str]:

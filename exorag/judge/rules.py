@@ -39,6 +39,7 @@ from exorag.polarity import NEGATIONS, OPPOSITE, Direction, direction_of, is_neg
 from exorag.text import (
     STOPWORDS,
     entity_key,
+    entity_kind,
     named_entities,
     normalise,
     numbers_in,
@@ -245,11 +246,8 @@ def _variants(first: str, second: str) -> bool:
 
 def acronyms_in(text: str) -> set[str]:
     """Abbreviations written in ``text`` (``ILV``, ``mAb``, ``EVs``), casefolded, plural ``s`` dropped."""
-    found = set()
-    for word in re.findall(r"\b[A-Za-z]{2,6}\b", strip_citations(text)):
-        if len(re.findall("[A-Z]", word)) >= 2 or re.search("[a-z][A-Z]", word):
-            found.add(re.sub(r"(?<=[A-Z])s$", "", word).casefold())
-    return found
+    words = re.findall(r"\b[A-Za-z]{2,6}\b", strip_citations(text))
+    return {entity_key(word) for word in words if entity_kind(word) in ("acronym", "mixed")}
 
 
 def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
