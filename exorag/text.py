@@ -143,6 +143,17 @@ def content_terms(text: str) -> set[str]:
     return set(tokenize(text))
 
 
+# Numbers written in words, as digits.
+NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1e6",
+    "half": "0.5", "twice": "2", "double": "2", "doubled": "2", "triple": "3", "tripled": "3",
+    # Ordinals from "second" on ("first" is too often not a count).
+    "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
+}
+
+
 def numbers_in(text: str) -> set[str]:
     """Numbers written in ``text`` outside citation brackets (``1%``, ``3``, ``0.5``)."""
     without_citations = strip_citations(text)
@@ -205,7 +216,7 @@ _GREEK_LETTER = re.compile(r"[\u03b1-\u03c9\u0391-\u03a9]")
 # A number with its unit ("3-fold", "24h", "3-tenfold", "50nm") is a quantity, not the name of a thing;
 # so is a unit that looks like an id ("kDa", "mM").
 _QUANTITY = re.compile(
-    r"\d[\d.]*(?:[-\u2010\u2011\u2013](?:\d[\d.]*|two|three|four|five|six|seven|eight|nine|ten|hundred))*"
+    r"\d[\d.]*(?:[-\u2010\u2011\u2013](?:\d[\d.]*|" + "|".join(NUMBER_WORDS) + r"))*"
     r"[-\u2010\u2011\u2013]?(?:fold|x|h|hrs?|min|s|d|wk|[nuµμm]?m|k?da|[nuµμm]?g|[nuµμm]?l)")
 _UNIT = re.compile(r"k?Da|[pnuµμm]M|[nuµμm][gLlm]")
 _MIRNA = re.compile(r"(?i)(miR|let)-\d")

@@ -37,6 +37,7 @@ from exorag.config import Settings, get_settings
 from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
 from exorag.polarity import NEGATIONS, OPPOSITE, Direction, direction_of, is_negation, reword_negation_phrases
 from exorag.text import (
+    NUMBER_WORDS,
     STOPWORDS,
     entity_key,
     entity_kind,
@@ -51,15 +52,7 @@ from exorag.text import (
 _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
 _WORD = re.compile(rf"[\w{_GREEK}]+(?:['\-/.][\w{_GREEK}]+)*%?")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bwhereas\b|\bwhile\b")
-_NUMBER_WORDS = {
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
-    "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1e6",
-    "half": "0.5", "twice": "2", "double": "2", "doubled": "2", "triple": "3", "tripled": "3",
-    # Ordinals from "second" on ("first" is too often not a count).
-    "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
-}
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?:-?fold)?\b")
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")(?:-?fold)?\b")
 COVERAGE_WEIGHT = 0.6
 FAILED_CHECK_CAP = 0.3
 OBJECT_WORDS = 3
@@ -122,7 +115,7 @@ def evidence_entity_keys(text: str) -> set[str]:
 
 def numbers_of(text: str) -> set[str]:
     """Numbers in ``text`` outside citations, written in digits or in words (``tenfold`` -> 10)."""
-    words = {_NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(normalise(strip_citations(text)))}
+    words = {NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(normalise(strip_citations(text)))}
     return numbers_in(text) | words
 
 
