@@ -53,6 +53,7 @@ _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
 _WORD = re.compile(rf"[\w{_GREEK}]+(?:['\-/.][\w{_GREEK}]+)*%?")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bwhereas\b|\bwhile\b")
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")(?:-?fold)?\b")
+
 COVERAGE_WEIGHT = 0.6
 FAILED_CHECK_CAP = 0.3
 OBJECT_WORDS = 3
