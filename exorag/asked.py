@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from exorag.text import JOINERS, exact_identifiers, identifier_spellings, numbers_in, tokenize
+from exorag.text import JOINERS, exact_identifiers, identifier_spellings, named_entities, numbers_in, tokenize
 
 _I = re.IGNORECASE
 
@@ -35,6 +35,16 @@ class AskedKind:
 def _words(pattern: str, flags: int = _I) -> Callable[[str], bool]:
     compiled = re.compile(pattern, flags)
     return lambda text: bool(compiled.search(text))
+
+
+_LINES = re.compile(r"\b([Cc]ell[- ]lines?|[Ll]ines?)\b")
+
+
+def _names_cell_line(text: str) -> bool:
+    """Whether ``text`` names what may be a cell line: an id with a digit that does not start in lower
+    case (MDA-MB-231, U87, HEK293, 786-O; not miR-21 or p53)."""
+    return any(kind == "coded" and not name[0].islower() and re.search(r"\d", name)
+               for _, _, name, kind in named_entities(text))
 
 
 _NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
@@ -69,8 +79,7 @@ KINDS = (
     AskedKind(
         "a cell line",
         re.compile(r"\bcell[- ]lines?\b", _I),
-        # "cell line(s)", or a name such as MDA-MB-231, U87, HEK293, T98G (case kept: not miR-21)
-        _words(r"\b([Cc]ell[- ]lines?|[Ll]ines?)\b|\b(?:[A-Z][A-Za-z]*-?)+\d+[A-Za-z]*\b", 0),
+        lambda text: _LINES.search(text) is not None or _names_cell_line(text),
         new_words_only=True,
     ),
     AskedKind(

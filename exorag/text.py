@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Container, Iterable, Iterator
 from functools import lru_cache
+from typing import Literal
 
 import Stemmer
 from wordfreq import zipf_frequency
@@ -97,18 +98,20 @@ def _expand(token: str) -> tuple[str, ...]:
         token = _american(token)
         if token in STOPWORDS or (len(token) == 1 and not token.isdigit()):
             return ()
-        return (_stem(token),)
+        return (stem(token),)
     # Compound ids keep the whole form (its last word stemmed, "T-cells" = "T-cell") and its joined
     # form, plus content parts.
-    whole_parts = [*parts[:-1], _stem(parts[-1])]
+    whole_parts = [*parts[:-1], stem(parts[-1])]
     whole = "".join(p + separator for p, separator in zip(whole_parts, [*pieces[1::2], ""]))
     expanded = [whole + ("%" if token.endswith("%") else ""), "".join(whole_parts)]
     expanded += [f"{a}-{b}" for a, b in itertools.pairwise(whole_parts)] if len(parts) > 2 else []
-    expanded += [_stem(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())]
+    expanded += [stem(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())]
     return tuple(dict.fromkeys(expanded))
 
 
-def _stem(word: str) -> str:
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """The English stem of a word of letters (``suppressed`` -> ``suppress``); other tokens stay whole."""
     return _stemmer().stemWord(word) if word.isalpha() else word
 
 
@@ -138,6 +141,17 @@ def tokens_with_words(text: str) -> dict[str, str]:
 
 def content_terms(text: str) -> set[str]:
     return set(tokenize(text))
+
+
+# Numbers written in words, as digits.
+NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1e6",
+    "half": "0.5", "twice": "2", "double": "2", "doubled": "2", "triple": "3", "tripled": "3",
+    # Ordinals from "second" on ("first" is too often not a count).
+    "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
+}
 
 
 def numbers_in(text: str) -> set[str]:
@@ -193,26 +207,83 @@ def english_rarity(word: str) -> float:
 
 # A name whose parts are joined by hyphens or dots; "/" separates two names ("miR-21/PTEN").
 _IDENTIFIER = re.compile(r"\w+(?:[-\u2010\u2011\u2013.]\w+)*")
-# A number with its unit ("3-fold", "24h", "50nm") is a quantity, not the name of a thing.
-_QUANTITY_WITH_UNIT = re.compile(r"\d[\d.]*-?(fold|x|h|hrs?|min|s|d|wk|[nuµm]?m|k?da|[nuµm]?g|[nuµm]?l)")
+_HYPHEN_PIECE = re.compile(r"[^-\u2010\u2011\u2013]+")
+# A lower-case word joined to a name describes it ("anti-PD-L1", "PD-L1-positive"); a spelled Greek
+# letter is part of it ("Hsp90-alpha").
+_PLAIN_WORD = re.compile(r"(?!(?:alpha|beta|gamma|delta|kappa)$)[a-z]{3,}")
+_LATIN = re.compile(r"[A-Za-z]")
+_GREEK_LETTER = re.compile(r"[\u03b1-\u03c9\u0391-\u03a9]")
+# A number with its unit ("3-fold", "24h", "3-tenfold", "50nm") is a quantity, not the name of a thing;
+# so is a unit that looks like an id ("kDa", "mM").
+_QUANTITY = re.compile(
+    r"\d[\d.]*(?:[-\u2010\u2011\u2013](?:\d[\d.]*|" + "|".join(NUMBER_WORDS) + r"))*"
+    r"[-\u2010\u2011\u2013]?(?:fold|x|h|hrs?|min|s|d|wk|[nuµμm]?m|k?da|[nuµμm]?g|[nuµμm]?l)")
+_UNIT = re.compile(r"k?Da|[pnuµμm]M|[nuµμm][gLlm]")
+_MIRNA = re.compile(r"(?i)(miR|let)-\d")
+
+EntityKind = Literal["mirna", "coded", "acronym", "mixed"]
 
 
-# Lower-case words after a name's number describe it ("-positive", "-laden"); "MT1-MMP" and
-# "Hsp90-alpha" are names whole.
-_DESCRIBING_SUFFIX = re.compile(
-    r"(?<=\d)(?:-(?!alpha|beta|gamma|delta|kappa)[a-z]{3,})+$|(?<=\d[^\W\d_])(?:-(?!alpha|beta|gamma|delta|kappa)[a-z]{3,})+$")
+def entity_kind(name: str) -> EntityKind | None:
+    """The shape of a named entity: ``mirna`` (miR-21, let-7a), ``coded`` with a digit or a Greek
+    letter (HIF-1α, GW4869, p53), ``acronym`` with two capitals (PTEN, MMPs, GTPase), ``mixed`` with
+    an inner capital (mAb); None for a plain word, a number or a quantity."""
+    if not re.search(r"[^\W\d_]", name) or _QUANTITY.fullmatch(name.casefold()) or _UNIT.fullmatch(name):
+        return None
+    if _MIRNA.match(name):
+        return "mirna"
+    if re.search(r"\d", name) or _GREEK_LETTER.search(name):
+        return "coded"
+    if len(re.findall(r"[A-Z]", name)) >= 2:
+        return "acronym"
+    if re.search(r"[a-z][A-Z]", name):
+        return "mixed"
+    return None
+
+
+def _name_span(word: str) -> tuple[int, int]:
+    """Where the name lies in a hyphenated word: without the plain words joined to it
+    (``anti-PD-L1``, ``miR-1273f-laden``, ``30-day``), unless they are part of it (``caspase-3``,
+    ``β-catenin``, ``let-7a``, ``cyclo-oxygenase-2``)."""
+    pieces = [match.span() for match in _HYPHEN_PIECE.finditer(word)]
+    first, last = 0, len(pieces) - 1
+    while first < last and _PLAIN_WORD.fullmatch(word[slice(*pieces[first])]):
+        following, rest = word[slice(*pieces[first + 1])], word[pieces[first + 1][0] : pieces[last][1]]
+        names_alone = _LATIN.match(following) and not _PLAIN_WORD.fullmatch(following) and entity_kind(rest)
+        if not (names_alone or _QUANTITY.fullmatch(rest.casefold())):  # "mid-1990s" is a time
+            break
+        first += 1
+    while first < last and _PLAIN_WORD.fullmatch(word[slice(*pieces[last])]):
+        rest = word[pieces[first][0] : pieces[last - 1][1]]
+        if not re.search(r"[A-Za-z\d]", rest):
+            break
+        last -= 1
+    return pieces[first][0], pieces[last][1]
+
+
+def named_entities(text: str) -> list[tuple[int, int, str, EntityKind]]:
+    """``(start, end, name, kind)`` of every named entity of ``text`` (genes, proteins, miRNAs, cell
+    lines, compounds: see ``entity_kind``), by the shape of its name."""
+    found = []
+    for match in _IDENTIFIER.finditer(text):
+        start, end = _name_span(match.group(0))
+        name = match.group(0)[start:end]
+        if kind := entity_kind(name):
+            found.append((match.start() + start, match.start() + end, name, kind))
+    return found
+
+
+def entity_key(name: str) -> str:
+    """The form two names are compared in: normalised, hyphens, dots and a plural ``s`` after a
+    capital ignored (``MMPs`` = ``mmp``, ``mAbs`` = ``mab``, ``PD-L1`` = ``pdl1``, ``TGF-beta`` = ``tgfβ``)."""
+    return re.sub(r"[-\u2010\u2011\u2013.]", "", normalise(re.sub(r"(?<=[A-Z])s$", "", name)))
 
 
 def exact_identifiers(question: str) -> list[str]:
     """Names in the question that mix letters and digits (miR-1273f, GW4869, HIF-1α), as written,
     for passages that hold every one of them to rank above what merely resembles them."""
-    # "PD-L1-positive", "miR-1273f-laden": the name is what precedes the describing word.
-    words = [_DESCRIBING_SUFFIX.sub("", word) for word in _IDENTIFIER.findall(unicodedata.normalize("NFKC", question))]
-    return list(dict.fromkeys(
-        word for word in words
-        if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
-        and not _QUANTITY_WITH_UNIT.fullmatch(word.casefold())
-    ))
+    named = named_entities(unicodedata.normalize("NFKC", question))
+    return list(dict.fromkeys(name for _, _, name, _ in named if re.search(r"\d", name)))
 
 
 # The marks that join the parts of a compound name ("miR-1273f", "α6β4/α6β1").

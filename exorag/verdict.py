@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from exorag.polarity import denies_effect, direction_of
 from exorag.text import normalise, tokenize
 
 Verdict = Literal["yes", "no", "mixed", "not_addressed"]
@@ -23,17 +24,6 @@ _I = re.IGNORECASE
 _LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\s+)"
                       r"(?:there\s+(?:any\s+)?(?:evidence|data|proof)\s+(?:that|for|of)\s+|it\s+true\s+that\s+)?", _I)
 _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
-# Statistics that say an effect was not found, or was.
-_NOT_SIGNIFICANT = re.compile(r"\b(?:p\s*[>\u2265]\s*0?\.0*[5-9]|n\.?s\.?(?=[\s,;.)])|not (?:statistically )?significant\w*|"
-                              r"non-?significant\w*|did not (?:differ|reach)|no (?:statistically )?significant)", _I)
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|neither|nor|cannot|fail(?:s|ed)? to|without|lack(?:s|ed)?|absence of|unable|none|"
-    r"did not|does not|do not|was not|were not|unaffected|unchanged|independent of|similar|comparable|"
-    r"no (?:significant|statistically significant) (?:difference|association|change|effect|correlation))\b|n't\b", _I)
-_UP = ("increas", "rais", "elev", "enhanc", "promot", "boost", "upregul", "stimul", "induc", "augment", "improv",
-       "more", "higher", "greater", "better", "longer", "predict", "associat")
-_DOWN = ("decreas", "lower", "reduc", "suppress", "inhibit", "downregul", "block", "repress", "impair", "attenu",
-         "less", "fewer", "silenc", "blunt", "dampen", "worse", "shorter", "prevent")
 # A sentence addresses the claim when it holds this share of the claim's terms.
 MIN_ADDRESS = 0.34
 # How many words before the claim's object a sentence's direction word may stand ("impair the function").
@@ -46,7 +36,9 @@ def question_claim(question: str) -> str:
 
 
 def _polarity(word: str) -> int:
-    return 1 if word.startswith(_UP) else -1 if word.startswith(_DOWN) else 0
+    """+1 for a word that raises (or favours) what follows it, -1 for one that lowers it, else 0."""
+    direction = direction_of(word)
+    return 0 if direction is None else 1 if direction in ("up", "good") else -1
 
 
 def _direction(words: list[str]) -> int:
@@ -80,7 +72,7 @@ def sentence_vote(claim: str, sentence: str) -> Verdict:
     if not claim_terms or len(claim_terms & set(tokenize(sentence))) / len(claim_terms) < MIN_ADDRESS:
         return "not_addressed"
     claim_text, sentence_text = normalise(claim), normalise(sentence)
-    negated = bool(_NEGATION.search(claim_text)) != bool(_NEGATION.search(sentence_text) or _NOT_SIGNIFICANT.search(sentence_text))
+    negated = denies_effect(claim_text) != denies_effect(sentence_text)
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
     if not sentence_direction:

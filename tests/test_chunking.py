@@ -18,9 +18,10 @@ from hypothesis import strategies as st
 from pdf_factory import make_pdf
 
 from exorag.citations import cited_numbers, find_citations
-from exorag.ingest.chunking import chunk_document, reference_number_of
+from exorag.ingest.chunking import chunk_document
 from exorag.ingest.loaders import LoadedDocument, load_document
 from exorag.models import Chunk
+from exorag.refs.corpus import reference_number_of
 
 ROOT = Path(__file__).resolve().parents[1]
 REVIEW = ROOT / "corpus" / "review" / "review-analysis.txt"
@@ -194,6 +195,7 @@ def test_chunk_ids_derive_from_path_and_content_not_location(tmp_path: Path) -> 
         ("13.md", 13),
         ("li2020.txt", None),
         ("x58.txt", None),
+        ("20240115_notes.pdf", None),
     ],
 )
 def test_reference_number_of_a_literature_file_name(name: str, number: int | None) -> None:

@@ -11,7 +11,7 @@ import pytest
 from exorag.models import Chunk
 from exorag.retrieve import fuse_scores
 from exorag.store.lexical import LexicalIndex
-from exorag.text import TOKENIZER_VERSION, exact_identifiers, names_all, tokenize
+from exorag.text import TOKENIZER_VERSION, entity_key, exact_identifiers, named_entities, names_all, tokenize
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,15 @@ def test_an_identifier_is_the_name_before_its_describing_word_in_any_spelling() 
     assert names_all("HIF-1α drives release; EGFRvIII spreads.", ["HIF-1a", "EGFR-vIII", "HIF-1alpha"])
     assert exact_identifiers("Is the miR-21/PTEN axis, MT1-MMP or Hsp90-alpha or IL\u20101β involved?") == [
         "miR-21", "MT1-MMP", "Hsp90-alpha", "IL\u20101β"]
+
+
+def test_entities_are_found_by_shape_not_by_a_list() -> None:
+    found = {name: kind for _, _, name, kind in named_entities("miR-155 and HIF-1α raise PTEN, EphA2 and Rab27a in cells.")}
+    assert found == {"miR-155": "mirna", "HIF-1α": "coded", "PTEN": "acronym", "EphA2": "coded", "Rab27a": "coded"}
+    names = [name for _, _, name, _ in named_entities("anti-PD-L1, caspase-3, let-7a, β-catenin, EGFRvIII-loaded MMPs, "
+                                                        "50 kDa, 3-tenfold, 24h")]
+    assert names == ["PD-L1", "caspase-3", "let-7a", "β-catenin", "EGFRvIII", "MMPs"]
+    assert entity_key("MMPs") == entity_key("mmp") and entity_key("PD-L1") == "pdl1"
 
 
 def test_ids_stay_whole_and_a_lone_capital_a_stays_a_word() -> None:

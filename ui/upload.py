@@ -18,7 +18,7 @@ from exorag.chain import reset_pipelines
 from exorag.config import Settings
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
-from exorag.refs.corpus import LITERATURE_DIR, leading_number
+from exorag.refs.corpus import LITERATURE_DIR, reference_number_of
 
 
 class PaperRejected(ValueError):
@@ -66,7 +66,7 @@ def add_paper(settings: Settings, upload: Path, number: int, original_name: str 
     name = target_name(number, original_name)
     folder = settings.corpus / LITERATURE_DIR
     relative = f"{LITERATURE_DIR}/{name}"
-    existing = [p for p in folder.glob("*.pdf") if leading_number(p.name) == number] if folder.is_dir() else []
+    existing = [p for p in folder.glob("*.pdf") if reference_number_of(p.name) == number] if folder.is_dir() else []
     if existing:
         raise PaperRejected(
             f"Reference {number} already has a PDF: {LITERATURE_DIR}/{existing[0].name}. "

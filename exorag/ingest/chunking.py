@@ -19,19 +19,13 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from exorag.citations import cited_numbers
 from exorag.ingest.loaders.base import Block, LoadedDocument
 from exorag.models import Chunk, SourceKind
+from exorag.refs.corpus import reference_number_of
 from exorag.text import split_sentences
 
-_LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 _OPEN_BRACKET_AT_END = re.compile(r"\[[^\[\]]{0,200}$")
 
 Chunker = Callable[[LoadedDocument, str, SourceKind, str], list[Chunk]]
 """Cuts a loaded document into chunks: ``chunker(document, source_path, source_kind, source_id)``."""
-
-
-def reference_number_of(filename: str) -> int | None:
-    """The review's reference number that a literature file name starts with: ``0058-li2020.txt`` -> 58."""
-    match = _LEADING_NUMBER.match(filename)
-    return int(match.group(1)) if match else None
 
 
 def stable_hash(*parts: str, length: int = 32) -> str:

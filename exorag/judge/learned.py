@@ -27,8 +27,8 @@ import numpy as np
 from exorag.config import Settings, get_settings
 from exorag.judge.base import VERDICTS, Judge, JudgeError, JudgeResult, best_sentence, evidence_windows
 from exorag.judge.rules import RulesJudge
-from exorag.judge.synthetic import Pair, class_nouns_in, entities_in, generate_pairs
-from exorag.text import split_sentences, tokenize
+from exorag.judge.synthetic import Pair, class_nouns_in, generate_pairs
+from exorag.text import named_entities, split_sentences, tokenize
 
 MODEL_FOLDER = "judge"
 MODEL_FILE = "judge.json"
@@ -81,8 +81,8 @@ def pair_features(claim: str, window: str, rules: RulesJudge) -> list[float]:
     claim_terms = set(tokenize(claim))
     closest = _closest_sentence(claim_terms, window)
     values["order_discordance"] = _discordance(tokenize(claim), tokenize(closest))
-    values["entity_order_discordance"] = _discordance([e[2].casefold() for e in entities_in(claim)],
-                                                      [e[2].casefold() for e in entities_in(closest)])
+    values["entity_order_discordance"] = _discordance([e[2].casefold() for e in named_entities(claim)],
+                                                      [e[2].casefold() for e in named_entities(closest)])
     window_classes = {m.group(0).lower().rstrip("s") for m in class_nouns_in(window)}
     claim_classes = {m.group(0).lower().rstrip("s") for m in class_nouns_in(claim)}
     values["class_changed"] = float(bool(claim_classes - window_classes) and bool(window_classes))

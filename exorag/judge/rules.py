@@ -32,12 +32,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import Stemmer
 
-from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
 from exorag.config import Settings, get_settings
+from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
+from exorag.polarity import NEGATIONS, OPPOSITE, Direction, direction_of, is_negation, reword_negation_phrases
 from exorag.text import (
+    NUMBER_WORDS,
     STOPWORDS,
+    entity_key,
+    entity_kind,
+    named_entities,
     normalise,
     numbers_in,
     split_sentences,
@@ -48,35 +52,7 @@ from exorag.text import (
 _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
 _WORD = re.compile(rf"[\w{_GREEK}]+(?:['\-/.][\w{_GREEK}]+)*%?")
 _CLAUSE_BREAK = re.compile(r"[,;:]|\bbut\b|\bwhereas\b|\bwhile\b")
-_NEGATIONS = frozenset(
-    ["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacking", "absent", "absence",
-     "unable", "none"]
-)
-# Phrases read before negation is looked for: "rather than X" denies X, "not only X" does not.
-_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (re.compile(r"\bnot (only|just|merely)\b"), ""))
-_NUMBER_WORDS = {
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
-    "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1e6",
-    "half": "0.5", "twice": "2", "double": "2", "doubled": "2", "triple": "3", "tripled": "3",
-    # Ordinals from "second" on ("first" is too often not a count).
-    "second": "2", "third": "3", "fourth": "4", "fifth": "5", "sixth": "6",
-}
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?:-?fold)?\b")
-# Words that state the direction of an effect on what follows them, in opposite pairs.
-_POLARITY_WORDS = {
-    "up": """increase raise elevate enhance promote boost upregulate stimulate activate induce augment
-        more higher greater heighten amplify accelerate strengthen potentiate facilitate restore reinforce
-        trigger drive rise rose risen""",
-    "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate less
-        fewer silence blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt
-        fall fell fallen drop decline""",
-    "good": "favorable favourable better beneficial improved supportive",
-    "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
-}
-_OPPOSITE = {"up": "down", "down": "up", "good": "bad", "bad": "good"}
-# Nouns made from these verbs (activation, reduction) name an effect, they do not state one.
-_NOMINAL = re.compile(r"(ion|ment)s?$")
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")(?:-?fold)?\b")
 
 COVERAGE_WEIGHT = 0.6
 FAILED_CHECK_CAP = 0.3
@@ -88,28 +64,6 @@ RARE_ZIPF = 3.0
 RARE_TERM_PENALTY = 0.35
 # A swapped term is specific: both it and the evidence term it replaces are rarer than this.
 SPECIFIC_ZIPF = 4.5
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
-    return _stemmer().stemWord(word)
-
-
-@lru_cache(maxsize=1)
-def _polarity_stems() -> dict[str, str]:
-    return {_stem(word): polarity for polarity, words in _POLARITY_WORDS.items() for word in words.split()}
-
-
-def _polarity(word: str) -> str | None:
-    """``up``/``down``/``good``/``bad`` for a word stating an effect (``down-regulated`` too)."""
-    if _NOMINAL.search(word):
-        return None
-    return _polarity_stems().get(_stem(word.replace("-", "")))
 
 
 @lru_cache(maxsize=50_000)
@@ -126,46 +80,12 @@ def _prepare(text: str) -> str:
 # --- entities and numbers ------------------------------------------------------------------------
 
 
-def _entity_key(token: str) -> str:
-    return token.casefold().replace("-", "").replace(".", "")
-
-
-def _trim_plain_words(token: str) -> str:
-    """``EGFRvIII-loaded`` -> ``EGFRvIII``, ``anti-PD-L1`` -> ``PD-L1``: plain lower-case words
-    joined to an id by a hyphen are not part of it."""
-    pieces = token.split("-")
-    while len(pieces) > 1 and re.fullmatch(r"[a-z]{3,}", pieces[-1]):
-        pieces.pop()
-    while len(pieces) > 1 and re.fullmatch(r"[a-z]{3,}", pieces[0]):
-        pieces.pop(0)
-    return "-".join(pieces)
-
-
 def claim_entities(text: str) -> set[str]:
-    """Named ids in ``text``: tokens with a letter and a digit, a Greek letter, two capitals or an
-    inner capital (``miR-21``, ``IL-1β``, ``PTEN``, ``EphA2``); a plural ``s`` after capitals is
-    dropped (``MMPs``). Alternatives joined by ``/`` count separately. Keys ignore case and hyphens.
-    """
+    """Keys of the named entities of ``text`` (``miR-21``, ``IL-1β``, ``PTEN``, ``EphA2``; see
+    ``text.named_entities``), outside citations."""
     # Case matters for spotting ids, so only NFKC and the β look-alikes are normalised here.
     text = unicodedata.normalize("NFKC", strip_citations(text)).replace("ẞ", "β").replace("ß", "β")
-    entities: set[str] = set()
-    for match in _WORD.finditer(text):
-        for token in match.group(0).rstrip("%").split("/"):
-            token = _trim_plain_words(token.strip(".-'"))
-            if re.fullmatch(r"[A-Z]{2,}s", token):
-                token = token[:-1]
-            letters = re.search(rf"[A-Za-z{_GREEK}]", token)
-            is_number_phrase = _NUMBER_WORD.fullmatch(token.split("-", 1)[-1].casefold()) is not None
-            if not letters or is_number_phrase:
-                continue
-            if (
-                re.search(r"\d", token)
-                or re.search(rf"[{_GREEK}]", token)
-                or len(re.findall(r"[A-Z]", token)) >= 2
-                or re.search(r"[a-z][A-Z]", token)
-            ):
-                entities.add(_entity_key(token))
-    return entities
+    return {entity_key(name) for _, _, name, _ in named_entities(text)}
 
 
 def evidence_entity_keys(text: str) -> set[str]:
@@ -175,15 +95,15 @@ def evidence_entity_keys(text: str) -> set[str]:
     keys: set[str] = set()
     words = [match.group(0).rstrip("%").strip(".-'") for match in _WORD.finditer(normalise(strip_citations(text)))]
     for token in words:
-        keys.add(_entity_key(token))
+        keys.add(entity_key(token))
         alternatives = token.split("/")
-        stem = re.match(r"(.*?[a-zα-ω])\d+$", alternatives[0])
+        family = re.match(r"(.*?[a-zα-ω])\d+$", alternatives[0])
         for part in alternatives:
-            if stem and part.isdigit():
-                part = stem.group(1) + part
+            if family and part.isdigit():
+                part = family.group(1) + part
             pieces = part.split("-")
             keys.update(
-                _entity_key("".join(pieces[start:end]))
+                entity_key("".join(pieces[start:end]))
                 for start in range(len(pieces))
                 for end in range(start + 1, len(pieces) + 1)
             )
@@ -196,7 +116,7 @@ def evidence_entity_keys(text: str) -> set[str]:
 
 def numbers_of(text: str) -> set[str]:
     """Numbers in ``text`` outside citations, written in digits or in words (``tenfold`` -> 10)."""
-    words = {_NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(normalise(strip_citations(text)))}
+    words = {NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(normalise(strip_citations(text)))}
     return numbers_in(text) | words
 
 
@@ -215,9 +135,7 @@ class _Sentence:
     @classmethod
     def parse(cls, text: str) -> _Sentence:
         sentence = cls(text)
-        prepared = _prepare(text)
-        for pattern, replacement in _NEGATION_PHRASES:
-            prepared = pattern.sub(replacement, prepared)
+        prepared = reword_negation_phrases(_prepare(text))
         for clause_number, clause in enumerate(_CLAUSE_BREAK.split(prepared)):
             for match in _WORD.finditer(clause):
                 sentence.words.append(match.group(0))
@@ -228,7 +146,7 @@ class _Sentence:
     def content(self, position: int) -> set[str]:
         """Content stems of the word at ``position`` (its hyphen/slash parts too)."""
         word = self.words[position]
-        if word in STOPWORDS or word in _NEGATIONS:
+        if word in STOPWORDS or word in NEGATIONS:
             return set()
         return set(tokenize(word))
 
@@ -236,8 +154,7 @@ class _Sentence:
         return [position for position in range(len(self.words)) if self.content(position)]
 
     def is_negation(self, position: int) -> bool:
-        word = self.words[position]
-        return word in _NEGATIONS or word.endswith("n't") or word in {"fail", "fails", "failed"}
+        return is_negation(self.words[position])
 
     def _following(self, position: int, count: int) -> set[str]:
         """Content stems of up to ``count`` content words after ``position``, in its clause."""
@@ -262,14 +179,14 @@ class _Sentence:
     def has_negation(self) -> bool:
         return any(self.is_negation(position) for position in range(len(self.words)))
 
-    def effects(self) -> list[tuple[str, set[str]]]:
-        """``(polarity, object stems)`` for each word stating an effect: its polarity and the first
+    def effects(self) -> list[tuple[Direction, set[str]]]:
+        """``(direction, object stems)`` for each word stating an effect: its direction and the first
         OBJECT_WORDS content words after it in its clause (``suppresses glycolytic enzymes``)."""
         effects = []
         for position, word in enumerate(self.words):
-            polarity = _polarity(word)
-            if polarity is not None and (objects := self._following(position, OBJECT_WORDS)):
-                effects.append((polarity, objects))
+            direction = direction_of(word)
+            if direction is not None and (objects := self._following(position, OBJECT_WORDS)):
+                effects.append((direction, objects))
         return effects
 
 
@@ -290,14 +207,14 @@ def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None
 
 def reversed_effect(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     """An effect the claim states where the evidence states the opposite effect on the same thing:
-    the evidence effects whose objects share most with the claim's all have the opposite polarity."""
+    the evidence effects whose objects share most with the claim's all have the opposite direction."""
     stated = [effect for sentence in sentences for effect in sentence.effects()]
-    for polarity, objects in claim.effects():
-        shared = [(len(objects & evidence_objects), evidence_polarity) for evidence_polarity, evidence_objects in stated]
+    for direction, objects in claim.effects():
+        shared = [(len(objects & evidence_objects), evidence_direction) for evidence_direction, evidence_objects in stated]
         most = max((count for count, _ in shared), default=0)
-        closest = {evidence_polarity for count, evidence_polarity in shared if count == most and most > 0}
-        if closest == {_OPPOSITE[polarity]}:
-            return f"direction of effect reversed ({polarity} on {', '.join(sorted(objects))})"
+        closest = {evidence_direction for count, evidence_direction in shared if count == most and most > 0}
+        if closest == {OPPOSITE[direction]}:
+            return f"direction of effect reversed ({direction} on {', '.join(sorted(objects))})"
     return None
 
 
@@ -311,7 +228,7 @@ def _swappable(word: str) -> bool:
         re.search("[a-z]", word) is not None
         and _zipf(word) < SPECIFIC_ZIPF
         and not re.search(r"(ing|ed)$", word)
-        and _polarity(word) is None
+        and direction_of(word) is None
     )
 
 
@@ -323,11 +240,8 @@ def _variants(first: str, second: str) -> bool:
 
 def acronyms_in(text: str) -> set[str]:
     """Abbreviations written in ``text`` (``ILV``, ``mAb``, ``EVs``), casefolded, plural ``s`` dropped."""
-    found = set()
-    for word in re.findall(r"\b[A-Za-z]{2,6}\b", strip_citations(text)):
-        if len(re.findall("[A-Z]", word)) >= 2 or re.search("[a-z][A-Z]", word):
-            found.add(re.sub(r"(?<=[A-Z])s$", "", word).casefold())
-    return found
+    words = re.findall(r"\b[A-Za-z]{2,6}\b", strip_citations(text))
+    return {entity_key(word) for word in words if entity_kind(word) in ("acronym", "mixed")}
 
 
 def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:

@@ -30,28 +30,17 @@ from pathlib import Path
 from typing import Literal
 
 from exorag.judge.base import Verdict
-from exorag.text import split_sentences, strip_citations, tokenize
+from exorag.polarity import effect_verb_base, negates, opposite_word
+from exorag.text import entity_key, entity_kind, named_entities, split_sentences, strip_citations, tokenize
 
-_GREEK = "\u03b1-\u03c9\u0391-\u03a9"
-_TOKEN = re.compile(rf"[\w{_GREEK}]+(?:[\-/.][\w{_GREEK}]+)*")
 _NUMBER = re.compile(r"(?<![\w.\-])(\d+(?:\.\d+)?)(\s?)(%|-?fold|[a-zA-Zµμ]+)?(?![\w.])")
-_AUXILIARY = re.compile(r"\b(is|are|was|were|can|could|may|might|will|would|should|must|has|have|had|does|do|did)\b(?! not\b)")
-_NEGATED = re.compile(r"\b(is|are|was|were|can|could|may|might|will|would|should|must|has|have|had|does|do|did) not\b|\bcannot\b")
+_AUXILIARIES = "is|are|was|were|can|could|may|might|will|would|should|must|has|have|had|does|do|did"
+_AUXILIARY = re.compile(rf"\b({_AUXILIARIES})\b(?! not\b)")
+# A negation that can be taken out whole, leaving a sentence.
+_REMOVABLE_NEGATION = re.compile(rf"\b({_AUXILIARIES}) not\b|\bcannot\b")
 _CLAUSE = re.compile(r",\s+|;\s+|\s+(?:which|whereas|while|and thereby|thereby)\s+")
 _LEADING = re.compile(r"^((?:In|Under|During|After|Before|Through|By|Upon|Within|Across|Among|For|With|Without|At|From|Following|Via|Using|When|Once|If)\b[^,]{3,80}),\s+(.+?)[.]?$")
 
-# Effect words in opposite pairs (base forms; inflections are derived).
-_DIRECTION_PAIRS = [
-    ("increase", "decrease"), ("raise", "lower"), ("enhance", "reduce"), ("promote", "inhibit"),
-    ("upregulate", "downregulate"), ("up-regulate", "down-regulate"), ("activate", "inhibit"),
-    ("stimulate", "suppress"), ("induce", "prevent"), ("accelerate", "slow"), ("strengthen", "weaken"),
-    ("facilitate", "impede"), ("improve", "impair"), ("augment", "diminish"), ("boost", "attenuate"),
-    ("elevate", "reduce"), ("expand", "shrink"), ("gain", "lose"),
-]
-_COMPARATIVE_PAIRS = [("higher", "lower"), ("more", "less"), ("greater", "smaller"), ("positive", "negative"),
-                      ("positively", "negatively"), ("increased", "decreased"), ("upregulated", "downregulated"),
-                      ("up-regulated", "down-regulated"), ("better", "worse"), ("larger", "smaller"),
-                      ("gain", "loss"), ("high", "low"), ("enhanced", "reduced"), ("elevated", "reduced")]
 # Nouns naming what kind of thing a biological entity is.
 _CLASS_NOUNS = ["receptor", "ligand", "cytokine", "chemokine", "enzyme", "kinase", "phosphatase", "protease",
                 "GTPase", "ATPase", "transcription factor", "growth factor", "hormone", "antibody", "antigen",
@@ -98,67 +87,8 @@ class Pair:
         return KIND_LABEL[self.kind]
 
 
-def entity_type(token: str) -> str | None:
-    """The shape class of a named entity (``mirna``, ``coded`` with a digit or Greek letter,
-    ``acronym`` of capitals, ``mixed`` with an inner capital), or None for a plain word."""
-    if re.match(r"(?i)^(miR|let)-\d", token):
-        return "mirna"
-    if not re.search(rf"[A-Za-z{_GREEK}]", token) or re.fullmatch(r"[\d.\-/]+[a-z]{0,2}", token):
-        return None
-    if re.search(rf"\d|[{_GREEK}]", token) and re.search(r"[A-Z]", token):
-        return "coded"
-    if re.fullmatch(r"[A-Z]{2,}s?", token):
-        return "acronym"
-    if re.search(r"[a-z][A-Z]", token):
-        return "mixed"
-    return None
-
-
-def entities_in(sentence: str) -> list[tuple[int, int, str, str]]:
-    """``(start, end, token, type)`` of every named entity of ``sentence``, by token shape."""
-    found = []
-    for match in _TOKEN.finditer(sentence):
-        kind = entity_type(match.group(0))
-        if kind:
-            found.append((match.start(), match.end(), match.group(0), kind))
-    return found
-
-
 def _replace(text: str, start: int, end: int, new: str) -> str:
     return text[:start] + new + text[end:]
-
-
-def _key(token: str) -> str:
-    return token.casefold().replace("-", "")
-
-
-def _inflections(base: str) -> dict[str, str]:
-    """Form -> inflection tag of an English verb: base, 3rd person, past, gerund."""
-    stem = base[:-1] if base.endswith("e") else base
-    third = base + ("es" if base.endswith(("s", "sh", "ch", "x")) else "s")
-    past = base + "d" if base.endswith("e") else base + "ed"
-    if base in {"lose"}:
-        past = "lost"
-    return {base: "base", third: "third", past: "past", stem + "ing": "ing"}
-
-
-def _direction_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for first, second in _DIRECTION_PAIRS:
-        first_forms, second_forms = _inflections(first), _inflections(second)
-        by_tag_first = {tag: form for form, tag in first_forms.items()}
-        by_tag_second = {tag: form for form, tag in second_forms.items()}
-        for tag in by_tag_first:
-            table.setdefault(by_tag_first[tag], by_tag_second[tag])
-            table.setdefault(by_tag_second[tag], by_tag_first[tag])
-    for first, second in _COMPARATIVE_PAIRS:
-        table.setdefault(first, second)
-        table.setdefault(second, first)
-    return table
-
-
-_OPPOSITES = _direction_table()
-_VERB_BASES = {form: base for first, second in _DIRECTION_PAIRS for base in (first, second) for form in _inflections(base)}
 
 
 def _match_case(word: str, like: str) -> str:
@@ -187,7 +117,7 @@ def reordered(sentence: str) -> str | None:
     if not match or len(match.group(2).split()) < 4:
         return None
     lead, rest = match.group(1), match.group(2)
-    lead = lead[0].lower() + lead[1:] if not entity_type(lead.split()[0]) else lead
+    lead = lead[0].lower() + lead[1:] if not entity_kind(lead.split()[0]) else lead
     return rest[0].upper() + rest[1:].rstrip(".") + " " + lead + "."
 
 
@@ -197,13 +127,13 @@ def reordered(sentence: str) -> str | None:
 def entity_swap(sentence: str, pool: dict[str, list[str]], evidence: str, rng: random.Random) -> str | None:
     """One entity replaced by another of the same shape that the evidence does not name; entities
     named elsewhere in the evidence are preferred (the hardest confusions)."""
-    entities = entities_in(sentence)
+    entities = named_entities(sentence)
     if not entities:
         return None
     start, end, token, kind = rng.choice(entities)
-    evidence_keys = {_key(e[2]) for e in entities_in(evidence)}
-    nearby = [e[2] for e in entities_in(evidence) if e[3] == kind and _key(e[2]) not in {_key(x[2]) for x in entities}]
-    others = [candidate for candidate in pool.get(kind, []) if _key(candidate) not in evidence_keys]
+    evidence_keys = {entity_key(e[2]) for e in named_entities(evidence)}
+    nearby = [e[2] for e in named_entities(evidence) if e[3] == kind and entity_key(e[2]) not in {entity_key(x[2]) for x in entities}]
+    others = [candidate for candidate in pool.get(kind, []) if entity_key(candidate) not in evidence_keys]
     choices = nearby or others
     if not choices:
         return None
@@ -213,15 +143,15 @@ def entity_swap(sentence: str, pool: dict[str, list[str]], evidence: str, rng: r
 def relation_swap(sentence: str, rng: random.Random) -> str | None:
     """Two different entities of ``sentence`` trade places (``A binds B`` -> ``B binds A``); without
     two entities, two rare content words do."""
-    entities = entities_in(sentence)
-    distinct = {_key(e[2]): e for e in entities}
+    entities = named_entities(sentence)
+    distinct = {entity_key(e[2]): e for e in entities}
     if len(distinct) >= 2:
         first, second = sorted(rng.sample(list(distinct.values()), 2))
     else:
         words = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"\b[a-z]{5,}\b", sentence)]
         from exorag.judge.rules import _zipf
 
-        rare = [w for w in words if _zipf(w[2]) < 4.0 and not w[2].endswith(("ing", "ed", "ly")) and w[2] not in _OPPOSITES]
+        rare = [w for w in words if _zipf(w[2]) < 4.0 and not w[2].endswith(("ing", "ed", "ly")) and not opposite_word(w[2])]
         distinct_rare = {w[2]: w for w in rare}
         if len(distinct_rare) < 2:
             return None
@@ -263,16 +193,16 @@ def number_change(sentence: str, rng: random.Random) -> str | None:
 def negation(sentence: str, rng: random.Random) -> str | None:
     """A negation removed when the sentence has one; otherwise ``not`` after the first auxiliary,
     or ``does not`` / ``did not`` before an effect verb."""
-    if match := _NEGATED.search(sentence):
+    if match := _REMOVABLE_NEGATION.search(sentence):
         if match.group(0) == "cannot":
             return _replace(sentence, match.start(), match.end(), "can")
         return _replace(sentence, match.start(), match.end(), match.group(1))
-    if re.search(r"\b(no|never|without|neither)\b", sentence):
+    if negates(sentence.casefold()):
         return None
     if match := _AUXILIARY.search(sentence):
         return _replace(sentence, match.end(), match.end(), " not")
     for word in re.finditer(r"\b[a-z][a-z\-]+\b", sentence):
-        base = _VERB_BASES.get(word.group(0))
+        base = effect_verb_base(word.group(0))
         form = word.group(0)
         if base and form != base and not form.endswith("ing"):
             helper = "does not" if form.endswith("s") else "did not"
@@ -282,11 +212,11 @@ def negation(sentence: str, rng: random.Random) -> str | None:
 
 def direction(sentence: str, rng: random.Random) -> str | None:
     """An effect word replaced by its opposite (``increases`` -> ``decreases``, ``higher`` -> ``lower``)."""
-    words = [m for m in re.finditer(r"\b[A-Za-z][a-z\-]+\b", sentence) if m.group(0).lower() in _OPPOSITES]
+    words = [m for m in re.finditer(r"\b[A-Za-z][a-z\-]+\b", sentence) if opposite_word(m.group(0).lower())]
     if not words:
         return None
     match = rng.choice(words)
-    return _replace(sentence, match.start(), match.end(), _match_case(_OPPOSITES[match.group(0).lower()], match.group(0)))
+    return _replace(sentence, match.start(), match.end(), _match_case(opposite_word(match.group(0).lower()), match.group(0)))
 
 
 def class_mislabel(sentence: str, pool: list[str], rng: random.Random) -> str | None:
@@ -309,7 +239,7 @@ def added_clause(sentence: str, other: str) -> str | None:
     clause = _CLAUSE.split(strip_citations(other).rstrip("."))[0]
     if len(clause.split()) < 4:
         return None
-    clause = clause if entity_type(clause.split()[0]) else clause[0].lower() + clause[1:]
+    clause = clause if entity_kind(clause.split()[0]) else clause[0].lower() + clause[1:]
     return f"{sentence.rstrip().rstrip('.')}, and {clause}."
 
 
@@ -338,7 +268,7 @@ def _pools(documents: list[Document]) -> tuple[dict[str, list[str]], list[str]]:
     classes = set(_CLASS_NOUNS)
     for document in documents:
         for sentence in document.sentences:
-            for _, _, token, kind in entities_in(sentence):
+            for _, _, token, kind in named_entities(sentence):
                 entities[kind].add(token)
             classes.update(m.group(0).rstrip("s") for m in class_nouns_in(sentence) if len(m.group(0)) > 6)
     return {kind: sorted(tokens) for kind, tokens in entities.items()}, sorted(classes)

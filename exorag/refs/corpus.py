@@ -11,7 +11,8 @@ LITERATURE_DIR = "literature"
 # Hidden, so that ingest never mistakes fetch's bookkeeping for a source.
 STATE_DIR = ".exorag"
 
-_LEADING_NUMBER = re.compile(r"^0*(\d+)(?=\D|$)")
+# A reference number has at most five digits: a longer leading number is a date or an id.
+_LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 
 
 def review_files(corpus_dir: Path) -> list[Path]:
@@ -26,7 +27,7 @@ def review_files(corpus_dir: Path) -> list[Path]:
     )
 
 
-def leading_number(file_name: str) -> int | None:
+def reference_number_of(file_name: str) -> int | None:
     """The reference number a literature file is named by: ``170_poggio2019.pdf`` -> 170,
     ``0058-li2020.txt`` -> 58, ``notes.txt`` -> None."""
     match = _LEADING_NUMBER.match(file_name)
@@ -42,7 +43,7 @@ def literature_files(corpus_dir: Path) -> dict[int, list[Path]]:
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or _hidden(path, folder):
             continue
-        number = leading_number(path.name)
+        number = reference_number_of(path.name)
         if number is not None:
             files.setdefault(number, []).append(path)
     return files

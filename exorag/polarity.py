@@ -1,0 +1,131 @@
+"""Negation and the direction of an effect in English biomedical prose.
+
+One reading for the evidence verdict on yes/no questions, the rules judge and the synthetic pair
+generator alike: what denies, what states no effect, which words raise or lower what follows them
+(``suppresses``, ``higher``) or call it good or bad (``favourable``, ``worse``), and each effect
+word's opposite.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from exorag.text import stem
+
+Direction = Literal["up", "down", "good", "bad"]
+OPPOSITE: dict[Direction, Direction] = {"up": "down", "down": "up", "good": "bad", "bad": "good"}
+
+# Words that deny what follows them; "fail" too ("failed to raise").
+NEGATIONS = frozenset(
+    ["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacked", "lacking", "absent",
+     "absence", "unable", "none", "fail", "fails", "failed"]
+)
+# Phrases read before negation is looked for: "rather than X" denies X, "not only X" does not.
+_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (re.compile(r"\bnot (only|just|merely)\b"), ""))
+# What reports that an effect was not found: no change, or statistics short of significance.
+_NO_EFFECT = re.compile(r"\b(?:unaffected|unchanged|independent of|similar|comparable|non-?significant\w*|"
+                        r"p\s*[>\u2265]\s*0?\.0*[5-9]|n\.?s\.?(?=[\s,;.)]))", re.IGNORECASE)
+_WORD = re.compile(r"[\w']+")
+
+# Effect verbs in opposite pairs, raising first (base forms; their inflections are derived).
+_OPPOSITE_VERBS = [
+    ("increase", "decrease"), ("raise", "lower"), ("enhance", "reduce"), ("promote", "inhibit"),
+    ("upregulate", "downregulate"), ("up-regulate", "down-regulate"), ("activate", "inhibit"),
+    ("stimulate", "suppress"), ("induce", "prevent"), ("accelerate", "slow"), ("strengthen", "weaken"),
+    ("facilitate", "impede"), ("improve", "impair"), ("augment", "diminish"), ("boost", "attenuate"),
+    ("elevate", "reduce"), ("expand", "shrink"), ("gain", "lose"),
+]
+# Other effect words in opposite pairs, raising (or good) first.
+_OPPOSITE_WORDS = [
+    ("higher", "lower"), ("more", "less"), ("greater", "smaller"), ("positive", "negative"),
+    ("positively", "negatively"), ("increased", "decreased"), ("upregulated", "downregulated"),
+    ("up-regulated", "down-regulated"), ("better", "worse"), ("larger", "smaller"), ("gain", "loss"),
+    ("high", "low"), ("enhanced", "reduced"), ("elevated", "reduced"), ("longer", "shorter"),
+]
+# Every word that states a direction (stems are compared, so one form of each is enough).
+_DIRECTION_WORDS: dict[Direction, str] = {
+    "up": """increase raise elevate enhance promote boost upregulate stimulate activate induce augment
+        more higher greater heighten amplify accelerate strengthen potentiate facilitate restore reinforce
+        trigger drive rise rose risen expand gain high larger longer positive positively""",
+    "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate less
+        fewer silence blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt
+        fall fell fallen drop decline slow shrink lose loss low smaller shorter negative negatively""",
+    "good": "favorable favourable better beneficial improve supportive",
+    "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
+}
+# Nouns made from these verbs (activation, reduction) name an effect, they do not state one.
+_NOMINAL = re.compile(r"(ion|ment)s?$")
+
+
+def reword_negation_phrases(text: str) -> str:
+    """``text`` (case-folded) with "rather than" read as "not" and "not only" as no negation."""
+    for pattern, replacement in _NEGATION_PHRASES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def is_negation(word: str) -> bool:
+    """Whether a case-folded word denies what follows it (``not``, ``without``, ``doesn't``)."""
+    return word in NEGATIONS or word.endswith("n't")
+
+
+def negates(text: str) -> bool:
+    """Whether ``text`` (case-folded) makes a negation."""
+    return any(is_negation(word) for word in _WORD.findall(reword_negation_phrases(text)))
+
+
+def denies_effect(text: str) -> bool:
+    """Whether ``text`` (case-folded) negates, or reports no effect (unchanged, not significant)."""
+    return negates(text) or bool(_NO_EFFECT.search(text))
+
+
+@lru_cache(maxsize=1)
+def _directions() -> dict[str, Direction]:
+    return {stem(word): direction for direction, words in _DIRECTION_WORDS.items() for word in words.split()}
+
+
+def direction_of(word: str) -> Direction | None:
+    """``up``/``down``/``good``/``bad`` for a case-folded word stating an effect (``down-regulated`` too)."""
+    if _NOMINAL.search(word):
+        return None
+    return _directions().get(stem(word.replace("-", "")))
+
+
+def _inflections(base: str) -> dict[str, str]:
+    """Form -> inflection tag of an English verb: base, 3rd person, past, gerund."""
+    root = base.removesuffix("e")
+    third = base + ("es" if base.endswith(("s", "sh", "ch", "x")) else "s")
+    past = "lost" if base == "lose" else base + "d" if base.endswith("e") else base + "ed"
+    return {base: "base", third: "third", past: "past", root + "ing": "ing"}
+
+
+@lru_cache(maxsize=1)
+def _opposites() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for first, second in _OPPOSITE_VERBS:
+        by_tag_first = {tag: form for form, tag in _inflections(first).items()}
+        by_tag_second = {tag: form for form, tag in _inflections(second).items()}
+        for tag, form in by_tag_first.items():
+            table.setdefault(form, by_tag_second[tag])
+            table.setdefault(by_tag_second[tag], form)
+    for first, second in _OPPOSITE_WORDS:
+        table.setdefault(first, second)
+        table.setdefault(second, first)
+    return table
+
+
+def opposite_word(word: str) -> str | None:
+    """The opposite effect word in the same form (``increases`` -> ``decreases``, ``higher`` -> ``lower``)."""
+    return _opposites().get(word)
+
+
+@lru_cache(maxsize=1)
+def _verb_bases() -> dict[str, str]:
+    return {form: base for pair in _OPPOSITE_VERBS for base in pair for form in _inflections(base)}
+
+
+def effect_verb_base(word: str) -> str | None:
+    """The base form of an effect verb's form (``increased`` -> ``increase``), or None."""
+    return _verb_bases().get(word)

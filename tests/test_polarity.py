@@ -1,0 +1,29 @@
+"""Negation and direction of effect, read once for the verdict, the rules judge and the pair generator."""
+
+from __future__ import annotations
+
+from exorag.polarity import denies_effect, direction_of, effect_verb_base, negates, opposite_word
+
+
+def test_negation_reads_phrases_before_words():
+    assert negates("hypoxia failed to raise release")
+    assert negates("it doesn't bind")
+    assert negates("a role in uptake rather than release")
+    assert not negates("not only in the tumour")
+    assert denies_effect("release was unchanged (p = 0.41)")
+
+
+def test_direction_of_a_stated_effect():
+    assert direction_of("suppresses") == "down"
+    assert direction_of("down-regulated") == "down"
+    assert direction_of("triggers") == "up"
+    assert direction_of("worse") == "bad"
+    assert direction_of("reduction") is None  # a noun names an effect, it does not state one
+    assert direction_of("exosomes") is None
+
+
+def test_opposites_keep_the_form():
+    assert opposite_word("increases") == "decreases"
+    assert opposite_word("upregulated") == "downregulated"
+    assert opposite_word("higher") == "lower"
+    assert effect_verb_base("promoted") == "promote"
