@@ -19,7 +19,7 @@ import pytest
 
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer
 from exorag.citations import format_numbers
-from exorag.generate.llm import MAX_SENTENCES, LLMUnavailable, build_messages, chat_model, parse_draft
+from exorag.generate.llm import MAX_SENTENCES, LLMUnavailable, build_messages, chat_model, openai_chat_model, parse_draft
 from exorag.models import Evidence
 from exorag.text import strip_citations
 
@@ -99,6 +99,12 @@ def test_llm_settings_are_required():
         chat_model(get_settings(llm_base_url=None, llm_gguf=None))
     with pytest.raises(LLMUnavailable, match="no such model file"):
         chat_model(get_settings(llm_gguf=Path("/nonexistent/model.gguf")))
+
+
+def test_the_servers_reply_stops_at_the_length_limit(llm_settings):
+    # llama.cpp's server reads `max_tokens`; a limit it ignores lets the model write until its context is full.
+    reply = openai_chat_model(llm_settings, max_tokens=12, temperature=0.0).invoke("Write a long essay on tumour exosomes.")
+    assert 0 < reply.usage_metadata["output_tokens"] <= 12
 
 
 def test_streaming_from_a_real_server_ends_in_a_verified_answer(llm_settings):

@@ -212,6 +212,18 @@ class LLMGenerator:
         yield draft
 
 
+def openai_chat_model(settings: Settings, max_tokens: int, temperature: float, streaming: bool = False) -> BaseChatModel:
+    """A chat model on the OpenAI-compatible server at ``settings.llm_base_url``."""
+    from langchain_openai import ChatOpenAI
+
+    # The length limit goes as `max_tokens`, which every OpenAI-compatible server reads: ChatOpenAI's
+    # own field is sent as `max_completion_tokens`, which llama.cpp's server ignores, generating
+    # until its context is full.
+    return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
+                      temperature=temperature, extra_body={"max_tokens": max_tokens}, streaming=streaming,
+                      max_retries=1, timeout=120)
+
+
 _models: dict[tuple, BaseChatModel] = {}
 
 
@@ -221,13 +233,7 @@ def chat_model(settings: Settings) -> BaseChatModel:
     if key in _models:
         return _models[key]
     if settings.llm_base_url:
-        from langchain_openai import ChatOpenAI
-
-        model: BaseChatModel = ChatOpenAI(
-            base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
-            temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens, streaming=True, max_retries=1,
-            timeout=120,
-        )
+        model: BaseChatModel = openai_chat_model(settings, settings.llm_max_tokens, settings.llm_temperature, streaming=True)
     elif settings.llm_gguf:
         if not settings.llm_gguf.is_file():
             raise LLMUnavailable(f"EXORAG_LLM_GGUF={settings.llm_gguf}: no such model file")

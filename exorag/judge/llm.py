@@ -43,17 +43,9 @@ class LLMJudge(Judge):
                 "the llm judge needs an OpenAI-compatible server: set EXORAG_LLM_BASE_URL "
                 "(e.g. http://127.0.0.1:8080/v1), EXORAG_LLM_MODEL and, if the server wants one, EXORAG_LLM_API_KEY"
             )
-        from langchain_openai import ChatOpenAI
+        from exorag.generate.llm import openai_chat_model
 
-        self._model = ChatOpenAI(
-            base_url=settings.llm_base_url,
-            model=settings.llm_model,
-            api_key=settings.llm_api_key,
-            temperature=0.0,
-            max_tokens=5,
-            timeout=120,
-            max_retries=1,
-        )
+        self._model = openai_chat_model(settings, max_tokens=5, temperature=0.0)
         self._max_concurrency = max_concurrency
 
     def judge_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[JudgeResult]:
