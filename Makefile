@@ -7,6 +7,10 @@ PORT ?= 7860
 # Debian packages the browser tests need (the chat UI in headless Chromium).
 TEST_DEBS := chromium fonts-dejavu-core
 
+# llama-cpp-python is built from source: on both cores, and without its multimodal library (mtmd),
+# which exorag never loads.
+LLAMA_BUILD := CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=2
+
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
@@ -29,11 +33,11 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-llm: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[llm]'
+	$(LLAMA_BUILD) $(BIN)/pip install --quiet -e '.[llm]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,llm]'
+	$(LLAMA_BUILD) $(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@ $(VENV)/.installed-run $(VENV)/.installed-llm
 
 # Chromium and its fonts from Debian: installed when missing and we are root, else the one command to run.
@@ -56,8 +60,9 @@ run: install
 	$(BIN)/exorag ingest || [ $$? -eq 1 ]
 	$(BIN)/exorag serve --host $(HOST) --port $(PORT)
 
+# Two workers, a test file each: most tests wait on a server, a browser or a subprocess part of the time.
 test: system-test-deps install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 eval: install
 	$(BIN)/exorag eval --dataset evals/datasets/exosome_qa.jsonl --out evals/runs/latest

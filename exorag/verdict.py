@@ -4,8 +4,7 @@ The question is read as the claim it asks about ("Does hypoxia raise exosome rel
 "hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
 its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
 or reports the effect as not significant), or reverses the claim's direction of effect; ``yes``
-otherwise. The majority wins; a tie is ``mixed``. With an LLM configured, the chain
-asks the model instead (``llm_verdict``).
+otherwise. The majority wins; a tie is ``mixed``.
 """
 
 from __future__ import annotations
