@@ -129,9 +129,9 @@ def run_evaluation(
     """Run the chosen system(s), write the reports, print the summary; returns the main report."""
     from evals.dataset import DatasetError, load_dataset
     from evals.harness import run_items
-    from exorag.judge import JudgeError, get_judge
     from evals.report import build_report, write_report
     from exorag.config import get_settings
+    from exorag.judge import JudgeError, get_judge
 
     try:
         items = load_dataset(dataset)[:limit]

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from evals.dataset import EvalItem
-from exorag.judge.base import Judge
 from exorag.citations import cited_numbers
+from exorag.judge.base import Judge
 from exorag.models import Answer, Evidence
 from exorag.text import normalise, split_sentences, strip_citations
 

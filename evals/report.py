@@ -18,8 +18,8 @@ from pathlib import Path
 
 from evals.dataset import EvalItem
 from evals.harness import ItemResult
-from exorag.judge.base import Judge
 from evals.metrics import METRIC_NAMES, aggregate, score_item
+from exorag.judge.base import Judge
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
 NO_TOPIC = "(no topic)"

@@ -24,6 +24,7 @@ from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.facets import annotate, gather_evidence, plan_assessment
 from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.generate.repair import best_supporting_sentence
+from exorag.judge import Judge, runtime_judge
 from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, SourceKind
 from exorag.pipelines import EXORAG, Parts
 from exorag.references import REFERENCES_FILE, load_references
@@ -31,9 +32,7 @@ from exorag.retrieve import Filters, Hit, PassageRetriever
 from exorag.shape import QuestionShape, read_shape
 from exorag.store.index import Index
 from exorag.text import english_rarity, tokenize
-from exorag.judge import Judge, runtime_judge
 from exorag.verify import verify_sentence
-
 
 # A broad question is judged part by part, except where the whole question's evidence fails on
 # relevance or names: then no part can be answered from it either (a comparison of things the

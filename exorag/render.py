@@ -7,9 +7,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from exorag.links import doi_link, web_link
 from exorag.citations import split_ending
 from exorag.facets import uncovered_note
+from exorag.links import doi_link, web_link
 from exorag.models import Answer
 from exorag.shape import BROAD_SHAPES
 from exorag.verdict import VERDICT_LABELS

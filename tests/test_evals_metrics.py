@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from evals.dataset import EvalItem
-from exorag.judge.rules import RulesJudge
 from evals.metrics import (
     METRIC_NAMES,
     aggregate,
@@ -23,6 +22,7 @@ from evals.metrics import (
     retrieval_recall_at,
     score_item,
 )
+from exorag.judge.rules import RulesJudge
 from exorag.models import Answer, Evidence, Sentence
 
 PD_L1 = "Exosomal PD-L1 binds PD-1 receptors on T cells and suppresses their activation."

@@ -12,9 +12,9 @@ from evals.compare import RunNotFound, compare_reports, load_report
 from evals.dataset import EvalItem
 from evals.gate import ThresholdError, check_thresholds, parse_thresholds
 from evals.harness import ITEMS_FILE, read_results, run_items
-from exorag.judge.rules import RulesJudge
 from evals.metrics import METRIC_NAMES
 from evals.report import build_report, write_report
+from exorag.judge.rules import RulesJudge
 from exorag.models import Answer, Evidence, Sentence
 
 PASSAGE = "Exosomal PD-L1 binds PD-1 receptors on T cells and suppresses their activation."

@@ -19,7 +19,14 @@ import pytest
 
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer
 from exorag.citations import format_numbers
-from exorag.generate.llm import MAX_SENTENCES, LLMUnavailable, build_messages, chat_model, openai_chat_model, parse_draft
+from exorag.generate.llm import (
+    MAX_SENTENCES,
+    LLMUnavailable,
+    build_messages,
+    chat_model,
+    openai_chat_model,
+    parse_draft,
+)
 from exorag.models import Evidence
 from exorag.text import strip_citations
 

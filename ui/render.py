@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from exorag.citations import format_numbers, split_ending
-from exorag.links import doi_link, web_link
 from exorag.facets import uncovered_note
+from exorag.links import doi_link, web_link
 from exorag.models import Answer, Evidence, Reference, Sentence
 from exorag.refs.corpus import literature_files
 from exorag.shape import BROAD_SHAPES

@@ -20,7 +20,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
 
 from exorag.api import operations
-from exorag.api.operations import AskRequest, IndexStats, NotFound, PassageRecord, ReferenceRecord, SearchRequest, SearchResult
+from exorag.api.operations import (
+    AskRequest,
+    IndexStats,
+    NotFound,
+    PassageRecord,
+    ReferenceRecord,
+    SearchRequest,
+    SearchResult,
+)
 from exorag.chain import answer_stream, get_pipeline
 from exorag.config import Settings
 from exorag.generate.llm import LLMUnavailable

@@ -33,48 +33,48 @@ _ANSWER_VERBS = (r"(?:answer|respond|reply|say|state|claim|tell|output|print|con
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("an order to ignore earlier instructions", re.compile(
-        _START + _OVERRIDE_VERBS + r"\b(?:\W+\w+){0,5}?\W+" + _INSTRUCTION_NOUNS + r"\b", re.I | re.M)),
+        _START + _OVERRIDE_VERBS + r"\b(?:\W+\w+){0,5}?\W+" + _INSTRUCTION_NOUNS + r"\b", re.IGNORECASE | re.MULTILINE)),
     ("an order to ignore earlier instructions", re.compile(
         _START + _OVERRIDE_VERBS + r"\s+(?:all\s+|everything\s+|anything\s+)?(?:of\s+)?(?:the\s+|that\s+|what\s+)?"
-        + _EARLIER + r"\b", re.I | re.M)),
+        + _EARLIER + r"\b", re.IGNORECASE | re.MULTILINE)),
     ("an order to ignore earlier instructions", re.compile(
         r"(?:忽略|无视|忽视|忘记|忘掉|不要理会)[^。.!！?？]{0,8}(?:指令|指示|提示|说明|规则|要求|命令)")),
     ("an order about what to answer", re.compile(
         _START + r"(?:answer|respond|reply|say|state|claim|output|print|conclude|tell (?:the )?(?:user|reader|them|everyone))"
-        r"\s+(?:only\s+|always\s+|instead\s+|simply\s+)?(?:that\b|with\b|yes\b|no\b|:)", re.I | re.M)),
+        r"\s+(?:only\s+|always\s+|instead\s+|simply\s+)?(?:that\b|with\b|yes\b|no\b|:)", re.IGNORECASE | re.MULTILINE)),
     ("an order about what to answer", re.compile(
         _START + r"(?:antworte|antworten sie|sag|sage|sagen sie|behaupte|réponds|répondez|dis|dites|affirme|affirmez"
         r"|responde|responda|di|diga|afirma|afirme|rispondi|risponda|antwoord)\b"
-        r"(?:\W+\w+){0,2}?\W+(?:dass|mit|ja|nein|que|qu|oui|non|sí|si|che|dat)\b", re.I | re.M)),
+        r"(?:\W+\w+){0,2}?\W+(?:dass|mit|ja|nein|que|qu|oui|non|sí|si|che|dat)\b", re.IGNORECASE | re.MULTILINE)),
     ("an order to the reader", re.compile(
         r"\byou\s+(?:must|should|shall|will|have to|need to|are (?:required|instructed|told|expected) to|must not"
         r"|should not|may not)\s+(?:now\s+|always\s+|only\s+|instead\s+|from now on\s+|never\s+)*"
-        + _ANSWER_VERBS + r"\b", re.I)),
+        + _ANSWER_VERBS + r"\b", re.IGNORECASE)),
     ("an order to the reader", re.compile(
         r"\b(?:du musst|sie müssen|tu dois|vous devez|debes|tienes que|usted debe|devi|deve)\s+(?:\w+\s+){0,3}?"
         r"(?:antworten|sagen|behaupten|ignorieren|vergessen|répondre|dire|affirmer|ignorer|oublier|responder|decir"
-        r"|afirmar|ignorar|olvidar|rispondere|dire|ignorare)\b", re.I)),
+        r"|afirmar|ignorar|olvidar|rispondere|dire|ignorare)\b", re.IGNORECASE)),
     ("words addressed to an AI", re.compile(
         r"\b(?:you are|you're|you will act as|act as|pretend (?:to be|you are)|from now on,? you are)\s+(?:now\s+)?"
-        r"(?:an?\s+|the\s+)?(?:\w+\s+){0,2}?" + _AI + r"\b", re.I)),
+        r"(?:an?\s+|the\s+)?(?:\w+\s+){0,2}?" + _AI + r"\b", re.IGNORECASE)),
     ("words addressed to an AI", re.compile(
         r"\b(?:as an?|dear|hey|hello|attention|note to (?:the|any)|message to (?:the|any)|if you are an?|to (?:any|the))\s+"
-        + _AI + r"\b", re.I)),
+        + _AI + r"\b", re.IGNORECASE)),
     ("words addressed to an AI", re.compile(
         r"\b" + _AI + r"\s+(?:reading|processing|summari[sz]ing|answering|parsing|ingesting)\s+(?:this|these|the following)\b",
-        re.I)),
+        re.IGNORECASE)),
     ("words addressed to an AI", re.compile(
         r"\b(?:du bist|sie sind|tu es|vous êtes|eres|usted es|sei|jij bent)\s+(?:jetzt|nun|ab sofort|maintenant|désormais"
-        r"|ahora|ora|nu)\b", re.I)),
+        r"|ahora|ora|nu)\b", re.IGNORECASE)),
     ("words addressed to an AI", re.compile(r"你(?:现在|从现在起)?(?:是|扮演)[^。.]{0,4}(?:AI|人工智能|助手|语言模型|机器人)")),
     ("a chat role marker", re.compile(
         r"(?:^|(?<=[.!?]\s))[#*\s]*(?:system|assistant|developer|user|system prompt|sistema|système|systeme|asistente"
-        r"|assistent|assistente|utilisateur|usuario|benutzer|systeem)\s*:", re.I | re.M)),
+        r"|assistent|assistente|utilisateur|usuario|benutzer|systeem)\s*:", re.IGNORECASE | re.MULTILINE)),
     ("a chat role marker", re.compile(
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|</?(?:system|instructions?)>"
-        r"|#{2,}\s*(?:instruction|system|response)\b|(?:系统|助手|用户)\s*[:：]", re.I | re.M)),
+        r"|#{2,}\s*(?:instruction|system|response)\b|(?:系统|助手|用户)\s*[:：]", re.IGNORECASE | re.MULTILINE)),
     ("a chat role marker", re.compile(
-        r"\b(?:new|updated|real|actual|true|hidden|secret)\s+(?:instructions?|task|system prompt|prompt)\s*:", re.I)),
+        r"\b(?:new|updated|real|actual|true|hidden|secret)\s+(?:instructions?|task|system prompt|prompt)\s*:", re.IGNORECASE)),
 ]
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from exorag.judge.base import Judge, JudgeError, JudgeResult, best_sentence, evidence_windows
 from exorag.config import Settings, get_settings
+from exorag.judge.base import Judge, JudgeError, JudgeResult, best_sentence, evidence_windows
 
 SYSTEM_PROMPT = (
     "You check scientific claims against evidence. Reply with one word: 'yes' if the evidence "

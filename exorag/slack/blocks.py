@@ -7,8 +7,8 @@ context block, 50 blocks in a message. Longer content is split into more blocks 
 from __future__ import annotations
 
 from exorag.citations import format_numbers, split_ending
-from exorag.links import doi_link, web_link
 from exorag.facets import uncovered_note
+from exorag.links import doi_link, web_link
 from exorag.models import Answer, Evidence
 from exorag.shape import BROAD_SHAPES
 from exorag.verdict import VERDICT_LABELS
