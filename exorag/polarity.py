@@ -23,11 +23,13 @@ NEGATIONS = frozenset(
      "absence", "unable", "none", "fail", "fails", "failed"]
 )
 # Phrases read before negation is looked for: "rather than X" denies X, "not only X" does not.
-_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (re.compile(r"\bnot (only|just|merely)\b"), ""))
+_NOT_ONLY = re.compile(r"\bnot (only|just|merely)\b")
+_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of)\b"), "not"), (_NOT_ONLY, ""))
 # What reports that an effect was not found: no change, or statistics short of significance.
 _NO_EFFECT = re.compile(r"\b(?:unaffected|unchanged|independent of|similar|comparable|non-?significant\w*|"
                         r"p\s*[>\u2265]\s*0?\.0*[5-9]|n\.?s\.?(?=[\s,;.)]))", re.IGNORECASE)
 _WORD = re.compile(r"[\w']+")
+_FAILED_OBJECT = re.compile(r"\bfail(?:s|ed|ing)?\b(?! to\b)")
 
 # Effect verbs in opposite pairs, raising first (base forms; their inflections are derived).
 _OPPOSITE_VERBS = [
@@ -44,15 +46,23 @@ _OPPOSITE_WORDS = [
     ("up-regulated", "down-regulated"), ("better", "worse"), ("larger", "smaller"), ("gain", "loss"),
     ("high", "low"), ("enhanced", "reduced"), ("elevated", "reduced"), ("longer", "shorter"),
 ]
-# Every word that states a direction (stems are compared, so one form of each is enough).
-_DIRECTION_WORDS: dict[Direction, str] = {
+# Verbs that state a direction: their stems are compared, so any inflection counts ("lowered").
+_DIRECTION_VERBS: dict[Direction, str] = {
     "up": """increase raise elevate enhance promote boost upregulate stimulate activate induce augment
-        more higher greater heighten amplify accelerate strengthen potentiate facilitate restore reinforce
-        trigger drive rise rose risen expand gain high larger longer positive positively""",
-    "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate less
-        fewer silence blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt
-        fall fell fallen drop decline slow shrink lose loss low smaller shorter negative negatively""",
-    "good": "favorable favourable better beneficial improve supportive",
+        heighten amplify accelerate strengthen potentiate facilitate restore reinforce trigger drive rise
+        expand gain""",
+    "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate silence
+        blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt fall drop
+        decline slow shrink lose""",
+    "good": "improve",
+    "bad": "",
+}
+# Adjectives, adverbs and irregular forms, compared as written: a stem would also take in
+# "highly", "positivity" or "positioned".
+_DIRECTION_FORMS: dict[Direction, str] = {
+    "up": "more higher greater rose risen high larger longer positive positively",
+    "down": "less fewer fell fallen loss losses low smaller shorter negative negatively",
+    "good": "favorable favourable better beneficial supportive",
     "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
 }
 # Nouns made from these verbs (activation, reduction) name an effect, they do not state one.
@@ -81,16 +91,30 @@ def denies_effect(text: str) -> bool:
     return negates(text) or bool(_NO_EFFECT.search(text))
 
 
+def sentence_denies_effect(text: str) -> bool:
+    """``denies_effect`` read over a whole sentence (case-folded): there "rather than X" denies only X,
+    not what the sentence states, and "fail" denies only as "failed to" ("patients who failed
+    treatment" deny nothing)."""
+    text = _FAILED_OBJECT.sub("", _NOT_ONLY.sub("", text))
+    return any(is_negation(word) for word in _WORD.findall(text)) or bool(_NO_EFFECT.search(text))
+
+
 @lru_cache(maxsize=1)
-def _directions() -> dict[str, Direction]:
-    return {stem(word): direction for direction, words in _DIRECTION_WORDS.items() for word in words.split()}
+def _verb_directions() -> dict[str, Direction]:
+    return {stem(word): direction for direction, words in _DIRECTION_VERBS.items() for word in words.split()}
+
+
+@lru_cache(maxsize=1)
+def _form_directions() -> dict[str, Direction]:
+    return {word: direction for direction, words in _DIRECTION_FORMS.items() for word in words.split()}
 
 
 def direction_of(word: str) -> Direction | None:
     """``up``/``down``/``good``/``bad`` for a case-folded word stating an effect (``down-regulated`` too)."""
+    word = word.replace("-", "")
     if _NOMINAL.search(word):
         return None
-    return _directions().get(stem(word.replace("-", "")))
+    return _form_directions().get(word) or _verb_directions().get(stem(word))
 
 
 def _inflections(base: str) -> dict[str, str]:

@@ -127,6 +127,9 @@ def test_verdicts_weigh_negation_direction_and_disagreement():
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis.", "Drug X did not change mortality in sepsis."]) == "mixed"
     assert evidence_verdict(question, ["Mortality in sepsis with drug X was not significantly reduced (p = 0.41)."]) == "no"
     assert evidence_verdict(question, ["Aspirin is cheap."]) == "not_addressed"
+    # A contrast or a failed treatment in the sentence does not turn its finding around.
+    assert evidence_verdict(question, ["Drug X reduced mortality in sepsis rather than raising it."]) == "yes"
+    assert evidence_verdict(question, ["Drug X reduced mortality in sepsis patients who failed first-line antibiotics."]) == "yes"
 
 
 # PubMedQA development items (tuning half: even PMIDs) with a clear yes or no, chosen from those the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from exorag.polarity import denies_effect, direction_of, effect_verb_base, negates, opposite_word
+from exorag.polarity import denies_effect, direction_of, effect_verb_base, negates, opposite_word, sentence_denies_effect
 
 
 def test_negation_reads_phrases_before_words():
@@ -20,6 +20,16 @@ def test_direction_of_a_stated_effect():
     assert direction_of("worse") == "bad"
     assert direction_of("reduction") is None  # a noun names an effect, it does not state one
     assert direction_of("exosomes") is None
+    assert direction_of("lowered") == "down" and direction_of("higher") == "up"
+    # Adjectives are read as written: their stems would take in other words.
+    assert direction_of("highly") is None and direction_of("positivity") is None and direction_of("positioned") is None
+
+
+def test_over_a_whole_sentence_a_contrast_or_a_failed_treatment_denies_nothing():
+    assert not sentence_denies_effect("hypoxia raises exosome release rather than lowering it")
+    assert not sentence_denies_effect("hypoxia raised exosome release in cells that failed treatment")
+    assert sentence_denies_effect("hypoxia failed to raise exosome release")
+    assert sentence_denies_effect("release did not change") and sentence_denies_effect("release was unchanged")
 
 
 def test_opposites_keep_the_form():

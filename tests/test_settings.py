@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +48,12 @@ def test_defaults_without_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert not settings.llm_configured and settings.nli_model is None and settings.ui_auth is None
     assert settings.literature.contact_email is None and settings.slack.bot_token is None
+
+
+def test_a_malformed_setting_is_named_by_every_command_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "EXORAG_FETCH_RATE": "0", "EXORAG_INDEX": str(tmp_path / "index")}
+    completed = subprocess.run([sys.executable, "-m", "exorag.cli", "stats"], capture_output=True, text=True,
+                               env=env, check=False, timeout=120)
+    assert completed.returncode == 2
+    assert "fetch_rate" in completed.stderr and "greater than 0" in completed.stderr
+    assert "Traceback" not in completed.stderr

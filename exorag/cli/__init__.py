@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -273,5 +274,12 @@ register_bench(app)
 register_audit(app)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app(prog_name="exorag")
+def main() -> None:
+    """The ``exorag`` command. A malformed setting (say ``EXORAG_FETCH_RATE=0``) stops every
+    command, since one settings tree is read at start: it is named, without a traceback."""
+    try:
+        app(prog_name="exorag")
+    except ValidationError as error:
+        errors.print(f"[red]error:[/red] a setting is invalid (EXORAG_<FIELD>, SLACK_<FIELD> or a flag): "
+                     f"{escape(str(error))}", soft_wrap=True)
+        raise SystemExit(2) from None

@@ -1,5 +1,5 @@
 """``python -m exorag.cli``: the ``exorag`` command."""
 
-from exorag.cli import app
+from exorag.cli import main
 
-app()
+main()
