@@ -170,12 +170,17 @@ def _system(name: str, settings):
     """The answer function of a system: exorag's pipeline, or the baseline (the same answer path
     with the plain parts, ``exorag.pipelines.PLAIN``; its collection is synced with the corpus first)."""
     from exorag.chain import AnswerOptions, answer
+    from exorag.ingest.sync import CorpusMissing, IngestLocked
     from exorag.pipelines import EXORAG, PLAIN, ingest
+    from exorag.store.chroma import StoreUnavailable
 
     options = AnswerOptions(generator=settings.generator)
     parts = PLAIN if name == "baseline" else EXORAG
     if parts is PLAIN:
-        ingest(settings, PLAIN)
+        try:
+            ingest(settings, PLAIN)
+        except (CorpusMissing, IngestLocked, StoreUnavailable) as error:
+            _fail(f"baseline: {error}")
     return lambda question: answer(question, options, settings, parts)
 
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
-from exorag.ingest.chunking import Chunker, character_chunker, structured_chunker
+from exorag.ingest.chunking import Chunker, character_chunker, settings_chunker
 from exorag.ingest.sync import IngestReport, sync_corpus
 from exorag.retrieve import PassageRetriever, Retriever, SimilarityRetriever
+from exorag.store.chroma import EmbedderMismatch
 from exorag.store.index import Index
 
 
@@ -38,17 +39,24 @@ class Parts:
     checks: bool = True
     # Settings this pipeline sets whatever the user's are (its collection, its k).
     overrides: dict[str, object] = field(default_factory=dict)
+    # Its collection is a derived copy of the corpus: rebuilt, not refused, when the embedder changes.
+    disposable: bool = False
 
     def configure(self, settings: Settings) -> Settings:
         return settings.model_copy(update=self.overrides) if self.overrides else settings
 
 
-EXORAG = Parts("exorag", lambda settings: structured_chunker(settings.chunk_words, settings.chunk_overlap_sentences),
-               Retriever)
+EXORAG = Parts("exorag", settings_chunker, Retriever)
 PLAIN = Parts("plain", lambda settings: character_chunker(1000, 200), SimilarityRetriever, checks=False,
-              overrides={"collection": "baseline", "k": 4, "chroma_url": None})
+              overrides={"collection": "baseline", "k": 4, "chroma_url": None}, disposable=True)
 
 
 def ingest(settings: Settings, parts: Parts = EXORAG, embeddings: Embeddings | None = None) -> IngestReport:
     """Sync the collection of ``parts`` with the corpus, cut by its chunker (``sync_corpus``)."""
-    return sync_corpus(parts.configure(settings), embeddings=embeddings, chunker=parts.chunker(settings))
+    settings, chunker = parts.configure(settings), parts.chunker(settings)
+    try:
+        return sync_corpus(settings, embeddings=embeddings, chunker=chunker)
+    except EmbedderMismatch:
+        if not parts.disposable:
+            raise
+        return sync_corpus(settings, embeddings=embeddings, chunker=chunker, reembed=True)

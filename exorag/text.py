@@ -139,10 +139,6 @@ def tokens_with_words(text: str) -> dict[str, str]:
     return words
 
 
-def content_terms(text: str) -> set[str]:
-    return set(tokenize(text))
-
-
 # Numbers written in words, as digits.
 NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",

@@ -51,3 +51,10 @@ def test_plain_collection_is_synced_with_the_corpus_beside_exorags(corpus, tmp_p
         "Which exosomal protein exhausts CD8 T cells in nasopharyngeal carcinoma?", 4)
     assert hits[0].chunk.refs == [901] and hits[0].chunk.source_kind == "literature"
     assert not (tmp_path / "index" / "lexical").exists()  # exorag's own index was not touched
+
+
+def test_the_plain_collection_is_rebuilt_not_refused_when_the_embedder_changes(corpus, tmp_path):
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    chunks = ingest(settings, PLAIN).chunks
+    report = ingest(settings.model_copy(update={"embedder": "onnx"}), PLAIN)
+    assert report.added == chunks and report.chunks == chunks

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from exorag.polarity import denies_effect, direction_of, effect_verb_base, negates, opposite_word, sentence_denies_effect
+from exorag.polarity import (
+    denies_effect,
+    direction_of,
+    effect_verb_base,
+    negates,
+    opposite_word,
+    sentence_denies_effect,
+)
 
 
 def test_negation_reads_phrases_before_words():

@@ -1,5 +1,5 @@
 """The chat UI's limits, on the real app over loopback: uploads above the file-size limit get 413,
-a reference number must be a whole number of 1 or more, and no exception text reaches a client."""
+a reference number must be a whole number from 1 to 99,999, and no exception text reaches a client."""
 
 from __future__ import annotations
 

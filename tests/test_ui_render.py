@@ -170,7 +170,8 @@ def test_upload_names_follow_the_corpus_convention():
     assert target_name(7, "../../etc/passwd.pdf") == "7_passwd.pdf"
     assert target_name(9, "%%%.pdf") == "9_paper.pdf"
     assert check_number(170.0) == 170
-    for bad in (None, 0, -3, 12.5):
+    assert check_number(99_999) == 99_999
+    for bad in (None, 0, -3, 12.5, 100_000):
         with pytest.raises(PaperRejected):
             check_number(bad)
 

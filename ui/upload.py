@@ -18,7 +18,7 @@ from exorag.chain import reset_pipelines
 from exorag.config import Settings
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
-from exorag.refs.corpus import LITERATURE_DIR, reference_number_of
+from exorag.refs.corpus import LITERATURE_DIR, MAX_REFERENCE_NUMBER, reference_number_of
 
 
 class PaperRejected(ValueError):
@@ -48,8 +48,8 @@ def check_number(value: float | None) -> int:
     """The reference number as an integer, or PaperRejected saying what is wrong with it."""
     if value is None or value == "":
         raise PaperRejected("Give the paper's reference number in the review (for example 170).")
-    if float(value) != int(float(value)) or int(float(value)) < 1:
-        raise PaperRejected(f"Reference number: {value!r} is not a whole number of 1 or more.")
+    if float(value) != int(float(value)) or not 1 <= int(float(value)) <= MAX_REFERENCE_NUMBER:
+        raise PaperRejected(f"Reference number: {value!r} is not a whole number from 1 to {MAX_REFERENCE_NUMBER}.")
     return int(float(value))
 
 

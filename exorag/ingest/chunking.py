@@ -17,6 +17,7 @@ from functools import partial
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from exorag.citations import cited_numbers
+from exorag.config import Settings
 from exorag.ingest.loaders.base import Block, LoadedDocument
 from exorag.models import Chunk, SourceKind
 from exorag.refs.corpus import reference_number_of
@@ -163,6 +164,11 @@ def structured_chunker(chunk_words: int = 120, overlap_sentences: int = 1) -> Ch
     return partial(chunk_document, chunk_words=chunk_words, overlap_sentences=overlap_sentences)
 
 
+def settings_chunker(settings: Settings) -> Chunker:
+    """exorag's chunks at the settings' size (``EXORAG_CHUNK_WORDS``, ``EXORAG_CHUNK_OVERLAP_SENTENCES``)."""
+    return structured_chunker(settings.chunk_words, settings.chunk_overlap_sentences)
+
+
 def character_chunker(size: int = 1000, overlap: int = 200) -> Chunker:
     """LangChain's plain ``RecursiveCharacterTextSplitter``: pieces of at most ``size`` characters,
     ``overlap`` of them shared with the next, blind to headings and sentences."""
@@ -171,10 +177,11 @@ def character_chunker(size: int = 1000, overlap: int = 200) -> Chunker:
     def chunk(document: LoadedDocument, source_path: str, source_kind: SourceKind, source_id: str) -> list[Chunk]:
         own_number = own_number_of(document, source_kind)
         chunks: list[Chunk] = []
-        for piece in splitter.create_documents([document.text]):
+        for position, piece in enumerate(splitter.create_documents([document.text])):
             text, start = piece.page_content, piece.metadata["start_index"]
             chunks.append(Chunk(
-                chunk_id=stable_hash(source_path, source_id, str(start), text), text=text, source_id=source_id,
+                # The splitter may give one short piece twice at one start: its position keeps the ids apart.
+                chunk_id=stable_hash(source_path, source_id, str(position), str(start), text), text=text, source_id=source_id,
                 source_path=source_path, source_kind=source_kind, title=title_of(document), char_start=start,
                 char_end=start + len(text), refs=passage_refs(text, source_kind, own_number),
                 content_hash=stable_hash(text, length=16),

@@ -20,7 +20,7 @@ from langchain_core.embeddings import Embeddings
 
 from exorag.config import Settings
 from exorag.embeddings import get_embeddings
-from exorag.ingest.chunking import Chunker, structured_chunker
+from exorag.ingest.chunking import Chunker, settings_chunker
 from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
@@ -104,7 +104,7 @@ def chunk_sources(settings: Settings, progress: Progress | None = None, chunker:
                   ) -> tuple[dict[str, list[Chunk]], list[dict[str, str]]]:
     """Load and chunk every source: ``({relative path: chunks}, failures)``; ``chunker`` defaults to
     exorag's structure-aware chunks of the settings' size."""
-    chunker = chunker or structured_chunker(settings.chunk_words, settings.chunk_overlap_sentences)
+    chunker = chunker or settings_chunker(settings)
     corpus = settings.corpus
     sources = discover_sources(corpus)
     chunks_by_path: dict[str, list[Chunk]] = {}

@@ -12,6 +12,8 @@ LITERATURE_DIR = "literature"
 STATE_DIR = ".exorag"
 
 # A reference number has at most five digits: a longer leading number is a date or an id.
+# A longer leading number is a date or an id, not a reference.
+MAX_REFERENCE_NUMBER = 99_999
 _LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 
 
