@@ -42,7 +42,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 # Chromium and its fonts from Debian: installed when missing and we are root, else the one command to run.
 system-test-deps:
-	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || printf '%s ' $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages for the browser tests: $$missing"; \

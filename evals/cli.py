@@ -12,18 +12,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+from exorag.cli.common import console, errors, fail
 
 SYSTEMS = ("exorag", "baseline", "both")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(code)
 
 
 def _metrics_table(title: str, columns: dict[str, dict]) -> Table:
@@ -48,7 +41,7 @@ def _compare(run_a: Path, run_b: Path) -> dict:
     try:
         before, after = load_report(run_a), load_report(run_b)
     except RunNotFound as error:
-        _fail(str(error))
+        fail(str(error))
     colours = {"improved": "green", "regressed": "red"}
     table = Table(title=f"{run_a} -> {run_b}")
     for column in ("metric", "A", "B", "change", "verdict"):
@@ -103,22 +96,22 @@ def eval_command(
     try:
         minimums, maximums = parse_thresholds(minimum or [], "--min"), parse_thresholds(maximum or [], "--max")
     except ThresholdError as error:
-        _fail(str(error))
+        fail(str(error))
     if compare:
         after = _compare(*compare)
         _gate(after["metrics"], minimums, maximums)
         return
     if dataset is None:
-        _fail("--dataset is required (or --compare RUN_A RUN_B)")
+        fail("--dataset is required (or --compare RUN_A RUN_B)")
     if system not in SYSTEMS:
-        _fail(f"--system: {system!r} is not one of {', '.join(SYSTEMS)}")
+        fail(f"--system: {system!r} is not one of {', '.join(SYSTEMS)}")
     if generator not in (None, "extractive", "llm"):
-        _fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
+        fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
     report = run_evaluation(dataset, out, index=index, corpus=corpus, limit=limit, workers=workers, resume=resume,
                             system=system, judge_name=judge, generator=generator)
     if report["metrics"]["n"] == 0:
         first = report["failed"][0]["error"] if report["failed"] else "no items"
-        _fail(f"no item produced an answer (first error: {first})", code=1)
+        fail(f"no item produced an answer (first error: {first})", code=1)
     _gate(report["metrics"], minimums, maximums)
 
 
@@ -136,14 +129,14 @@ def run_evaluation(
     try:
         items = load_dataset(dataset)[:limit]
     except DatasetError as error:
-        _fail(str(error))
+        fail(str(error))
     settings = get_settings(index=index, corpus=corpus, generator=generator)
     if not settings.chroma_url and not settings.index.is_dir():
-        _fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+        fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
     try:
         judge = get_judge(judge_name, settings)
     except JudgeError as error:
-        _fail(str(error))
+        fail(str(error))
 
     names = ["exorag", "baseline"] if system == "both" else [system]
     reports: dict[str, dict] = {}
@@ -180,7 +173,7 @@ def _system(name: str, settings):
         try:
             ingest(settings, PLAIN)
         except (CorpusMissing, IngestLocked, StoreUnavailable) as error:
-            _fail(f"baseline: {error}")
+            fail(f"baseline: {error}")
     return lambda question: answer(question, options, settings, parts)
 
 
@@ -204,7 +197,7 @@ def pubmedqa_command(
     try:
         items = load_pubmedqa(data)
     except PubMedQAError as error:
-        _fail(str(error))
+        fail(str(error))
     absent = lay_out_corpus(items, out / "corpus", absent_share)
     settings = get_settings(corpus=out / "corpus", index=out / "index", generator=generator)
     if run_ingest(settings) == 2:

@@ -16,31 +16,18 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 
 from evals.cli import register as register_evals
 from exorag.cli.audit import register as register_audit
 from exorag.cli.bench import register as register_bench
+from exorag.cli.common import CorpusOption, IndexOption, JsonOption, console, errors, fail
 from exorag.cli.judge import judge_app
 from exorag.cli.refs import refs_app
 from exorag.config import Settings, get_settings
 
 app = typer.Typer(help="exorag: cited answers about tumour exosomes from a review and its literature.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-console = Console()
-errors = Console(stderr=True)
-
-IndexOption = Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
-CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
-
-
-def fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def run_ingest(settings: Settings, as_json: bool = False, reembed: bool = False) -> int:
     """Sync the index with the corpus, print the report, return the exit code."""
     from exorag.ingest.sync import CorpusMissing, IngestLocked, sync_corpus

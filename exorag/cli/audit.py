@@ -9,17 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
+from exorag.cli.common import console, errors, fail
 
 
 def audit_command(
@@ -39,15 +31,15 @@ def audit_command(
 
     settings = get_settings(index=index, corpus=corpus)
     if not settings.chroma_url and not settings.index.is_dir():
-        _fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+        fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
     try:
         chosen = get_judge(judge, settings)
         chunks = indexed_chunks(settings)
     except (JudgeError, StoreUnavailable) as error:
-        _fail(str(error))
+        fail(str(error))
     if claim is not None:
         if not claim.strip():
-            _fail("--claim is empty: give the sentence to check")
+            fail("--claim is empty: give the sentence to check")
         suggestions = suggest_references(claim, settings, chosen, chunks)
         if as_json:
             print(json.dumps({"claim": claim, "suggestions": [_suggestion(item) for item in suggestions]},

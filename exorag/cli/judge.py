@@ -13,23 +13,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+from exorag.cli.common import IndexOption, console, errors, fail
 
 judge_app = typer.Typer(help="Judges of claim support: score labelled pairs, train the learned judge, time it.",
                         invoke_without_command=True, no_args_is_help=False)
 
-IndexOption = Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
 JudgeOption = Annotated[str, typer.Option("--judge", help="rules (default), auto, learned, nli or llm")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    raise typer.Exit(code)
 
 
 @judge_app.callback()
@@ -45,7 +36,7 @@ def score_pairs(
     if context.invoked_subcommand:
         return
     if dataset is None:
-        _fail("give --dataset PAIRS.jsonl, or a command: train, speed")
+        fail("give --dataset PAIRS.jsonl, or a command: train, speed")
     from evals.calibrate import calibrate
     from evals.dataset import DatasetError, load_judge_pairs
     from exorag.config import get_settings
@@ -60,7 +51,7 @@ def score_pairs(
         chosen = get_judge(judge, get_settings(index=index))
         result = calibrate(pairs, chosen)
     except (DatasetError, JudgeError) as error:
-        _fail(str(error))
+        fail(str(error))
     if as_json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
         return
@@ -103,11 +94,11 @@ def train(
     texts: list[str] = []
     for path in extra or []:
         if not path.is_file():
-            _fail(f"{path}: no such file")
+            fail(f"{path}: no such file")
         try:
             texts += _texts_of(path)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            _fail(f"{path}: cannot read training text ({error})")
+            fail(f"{path}: cannot read training text ({error})")
     tune_pairs = []
     if tune is not None:
         from evals.dataset import DatasetError, load_judge_pairs
@@ -115,7 +106,7 @@ def train(
         try:
             labelled = load_judge_pairs(tune)
         except DatasetError as error:
-            _fail(str(error))
+            fail(str(error))
         if any(getattr(pair, "split", None) for pair in labelled):
             labelled = [pair for pair in labelled if getattr(pair, "split", None) == "tune"]
         tune_pairs = [(pair.claim, pair.evidence_list, pair.label) for pair in labelled]
@@ -125,7 +116,7 @@ def train(
             report = build_judge(settings, texts, max_pairs=max_pairs, tune=tune_pairs,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
         except JudgeError as error:
-            _fail(str(error))
+            fail(str(error))
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(report.kinds.items()))
     console.print(f"trained on {report.pairs} pairs ({kinds}) in {report.seconds:.0f} s; saved in {report.folder}")
 
@@ -147,7 +138,7 @@ def speed(index: IndexOption = None, judge: JudgeOption = "rules", repeats: Anno
     try:
         chosen = get_judge(judge, get_settings(index=index))
     except JudgeError as error:
-        _fail(str(error))
+        fail(str(error))
     chosen.judge_many([(SPEED_CLAIM, passages)])  # warm-up: first calls load kernels
     timings = []
     for repeat in range(repeats):
@@ -182,7 +173,7 @@ def calibration_table(
         if (datasets / "judge_heldout.jsonl").is_file():
             parts.append(("held-out", load_judge_pairs(datasets / "judge_heldout.jsonl")))
     except DatasetError as error:
-        _fail(str(error))
+        fail(str(error))
     error_types = sorted({pair.error_type for _, pairs in parts for pair in pairs if pair.error_type and not pair.label})
     print("| judge | part | n | accuracy | precision (supported) | recall (supported) | " + " | ".join(error_types) + " |")
     print("|---|---|---:|---:|---:|---:|" + "---:|" * len(error_types))

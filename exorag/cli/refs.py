@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from exorag.cli.common import CorpusOption, JsonOption, fail
 from exorag.config import get_settings
 from exorag.refs.extract import ExtractError, extract_references
 from exorag.refs.fetch import OUTCOME_LABELS, FetchError, FetchResult, fetch_literature, parse_numbers
@@ -23,18 +24,11 @@ refs_app = typer.Typer(
     help="The review's reference list and the cited papers: extract, import, fetch, status.", no_args_is_help=True
 )
 
-CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 _PASSAGES_SHOWN = 3
 
 
 def _corpus(corpus: Path | None) -> Path:
     return get_settings(corpus=corpus).corpus
-
-
-def _fail(message: str, code: int = 1) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @refs_app.command("extract")
@@ -48,11 +42,11 @@ def extract_command(
     """Parse the review's bibliography into corpus/references.jsonl (keeps your hand edits)."""
     corpus_dir = _corpus(corpus)
     if review is not None and not review.is_file():
-        _fail(f"--review: {review} is not a file", 2)
+        fail(f"--review: {review} is not a file", 2)
     try:
         report = extract_references(corpus_dir, review)
     except ExtractError as error:
-        _fail(str(error))
+        fail(str(error), 1)
     if as_json:
         print(
             json.dumps(
@@ -96,13 +90,13 @@ def import_command(
 ) -> None:
     """Match a Zotero/EndNote/Mendeley export to the review's reference numbers, record it and copy its PDFs."""
     if not library.is_file():
-        _fail(f"{library}: no such file", 2)
+        fail(f"{library}: no such file", 2)
     if files is not None and not files.is_dir():
-        _fail(f"--files: {files} is not a folder", 2)
+        fail(f"--files: {files} is not a folder", 2)
     try:
         report = import_library(_corpus(corpus), library, files, numbered_in_order)
     except (LibraryError, LibraryImportError) as error:
-        _fail(str(error))
+        fail(str(error), 1)
     if as_json:
         print(json.dumps(report.to_json()))
         raise typer.Exit(1 if report.malformed else 0)
@@ -156,7 +150,7 @@ def fetch_command(
         try:
             numbers = parse_numbers(only)
         except ValueError as error:
-            _fail(f"--only: {error}", 2)
+            fail(f"--only: {error}", 2)
     literature = settings.literature if email is None else settings.literature.model_copy(update={"contact_email": email})
 
     def show(result: FetchResult) -> None:
@@ -172,7 +166,7 @@ def fetch_command(
     try:
         report = fetch_literature(settings.corpus, literature, numbers, refresh, None if as_json else show)
     except FetchError as error:
-        _fail(str(error))
+        fail(str(error), 1)
     counts = report.counts()
     if as_json:
         print(
@@ -211,7 +205,7 @@ def status_command(corpus: CorpusOption = None, as_json: JsonOption = False) -> 
     for problem in report.problems:
         typer.echo(f"problem: {problem}", err=True)
     if not report.reviews:
-        _fail(f"no readable review document in {corpus_dir / 'review'}")
+        fail(f"no readable review document in {corpus_dir / 'review'}", 1)
     typer.echo(f"Coverage in {corpus_dir}/ of the literature cited by {', '.join(report.reviews)}:")
     for row in report.rows:
         files = ", ".join(

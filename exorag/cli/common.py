@@ -1,0 +1,23 @@
+"""What every ``exorag`` command shares: the consoles, the error exit and the common options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+errors = Console(stderr=True)
+
+IndexOption = Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")]
+CorpusOption = Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``error: message`` to stderr and exit with ``code`` (DESIGN.md: 1 some input failed, 2 usage)."""
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(code)
