@@ -81,22 +81,20 @@ def is_negation(word: str) -> bool:
     return word in NEGATIONS or word.endswith("n't")
 
 
+def _holds_negation(text: str) -> bool:
+    return any(is_negation(word) for word in _WORD.findall(text))
+
+
 def negates(text: str) -> bool:
-    """Whether ``text`` (case-folded) makes a negation."""
-    return any(is_negation(word) for word in _WORD.findall(reword_negation_phrases(text)))
+    """Whether ``text`` (case-folded) makes a negation; "rather than X" negates X."""
+    return _holds_negation(reword_negation_phrases(text))
 
 
 def denies_effect(text: str) -> bool:
-    """Whether ``text`` (case-folded) negates, or reports no effect (unchanged, not significant)."""
-    return negates(text) or bool(_NO_EFFECT.search(text))
-
-
-def sentence_denies_effect(text: str) -> bool:
-    """``denies_effect`` read over a whole sentence (case-folded): there "rather than X" denies only X,
-    not what the sentence states, and "fail" denies only as "failed to" ("patients who failed
-    treatment" deny nothing)."""
-    text = _FAILED_OBJECT.sub("", _NOT_ONLY.sub("", text))
-    return any(is_negation(word) for word in _WORD.findall(text)) or bool(_NO_EFFECT.search(text))
+    """Whether a whole sentence (case-folded) negates, or reports no effect (unchanged, not
+    significant). Over a whole sentence "rather than X" denies only X, not what the sentence states,
+    and "fail" denies only as "failed to" ("patients who failed treatment" deny nothing)."""
+    return _holds_negation(_FAILED_OBJECT.sub("", _NOT_ONLY.sub("", text))) or bool(_NO_EFFECT.search(text))
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from exorag.polarity import direction_of, sentence_denies_effect
+from exorag.polarity import denies_effect, direction_of
 from exorag.text import normalise, tokenize
 
 Verdict = Literal["yes", "no", "mixed", "not_addressed"]
@@ -71,7 +71,7 @@ def sentence_vote(claim: str, sentence: str) -> Verdict:
     if not claim_terms or len(claim_terms & set(tokenize(sentence))) / len(claim_terms) < MIN_ADDRESS:
         return "not_addressed"
     claim_text, sentence_text = normalise(claim), normalise(sentence)
-    negated = sentence_denies_effect(claim_text) != sentence_denies_effect(sentence_text)
+    negated = denies_effect(claim_text) != denies_effect(sentence_text)
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
     if not sentence_direction:

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from exorag.polarity import (
-    denies_effect,
-    direction_of,
-    effect_verb_base,
-    negates,
-    opposite_word,
-    sentence_denies_effect,
-)
+from exorag.polarity import denies_effect, direction_of, effect_verb_base, negates, opposite_word
 
 
 def test_negation_reads_phrases_before_words():
@@ -33,10 +26,10 @@ def test_direction_of_a_stated_effect():
 
 
 def test_over_a_whole_sentence_a_contrast_or_a_failed_treatment_denies_nothing():
-    assert not sentence_denies_effect("hypoxia raises exosome release rather than lowering it")
-    assert not sentence_denies_effect("hypoxia raised exosome release in cells that failed treatment")
-    assert sentence_denies_effect("hypoxia failed to raise exosome release")
-    assert sentence_denies_effect("release did not change") and sentence_denies_effect("release was unchanged")
+    assert not denies_effect("hypoxia raises exosome release rather than lowering it")
+    assert not denies_effect("hypoxia raised exosome release in cells that failed treatment")
+    assert denies_effect("hypoxia failed to raise exosome release")
+    assert denies_effect("release did not change") and denies_effect("release was unchanged")
 
 
 def test_opposites_keep_the_form():
