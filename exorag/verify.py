@@ -6,7 +6,6 @@ The verdict decides what the chain does with the sentence: ``supported`` stays, 
 
 from __future__ import annotations
 
-from exorag.citations import find_citations
 from exorag.judge import Judge, JudgeResult
 
 
@@ -15,8 +14,3 @@ def verify_sentence(sentence: str, evidence: list[str], judge: Judge) -> JudgeRe
     if not evidence:
         return JudgeResult("not_found", 0.0)
     return judge.judge(sentence, evidence)
-
-
-def cited_refs_are_in_evidence(citation_text: str, evidence_refs: set[int]) -> bool:
-    """True when every number of ``citation_text`` is among ``evidence_refs``."""
-    return all(c.numbers <= evidence_refs for _, _, c in find_citations(citation_text))
