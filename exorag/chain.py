@@ -280,11 +280,13 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     context.plan = plan
     assessment = ANSWERABLE
     if parts.checks:
+        assess_started = time.perf_counter()
         lexical = pipeline.index.lexical
         mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
         if plan is not None and assessment.code not in WHOLE_QUESTION_VETOES:
             assessment = plan_assessment(plan)
+        timings["assess"] = (time.perf_counter() - assess_started) * 1000
     generate_started = time.perf_counter()
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)

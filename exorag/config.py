@@ -29,6 +29,11 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (every core, where the system cannot say)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     """Every setting of exorag; each field can be set as ``EXORAG_<NAME>``."""
 
@@ -41,9 +46,10 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(default=None, description="a local sentence-transformers folder")
     embedding_batch_size: int = 64
     embedder: Literal["torch", "onnx", "onnx-int8"] = Field(
-        default="torch", description="torch (sentence-transformers fp32), onnx (ONNX Runtime fp32) or onnx-int8")
+        default="onnx", description="onnx (ONNX Runtime fp32, the default), torch (sentence-transformers fp32) or onnx-int8")
     embedder_cache: Path | None = Field(default=None, description="where ONNX exports are kept; default <index>/embedder")
-    embedder_threads: int = Field(default=2, description="ONNX Runtime intra-op threads")
+    embedder_threads: int = Field(default_factory=usable_cores, ge=1,
+                                  description="ONNX Runtime intra-op threads; default every core this process may use")
 
     chunk_words: int = 120
     chunk_overlap_sentences: int = 1
@@ -59,6 +65,8 @@ class Settings(BaseSettings):
     llm_gguf: Path | None = None
     llm_temperature: float = 0.0
     llm_max_tokens: int = 400
+    llm_threads: int = Field(default_factory=usable_cores, ge=1,
+                             description="llama.cpp threads of the in-process GGUF model; default every core this process may use")
 
     # Answerability (exorag.answerability.focus_relevance): below min_relevance, the retrieved
     # passages do not address the question's focus. Relevance blends the best source's coverage of

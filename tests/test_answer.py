@@ -60,7 +60,7 @@ def test_answer_json_has_the_design_fields(indexed_settings):
     data = answer(QUESTIONS[0], settings=indexed_settings).model_dump()
     for key in ("question", "answer", "abstained", "sentences", "evidence", "references", "generator", "timings_ms"):
         assert key in data
-    assert set(data["timings_ms"]) >= {"retrieve", "generate", "verify", "total"}
+    assert set(data["timings_ms"]) >= {"retrieve", "assess", "generate", "verify", "total"}
     assert {"text", "citation", "refs", "evidence_ids", "support"} <= set(data["sentences"][0])
     assert {"id", "chunk_id", "source_label", "source_path", "page", "section", "refs", "text", "score"} <= set(data["evidence"][0])
 

@@ -92,7 +92,7 @@ def test_bench_json_has_one_row_per_system_with_every_figure(bench_out: Path) ->
 
 def test_markdown_table_and_plot_are_written(bench_out: Path) -> None:
     table = (bench_out / "bench.md").read_text()
-    assert "| 200 | exorag (torch) |" in table and "| 200 | baseline (torch) |" in table and "exorag / baseline" in table
+    assert "| 200 | exorag (onnx) |" in table and "| 200 | baseline (onnx) |" in table and "exorag / baseline" in table
     assert (bench_out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -54,7 +54,7 @@ def test_plain_collection_is_synced_with_the_corpus_beside_exorags(corpus, tmp_p
 
 
 def test_the_plain_collection_is_rebuilt_not_refused_when_the_embedder_changes(corpus, tmp_path):
-    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    settings = get_settings(corpus=corpus, index=tmp_path / "index", embedder="torch")
     chunks = ingest(settings, PLAIN).chunks
     report = ingest(settings.model_copy(update={"embedder": "onnx"}), PLAIN)
     assert report.added == chunks and report.chunks == chunks

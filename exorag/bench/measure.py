@@ -44,7 +44,7 @@ class Step:
     chroma_url: str | None = None
     cache: Path | None = None
     seed: int = 0
-    embedder: str = "torch"
+    embedder: str = "onnx"
     embedder_cache: Path | None = None
 
     @property

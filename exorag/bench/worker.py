@@ -34,7 +34,7 @@ def normalise_space(text: str) -> str:
 
 def settings_from(job: dict) -> Settings:
     return Settings(corpus=Path(job["corpus"]), index=Path(job["index"]), chroma_url=job.get("chroma_url"),
-                    collection=job.get("collection", "exorag"), embedder=job.get("embedder", "torch"),
+                    collection=job.get("collection", "exorag"), embedder=job["embedder"],
                     embedder_cache=job.get("embedder_cache"))
 
 

@@ -229,7 +229,8 @@ _models: dict[tuple, BaseChatModel] = {}
 
 def chat_model(settings: Settings) -> BaseChatModel:
     """The configured chat model, created once per process."""
-    key = (settings.llm_base_url, settings.llm_model, str(settings.llm_gguf))
+    key = (settings.llm_base_url, settings.llm_model, str(settings.llm_gguf), settings.llm_max_tokens,
+           settings.llm_temperature, settings.llm_threads)
     if key in _models:
         return _models[key]
     if settings.llm_base_url:
@@ -241,11 +242,9 @@ def chat_model(settings: Settings) -> BaseChatModel:
             from langchain_community.chat_models import ChatLlamaCpp
         except ImportError as error:  # pragma: no cover - depends on the optional extra
             raise LLMUnavailable("EXORAG_LLM_GGUF needs llama-cpp-python: pip install 'exorag[llm]'") from error
-        # One thread for generation and prompt alike: measured faster than two on the shared 2-core
-        # machine (scripts/llm_threads.py; llama.cpp's threads wait on each other when a core is busy).
         model = ChatLlamaCpp(model_path=str(settings.llm_gguf), n_ctx=4096, temperature=settings.llm_temperature,
-                             max_tokens=settings.llm_max_tokens, verbose=False, streaming=True, n_threads=1,
-                             model_kwargs={"n_threads_batch": 1})
+                             max_tokens=settings.llm_max_tokens, verbose=False, streaming=True,
+                             n_threads=settings.llm_threads, model_kwargs={"n_threads_batch": settings.llm_threads})
     else:
         raise LLMUnavailable("the llm generator needs EXORAG_LLM_BASE_URL (an OpenAI-compatible server) or EXORAG_LLM_GGUF")
     _models[key] = model
