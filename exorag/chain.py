@@ -264,17 +264,22 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     held_back = hits.held_back  # sources kept from the generator: their text reads as instructions
     shape = read_shape(standalone)
     plan = None
+    assess_s = 0.0  # the answerability checks' time, the per-part ones of a broad question included
     if shape.broad and hits and parts.checks:
         # Each part is searched and judged on its own: the parts need not share a passage.
         lexical, mask = pipeline.index.lexical, pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
 
         def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
-            return assess_evidence(facet, _evidence_from(facet_hits), pipeline.context(vector, facet_hits), lexical, mask,
-                                   settings, linked=False)
+            nonlocal assess_s
+            judge_started = time.perf_counter()
+            assessment = assess_evidence(facet, _evidence_from(facet_hits), pipeline.context(vector, facet_hits), lexical,
+                                         mask, settings, linked=False)
+            assess_s += time.perf_counter() - judge_started
+            return assessment
 
         plan = gather_evidence(pipeline, standalone, shape, filters, hits, question_vector, judge)
         hits = plan.hits
-    timings = {"retrieve": (time.perf_counter() - started) * 1000}
+    timings = {"retrieve": (time.perf_counter() - started - assess_s) * 1000}
     evidence = _evidence_from(hits)
     context = pipeline.context(question_vector, hits)
     context.plan = plan
@@ -286,7 +291,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
         if plan is not None and assessment.code not in WHOLE_QUESTION_VETOES:
             assessment = plan_assessment(plan)
-        timings["assess"] = (time.perf_counter() - assess_started) * 1000
+        timings["assess"] = (time.perf_counter() - assess_started + assess_s) * 1000
     generate_started = time.perf_counter()
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)

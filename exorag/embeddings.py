@@ -56,7 +56,7 @@ def embedder_cache(settings: Settings) -> Path:
 def get_embeddings(settings: Settings) -> Embeddings:
     """The LangChain embeddings object of ``settings.embedder`` (loaded once per process)."""
     path = model_path(settings)
-    key = (path, settings.embedder)
+    key = (path, settings.embedder, settings.embedder_threads)
     with _lock:
         if key not in _loaded:
             if settings.embedder == "torch":

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,10 +67,14 @@ def test_cached_embeddings_are_the_models_and_are_not_embedded_twice(tmp_path: P
 
 @pytest.fixture(scope="module")
 def bench_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One run of ``exorag bench --scales 200`` with a 5-second load test of 3 users."""
+    """One run of ``exorag bench --scales 200`` with a 5-second load test of 3 users.
+
+    The embedder is not the default one, so the load test's server must open the index with the embedder that built it.
+    """
     base = tmp_path_factory.mktemp("bench")
     command = [sys.executable, "-m", "exorag.cli", "bench", "--scales", "200", "--queries", str(QUERIES),
-               "--load-seconds", "5", "--users", "3", "--out", str(base / "out"), "--cache", str(base / "cache")]
+               "--embedders", "torch", "--load-seconds", "5", "--users", "3", "--out", str(base / "out"),
+               "--cache", str(base / "cache")]
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
     return base / "out"
@@ -92,7 +97,8 @@ def test_bench_json_has_one_row_per_system_with_every_figure(bench_out: Path) ->
 
 def test_markdown_table_and_plot_are_written(bench_out: Path) -> None:
     table = (bench_out / "bench.md").read_text()
-    assert "| 200 | exorag (onnx) |" in table and "| 200 | baseline (onnx) |" in table and "exorag / baseline" in table
+    assert "| 200 | exorag (torch) |" in table and "| 200 | baseline (torch) |" in table and "exorag / baseline" in table
+    assert re.search(r"onnxruntime \d+\.\d+\S* \(\d+ threads\)", table)
     assert (bench_out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

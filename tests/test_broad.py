@@ -70,6 +70,10 @@ def test_a_comparison_quotes_each_sides_table_row_though_no_passage_names_both(i
     assert rab27a.text == "Exosome Secretion Blockade (e.g., Rab27a inhibition): Rab27a GTPase (required for exosome exocytosis)"
     assert rab27a.citation == "[8, 73, 171, 308-310]"
     assert [f.covered for f in result.facets] == [True, True]
+    # Each side's own checks count as answerability time, not retrieval; the steps add up to no more than the whole.
+    steps = result.timings_ms
+    assert steps["assess"] > 0 and steps["retrieve"] > 0
+    assert steps["retrieve"] + steps["assess"] + steps["generate"] + steps["verify"] <= steps["total"] + 0.1
 
 
 def test_a_partial_answer_quotes_the_rows_and_names_the_part_it_cannot_answer(indexed_settings):

@@ -111,9 +111,9 @@ def test_llm_settings_are_required():
 def test_the_in_process_model_uses_the_configured_threads_and_length_limit():
     from exorag.config import get_settings
 
-    settings = get_settings(llm_base_url=None, llm_gguf=GGUF, llm_threads=2, llm_max_tokens=8)
+    settings = get_settings(llm_base_url=None, llm_gguf=GGUF, llm_threads=1, llm_max_tokens=8)
     model = chat_model(settings)
-    assert model.client.context_params.n_threads == 2 and model.client.context_params.n_threads_batch == 2
+    assert model.client.context_params.n_threads == 1 and model.client.context_params.n_threads_batch == 1
     assert 0 < len(model.client.tokenize(model.invoke("Write a long essay on tumour exosomes.").content.encode())) <= 9
     # Settings that differ only in the length limit get a model of their own, not the first one made.
     assert chat_model(settings.model_copy(update={"llm_max_tokens": 16})).max_tokens == 16

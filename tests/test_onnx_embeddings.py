@@ -106,6 +106,12 @@ def test_index_refuses_another_embedder_and_the_given_command_reembeds_it(first_
     words = shlex.split(command)
     variables = dict(word.split("=", 1) for word in words[: words.index("exorag")])
     env = {**os.environ, **variables, "EXORAG_EMBEDDER_CACHE": str(first_start[0]), "PYTHONPATH": str(ROOT)}
+    # Serving it is refused at start, with the same message and no traceback.
+    serve = subprocess.run([sys.executable, "-m", "exorag.cli", "serve", "--port", "0", "--corpus", str(corpus),
+                            "--index", str(tmp_path / "index")], env=env, capture_output=True, text=True, timeout=600,
+                           check=False)
+    assert serve.returncode == 2 and "error:" in serve.stderr and "--reembed" in serve.stderr
+    assert "Traceback" not in serve.stderr
     done = subprocess.run([sys.executable, "-m", "exorag.cli", *words[words.index("exorag") + 1 :]], env=env,
                           capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr

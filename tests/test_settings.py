@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from exorag.config import Settings, get_settings
+from exorag.config import Settings, get_settings, usable_cores
 
 VARIABLES = {
     "EXORAG_INDEX": "/data/index",
@@ -48,6 +48,20 @@ def test_defaults_without_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert not settings.llm_configured and settings.nli_model is None and settings.ui_auth is None
     assert settings.literature.contact_email is None and settings.slack.bot_token is None
+    assert settings.embedder == "onnx"
+    assert settings.embedder_threads == settings.llm_threads == usable_cores()
+
+
+def test_usable_cores_are_capped_by_a_containers_cpu_quota(tmp_path: Path) -> None:
+    cpu_max = tmp_path / "cpu.max"
+    on_this_machine = usable_cores(tmp_path / "absent")
+    assert on_this_machine == len(os.sched_getaffinity(0))
+    cpu_max.write_text("max 100000\n")
+    assert usable_cores(cpu_max) == on_this_machine
+    cpu_max.write_text("50000 100000\n")  # half a core still runs one thread
+    assert usable_cores(cpu_max) == 1
+    cpu_max.write_text(f"{(on_this_machine + 8) * 100000} 100000\n")  # a quota above the cores changes nothing
+    assert usable_cores(cpu_max) == on_this_machine
 
 
 def test_a_malformed_setting_is_named_by_every_command_without_a_traceback(tmp_path: Path) -> None:

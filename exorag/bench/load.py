@@ -18,7 +18,7 @@ import httpx
 from gradio_client import Client
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
-from exorag.bench.measure import percentile
+from exorag.bench.measure import Step, percentile
 
 READY_TIMEOUT_S = 600
 
@@ -33,14 +33,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_ui(corpus: Path, index: Path, log: TextIO, chroma_url: str | None = None,
-             collection: str = "exorag") -> tuple[subprocess.Popen, str]:
-    """Start ``exorag serve`` on a free loopback port, its output to ``log``, and wait until it answers HTTP."""
+def start_ui(corpus: Path, index: Path, log: TextIO, settings_env: dict[str, str] | None = None
+             ) -> tuple[subprocess.Popen, str]:
+    """Start ``exorag serve`` on a free loopback port, its output to ``log``, and wait until it answers HTTP.
+
+    ``settings_env`` (``EXORAG_*`` variables) opens the index as it was built: its collection, embedder, Chroma server.
+    """
     port = free_port()
-    env = {**os.environ, "EXORAG_COLLECTION": collection}
+    env = {**os.environ, **(settings_env or {})}
     env.pop("EXORAG_UI_AUTH", None)
-    if chroma_url:
-        env["EXORAG_CHROMA_URL"] = chroma_url
     server = subprocess.Popen(
         [sys.executable, "-m", "exorag.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--index", str(index), "--corpus", str(corpus)],
@@ -112,12 +113,11 @@ def run_load(url: str, questions: list[str], users: int = 20, seconds: float = 6
     }
 
 
-def load_test(corpus: Path, index: Path, questions: list[str], log_path: Path, users: int, seconds: float,
-              chroma_url: str | None = None, collection: str = "exorag") -> dict:
-    """Serve the index with ``exorag serve`` and run ``run_load`` against it."""
+def load_test(step: Step, questions: list[str], log_path: Path, users: int, seconds: float) -> dict:
+    """Serve the index of ``step`` with ``exorag serve`` and run ``run_load`` against it."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
-        server, url = start_ui(corpus, index, log, chroma_url, collection)
+        server, url = start_ui(step.corpus, step.index, log, step.settings_env())
         try:
             return run_load(url, questions, users, seconds)
         finally:

@@ -23,6 +23,7 @@ import numpy as np
 import psutil
 
 from exorag.bench.worker import FIRST_ANSWER, RESULT
+from exorag.config import Settings
 
 CHILD_TIMEOUT_S = 4 * 3600
 
@@ -44,12 +45,21 @@ class Step:
     chroma_url: str | None = None
     cache: Path | None = None
     seed: int = 0
-    embedder: str = "onnx"
+    embedder: str = Settings.model_fields["embedder"].default
     embedder_cache: Path | None = None
 
     @property
     def collection(self) -> str:
         return f"bench-{self.scale}" if self.chroma_url else "exorag"
+
+    def settings_env(self) -> dict[str, str]:
+        """The ``EXORAG_*`` variables that open this step's index as it was built (another process serving it)."""
+        env = {"EXORAG_COLLECTION": self.collection, "EXORAG_EMBEDDER": self.embedder}
+        if self.chroma_url:
+            env["EXORAG_CHROMA_URL"] = self.chroma_url
+        if self.embedder_cache:
+            env["EXORAG_EMBEDDER_CACHE"] = str(self.embedder_cache)
+        return env
 
     def job(self) -> dict:
         return {"system": self.system, "corpus": str(self.corpus), "index": str(self.index),

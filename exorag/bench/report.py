@@ -21,7 +21,10 @@ COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 def machine() -> dict:
     """What the bench ran on, including how busy the machine was."""
     import chromadb
+    import onnxruntime
     import torch
+
+    from exorag.config import get_settings
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -32,6 +35,7 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
             "python": platform.python_version(), "torch": torch.__version__, "chromadb": chromadb.__version__,
             "torch_threads": torch.get_num_threads(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
+            "onnxruntime": onnxruntime.__version__, "onnx_threads": get_settings().embedder_threads,
             "load_average": [round(x, 2) for x in os.getloadavg()], "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
@@ -133,7 +137,8 @@ def markdown(rows: list[dict], run: dict) -> str:
         f"Command: `{run['command']}`  ",
         (f"Machine: {run['machine']['cpu']}, {run['machine']['cores']} cores, {run['machine']['memory_gb']} GB; "
          f"Python {run['machine']['python']}, torch {run['machine']['torch']} ({run['machine'].get('torch_threads')} threads, "
-         f"OMP_WAIT_POLICY {run['machine'].get('omp_wait_policy')}), chromadb {run['machine']['chromadb']}  "),
+         f"OMP_WAIT_POLICY {run['machine'].get('omp_wait_policy')}), onnxruntime {run['machine'].get('onnxruntime', '–')} "
+         f"({run['machine'].get('onnx_threads', '–')} threads), chromadb {run['machine']['chromadb']}  "),
         (f"Load average at start {run['machine']['load_average']}, at end {run.get('load_average_end', '–')}; "
         f"run {run['machine']['date']}, {run.get('minutes', '–')} minutes  "),
         f"Chroma: {run['store']}; {run['queries']} queries per scale and system, seed {run['seed']}",

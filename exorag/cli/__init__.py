@@ -193,12 +193,13 @@ def serve(
     corpus: CorpusOption = None,
 ) -> None:
     """The chat UI at http://HOST:PORT (set EXORAG_UI_AUTH=user:password to require a login)."""
+    from exorag.store.chroma import StoreUnavailable
     from ui.app import UiSettingError
     from ui.app import serve as serve_ui
 
     try:
         serve_ui(get_settings(index=index, corpus=corpus), host, port)
-    except UiSettingError as error:
+    except (UiSettingError, StoreUnavailable) as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error}", code=1)
@@ -215,10 +216,11 @@ def slack_bot(
     """The Slack bot: Socket Mode with SLACK_APP_TOKEN, or --http with SLACK_SIGNING_SECRET (tokens from the environment)."""
     from exorag.slack.run import run_slack
     from exorag.slack.settings import SlackConfigError
+    from exorag.store.chroma import StoreUnavailable
 
     try:
         run_slack(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
-    except SlackConfigError as error:
+    except (SlackConfigError, StoreUnavailable) as error:
         fail(str(error))
     except KeyboardInterrupt:
         pass
@@ -233,8 +235,12 @@ def api_server(
 ) -> None:
     """The REST API and OpenAI-compatible endpoint at http://HOST:PORT/v1 (docs at /docs; set EXORAG_API_TOKEN to require it)."""
     from exorag.api.app import serve as serve_api
+    from exorag.store.chroma import StoreUnavailable
 
-    serve_api(get_settings(index=index, corpus=corpus), host, port)
+    try:
+        serve_api(get_settings(index=index, corpus=corpus), host, port)
+    except StoreUnavailable as error:
+        fail(str(error))
 
 
 @app.command("mcp")
@@ -247,9 +253,12 @@ def mcp_server(
 ) -> None:
     """The MCP server for agents (Claude, Cursor, ...): stdio by default, or --http."""
     from exorag.api.mcp_server import serve as serve_mcp
+    from exorag.store.chroma import StoreUnavailable
 
     try:
         serve_mcp(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
+    except StoreUnavailable as error:
+        fail(str(error))
     except KeyboardInterrupt:
         pass
 

@@ -86,8 +86,7 @@ def run_bench(scales: list[int], out: Path, chroma_url: str | None = None, seed:
 
         errors.print(f"[bold]load[/bold]: {users} users for {load_seconds:g} s on the {served.scale:,}-chunk index ...")
         questions = [q["question"] for q in map(json.loads, served.queries.read_text(encoding="utf-8").splitlines())]
-        run["load"] = {"chunks": served.scale, **load_test(served.corpus, served.index, questions, out / "logs" / "serve.log",
-                                                           users, load_seconds, chroma_url, served.collection)}
+        run["load"] = {"chunks": served.scale, **load_test(served, questions, out / "logs" / "serve.log", users, load_seconds)}
     if served is not None:
         clear_index(served)
     shutil.rmtree(work, ignore_errors=True)
