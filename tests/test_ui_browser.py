@@ -10,13 +10,14 @@ import os
 import re
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from pdf_factory import make_pdf, make_truncated_pdf
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Download, Locator, Page, expect, sync_playwright
 
 from exorag.config import Settings, get_settings
 from exorag.store.stats import index_stats
@@ -111,6 +112,18 @@ def fill_paper_form(page: Page, pdf: Path, number: int) -> None:
     box.fill(str(number))
     box.press("Tab")  # the number reaches the app when the box loses focus
     expect(box).to_have_value(str(number))
+
+
+def download_ending_in(page: Page, button: Locator, suffix: str, timeout_s: float = 10.0) -> Download:
+    """What ``button`` downloads once its file ends in ``suffix`` (or after ``timeout_s``): the event that
+    replaces the file behind it (a new citation format, say) may still be in flight when it is first clicked."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with page.expect_download() as started:
+            button.click()
+        if started.value.suggested_filename.endswith(suffix) or time.monotonic() > deadline:
+            return started.value
+        page.wait_for_timeout(250)
 
 
 def last_answer(page: Page):
@@ -301,9 +314,8 @@ def test_open_in_pdf_boxes_exactly_the_cited_sentence_on_a_two_column_page(page,
     page.get_by_role("option", name="RIS").click()
     download_button = page.locator("#xr-download-references")
     expect(download_button).to_be_enabled(timeout=10_000)
-    with page.expect_download() as started:
-        download_button.click()
-    assert started.value.suggested_filename.endswith(".ris")
-    records = rispy.loads(Path(started.value.path()).read_text(encoding="utf-8"))
+    download = download_ending_in(page, download_button, ".ris")
+    assert download.suggested_filename.endswith(".ris")
+    records = rispy.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert [(r["id"], r["title"]) for r in records] == [("nakamura2024", PAPER_TITLE)]
     assert page.hosts == {"127.0.0.1"}  # type: ignore[attr-defined]
