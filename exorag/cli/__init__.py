@@ -193,13 +193,12 @@ def serve(
     corpus: CorpusOption = None,
 ) -> None:
     """The chat UI at http://HOST:PORT (set EXORAG_UI_AUTH=user:password to require a login)."""
-    from exorag.store.chroma import StoreUnavailable
     from ui.app import UiSettingError
     from ui.app import serve as serve_ui
 
     try:
         serve_ui(get_settings(index=index, corpus=corpus), host, port)
-    except (UiSettingError, StoreUnavailable) as error:
+    except UiSettingError as error:
         fail(str(error))
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error}", code=1)
@@ -216,11 +215,10 @@ def slack_bot(
     """The Slack bot: Socket Mode with SLACK_APP_TOKEN, or --http with SLACK_SIGNING_SECRET (tokens from the environment)."""
     from exorag.slack.run import run_slack
     from exorag.slack.settings import SlackConfigError
-    from exorag.store.chroma import StoreUnavailable
 
     try:
         run_slack(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
-    except (SlackConfigError, StoreUnavailable) as error:
+    except SlackConfigError as error:
         fail(str(error))
     except KeyboardInterrupt:
         pass
@@ -235,12 +233,8 @@ def api_server(
 ) -> None:
     """The REST API and OpenAI-compatible endpoint at http://HOST:PORT/v1 (docs at /docs; set EXORAG_API_TOKEN to require it)."""
     from exorag.api.app import serve as serve_api
-    from exorag.store.chroma import StoreUnavailable
 
-    try:
-        serve_api(get_settings(index=index, corpus=corpus), host, port)
-    except StoreUnavailable as error:
-        fail(str(error))
+    serve_api(get_settings(index=index, corpus=corpus), host, port)
 
 
 @app.command("mcp")
@@ -253,12 +247,9 @@ def mcp_server(
 ) -> None:
     """The MCP server for agents (Claude, Cursor, ...): stdio by default, or --http."""
     from exorag.api.mcp_server import serve as serve_mcp
-    from exorag.store.chroma import StoreUnavailable
 
     try:
         serve_mcp(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
-    except StoreUnavailable as error:
-        fail(str(error))
     except KeyboardInterrupt:
         pass
 
@@ -272,10 +263,19 @@ register_audit(app)
 
 def main() -> None:
     """The ``exorag`` command. A malformed setting (say ``EXORAG_FETCH_RATE=0``) stops every
-    command, since one settings tree is read at start: it is named, without a traceback."""
+    command, since one settings tree is read at start: it is named, without a traceback. So does an
+    index that cannot be opened (no Chroma server, or vectors of another embedder) in any command
+    that does not report it itself, the servers (serve, slack, api, mcp) among them."""
     try:
         app(prog_name="exorag")
     except ValidationError as error:
         errors.print(f"[red]error:[/red] a setting is invalid (EXORAG_<FIELD>, SLACK_<FIELD> or a flag): "
                      f"{escape(str(error))}", soft_wrap=True)
+        raise SystemExit(2) from None
+    except Exception as error:
+        from exorag.store.chroma import StoreUnavailable  # already loaded when the error is one of its
+
+        if not isinstance(error, StoreUnavailable):
+            raise
+        errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise SystemExit(2) from None
