@@ -128,7 +128,7 @@ class SimilarityRetriever:
                query_vector: Sequence[float] | None = None) -> Retrieved:
         vector = query_vector if query_vector is not None else self.embed_query(question)
         rows = self.index.vectors.query(vector, k, (filters or Filters()).chroma_where())
-        return Retrieved([Hit(chunk, cosine, cosine, np.asarray(embedding, dtype=np.float32))
+        return Retrieved([Hit(chunk, cosine, cosine, embedding)
                           for chunk, cosine, embedding in rows], [])
 
 
@@ -158,10 +158,8 @@ class Retriever:
             fused[chunk_id] = fused.get(chunk_id, 0.0) + IDENTIFIER_BOOST
         pool = sorted(fused, key=fused.get, reverse=True)[: 2 * k + 4]
 
-        found: dict[str, tuple[Chunk, np.ndarray]] = {c.chunk_id: (c, np.asarray(e, dtype=np.float32)) for c, _, e in dense}
-        missing = [chunk_id for chunk_id in pool if chunk_id not in found]
-        for chunk_id, (chunk, embedding) in self.index.vectors.get(missing).items():
-            found[chunk_id] = (chunk, np.asarray(embedding, dtype=np.float32))
+        found: dict[str, tuple[Chunk, np.ndarray]] = {c.chunk_id: (c, e) for c, _, e in dense}
+        found.update(self.index.vectors.get([chunk_id for chunk_id in pool if chunk_id not in found]))
         pool = [chunk_id for chunk_id in pool if chunk_id in found]
         if not pool:
             return Retrieved([], held_back)
@@ -176,7 +174,7 @@ class Retriever:
             for i in select_diverse(relevance, vectors, k)
         ], held_back)
 
-    def _held_back(self, question: str, k: int, filters: Filters, dense: list[tuple[Chunk, float, list[float]]]
+    def _held_back(self, question: str, k: int, filters: Filters, dense: list[tuple[Chunk, float, np.ndarray]]
                    ) -> list[Chunk]:
         """Suspect chunks among the ``k`` best of the dense or the lexical search."""
         lexical = self.index.lexical

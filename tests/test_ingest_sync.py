@@ -16,6 +16,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 from typer.testing import CliRunner
@@ -87,7 +88,7 @@ def settings(tmp_path: Path) -> Settings:
     return get_settings(corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index")
 
 
-def stored(settings: Settings) -> dict[str, tuple[Chunk, list[float]]]:
+def stored(settings: Settings) -> dict[str, tuple[Chunk, np.ndarray]]:
     """Every chunk in the index with its embedding."""
     vectors = Index(settings).vectors
     ids = vectors.collection.get(include=[])["ids"]
@@ -149,7 +150,9 @@ def test_reingest_of_unchanged_corpus_adds_nothing(settings: Settings, embedded_
         "suspect": [],
     }
     assert embedded_texts == []  # nothing was embedded a second time
-    assert stored(settings) == before  # same ids, same text and metadata, same vectors
+    after = stored(settings)  # same ids, same text and metadata, same vectors
+    assert {i: chunk for i, (chunk, _) in after.items()} == {i: chunk for i, (chunk, _) in before.items()}
+    assert all(np.array_equal(vector, before[i][1]) for i, (_, vector) in after.items())
     assert_index_matches_corpus(settings)
 
 
@@ -366,3 +369,20 @@ def test_asking_in_a_loop_during_an_ingest_always_answers_and_leaves_one_current
     after = answer("What do Marker300word exosomes carry?", AnswerOptions(), settings)
     assert "literature/0300-paper.txt" in {e.source_path for e in after.evidence}
     reset_pipelines()
+
+
+def test_nearest_chunks_of_an_empty_and_of_a_small_collection(settings: Settings) -> None:
+    vectors = Index(settings).vectors
+    question = np.asarray(get_embeddings(settings).embed_query("exosome secretion"), dtype=np.float32)
+    assert vectors.query(question, 10) == []
+
+    sync_corpus(settings)
+    everything = stored(settings)
+    nearest = vectors.query(question, len(everything) + 50)  # more than the collection holds
+    assert {chunk.chunk_id for chunk, _, _ in nearest} == set(everything)
+    cosines = [cosine for _, cosine, _ in nearest]
+    assert cosines == sorted(cosines, reverse=True)
+    for chunk, cosine, embedding in nearest:
+        assert embedding.dtype == np.float32 and embedding.shape == question.shape
+        assert np.allclose(embedding, everything[chunk.chunk_id][1])
+        assert cosine == pytest.approx(float(embedding @ question), abs=1e-4)

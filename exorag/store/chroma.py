@@ -171,27 +171,28 @@ class VectorStore:
             return None
         return (total / np.linalg.norm(total)).tolist()
 
-    def get(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, list[float]]]:
+    def get(self, ids: Sequence[str]) -> dict[str, tuple[Chunk, np.ndarray]]:
         if not ids:
             return {}
         rows = self.collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
         return {
-            chunk_id: (chunk_from_row(chunk_id, text, metadata), list(vector))
+            chunk_id: (chunk_from_row(chunk_id, text, metadata), np.asarray(vector, dtype=np.float32))
             for chunk_id, text, metadata, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"])
         }
 
-    def query(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[Chunk, float, list[float]]]:
-        """The ``n`` nearest chunks as ``(chunk, cosine similarity, embedding)``."""
-        if self.count() == 0:
-            return []
+    def query(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[Chunk, float, np.ndarray]]:
+        """The ``n`` nearest chunks (fewer when the collection holds fewer) as ``(chunk, cosine
+        similarity, embedding)``."""
+        # No count() first: Chroma 1.x answers an empty or small collection itself, and each
+        # count is a few milliseconds of a query's budget.
         rows = self.collection.query(
-            query_embeddings=[[float(x) for x in vector]],
-            n_results=min(n, self.count()),
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=n,
             where=where,
             include=["documents", "metadatas", "distances", "embeddings"],
         )
         return [
-            (chunk_from_row(chunk_id, text, metadata), 1.0 - distance, list(embedding))
+            (chunk_from_row(chunk_id, text, metadata), 1.0 - distance, np.asarray(embedding, dtype=np.float32))
             for chunk_id, text, metadata, distance, embedding in zip(
                 rows["ids"][0], rows["documents"][0], rows["metadatas"][0], rows["distances"][0], rows["embeddings"][0]
             )
