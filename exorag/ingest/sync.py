@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,11 @@ Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a sync runs."""
 
 _EMBED_BATCH = 256
+
+
+def _add(index: Index, chunks: list[Chunk], vectors: Sequence[Sequence[float]]) -> int:
+    index.vectors.add(chunks, vectors)
+    return len(chunks)
 
 
 class IngestLocked(RuntimeError):
@@ -208,12 +214,23 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
 
     embeddings = embeddings or get_embeddings(settings)
     total = len(to_add)
-    while to_add:
-        batch = [to_add.popleft() for _ in range(min(_EMBED_BATCH, len(to_add)))]
-        index.vectors.add(batch, embeddings.embed_documents([embedding_text(c) for c in batch]))
-        report.added += len(batch)
+
+    def stored(writing: Future[int]) -> None:
+        report.added += writing.result()
         if progress:
             progress("embedding", report.added, total)
+
+    # Each batch is written to Chroma while the next one is embedded (one write at a time, in order).
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        writing: Future[int] | None = None
+        while to_add:
+            batch = [to_add.popleft() for _ in range(min(_EMBED_BATCH, len(to_add)))]
+            vectors = embeddings.embed_documents([embedding_text(c) for c in batch])
+            if writing:
+                stored(writing)
+            writing = writer.submit(_add, index, batch, vectors)
+        if writing:
+            stored(writing)
     index.vectors.delete(to_remove)
     report.removed = len(to_remove)
 
