@@ -386,3 +386,30 @@ def test_nearest_chunks_of_an_empty_and_of_a_small_collection(settings: Settings
         assert embedding.dtype == np.float32 and embedding.shape == question.shape
         assert np.allclose(embedding, everything[chunk.chunk_id][1])
         assert cosine == pytest.approx(float(embedding @ question), abs=1e-4)
+
+
+def test_a_failed_write_stops_the_ingest_with_its_error_and_the_next_ingest_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches are written on a thread of their own while the next one is embedded: a write that
+    # fails must still end the ingest with its error, not be lost on that thread.
+    corpus = make_corpus(tmp_path / "corpus")
+    tiny_papers(corpus, 600)  # three batches of 256
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    original = VectorStore.add
+    writes: list[int] = []
+
+    def failing_second(self: VectorStore, chunks, vectors) -> None:
+        writes.append(len(chunks))
+        if len(writes) == 2:
+            raise OSError("disk full")
+        original(self, chunks, vectors)
+
+    monkeypatch.setattr(VectorStore, "add", failing_second)
+    with pytest.raises(OSError, match="disk full"):
+        sync_corpus(settings)
+    assert len(writes) == 2  # nothing was written after the failure
+    monkeypatch.setattr(VectorStore, "add", original)
+    report = sync_corpus(settings)
+    assert report.failed == [] and report.added == report.chunks - 256
+    assert_index_matches_corpus(settings)
