@@ -4,15 +4,18 @@ the LLM judge speaks the OpenAI protocol; the NLI judge loads a local cross-enco
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from typer.testing import CliRunner
 
 from evals.calibrate import calibrate
 from evals.dataset import JudgePair, load_judge_pairs
+from exorag.cli import app
 from exorag.config import get_settings
 from exorag.judge import JudgeError, get_judge
 from exorag.judge.llm import LLMJudge, parse_verdict
@@ -215,3 +218,13 @@ def test_nli_judge_rejects_a_model_without_an_entailment_label(tmp_path):
     folder = _save_cross_encoder(tmp_path / "plain", {0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"})
     with pytest.raises(JudgeError, match="no 'entailment' label"):
         NLIJudge(folder)
+
+
+def test_judge_speed_times_passages_judged_before_and_new_ones(tmp_path: Path):
+    result = CliRunner().invoke(app, ["judge", "speed", "--index", str(tmp_path / "index"), "--repeats", "3"],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    timed = dict(re.findall(r"judge rules, (passages judged before|new passages): one claim against 5 passages "
+                            r"in ([\d.]+) ms median", result.output))
+    assert set(timed) == {"passages judged before", "new passages"}
+    assert all(float(ms) > 0 for ms in timed.values())

@@ -124,30 +124,38 @@ def train(
 SPEED_CLAIM = "Exosomal miR-21 from hypoxic tumour cells suppresses PTEN in fibroblasts."
 
 
+def _speed_passages(tag: str) -> list[str]:
+    """Five paragraphs near the speed claim; ``tag`` makes them new texts (nothing of them embedded yet)."""
+    return [
+        "Tumour cells release vesicles into the circulation. " * 3 + f"Under hypoxia{tag}, exosomal miR-{20 + i} rises "
+        "and reaches fibroblasts, where it suppresses PTEN and activates AKT signalling. Fibroblasts then secrete IL-6."
+        for i in range(5)
+    ]
+
+
 @judge_app.command("speed")
 def speed(index: IndexOption = None, judge: JudgeOption = "rules", repeats: Annotated[int, typer.Option("--repeats")] = 20) -> None:
-    """Time one claim against five passages (each a paragraph), the verification of one sentence."""
+    """Time one claim against five passages (each a paragraph), the verification of one sentence:
+    against passages judged before (an answer's sentences checked one after another against the
+    same evidence) and against new ones (their sentences embedded in the time)."""
     from exorag.config import get_settings
     from exorag.judge import JudgeError, get_judge
 
-    passages = [
-        "Tumour cells release vesicles into the circulation. " * 3 + f"Under hypoxia, exosomal miR-{20 + i} rises and "
-        "reaches fibroblasts, where it suppresses PTEN and activates AKT signalling. Fibroblasts then secrete IL-6."
-        for i in range(5)
-    ]
     try:
         chosen = get_judge(judge, get_settings(index=index))
     except JudgeError as error:
         fail(str(error))
-    chosen.judge_many([(SPEED_CLAIM, passages)])  # warm-up: first calls load kernels
-    timings = []
-    for repeat in range(repeats):
-        started = time.perf_counter()
-        chosen.judge_many([(f"{SPEED_CLAIM} ({repeat})", passages)])
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    console.print(f"judge {chosen.name}: one claim against 5 passages in {timings[len(timings) // 2]:.1f} ms median, "
-                  f"{timings[-1]:.1f} ms max over {repeats} runs")
+    chosen.judge_many([(SPEED_CLAIM, _speed_passages(""))])  # warm-up: first calls load kernels
+    for label, new_passages in (("passages judged before", False), ("new passages", True)):
+        timings = []
+        for repeat in range(repeats):
+            passages = _speed_passages(f" ({label} {repeat})" if new_passages else "")
+            started = time.perf_counter()
+            chosen.judge_many([(f"{SPEED_CLAIM} ({label} {repeat})", passages)])
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        console.print(f"judge {chosen.name}, {label}: one claim against 5 passages in "
+                      f"{timings[len(timings) // 2]:.1f} ms median, {timings[-1]:.1f} ms max over {repeats} runs")
 
 
 DATASETS = Path("evals/datasets")
