@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pdf_factory import make_pdf
 
@@ -312,6 +312,12 @@ sections = st.tuples(
     st.integers(0, 2),
     st.sampled_from(["markdown", "wrapped text"]),
 )
+# Found by the search above: the wrapped line after "[8, 73, 171," starts "308-310] ...", which
+# reads like a numbered heading.
+@example([("Hypoxia", ["Exosomes exosomes exosomes.", (
+    "Exosomes exosomes exosomes exosomes exosomes. Exosomes exosomes exosomes. Exosomes e.g. exosomes. Exosomes exosomes "
+    "exosomes [8, 73, 171, 308-310] exosomes exosomes exosomes exosomes exosomes exosomes exosomes exosomes tumour tumour."
+)])], 8, 0, "wrapped text")
 def test_generated_documents_keep_sections_sentences_and_citations(doc_sections, chunk_words, overlap, form) -> None:
     if form == "markdown":
         name, text = (

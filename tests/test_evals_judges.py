@@ -225,6 +225,6 @@ def test_judge_speed_times_passages_judged_before_and_new_ones(tmp_path: Path):
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     timed = dict(re.findall(r"judge rules, (passages judged before|new passages): one claim against 5 passages "
-                            r"in ([\d.]+) ms median", result.output))
+                            r"in ([\d.]+) ms median", " ".join(result.output.split())))  # lines may wrap
     assert set(timed) == {"passages judged before", "new passages"}
     assert all(float(ms) > 0 for ms in timed.values())

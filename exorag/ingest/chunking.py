@@ -51,13 +51,16 @@ def title_of(document: LoadedDocument) -> str:
 
 def join_broken_citations(document: LoadedDocument) -> list[Block]:
     """The document's blocks, with a paragraph that ends inside a citation bracket joined to the
-    next paragraph: a line or page break inside ``[170-\\n172]`` must not cut the citation in two."""
+    next paragraph: a line or page break inside ``[170-\\n172]`` must not cut the citation in two.
+    The next line is joined even when it reads like a heading ("308-310] exosomes ..." looks like
+    a numbered one): no heading starts inside a citation."""
     blocks: list[Block] = []
     for block in document.blocks:
         previous = blocks[-1] if blocks else None
         if (
             previous is not None
-            and previous.kind == block.kind == "paragraph"
+            and previous.kind == "paragraph"
+            and block.kind in ("paragraph", "heading")
             and _OPEN_BRACKET_AT_END.search(document.block_text(previous))
         ):
             blocks[-1] = Block("paragraph", previous.start, block.end, previous.page)
