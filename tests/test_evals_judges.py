@@ -221,8 +221,7 @@ def test_nli_judge_rejects_a_model_without_an_entailment_label(tmp_path):
 
 
 def test_judge_speed_times_passages_judged_before_and_new_ones(tmp_path: Path):
-    result = CliRunner().invoke(app, ["judge", "speed", "--index", str(tmp_path / "index"), "--repeats", "3"],
-                                env={"COLUMNS": "200"})
+    result = CliRunner().invoke(app, ["judge", "speed", "--index", str(tmp_path / "index"), "--repeats", "3"])
     assert result.exit_code == 0, result.output
     timed = dict(re.findall(r"judge rules, (passages judged before|new passages): one claim against 5 passages "
                             r"in ([\d.]+) ms median", " ".join(result.output.split())))  # lines may wrap
