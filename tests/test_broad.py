@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exorag.chain import answer
-from exorag.generate.extractive import evidence_sentences, table_row_text
+from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents
 from exorag.models import Evidence
 from exorag.shape import read_shape
 from exorag.verdict import evidence_verdict
@@ -105,6 +105,30 @@ def test_table_rows_are_quoted_as_cells_and_header_rows_never():
                         text="| Drug | Target |\n|---|---|\n| Aspirin | COX-1 and COX-2 [4] |\n| Placebo |  |\nStatins lower LDL [9].")
     assert [(s.text, s.refs) for s in evidence_sentences(evidence)] == [
         ("Aspirin: COX-1 and COX-2", {4}), ("Statins lower LDL.", {9})]
+
+
+def test_a_sentence_that_points_back_is_quoted_after_the_sentence_it_points_back_to():
+    evidence = Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[1, 2, 3],
+                        text="Tumour cells release exosomes coated with PD-L1 [1]. These vesicles bind PD-1 on T cells. "
+                             "This acts as a decoy that blunts immunity [2]. Hypoxia raises exosome release [3].\n"
+                             "They also carry TGF-beta into the circulation [3]. It is known that exosomes circulate widely [3].")
+    sentences = evidence_sentences(evidence)
+    decoy, hypoxia, also, known = (next(s for s in sentences if s.text.startswith(start))
+                                   for start in ("This acts", "Hypoxia", "They also", "It is known"))
+    # A chain is followed back ANTECEDENTS sentences; a sentence that points nowhere stays alone.
+    assert [s.text[:12] for s in with_antecedents([decoy, hypoxia])] == [
+        "Tumour cells", "These vesicl", "This acts as", "Hypoxia rais"]
+    # The first sentence of a paragraph has nothing before it to bring; "It is known" points nowhere.
+    assert with_antecedents([also, known]) == [also, known]
+    # A sentence already quoted is not quoted twice.
+    assert len(with_antecedents([sentences[0], decoy])) == 3
+
+
+def test_a_summary_quotes_what_this_and_these_refer_to(indexed_settings):
+    result = answer("Summarise how exosomes contribute to immune evasion.", settings=indexed_settings)
+    texts = [s.text for s in result.sentences]
+    decoy = next(i for i, text in enumerate(texts) if text.startswith("This acts as a decoy"))
+    assert "PD-L1" in texts[decoy - 1] and all(s.citation == "[170-172]" for s in result.sentences[decoy - 2 : decoy + 1])
 
 
 @pytest.mark.parametrize(("question", "verdict", "citation"), [

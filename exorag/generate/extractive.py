@@ -168,7 +168,7 @@ class ExtractiveGenerator:
             return Draft(abstain_reason="The indexed literature names what this question asks about, but nothing it says answers it.",
                          abstain_code=ReasonCode.NO_ANSWERING_SENTENCE, confidence=confidence)
         order = {id(e): rank for rank, e in enumerate(evidence)}
-        chosen.sort(key=lambda s: (order[id(s.evidence)], s.paragraph, s.position))
+        chosen = with_antecedents(sorted(chosen, key=lambda s: (order[id(s.evidence)], s.paragraph, s.position)))
         return Draft([DraftSentence(s.text, [s.evidence.id], s.refs) for s in chosen], confidence=confidence)
 
     def stream(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Iterator[str | Draft]:
@@ -176,6 +176,39 @@ class ExtractiveGenerator:
         for sentence in draft.sentences:
             yield sentence.text + " "
         yield draft
+
+
+# A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …") says little
+# without the sentence before it.
+_POINTS_BACK = re.compile(r"^(?:(?:however|moreover|furthermore|in addition|additionally|in turn|thus|therefore|"
+                          r"consequently|similarly|notably|importantly),?\s+)?(?:this|these|those|such|they|their|its)\b",
+                          re.IGNORECASE)
+# How many sentences back a chain of such sentences is followed.
+ANTECEDENTS = 2
+
+
+def _antecedent(sentence: EvidenceSentence) -> EvidenceSentence | None:
+    """The sentence before ``sentence`` in its paragraph, when ``sentence`` points back to it."""
+    if not _POINTS_BACK.match(sentence.text):
+        return None
+    return next((s for s in evidence_sentences(sentence.evidence)
+                 if s.paragraph == sentence.paragraph and s.position == sentence.position - 1), None)
+
+
+def with_antecedents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """``sentences`` in order, each one that points back preceded by what it points back to."""
+    result: list[EvidenceSentence] = []
+    placed: set[tuple[str, int, int]] = set()
+    for sentence in sentences:
+        chain = [sentence]
+        while len(chain) <= ANTECEDENTS and (prior := _antecedent(chain[0])) is not None:
+            chain.insert(0, prior)
+        for item in chain:
+            place = (item.evidence.id, item.paragraph, item.position)
+            if place not in placed:
+                placed.add(place)
+                result.append(item)
+    return result
 
 
 def section_terms(evidence: Evidence) -> set[str]:

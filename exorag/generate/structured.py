@@ -19,7 +19,13 @@ from exorag.answerability import assess_answer
 from exorag.facet_relevance import required_weight
 from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
-from exorag.generate.extractive import EvidenceSentence, evidence_sentences, is_header_row, section_terms
+from exorag.generate.extractive import (
+    EvidenceSentence,
+    evidence_sentences,
+    is_header_row,
+    section_terms,
+    with_antecedents,
+)
 from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
 from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, tokenize, tokens_with_words
@@ -131,7 +137,7 @@ def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Ev
                                        list(dict.fromkeys(s.evidence.text for s, _ in found))).answerable:
             found = []
         found.sort(key=lambda f: (section_rank[f[0].evidence.section], order[f[0].evidence.id], f[0].paragraph, f[0].position))
-        for sentence, _ in found:
+        for sentence in with_antecedents([s for s, _ in found]):
             if sentence.text not in quoted:
                 quoted[sentence.text] = sentence.evidence.id
                 sentences.append(DraftSentence(sentence.text, [sentence.evidence.id], sentence.refs))
