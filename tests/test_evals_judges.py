@@ -78,6 +78,47 @@ def test_offline_judge_tells_mir_21_from_mir_210_and_pd_l1_from_ctla_4(offline):
     assert not offline.supports("Exosomal CTLA-4 binds PD-1 on T cells.", evidence)
 
 
+# Paraphrases as a scientist or a model writes them, each beside one that a single change makes wrong.
+REWORDED = [
+    # A ratio's second number, a share in words, an id with its digit in brackets.
+    ("In only 45/180 (25%) pairs, the EtCO(2) was higher than the PaCO(2).",
+     "Roughly a quarter of the pairs (45 of 180) showed EtCO2 above PaCO2.",
+     "Two thirds of the pairs (45 of 180) showed EtCO2 above PaCO2."),
+    # A number paired with a percentage, numbers in words.
+    ("The first resection was performed during the colectomy more often in the GM group (62 vs. 6% for SM).",
+     "The first resection was done during the colectomy in 62% of GM patients against 6% of SM patients.",
+     "The first resection was done during the colectomy in 26% of GM patients against 6% of SM patients."),
+    ("67 patients relapsed within 30 years.",
+     "Sixty-seven patients relapsed within three decades.",
+     "Sixty-seven patients relapsed within two decades."),
+    # An id that the evidence spells out, and one it does not.
+    ("Inhibition by wortmannin implicated phosphatidylinositol 3-kinase.",
+     "Inhibition by wortmannin pointed to a role for PI3K.",
+     "Inhibition by wortmannin pointed to a role for PKC."),
+    ("Interleukin-1β levels rose after surgery.", "Interleukin-1 beta levels rose after surgery.",
+     "Interleukin-6 levels rose after surgery."),
+    # A negation in other words; a claim that itself states no effect.
+    ("Serum ferritin did not help to separate iron deficiency from anaemia of inflammation.",
+     "Serum ferritin was of no use in telling apart iron deficiency and anaemia of inflammation.",
+     "Serum ferritin helped to separate iron deficiency from anaemia of inflammation."),
+    ("Availability of parks was not associated with sports participation.",
+     "Sports participation was unrelated to the availability of parks.",
+     "Sports participation was higher where parks were available."),
+    # Another verb for the same event is no swapped term; a synonym for a rare word is no new fact.
+    ("Fusion of these exosomes with glioma cells confers aberrant EGFR signalling on them.",
+     "Glioma cells that fuse with these exosomes acquire aberrant EGFR signalling.",
+     "Glioma cells that fuse with these exosomes acquire aberrant MET signalling."),
+    ("Children with malnutrition stayed longer in hospital.", "Malnourished children stayed longer in hospital.",
+     "Malnourished children stayed shorter in hospital."),
+]
+
+
+@pytest.mark.parametrize(("evidence", "paraphrase", "wrong"), REWORDED)
+def test_offline_judge_accepts_a_reworded_claim_and_rejects_it_changed_once(offline, evidence, paraphrase, wrong):
+    assert offline.supports(paraphrase, evidence), offline.reasons(paraphrase, evidence)
+    assert not offline.supports(wrong, evidence), offline.reasons(wrong, evidence)
+
+
 def test_offline_judge_calibration_on_the_bundled_file(offline):
     pairs = load_judge_pairs(CALIBRATION)
     result = calibrate(pairs, offline)
@@ -227,3 +268,21 @@ def test_judge_speed_times_passages_judged_before_and_new_ones(tmp_path: Path):
                             r"in ([\d.]+) ms median", " ".join(result.output.split())))  # lines may wrap
     assert set(timed) == {"passages judged before", "new passages"}
     assert all(float(ms) > 0 for ms in timed.values())
+
+
+def test_judge_table_reports_every_part_with_the_dev_and_held_out_files(tmp_path: Path):
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    pairs = [{"claim": SUPPORTED[1], "evidence": EVIDENCE, "label": True, "error_type": "supported"},
+             {"claim": UNSUPPORTED["negation"][0], "evidence": EVIDENCE, "label": False, "error_type": "negation"}]
+    lines = [json.dumps({**pair, "split": split}) for split in ("tune", "test") for pair in pairs]
+    (datasets / "judge_calibration.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for name in ("judge_dev.jsonl", "judge_heldout.jsonl"):
+        (datasets / name).write_text("\n".join(json.dumps(pair) for pair in pairs) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["judge", "table", "--index", str(tmp_path / "index"), "--datasets", str(datasets)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| rules |")]
+    # Both pairs judged right in every part: accuracy, precision and recall 1.0, the negation caught.
+    assert [[cell.strip() for cell in row.strip("|").split("|")][1:7] for row in rows] == [
+        [part, "2", "1.000", "1.000", "1.000", "1.000"] for part in ("calibration tune", "calibration test", "dev", "held-out")]
+    assert "| learned | – | – | not available" in result.output

@@ -164,9 +164,9 @@ DATASETS = Path("evals/datasets")
 @judge_app.command("table")
 def calibration_table(
     index: IndexOption = None,
-    datasets: Annotated[Path, typer.Option("--datasets", help="folder of judge_calibration.jsonl and judge_heldout.jsonl")] = DATASETS,
+    datasets: Annotated[Path, typer.Option("--datasets", help="folder of judge_calibration.jsonl, judge_dev.jsonl and judge_heldout.jsonl")] = DATASETS,
 ) -> None:
-    """Every judge on the calibration file's tune and test parts and on the held-out file: accuracy,
+    """Every judge on the calibration file's tune and test parts, the dev file and the held-out file: accuracy,
     precision on supported, and recall (share caught) of each error type, as a Markdown table."""
     from evals.calibrate import calibrate
     from evals.dataset import DatasetError, load_judge_pairs
@@ -178,8 +178,9 @@ def calibration_table(
     try:
         calibration = load_judge_pairs(datasets / "judge_calibration.jsonl")
         parts += [(f"calibration {split}", [p for p in calibration if getattr(p, "split", None) == split]) for split in ("tune", "test")]
-        if (datasets / "judge_heldout.jsonl").is_file():
-            parts.append(("held-out", load_judge_pairs(datasets / "judge_heldout.jsonl")))
+        for file, part in (("judge_dev.jsonl", "dev"), ("judge_heldout.jsonl", "held-out")):
+            if (datasets / file).is_file():
+                parts.append((part, load_judge_pairs(datasets / file)))
     except DatasetError as error:
         fail(str(error))
     error_types = sorted({pair.error_type for _, pairs in parts for pair in pairs if pair.error_type and not pair.label})

@@ -6,24 +6,33 @@ is to the nearest evidence sentence (embedding cosine), and by hard checks for t
 overlap alone misses in biomedical text:
 
 - an entity of the claim (gene, protein, miRNA, cell line: ``miR-21``, ``PD-L1``, ``HIF-1α``)
-  absent from the evidence, compared as whole ids so ``miR-21`` does not match ``miR-210``;
-- a number of the claim (``1%``, ``3``, ``tenfold``) absent from the evidence;
-- a negation the evidence does not make, or a claim that asserts what the evidence negates;
+  absent from the evidence, compared as whole ids so ``miR-21`` does not match ``miR-210``
+  (an id the evidence spells out, ``PI3K`` for ``phosphatidylinositol 3-kinase``, is present);
+- a number of the claim (``1%``, ``3``, ``tenfold``, ``sixty-seven``, the ``103`` of ``27/103``)
+  absent from the evidence; a share in words (``two thirds``) must come within ten points of a
+  percentage the evidence states;
+- a negation the evidence does not make, or a claim that asserts what the evidence negates (a
+  claim that itself states no effect, ``unrelated to``, asserts nothing; a negation in other
+  words than the evidence's agrees with any denial there);
 - an effect whose direction the evidence reverses (``raises`` where the evidence ``suppresses``
   the same thing, ``better`` where it says ``worse``);
 - a specific term swapped for another in the same frame (``prostate cancer cells`` where the
-  evidence says ``breast cancer cells``).
+  evidence says ``breast cancer cells``); a verb (``acquire`` for ``confers``) is another
+  wording, not a swap.
 
 Any failed check caps the score below the threshold, and the verdict is ``contradicted`` when the
-evidence otherwise covers the claim (``not_found`` when it does not). A rare word (a drug, a tissue, a method)
-that the evidence lacks lowers the score. Partial support (a claim that adds an unsupported
-clause in common words) shows only as lower coverage, which this judge catches less reliably.
+evidence otherwise covers the claim (``not_found`` when it does not). A rare word (a drug, a tissue,
+a method) that the evidence lacks lowers the score, unless the evidence holds another form of it
+or a word whose embedding is close to it (``malnourished`` for ``malnutrition``). Partial support
+(a claim that adds an unsupported clause in common words) shows only as lower coverage, which this
+judge catches less reliably.
 The checks are word rules for English biomedical prose, not a model: they miss paraphrased
 contradictions (``directs them to the lung`` against a table that says liver).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import unicodedata
@@ -35,7 +44,15 @@ import numpy as np
 
 from exorag.config import Settings, get_settings
 from exorag.judge.base import Judge, JudgeResult, best_sentence, evidence_windows
-from exorag.polarity import NEGATIONS, OPPOSITE, Direction, direction_of, is_negation, reword_negation_phrases
+from exorag.polarity import (
+    NEGATIONS,
+    OPPOSITE,
+    Direction,
+    denies_effect,
+    direction_of,
+    is_negation,
+    reword_negation_phrases,
+)
 from exorag.text import (
     NUMBER_WORDS,
     STOPWORDS,
@@ -62,8 +79,15 @@ NEGATION_SCOPE = 3
 # fact of its own (a drug, a tissue, a method), and costs RARE_TERM_PENALTY.
 RARE_ZIPF = 3.0
 RARE_TERM_PENALTY = 0.35
+# A missing rare word this close (embedding cosine) to a word of the evidence is a synonym of it.
+SYNONYM_COSINE = 0.7
 # A swapped term is specific: both it and the evidence term it replaces are rarer than this.
 SPECIFIC_ZIPF = 4.5
+# A word whose past tense is this common (Zipf) is read as a verb, not as a swappable term.
+VERB_PAST_ZIPF = 3.3
+# Two words are forms of one when they share this many first letters, and this share of the shorter.
+VARIANT_PREFIX = 6
+VARIANT_SHARE = 0.75
 
 
 @lru_cache(maxsize=50_000)
@@ -80,12 +104,24 @@ def _prepare(text: str) -> str:
 # --- entities and numbers ------------------------------------------------------------------------
 
 
+_GREEK_LETTER = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
+_SPACED_GREEK = re.compile(r"(?<=\d) (alpha|beta|gamma|delta|kappa)\b", re.IGNORECASE)
+_BRACKETED_DIGIT = re.compile(r"(?<=[A-Za-z])\((\d+)\)")
+
+
+def _id_text(text: str) -> str:
+    """``text`` outside citations with ids written one way: NFKC, the β look-alikes as β, a Greek
+    letter after a space as a letter ("interleukin-1 beta" is "interleukin-1β"), a bracketed digit
+    joined ("EtCO(2)" is "EtCO2"). Case is kept: it is what marks an id."""
+    text = unicodedata.normalize("NFKC", strip_citations(text)).replace("ẞ", "β").replace("ß", "β")
+    text = _SPACED_GREEK.sub(lambda m: _GREEK_LETTER[m.group(1).lower()], text)
+    return _BRACKETED_DIGIT.sub(r"\1", text)
+
+
 def claim_entities(text: str) -> set[str]:
     """Keys of the named entities of ``text`` (``miR-21``, ``IL-1β``, ``PTEN``, ``EphA2``; see
     ``text.named_entities``), outside citations."""
-    # Case matters for spotting ids, so only NFKC and the β look-alikes are normalised here.
-    text = unicodedata.normalize("NFKC", strip_citations(text)).replace("ẞ", "β").replace("ß", "β")
-    return {entity_key(name) for _, _, name, _ in named_entities(text)}
+    return {entity_key(name) for _, _, name, _ in named_entities(_id_text(text))}
 
 
 def evidence_entity_keys(text: str) -> set[str]:
@@ -93,7 +129,7 @@ def evidence_entity_keys(text: str) -> set[str]:
     each ``/`` alternative (``TET1/2/3`` also names ``TET2`` and ``TET3``), and the initials of
     word runs (``return on investment`` names ``ROI``)."""
     keys: set[str] = set()
-    words = [match.group(0).rstrip("%").strip(".-'") for match in _WORD.finditer(normalise(strip_citations(text)))]
+    words = [match.group(0).rstrip("%").strip(".-'") for match in _WORD.finditer(normalise(_id_text(text)))]
     for token in words:
         keys.add(entity_key(token))
         alternatives = token.split("/")
@@ -114,10 +150,55 @@ def evidence_entity_keys(text: str) -> set[str]:
     return keys
 
 
+# The second number of a ratio ("27/103"), which ``numbers_in`` leaves out with ids like "TET1/2/3".
+_RATIO = re.compile(r"(?<![\w./])\d+(?:\.\d+)?/(\d+(?:\.\d+)?)(?![\w/])")
+_PAIRED_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:vs\.?|versus|to|and|or|-|\u2013)\s*\d+(?:\.\d+)?\s?%")
+_TENS = {"sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_UNITS = {"one": 1, **{word: int(value) for word, value in NUMBER_WORDS.items() if value.isdigit() and int(value) < 10}}
+_TEENS = {"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
+_COMPOUND = re.compile(r"\b(" + "|".join(_TENS) + r")[-\s](" + "|".join(_UNITS) + r")\b")
+_TEEN = re.compile(r"\b(" + "|".join(_TEENS) + r")\b")
+# A share in words ("over half", "a third", "two thirds", "three quarters"), as a percentage.
+_FRACTION = re.compile(r"\b(?:(a|an|one|two|three)\s+)?(half|thirds?|quarters?)\b")
+_FRACTION_SIZE = {"half": 50.0, "third": 100 / 3, "thirds": 100 / 3, "quarter": 25.0, "quarters": 25.0}
+_NUMERATOR = {None: 1, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+# A share in words stands for any percentage within this many points ("a third" for 36.9%).
+SHARE_TOLERANCE = 10.0
+_DECADES = re.compile(r"\b(two|three|four|five|six|seven|eight|nine)\s+decades\b")
+
+
+def shares_of(text: str) -> set[float]:
+    """Shares written in words (``two thirds`` -> 66.7), as percentages; "third" alone is an ordinal."""
+    shares = set()
+    for numerator, noun in _FRACTION.findall(normalise(strip_citations(text))):
+        if noun == "half" or numerator or noun.endswith("s"):
+            shares.add(_NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun])
+    return shares
+
+
 def numbers_of(text: str) -> set[str]:
-    """Numbers in ``text`` outside citations, written in digits or in words (``tenfold`` -> 10)."""
-    words = {NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(normalise(strip_citations(text)))}
-    return numbers_in(text) | words
+    """Numbers in ``text`` outside citations, in digits or in words (``tenfold`` -> 10, ``sixty-seven``
+    -> 67, ``three decades`` -> 30); a number paired with a percentage is one too ("62 vs. 6%"
+    states 62%). Shares in words ("two thirds") are ``shares_of``'s, not numbers."""
+    plain = normalise(strip_citations(text))
+    found = numbers_in(text) | set(_RATIO.findall(plain)) | {n + "%" for n in _PAIRED_PERCENT.findall(plain)}
+    found |= {str(_TENS[tens] + _UNITS[unit]) for tens, unit in _COMPOUND.findall(plain)}
+    found |= {str(_TEENS[teen]) for teen in _TEEN.findall(plain)}
+    found |= {str(10 * _UNITS[count]) for count in _DECADES.findall(plain)}
+    plain = _DECADES.sub(" ", _COMPOUND.sub(" ", plain))
+    plain = _FRACTION.sub(lambda m: " " if m.group(2) == "half" or m.group(1) or m.group(2).endswith("s") else m.group(0), plain)
+    return found | {NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(plain)}
+
+
+def missing_numbers(claim_text: str, evidence_text: str) -> set[str]:
+    """The claim's numbers the evidence does not state, and its shares in words that no percentage
+    of the evidence comes within SHARE_TOLERANCE of."""
+    missing = numbers_of(claim_text) - numbers_of(evidence_text)
+    percentages = {float(n.rstrip("%")) for n in numbers_in(evidence_text) if n.endswith("%")} | shares_of(evidence_text)
+    for share in shares_of(claim_text):
+        if not any(abs(share - percentage) <= SHARE_TOLERANCE for percentage in percentages):
+            missing.add(f"{share:.0f}%")
+    return missing
 
 
 # --- sentence structure: negation, direction of effect, swapped terms ----------------------------
@@ -193,10 +274,16 @@ class _Sentence:
 def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     """A claim that denies what the evidence does not deny, or asserts what the evidence denies."""
     denied_by_evidence = set().union(*(sentence.negated_terms() for sentence in sentences))
+    evidence_denies = any(s.has_negation() or denies_effect(s.text.casefold()) for s in sentences)
     if claim.has_negation():
         denied = claim.negated_terms()
-        agrees = denied & denied_by_evidence if denied else any(s.has_negation() for s in sentences)
+        # A negation in other words than the evidence's ("not a dependable way" for "not a reliable
+        # criterion") cannot be matched term by term: any denial of the evidence agrees with it.
+        reworded = not denied & set().union(*(s.terms for s in sentences))
+        agrees = denied & denied_by_evidence or (evidence_denies and (reworded or not denied))
         return None if agrees else "negation the evidence does not make"
+    if denies_effect(claim.text.casefold()):
+        return None  # "unrelated to", "similar": the claim itself states that there is no effect
     for sentence in sentences:
         scope = sentence.negated_terms()
         asserted = scope & claim.terms
@@ -220,6 +307,14 @@ def reversed_effect(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
 
 def _keys(sentence: _Sentence) -> list[tuple[str, set[str]]]:
     return [(sentence.words[p], sentence.content(p)) for p in sentence.content_positions()]
+
+
+def _reads_as_verb(word: str) -> bool:
+    """Whether ``word`` is a verb form: its past tense is in common use (``engage``: engaged,
+    ``pushes``: pushed), which a noun's is not (``prostate``, ``melanoma``, ``oncogene``)."""
+    base = re.sub(r"(?:(?<=[sxz])|(?<=[sc]h))es$|(?<![su])s$", "", word) if len(word) > 4 else word
+    pasts = {base + "ed", base + "d" if base.endswith("e") else base + "ed", base + base[-1:] + "ed"}
+    return max(_zipf(past) for past in pasts) >= VERB_PAST_ZIPF
 
 
 def _swappable(word: str) -> bool:
@@ -257,8 +352,14 @@ def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
         inside = 0 <= index < len(words) and 0 <= other_index < len(other)
         return inside and bool(words[index][1] & other[other_index][1])
 
+    spelled = [w for sentence in sentences for w in sentence.words]
+    claim_acronyms = acronyms_in(claim.text)
+    # A capitalised word inside the claim is a name ("Notch signalling"), however it may read as a verb.
+    names = {word.casefold() for word in re.findall(r"(?<=[\w,;] )[A-Z][a-z]+", claim.text)}
     for i, (word, terms) in enumerate(claim_words):
-        if terms & everything or not _swappable(word):
+        # An acronym the evidence spells out (PSA, "prostate specific antigen") is no swap.
+        if (terms & everything or not _swappable(word) or (_reads_as_verb(word) and word not in names)
+                or (word in claim_acronyms and _spelled_in(word, spelled))):
             continue
         for sentence in sentences:
             evidence_words = _keys(sentence)
@@ -282,12 +383,14 @@ def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
 def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
     """The hard checks (entities, numbers, negation, direction, swapped terms), as problems."""
     problems: list[str] = []
-    missing_entities = claim_entities(claim_text) - evidence_entity_keys(evidence_text)
+    evidence_words = [match.group(0) for match in _WORD.finditer(_prepare(evidence_text))]
+    # An id the evidence spells out ("PI3K" for "phosphatidylinositol 3-kinase") is stated.
+    missing_entities = {key for key in claim_entities(claim_text) - evidence_entity_keys(evidence_text)
+                        if not _spelled_in(key, evidence_words)}
     if missing_entities:
         problems.append(f"entity not in evidence: {', '.join(sorted(missing_entities))}")
-    missing_numbers = numbers_of(claim_text) - numbers_of(evidence_text)
-    if missing_numbers:
-        problems.append(f"number not in evidence: {', '.join(sorted(missing_numbers))}")
+    if absent := missing_numbers(claim_text, evidence_text):
+        problems.append(f"number not in evidence: {', '.join(sorted(absent))}")
     claim = _Sentence.parse(claim_text)
     sentences = [_Sentence.parse(evidence_text[start:end]) for start, end in split_sentences(evidence_text)]
     if sentences and claim.terms:
@@ -315,14 +418,31 @@ def _spells(acronym: str, words: list[str]) -> bool:
     return False
 
 
+def _british_to_plain(word: str) -> str:
+    return word.replace("ae", "e").replace("oe", "e")
+
+
+def same_word(first: str, second: str) -> bool:
+    """Two forms of one word: they share a stem of at least VARIANT_PREFIX letters covering
+    VARIANT_SHARE of the shorter (``exosomal``/``exosomes``, ``hypoxia``/``hypoxic``), read with
+    British "ae"/"oe" as "e" (``anaesthesia``/``anesthesia``)."""
+    first, second = _british_to_plain(first), _british_to_plain(second)
+    shared = len(os.path.commonprefix([first, second]))
+    return first == second or (shared >= VARIANT_PREFIX and shared >= VARIANT_SHARE * min(len(first), len(second)))
+
+
 def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
     """Claim words rarer than RARE_ZIPF that the evidence lacks (likely facts of their own); a word
-    inside an evidence word (``tropism`` in ``organotropism``) or spelled out by an evidence
-    acronym (``intraluminal vesicles`` for ``ILV``) is not missing."""
+    inside an evidence word (``tropism`` in ``organotropism``), another form of an evidence word,
+    a word stating an effect (the direction check reads those), an acronym the evidence spells out
+    (``LVEF`` for ``left ventricular ejection fraction``) or words an evidence acronym spells out
+    (``intraluminal vesicles`` for ``ILV``) are not missing."""
     evidence_terms = set(tokenize(evidence_text))
     evidence_words = {match.group(0) for match in _WORD.finditer(_prepare(evidence_text))}
+    evidence_sequence = [match.group(0) for match in _WORD.finditer(_prepare(evidence_text))]
     acronyms = acronyms_in(evidence_text)
     claim_words = [match.group(0) for match in _WORD.finditer(_prepare(claim_text))]
+    claim_acronyms = acronyms_in(claim_text)
     spelled_out: set[int] = set()
     for size in range(2, 6):
         for start in range(len(claim_words) - size + 1):
@@ -337,10 +457,18 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
             and re.fullmatch(r"[a-z-]+", word)
             and _zipf(word) < RARE_ZIPF
             and position not in spelled_out
-            and not any(len(word) >= 5 and word in other for other in evidence_words)
+            and not any(len(word) >= 5 and word in other or same_word(word, other) for other in evidence_words)
+            and direction_of(word) is None
+            and not (word in claim_acronyms and _spelled_in(word, evidence_sequence))
         ):
             rare.append(word)
     return rare
+
+
+def _spelled_in(acronym: str, words: list[str]) -> bool:
+    """Whether a run of 2 to 5 consecutive ``words`` spells out ``acronym``."""
+    return any(_spells(acronym, words[start : start + size])
+               for size in range(2, 6) for start in range(len(words) - size + 1) if words[start][0] == acronym[0])
 
 
 # --- the judge -----------------------------------------------------------------------------------
@@ -430,10 +558,23 @@ class RulesJudge(Judge):
         structural = bool(problems)
         if problems:
             score = min(score, FAILED_CHECK_CAP)
-        if rare := rare_missing_terms(claim, evidence):
+        if rare := self._without_synonyms(rare_missing_terms(claim, evidence), evidence):
             problems.append(f"rare words not in evidence: {', '.join(rare)}")
             score = max(0.0, score - RARE_TERM_PENALTY * len(rare))
         return Reasons(round(score, 4), round(coverage, 4), round(similarity, 4), problems, structural)
+
+    def _without_synonyms(self, words: list[str], evidence: str) -> list[str]:
+        """``words`` less those whose embedding is within SYNONYM_COSINE of an evidence word's
+        (``malnourished`` for ``malnutrition``, ``antitumour`` for ``anti-cancer``)."""
+        if not words:
+            return words
+        candidates = sorted({w for w in _WORD.findall(_prepare(evidence))
+                             if len(w) > 3 and w not in STOPWORDS and re.fullmatch(r"[a-z-]+", w)})
+        if not candidates:
+            return words
+        self._embed([*words, *candidates])
+        evidence_vectors = np.stack([self._vectors[w] for w in candidates])
+        return [w for w in words if float((evidence_vectors @ self._vectors[w]).max()) < SYNONYM_COSINE]
 
     def _verdict(self, claim: str, passages: Sequence[str]) -> JudgeResult:
         evidence = "\n".join(passages)
