@@ -22,11 +22,12 @@ NEGATIONS = frozenset(
     ["not", "no", "never", "neither", "nor", "cannot", "without", "lack", "lacks", "lacked", "lacking", "absent",
      "absence", "unable", "none", "fail", "fails", "failed"]
 )
-# Phrases read before negation is looked for: "rather than X" and "far from X" deny X, "not only X" does not.
+# Phrases read before negation is looked for: "rather than X" and "far from being X" deny X ("far from
+# the vessels" denies nothing), "not only X" does not.
 _NOT_ONLY = re.compile(r"\bnot (only|just|merely)\b")
-_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of|far from)\b"), "not"), (_NOT_ONLY, ""))
+_NEGATION_PHRASES = ((re.compile(r"\b(rather than|instead of|far from being)\b"), "not"), (_NOT_ONLY, ""))
 # What reports that an effect was not found: no change, or statistics short of significance.
-_NO_EFFECT = re.compile(r"\b(?:unaffected|unchanged|unrelated|independent of|similar|comparable|non-?significant\w*|"
+_NO_EFFECT = re.compile(r"\b(?:unaffected|unchanged|unrelated to|independent of|similar|comparable|non-?significant\w*|"
                         r"p\s*[>\u2265]\s*0?\.0*[5-9]|n\.?s\.?(?=[\s,;.)]))", re.IGNORECASE)
 _WORD = re.compile(r"[\w']+")
 _FAILED_OBJECT = re.compile(r"\bfail(?:s|ed|ing)?\b(?! to\b)")

@@ -91,10 +91,10 @@ REWORDED = [
     ("67 patients relapsed within 30 years.",
      "Sixty-seven patients relapsed within three decades.",
      "Sixty-seven patients relapsed within two decades."),
-    # An id that the evidence spells out, and one it does not.
-    ("Inhibition by wortmannin implicated phosphatidylinositol 3-kinase.",
-     "Inhibition by wortmannin pointed to a role for PI3K.",
-     "Inhibition by wortmannin pointed to a role for PKC."),
+    # An id whose words the evidence spells out, and one it does not.
+    ("After surgery the left ventricular ejection fraction did not change.",
+     "After surgery the LVEF did not change.",
+     "After surgery the LVEDD did not change."),
     ("Interleukin-1β levels rose after surgery.", "Interleukin-1 beta levels rose after surgery.",
      "Interleukin-6 levels rose after surgery."),
     # A negation in other words; a claim that itself states no effect.
@@ -104,12 +104,13 @@ REWORDED = [
     ("Availability of parks was not associated with sports participation.",
      "Sports participation was unrelated to the availability of parks.",
      "Sports participation was higher where parks were available."),
-    # Another verb for the same event is no swapped term; a synonym for a rare word is no new fact.
+    # Another verb for the same event is no swapped term.
     ("Fusion of these exosomes with glioma cells confers aberrant EGFR signalling on them.",
      "Glioma cells that fuse with these exosomes acquire aberrant EGFR signalling.",
      "Glioma cells that fuse with these exosomes acquire aberrant MET signalling."),
-    ("Children with malnutrition stayed longer in hospital.", "Malnourished children stayed longer in hospital.",
-     "Malnourished children stayed shorter in hospital."),
+    # Another form or spelling of a rare word is no new fact.
+    ("Patients under local anesthesia reported less pain.", "Patients under local anaesthesia reported less pain.",
+     "Patients under local anaesthesia reported more pain."),
 ]
 
 
@@ -117,6 +118,30 @@ REWORDED = [
 def test_offline_judge_accepts_a_reworded_claim_and_rejects_it_changed_once(offline, evidence, paraphrase, wrong):
     assert offline.supports(paraphrase, evidence), offline.reasons(paraphrase, evidence)
     assert not offline.supports(wrong, evidence), offline.reasons(wrong, evidence)
+
+
+# Wrong claims that a looser reading of rewording would let through.
+LOOK_ALIKES = [
+    ("miR-21 promotes invasion by targeting PTEN.",
+     "miR-21 promotes invasion by targeting PDCD4, as shown in pilot testing."),  # "pilot testing" is no PTEN
+    ("Drug X reduced mortality, comparable to drug Y.", "Drug X did not reduce mortality, unlike drug Y."),
+    ("Grafts from unrelated donors lowered relapse rates.", "Grafts from unrelated donors did not lower relapse rates."),
+    ("The drug reduced fibrosis in a rat model of injury.", "The drug reduced fibrosis in a mouse model of injury."),
+    ("Osteoclasts took up the vesicles in bone.", "The vesicles were taken up by osteoblasts in bone."),
+    ("Hepatoma cells took up the vesicles.", "Hepatocytes took up the vesicles."),
+    ("Half of the patients relapsed within a year.", "Mortality was 45%, and 10% of patients relapsed within a year."),
+]
+
+
+@pytest.mark.parametrize(("claim", "evidence"), LOOK_ALIKES)
+def test_offline_judge_refuses_a_wrong_claim_that_only_looks_reworded(offline, claim, evidence):
+    assert not offline.supports(claim, evidence), offline.reasons(claim, evidence)
+
+
+def test_offline_judge_reads_far_from_as_a_place_and_far_from_being_as_a_denial(offline):
+    assert offline.supports("Cells far from blood vessels were hypoxic.", "Cells far away from blood vessels were hypoxic.")
+    assert offline.supports("Far from being mere debris, exosomes reshape the tumour microenvironment.",
+                            "Exosomes are not mere debris but active regulators reshaping the tumour microenvironment.")
 
 
 def test_offline_judge_calibration_on_the_bundled_file(offline):

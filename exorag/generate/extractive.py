@@ -149,8 +149,9 @@ class ExtractiveGenerator:
         chosen = [lead]
         covered = lead.terms | section_terms(lead.evidence)
         for sentence in ranked[1:]:
-            words_so_far = sum(len(s.text.split()) for s in chosen)
-            if len(chosen) >= MAX_SENTENCES or words_so_far + len(sentence.text.split()) > MAX_WORDS:
+            # What a sentence points back to is quoted with it, and counts towards the length.
+            words_with_it = sum(len(s.text.split()) for s in with_antecedents([*chosen, sentence]))
+            if len(chosen) >= MAX_SENTENCES or words_with_it > MAX_WORDS:
                 continue
             same_paragraph = sentence.evidence is lead.evidence and sentence.paragraph == lead.paragraph
             close = score[id(sentence)] >= CLOSE_SCORE * score[id(lead)]
@@ -188,11 +189,13 @@ ANTECEDENTS = 2
 
 
 def _antecedent(sentence: EvidenceSentence) -> EvidenceSentence | None:
-    """The sentence before ``sentence`` in its paragraph, when ``sentence`` points back to it."""
+    """The sentence before ``sentence`` in its paragraph, when ``sentence`` points back to it (and
+    is cited if ``sentence`` is: a cited finding is never preceded by uncited framing)."""
     if not _POINTS_BACK.match(sentence.text):
         return None
-    return next((s for s in evidence_sentences(sentence.evidence)
-                 if s.paragraph == sentence.paragraph and s.position == sentence.position - 1), None)
+    prior = next((s for s in evidence_sentences(sentence.evidence)
+                  if s.paragraph == sentence.paragraph and s.position == sentence.position - 1), None)
+    return None if prior is None or (sentence.refs and not prior.refs) else prior
 
 
 def with_antecedents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:
