@@ -71,7 +71,7 @@ def _american(word: str) -> str:
 
 
 _GREEK = {"ẞ": "β", "ß": "β"}
-_GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
+GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
 # A Greek letter spelled out inside a name: "IL-1beta", "TGF-beta", "NF-kappaB", "beta-catenin".
 _SPELLED_GREEK = re.compile(r"(?<=[\d-])(alpha|beta|gamma|delta|kappa)(?![a-z]{2})|\b(alpha|beta|gamma|delta|kappa)(?=-)")
 
@@ -82,7 +82,7 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     for look_alike, greek in _GREEK.items():
         text = text.replace(look_alike, greek)
-    return _SPELLED_GREEK.sub(lambda m: _GREEK_NAMES[m.group(0)], text.casefold())
+    return _SPELLED_GREEK.sub(lambda m: GREEK_NAMES[m.group(0)], text.casefold())
 
 
 @lru_cache(maxsize=1)

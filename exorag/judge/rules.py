@@ -55,6 +55,7 @@ from exorag.polarity import (
     reword_negation_phrases,
 )
 from exorag.text import (
+    GREEK_NAMES,
     NUMBER_WORDS,
     STOPWORDS,
     entity_key,
@@ -105,7 +106,6 @@ def _prepare(text: str) -> str:
 # --- entities and numbers ------------------------------------------------------------------------
 
 
-_GREEK_LETTER = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa": "κ"}
 _SPACED_GREEK = re.compile(r"(?<=\d) (alpha|beta|gamma|delta|kappa)\b", re.IGNORECASE)
 # A digit in brackets after an id with a capital ("EtCO(2)"); "metastasis(23)" is a citation.
 _BRACKETED_DIGIT = re.compile(r"\b(\w*[A-Z]\w*)\((\d)\)")
@@ -116,7 +116,7 @@ def _id_text(text: str) -> str:
     letter spelled out after a digit and a space as the letter ("interleukin-1 beta" is
     "interleukin-1β"), a bracketed digit joined ("EtCO(2)" is "EtCO2"). Case is kept: it marks an id."""
     text = unicodedata.normalize("NFKC", strip_citations(text)).replace("ẞ", "β").replace("ß", "β")
-    text = _SPACED_GREEK.sub(lambda m: _GREEK_LETTER[m.group(1).lower()], text)
+    text = _SPACED_GREEK.sub(lambda m: GREEK_NAMES[m.group(1).lower()], text)
     return _BRACKETED_DIGIT.sub(r"\1\2", text)
 
 
@@ -169,13 +169,15 @@ SHARE_TOLERANCE = 10.0
 _DECADES = re.compile(r"\b(two|three|four|five|six|seven|eight|nine)\s+decades\b")
 
 
+def _is_share(numerator: str | None, noun: str) -> bool:
+    """Whether a fraction word is a share: "half", "a third", "thirds"; "third" alone is an ordinal."""
+    return noun == "half" or bool(numerator) or noun.endswith("s")
+
+
 def shares_of(text: str) -> set[float]:
-    """Shares written in words (``two thirds`` -> 66.7), as percentages; "third" alone is an ordinal."""
-    shares = set()
-    for numerator, noun in _FRACTION.findall(normalise(strip_citations(text))):
-        if noun == "half" or numerator or noun.endswith("s"):
-            shares.add(_NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun])
-    return shares
+    """Shares written in words (``two thirds`` -> 66.7), as percentages."""
+    return {_NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun]
+            for numerator, noun in _FRACTION.findall(normalise(strip_citations(text))) if _is_share(numerator, noun)}
 
 
 def numbers_of(text: str) -> set[str]:
@@ -188,7 +190,7 @@ def numbers_of(text: str) -> set[str]:
     found |= {str(_TEENS[teen]) for teen in _TEEN.findall(plain)}
     found |= {str(10 * _UNITS[count]) for count in _DECADES.findall(plain)}
     plain = _DECADES.sub(" ", _COMPOUND.sub(" ", plain))
-    plain = _FRACTION.sub(lambda m: " " if m.group(2) == "half" or m.group(1) or m.group(2).endswith("s") else m.group(0), plain)
+    plain = _FRACTION.sub(lambda m: " " if _is_share(m.group(1), m.group(2)) else m.group(0), plain)
     return found | {NUMBER_WORDS[word] for word in _NUMBER_WORD.findall(plain)}
 
 
@@ -281,9 +283,9 @@ class _Sentence:
 def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     """A claim that denies what the evidence does not deny, or asserts what the evidence denies."""
     denied_by_evidence = set().union(*(sentence.negated_terms() for sentence in sentences))
-    evidence_denies = any(s.has_negation() or denies_effect(s.text.casefold()) for s in sentences)
     if claim.has_negation():
         denied = claim.negated_terms()
+        evidence_denies = any(s.has_negation() or denies_effect(s.text.casefold()) for s in sentences)
         # A negation in other words than the evidence's ("not a dependable way" for "not a reliable
         # criterion") cannot be matched term by term: any denial of the evidence agrees with it.
         reworded = not denied & set().union(*(s.terms for s in sentences))
@@ -452,8 +454,8 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
     (``LVEF`` for ``left ventricular ejection fraction``) or words an evidence acronym spells out
     (``intraluminal vesicles`` for ``ILV``) are not missing."""
     evidence_terms = set(tokenize(evidence_text))
-    evidence_words = {match.group(0) for match in _WORD.finditer(_prepare(evidence_text))}
     evidence_sequence = [match.group(0) for match in _WORD.finditer(_prepare(evidence_text))]
+    evidence_words = set(evidence_sequence)
     acronyms = acronyms_in(evidence_text)
     claim_words = [match.group(0) for match in _WORD.finditer(_prepare(claim_text))]
     claim_acronyms = acronyms_in(claim_text)
