@@ -1,6 +1,6 @@
 """Texts per second of each embedder setting on the bench's own passages, measured in turns.
 
-    python -m exorag.bench.tune [--texts 512] [--rounds 3] [--threads 1,2] [--batch-tokens 2048,4096,8192]
+    python -m exorag.bench.tune [--texts 512] [--rounds 3] [--threads 1,2] [--batch-tokens 256,512,1024,4096]
 
 Every ONNX setting (intra-op threads x padded tokens per call) and the torch embedder embed the
 same passages of the 1,000-chunk generated corpus, one after another, round by round, so a busy
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--batch-tokens", default="2048,4096,8192,16384")
+    parser.add_argument("--batch-tokens", default="256,512,1024,4096")
     parser.add_argument("--embedder", default="onnx-int8", choices=["onnx", "onnx-int8"])
     arguments = parser.parse_args()
     texts = bench_passages(arguments.texts)
