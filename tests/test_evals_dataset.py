@@ -32,6 +32,19 @@ def test_the_bundled_question_set_loads():
     assert all(item.gold_refs == [] and item.key_facts == [] for item in items if not item.answerable)
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "evals" / "datasets").glob("*_qa.jsonl")))
+def test_every_bundled_question_set_loads_and_its_key_facts_are_the_reviews_words(name):
+    items = load_dataset(ROOT / "evals" / "datasets" / name)
+    review = (ROOT / "corpus" / "review" / "review-analysis.txt").read_text(encoding="utf-8").casefold()
+    assert len({item.id for item in items}) == len(items)
+    assert {True, False} <= {item.answerable for item in items}
+    for item in items:
+        if item.answerable:
+            assert item.key_facts, item.id
+            # A fact is scored by its spellings in the answer: one of them must be the review's own.
+            assert all(any(v.casefold() in review for v in fact) for fact in item.key_facts), item.id
+
+
 def test_the_bundled_calibration_pairs_load():
     pairs = load_judge_pairs(ROOT / "evals" / "datasets" / "judge_calibration.jsonl")
     assert len(pairs) >= 150
