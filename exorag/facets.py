@@ -45,6 +45,8 @@ class FacetEvidence:
     # For a list: the members of the family it asks for (tokens, ``mir-122``); each gets a finding, and
     # only sentences naming one are findings.
     members: list[str] = field(default_factory=list)
+    # The topic word of a "how does X <verb> Y?" part that no indexed passage mentions.
+    absent_topic: str | None = None
 
 
 @dataclass
@@ -115,6 +117,10 @@ def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filter
     return interleave([hits, extra], len(hits) + len(extra)), members
 
 
+def _absent_assessment(topic: str) -> answerability.Assessment:
+    return answerability.Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0, f"No indexed passage mentions {topic}.")
+
+
 FacetJudge = Callable[[str, list[Hit], np.ndarray], answerability.Assessment]
 
 
@@ -136,8 +142,15 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         assessment = judge(facet.query, hits, vector)
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:
-            assessment = answerability.Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0, f"No indexed passage mentions {absent}.")
-        facets.append(FacetEvidence(facet, hits, vector, assessment, members))
+            assessment = _absent_assessment(absent)
+        facets.append(FacetEvidence(facet, hits, vector, assessment, members, absent))
+    # A later part searched with the first part's words ("how do exosomes promote angiogenesis, and
+    # which factors drive it") is about the same absent topic.
+    absent_words = [f.absent_topic for f in facets if f.absent_topic]
+    for facet in facets:
+        word = next((w for w in absent_words if re.search(rf"\b{re.escape(w)}\b", facet.facet.query, re.IGNORECASE)), None)
+        if word and facet.assessment.answerable:
+            facet.assessment = _absent_assessment(word)
     rankings = [question_hits] + [f.hits for f in facets]
     return EvidencePlan(shape, interleave(rankings, max(MAX_EVIDENCE, len(question_hits))), facets)
 
