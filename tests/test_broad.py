@@ -100,7 +100,6 @@ def test_a_later_part_about_a_topic_no_passage_mentions_is_refused_too(indexed_s
     assert result.abstained and "angiogenesis" in result.answer and not result.sentences
 
 
-
 def test_table_rows_are_quoted_as_cells_and_header_rows_never():
     assert table_row_text("| Strategy | Target/Mechanism | Evidence of Efficacy | Key Limitations |") is None
     assert table_row_text("| Drug | Dose |", "|---|---|") is None
