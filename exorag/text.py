@@ -76,13 +76,18 @@ GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa
 _SPELLED_GREEK = re.compile(r"(?<=[\d-])(alpha|beta|gamma|delta|kappa)(?![a-z]{2})|\b(alpha|beta|gamma|delta|kappa)(?=-)")
 
 
-def normalise(text: str) -> str:
-    """NFKC, case-folded, with look-alike Greek letters unified (the review writes ẞ for β) and
-    Greek letters spelled out in names written as letters ("IL-1beta" is "il-1β")."""
+def unify_greek(text: str) -> str:
+    """NFKC with look-alike Greek letters unified (the review writes ẞ for β); case is kept."""
     text = unicodedata.normalize("NFKC", text)
     for look_alike, greek in _GREEK.items():
         text = text.replace(look_alike, greek)
-    return _SPELLED_GREEK.sub(lambda m: GREEK_NAMES[m.group(0)], text.casefold())
+    return text
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, with look-alike Greek letters unified (the review writes ẞ for β) and
+    Greek letters spelled out in names written as letters ("IL-1beta" is "il-1β")."""
+    return _SPELLED_GREEK.sub(lambda m: GREEK_NAMES[m.group(0)], unify_greek(text).casefold())
 
 
 @lru_cache(maxsize=1)

@@ -36,7 +36,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -66,6 +65,7 @@ from exorag.text import (
     split_sentences,
     strip_citations,
     tokenize,
+    unify_greek,
 )
 
 _GREEK = "\u03b1-\u03c9\u0391-\u03a9"
@@ -103,6 +103,12 @@ def _prepare(text: str) -> str:
     return " ".join(normalise(strip_citations(text)).replace("\u2013", "-").replace("\u2014", "-").split())
 
 
+@lru_cache(maxsize=50_000)
+def _words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as ``_prepare`` writes it, in order (a claim's evidence is read by several checks)."""
+    return tuple(match.group(0) for match in _WORD.finditer(_prepare(text)))
+
+
 # --- entities and numbers ------------------------------------------------------------------------
 
 
@@ -115,8 +121,7 @@ def _id_text(text: str) -> str:
     """``text`` outside citations with ids written one way: NFKC, the β look-alikes as β, a Greek
     letter spelled out after a digit and a space as the letter ("interleukin-1 beta" is
     "interleukin-1β"), a bracketed digit joined ("EtCO(2)" is "EtCO2"). Case is kept: it marks an id."""
-    text = unicodedata.normalize("NFKC", strip_citations(text)).replace("ẞ", "β").replace("ß", "β")
-    text = _SPACED_GREEK.sub(lambda m: GREEK_NAMES[m.group(1).lower()], text)
+    text = _SPACED_GREEK.sub(lambda m: GREEK_NAMES[m.group(1).lower()], unify_greek(strip_citations(text)))
     return _BRACKETED_DIGIT.sub(r"\1\2", text)
 
 
@@ -399,7 +404,7 @@ def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
 def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
     """The hard checks (entities, numbers, negation, direction, swapped terms), as problems."""
     problems: list[str] = []
-    evidence_words = [match.group(0) for match in _WORD.finditer(_prepare(evidence_text))]
+    evidence_words = _words(evidence_text)
     # An id whose words the evidence spells out ("LVEF" for "left ventricular ejection fraction") is stated.
     missing_entities = {key for key in claim_entities(claim_text) - evidence_entity_keys(evidence_text)
                         if not _spelled_in(key, evidence_words)}
@@ -416,7 +421,7 @@ def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
     return problems
 
 
-def _spells(acronym: str, words: list[str]) -> bool:
+def _spells(acronym: str, words: Sequence[str]) -> bool:
     """Whether ``words`` spell out ``acronym``: each word gives its first letter, and the rest of
     the acronym's letters come in order from inside the words (``intraluminal vesicles`` = ILV)."""
     if not words:
@@ -454,10 +459,10 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
     (``LVEF`` for ``left ventricular ejection fraction``) or words an evidence acronym spells out
     (``intraluminal vesicles`` for ``ILV``) are not missing."""
     evidence_terms = set(tokenize(evidence_text))
-    evidence_sequence = [match.group(0) for match in _WORD.finditer(_prepare(evidence_text))]
+    evidence_sequence = _words(evidence_text)
     evidence_words = set(evidence_sequence)
     acronyms = acronyms_in(evidence_text)
-    claim_words = [match.group(0) for match in _WORD.finditer(_prepare(claim_text))]
+    claim_words = _words(claim_text)
     claim_acronyms = acronyms_in(claim_text)
     spelled_out: set[int] = set()
     for size in range(2, 6):
@@ -481,7 +486,7 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
     return rare
 
 
-def _spelled_in(acronym: str, words: list[str]) -> bool:
+def _spelled_in(acronym: str, words: Sequence[str]) -> bool:
     """Whether ``acronym`` is the initials of 2 to 6 consecutive ``words`` (or of their hyphen
     parts, a number counting whole): ``LVEF`` of "left ventricular ejection fraction", ``PI3K``
     of "phosphatidyl-inositol 3-kinase". A stop word breaks the run ("than found" is no TNF)."""
