@@ -16,12 +16,16 @@ SHARED_PREFIX = 5
 
 # In "how does X <verb> Y?", Y is what the answer must explain: its last word names the topic.
 _HOW_OBJECT = re.compile(r"^\s*how\s+(?:do|does|did|can|could|might|may)\s+.+\s([^\W\d_]+)\W*$", re.IGNORECASE)
+# Where the main clause ends: what follows elaborates it ("…, for example by delivering VEGF").
+_CLAUSE_END = re.compile(r"[,;:(\u2013\u2014]|\s-\s|\b(?:for example|for instance|e\.g\.|i\.e\.|such as|including)\b",
+                         re.IGNORECASE)
 
 
 def absent_topic(pipeline, question: str) -> str | None:
-    """The topic word of a "how does X <verb> Y?" question when it is rare and no indexed passage
-    uses it, nor a word of the same stem (``vesicular`` for ``vesicles``)."""
-    match = _HOW_OBJECT.match(question)
+    """The topic word of a "how does X <verb> Y?" question (its main clause, without the example or
+    aside after a comma) when it is rare and no indexed passage uses it, nor a word of the same stem
+    (``vesicular`` for ``vesicles``)."""
+    match = _HOW_OBJECT.match(_CLAUSE_END.split(question, maxsplit=1)[0])
     if not match:
         return None
     word = match.group(1)

@@ -200,3 +200,10 @@ def test_pubmedqa_yes_no_questions_get_their_verdict_from_the_retrieved_abstract
     correct = [pmid for pmid, gold in PUBMEDQA_ITEMS.items() if verdicts[pmid] == gold]
     assert len(correct) >= 6, {pmid: (gold, verdicts[pmid]) for pmid, gold in PUBMEDQA_ITEMS.items()}
     assert set(verdicts.values()) <= {"yes", "no", "mixed", "not_addressed"}
+
+
+def test_an_example_after_the_main_clause_does_not_hide_its_absent_topic(indexed_settings):
+    # The example's words (delivering, proteins, endothelial cells) are in the corpus; angiogenesis is not.
+    question = "How do tumour exosomes drive angiogenesis, for instance by delivering proteins to endothelial cells?"
+    result = answer(question, settings=indexed_settings)
+    assert result.abstained and "angiogenesis" in result.answer and not result.sentences
