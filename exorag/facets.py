@@ -34,6 +34,10 @@ MAX_MEMBERS = 6
 KIND_LIKENESS = 0.3
 # Rows of one table lie within this many characters of each other.
 TABLE_REACH = 3000
+# An overview reads the passages that follow its best ones: this many, this close after them.
+LEADING_PASSAGES = 2
+FOLLOWING_PASSAGES = 2
+FOLLOWING_REACH = 3000
 
 
 @dataclass
@@ -91,6 +95,28 @@ def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filt
     return list(expanded.values())
 
 
+def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
+    """``hits`` with the passages that follow the best ones in their document, after them: an
+    overview reads on past the passage that introduces its topic (its elaboration is often worded
+    apart from the question). Like table rows, they keep to the filters and skip suspect text."""
+    expanded = {hit.chunk.chunk_id: hit for hit in hits}
+    suspect = pipeline.index.lexical.suspect
+    for hit in hits[:LEADING_PASSAGES]:
+        clauses = [{"source_id": hit.chunk.source_id}, {"char_start": {"$gt": hit.chunk.char_start}},
+                   {"char_start": {"$lte": hit.chunk.char_start + FOLLOWING_REACH}}]
+        rows = pipeline.index.vectors.collection.get(
+            where={"$and": clauses + ([filters.chroma_where()] if filters.chroma_where() else [])},
+            include=["documents", "metadatas", "embeddings"])
+        following = sorted(
+            ((chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
+             for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
+             if i not in suspect),
+            key=lambda row: row[0].char_start)[:FOLLOWING_PASSAGES]
+        for chunk, vector in following:
+            expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
+    return list(expanded.values())
+
+
 def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
     """``hits`` and, for a question asking for the members of a kind, passages on the other members
     of a family its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``). A family
@@ -139,6 +165,8 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         if shape.shape == "list" or asks_for_list(facet.text):
             hits, members = with_family_members(pipeline, facet, hits, filters)
         hits = with_table_rows(pipeline, hits, vector, filters)
+        if shape.shape == "summary":
+            hits = with_following_passages(pipeline, hits, vector, filters)
         assessment = judge(facet.query, hits, vector)
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:

@@ -7,11 +7,14 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from exorag.chain import answer
+from exorag.chain import answer, get_pipeline
+from exorag.facets import FOLLOWING_PASSAGES, with_following_passages
 from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents
 from exorag.models import Evidence
+from exorag.retrieve import Filters
 from exorag.shape import read_shape
 from exorag.verdict import evidence_verdict
 
@@ -207,3 +210,20 @@ def test_an_example_after_the_main_clause_does_not_hide_its_absent_topic(indexed
     question = "How do tumour exosomes drive angiogenesis, for instance by delivering proteins to endothelial cells?"
     result = answer(question, settings=indexed_settings)
     assert result.abstained and "angiogenesis" in result.answer and not result.sentences
+
+
+def test_an_overview_reads_on_past_the_passage_that_introduces_its_topic(indexed_settings):
+    pipeline = get_pipeline(indexed_settings)
+    question = "Which integrins steer melanoma exosomes to the lung or the liver?"
+    vector = np.asarray(pipeline.embeddings.embed_query(question), dtype=np.float32)
+    lead = pipeline.retriever.search(question, 1, Filters(), vector)[:1]
+    assert "integrins" in lead[0].chunk.text
+    expanded = with_following_passages(pipeline, lead, vector, Filters())
+    following = expanded[1:]
+    # The passages right after it in the review, in order: the next one is on the MMPs of invasion.
+    assert 1 <= len(following) <= FOLLOWING_PASSAGES
+    assert all(h.chunk.source_id == lead[0].chunk.source_id for h in following)
+    starts = [h.chunk.char_start for h in expanded]
+    assert starts == sorted(starts) and "matrix metalloproteinases" in following[0].chunk.text
+    # The filters hold for what is read on: no literature passage follows a review passage.
+    assert with_following_passages(pipeline, lead, vector, Filters(source_kind="literature")) == lead
