@@ -96,12 +96,17 @@ def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filt
 
 
 def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
-    """``hits`` with the passages that follow the best ones in their document, after them: an
-    overview reads on past the passage that introduces its topic (its elaboration is often worded
-    apart from the question). Like table rows, they keep to the filters and skip suspect text."""
-    expanded = {hit.chunk.chunk_id: hit for hit in hits}
+    """``hits`` with the passages that follow the best ones in their document, each read right after
+    the one it follows: an overview reads on past the passage that introduces its topic (its
+    elaboration is often worded apart from the question). Like table rows, they keep to the filters
+    and skip suspect text."""
+    present = {hit.chunk.chunk_id for hit in hits}
     suspect = pipeline.index.lexical.suspect
-    for hit in hits[:LEADING_PASSAGES]:
+    expanded: list[Hit] = []
+    for rank, hit in enumerate(hits):
+        expanded.append(hit)
+        if rank >= LEADING_PASSAGES:
+            continue
         clauses = [{"source_id": hit.chunk.source_id}, {"char_start": {"$gt": hit.chunk.char_start}},
                    {"char_start": {"$lte": hit.chunk.char_start + FOLLOWING_REACH}}]
         rows = pipeline.index.vectors.collection.get(
@@ -113,8 +118,10 @@ def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarr
              if i not in suspect),
             key=lambda row: row[0].char_start)[:FOLLOWING_PASSAGES]
         for chunk, vector in following:
-            expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
-    return list(expanded.values())
+            if chunk.chunk_id not in present:
+                present.add(chunk.chunk_id)
+                expanded.append(Hit(chunk, hit.fused, float(vector @ question_vector), vector))
+    return expanded
 
 
 def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
@@ -155,6 +162,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
     """Search each facet of ``shape`` (the whole question's hits lead), ``judge`` each, merge."""
     per_facet = PASSAGES_PER_FACET[shape.shape]
     facets: list[FacetEvidence] = []
+    searched: list[list[Hit]] = []  # each facet's hits as searched, before reading on
     # One batch for every facet's query: far cheaper than one embedding call each.
     others = [f.query for f in shape.facets if f.query != question]
     vectors = dict(zip(others, pipeline.embed_texts(others), strict=True)) if others else {}
@@ -165,9 +173,10 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         if shape.shape == "list" or asks_for_list(facet.text):
             hits, members = with_family_members(pipeline, facet, hits, filters)
         hits = with_table_rows(pipeline, hits, vector, filters)
+        assessment = judge(facet.query, hits, vector)
+        searched.append(hits)
         if shape.shape == "summary":
             hits = with_following_passages(pipeline, hits, vector, filters)
-        assessment = judge(facet.query, hits, vector)
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:
             assessment = _absent_assessment(absent)
@@ -179,8 +188,12 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         word = next((w for w in absent_words if re.search(rf"\b{re.escape(w)}\b", facet.facet.query, re.IGNORECASE)), None)
         if word and facet.assessment.answerable:
             facet.assessment = _absent_assessment(word)
-    rankings = [question_hits] + [f.hits for f in facets]
-    return EvidencePlan(shape, interleave(rankings, max(MAX_EVIDENCE, len(question_hits))), facets)
+    merged = interleave([question_hits, *searched], max(MAX_EVIDENCE, len(question_hits)))
+    # Passages read on past the search's come last: whether the literature answers the question
+    # rests on what the search found, not on them.
+    seen = {hit.chunk.chunk_id for hit in merged}
+    read_on = [hit for f in facets for hit in f.hits if hit.chunk.chunk_id not in seen and not seen.add(hit.chunk.chunk_id)]
+    return EvidencePlan(shape, merged + read_on, facets)
 
 
 def plan_assessment(plan: EvidencePlan) -> answerability.Assessment:
