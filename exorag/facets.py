@@ -17,7 +17,7 @@ import numpy as np
 from exorag import answerability
 from exorag.facet_relevance import absent_topic
 from exorag.generate.base import Draft
-from exorag.models import Answer, FacetCoverage, ReasonCode
+from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
 from exorag.store.chroma import chunk_from_row
@@ -70,38 +70,40 @@ def interleave(rankings: list[list[Hit]], most: int) -> list[Hit]:
     return list(merged.values())[:most]
 
 
+def _passages_where(pipeline, clauses: list[dict], filters: Filters) -> list[tuple[Chunk, np.ndarray]]:
+    """The stored passages matching ``clauses`` and the filters, in document order, with their
+    vectors; a suspect passage (instruction-like text) is never read."""
+    rows = pipeline.index.vectors.collection.get(
+        where={"$and": clauses + ([filters.chroma_where()] if filters.chroma_where() else [])},
+        include=["documents", "metadatas", "embeddings"])
+    suspect = pipeline.index.lexical.suspect
+    found = [(chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
+             for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
+             if i not in suspect]
+    return sorted(found, key=lambda row: row[0].char_start)
+
+
 def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
     """``hits`` with the other rows of any table one of them belongs to, after it: a table is read
     whole (its header may be what matched the question, its rows are what answer it). Rows keep to
-    the filters, and a suspect row (instruction-like text) is never read."""
+    the filters, and a suspect row is never read."""
     expanded: dict[str, Hit] = {}
-    suspect = pipeline.index.lexical.suspect
     for hit in hits:
         expanded.setdefault(hit.chunk.chunk_id, hit)
         if not hit.chunk.text.lstrip().startswith("|"):
             continue
         clauses = [{"source_id": hit.chunk.source_id}, {"section": hit.chunk.section}]
-        rows = pipeline.index.vectors.collection.get(
-            where={"$and": clauses + ([filters.chroma_where()] if filters.chroma_where() else [])},
-            include=["documents", "metadatas", "embeddings"])
-        table = [
-            (chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
-            for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
-            if text.lstrip().startswith("|") and abs(meta.get("char_start", 0) - hit.chunk.char_start) <= TABLE_REACH
-            and i not in suspect
-        ]
-        for chunk, vector in sorted(table, key=lambda row: row[0].char_start):
-            expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
+        for chunk, vector in _passages_where(pipeline, clauses, filters):
+            if chunk.text.lstrip().startswith("|") and abs(chunk.char_start - hit.chunk.char_start) <= TABLE_REACH:
+                expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
     return list(expanded.values())
 
 
 def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
     """``hits`` with the passages that follow the best ones in their document, each read right after
     the one it follows: an overview reads on past the passage that introduces its topic (its
-    elaboration is often worded apart from the question). Like table rows, they keep to the filters
-    and skip suspect text."""
+    elaboration is often worded apart from the question). Like table rows, they keep to the filters."""
     present = {hit.chunk.chunk_id for hit in hits}
-    suspect = pipeline.index.lexical.suspect
     expanded: list[Hit] = []
     for rank, hit in enumerate(hits):
         expanded.append(hit)
@@ -109,15 +111,7 @@ def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarr
             continue
         clauses = [{"source_id": hit.chunk.source_id}, {"char_start": {"$gt": hit.chunk.char_start}},
                    {"char_start": {"$lte": hit.chunk.char_start + FOLLOWING_REACH}}]
-        rows = pipeline.index.vectors.collection.get(
-            where={"$and": clauses + ([filters.chroma_where()] if filters.chroma_where() else [])},
-            include=["documents", "metadatas", "embeddings"])
-        following = sorted(
-            ((chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
-             for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
-             if i not in suspect),
-            key=lambda row: row[0].char_start)[:FOLLOWING_PASSAGES]
-        for chunk, vector in following:
+        for chunk, vector in _passages_where(pipeline, clauses, filters)[:FOLLOWING_PASSAGES]:
             if chunk.chunk_id not in present:
                 present.add(chunk.chunk_id)
                 expanded.append(Hit(chunk, hit.fused, float(vector @ question_vector), vector))
@@ -191,9 +185,10 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
     merged = interleave([question_hits, *searched], max(MAX_EVIDENCE, len(question_hits)))
     # Passages read on past the search's come last: whether the literature answers the question
     # rests on what the search found, not on them.
-    seen = {hit.chunk.chunk_id for hit in merged}
-    read_on = [hit for f in facets for hit in f.hits if hit.chunk.chunk_id not in seen and not seen.add(hit.chunk.chunk_id)]
-    return EvidencePlan(shape, merged + read_on, facets)
+    read_on = {hit.chunk.chunk_id: hit for f in facets for hit in f.hits}
+    for hit in merged:
+        read_on.pop(hit.chunk.chunk_id, None)
+    return EvidencePlan(shape, merged + list(read_on.values()), facets)
 
 
 def plan_assessment(plan: EvidencePlan) -> answerability.Assessment:
