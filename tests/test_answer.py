@@ -18,6 +18,7 @@ from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, con
 from exorag.citations import format_numbers, parse_citation
 from exorag.config import get_settings
 from exorag.generate import Draft, DraftSentence
+from exorag.generate.extractive import is_framing
 from exorag.ingest.sync import sync_corpus
 from exorag.models import Evidence
 from exorag.retrieve import HybridRetriever
@@ -277,3 +278,63 @@ def test_exorag_ask_rejects_an_unknown_generator(indexed_settings):
     completed = subprocess.run([sys.executable, "-m", "exorag.cli", "ask", "x", "--generator", "gpt9"], check=False,
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 2 and "--generator" in completed.stderr
+
+
+ABSTRACTS = {
+    "pmid101.txt": (
+        "This study sought to compare drug-eluting stents with bare-metal stents in patients at high bleeding risk.\n\n"
+        "Patients were randomised to a drug-eluting or a bare-metal stent and followed for one year.\n\n"
+        "Major adverse cardiac events occurred in 22.6% of patients with a drug-eluting stent and in 29.0% of "
+        "those with a bare-metal stent, while bleeding events did not differ between the groups."
+    ),
+    "pmid102.txt": (
+        "The aim of this study was to assess whether early mobilisation shortens hospital stay after hip fracture surgery.\n\n"
+        "Patients mobilised on the first day after surgery went home 2.1 days earlier than those mobilised later."
+    ),
+    "pmid103.txt": (
+        "To evaluate hearing in pregnant women with pre-eclampsia, pure tone audiometry and otoacoustic emissions were "
+        "recorded in 33 patients and 32 normotensive controls.\n\n"
+        "Hearing thresholds at high frequencies were higher in the women with pre-eclampsia."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def abstracts_settings(tmp_path_factory):
+    """A corpus of three short study abstracts, each with its aim, its method and its finding."""
+    base = tmp_path_factory.mktemp("abstracts")
+    literature = base / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    for name, text in ABSTRACTS.items():
+        (literature / name).write_text(text, encoding="utf-8")
+    settings = get_settings(corpus=base / "corpus", index=base / "index")
+    assert not sync_corpus(settings).failed
+    return settings
+
+
+@pytest.mark.parametrize(("question", "finding"), [
+    ("Which did better in patients at high bleeding risk, drug-eluting or bare-metal stents?", "22.6%"),
+    ("Does early mobilisation shorten hospital stay after hip fracture surgery?", "2.1 days earlier"),
+])
+def test_a_studys_aim_which_restates_the_question_is_quoted_with_its_finding(abstracts_settings, question, finding):
+    result = answer(question, settings=abstracts_settings)
+    assert not result.abstained and finding in result.answer
+
+
+def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstracts_settings):
+    result = answer("Which hearing tests were done in pregnant women with pre-eclampsia?", settings=abstracts_settings)
+    assert not result.abstained and "otoacoustic emissions" in result.answer
+
+
+@pytest.mark.parametrize(("sentence", "framing"), [
+    ("To determine whether statins lower stroke risk in the elderly.", True),
+    ("We aimed to describe outcomes of dialysis in children.", True),
+    ("The objective of the present study was to compare two antibiotics.", True),
+    ("It remains unclear whether screening reduces mortality.", True),
+    ("A total of 400 women were enrolled at three centres.", True),
+    ("Statins lowered stroke risk by 21% (p = 0.01).", False),
+    ("This study showed that exosomal PD-L1 binds PD-1 on T cells.", False),
+    ("Mortality did not differ between the groups.", False),
+])
+def test_a_sentence_stating_an_aim_or_method_is_told_from_a_finding(sentence, framing):
+    assert is_framing(sentence) is framing

@@ -35,6 +35,7 @@ MAX_CANDIDATES = 18
 SIMILARITY_WEIGHT = 0.5
 GENERALITY_PENALTY = 0.1
 UNCITED_PENALTY = 0.05
+FRAMING_PENALTY = 0.1
 # A sentence joins the lead when it scores at least this share of the lead's score.
 CLOSE_SCORE = 0.85
 
@@ -145,6 +146,10 @@ class ExtractiveGenerator:
             for i, s in enumerate(candidates)
         }
         ranked = sorted(candidates, key=lambda s: score[id(s)], reverse=True)
+        # Whether the evidence answers rests on the best sentence of all; what is quoted puts a
+        # finding before a study's aim or method, which restates the question.
+        confidence = score[id(ranked[0])]
+        ranked.sort(key=lambda s: score[id(s)] - framing_penalty(question, s.text), reverse=True)
         lead = ranked[0]
         chosen = [lead]
         covered = lead.terms | section_terms(lead.evidence)
@@ -159,8 +164,15 @@ class ExtractiveGenerator:
             if (same_paragraph and (close or adds_terms)) or (close and adds_terms):
                 chosen.append(sentence)
                 covered |= sentence.terms
+        # A study's aim restates the question: it is quoted with the best finding of the same paper
+        # (a review is no single study: its framing sentences are not paired).
+        for aim in [s for s in chosen if s.evidence.source_kind == "literature" and framing_penalty(question, s.text)]:
+            quoted = {id(s) for s in chosen}
+            finding = next((s for s in ranked if s.evidence.source_path == aim.evidence.source_path
+                            and id(s) not in quoted and not is_framing(s.text)), None)
+            if finding is not None:
+                chosen.append(finding)
 
-        confidence = score[id(lead)]
         # A lead from a passage naming the question's ids is on topic though loosely worded: half the bar.
         if confidence < (self.min_confidence / 2 if lead.evidence.id in naming else self.min_confidence):
             return Draft(abstain_reason="The indexed literature does not address this question closely enough to answer it.",
@@ -177,6 +189,46 @@ class ExtractiveGenerator:
         for sentence in draft.sentences:
             yield sentence.text + " "
         yield draft
+
+
+# A sentence that states what a study set out to do, what is not known, or how it was done, rather
+# than what it found: "To evaluate whether …", "This study sought to …", "The aim of this study …",
+# "It remains unclear whether …", "Patients were randomised to …". Words of scientific English only.
+_FRAMING = re.compile(
+    r"^\s*(?:in (?:this|the present|the current) (?:study|trial|work),?\s*)?to (?:evaluate|assess|determine|investigate|"
+    r"examine|compare|explore|describe|test|analy[sz]e|identify|estimate|measure|characteri[sz]e|quantify|clarify|establish|"
+    r"review|study|report|ascertain|define|validate|elucidate|understand)\b"
+    r"|\b(?:this|the present|the current|our) (?:study|trial|analysis|review|survey|work|investigation|paper|report|project|"
+    r"research) (?:(?:was|is) )?(?:aim|aimed|aims|sought|seeks|designed|planned|undertaken|intended|set out|examines|examined|"
+    r"evaluates|evaluated|investigates|investigated|assesses|assessed|compares|compared|explores|explored|describes|"
+    r"described|addresses|addressed|tests|tested)\b"
+    r"|\b(?:aims?|objectives?|purposes?|goals?) (?:of|in) (?:this|the|our) (?:present |current )?(?:study|trial|analysis|"
+    r"review|survey|work|investigation|paper|report|project|research)\b|^\s*(?:the |our )?(?:aim|objective|purpose|goal)s? "
+    r"(?:was|were|is|are) to\b"
+    r"|\bwe (?:aimed|sought|set out|hypothesi[sz]ed|wanted|intended)\b"
+    r"|\b(?:determin|assess|evaluat|investigat|examin|test|establish|clarif|explor|ascertain)\w* whether\b"
+    r"|\b(?:remains?|is|are) (?:unclear|unknown|controversial|not known|poorly understood)\b|\blittle is known\b"
+    r"|\b(?:were|was) (?:randomi[sz]ed|randomly assigned|enrolled|recruited)\b|\b(?:are|is|were|was) (?:prospectively|"
+    r"retrospectively) (?:registered|collected|recorded|reviewed|analy[sz]ed|enrolled)\b",
+    re.IGNORECASE)
+
+
+def is_framing(text: str) -> bool:
+    """Whether a sentence states a study's aim, an open question or a method, not a finding."""
+    return bool(_FRAMING.search(text))
+
+
+# A question about what was studied or how ("Which markers were examined?", "What tests were done?")
+# is answered by a study's aim or method, not only by its finding.
+_ASKS_ABOUT_DESIGN = re.compile(r"\b(?:examined|evaluated|studied|measured|assessed|tested|investigated|explored|"
+                                r"analy[sz]ed|looked at|done|performed|used|recruited|enrolled|included|designs?|"
+                                r"designed|methods?|aims?|objectives?)\b", re.IGNORECASE)
+
+
+def framing_penalty(question: str, sentence: str) -> float:
+    """What a sentence loses in the ranking for stating a study's aim or method (which restates the
+    question) where the question asks for a finding."""
+    return FRAMING_PENALTY if is_framing(sentence) and not _ASKS_ABOUT_DESIGN.search(question) else 0.0
 
 
 # A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …") says little

@@ -22,6 +22,7 @@ from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import (
     EvidenceSentence,
     evidence_sentences,
+    framing_penalty,
     is_header_row,
     section_terms,
     with_antecedents,
@@ -88,7 +89,8 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
         if not coverage(s.terms) or (focus and not focus & s.terms) or (facet.members and not s.terms & set(facet.members)):
             continue
         score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
-                 - GENERALITY_PENALTY * float(generality[i]))
+                 - GENERALITY_PENALTY * float(generality[i])
+                 - framing_penalty(facet.facet.text, s.text))
         scored.append((score, i))
     # A sentence citing nothing is framing (a review's outline, a call to action): a finding only
     # where no cited sentence speaks to the facet.
