@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from evals.dataset import DatasetError, load_dataset, load_judge_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
+PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data" / "pubmedqa-dev" / "pqal_dev.json"))
 GOOD = {"id": "q1", "question": "How do exosomes blunt T cells?", "answerable": True, "gold_refs": [170],
         "key_facts": [["PD-L1"], ["PD-1", "PD1"]], "topic": "immune"}
 
@@ -43,6 +45,21 @@ def test_every_bundled_question_set_loads_and_its_key_facts_are_the_reviews_word
             assert item.key_facts, item.id
             # A fact is scored by its spellings in the answer: one of them must be the review's own.
             assert all(any(v.casefold() in review for v in fact) for fact in item.key_facts), item.id
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "evals" / "datasets" / "pubmedqa").glob("*_qa.jsonl")))
+def test_every_pubmedqa_question_set_holds_its_key_facts_in_its_sources_abstracts(name):
+    if not PUBMEDQA.exists():
+        pytest.skip(f"{PUBMEDQA} is not on this machine")
+    abstracts = {pmid: "\n\n".join(item["CONTEXTS"]).casefold()
+                 for pmid, item in json.loads(PUBMEDQA.read_text(encoding="utf-8")).items()}
+    items = load_dataset(ROOT / "evals" / "datasets" / "pubmedqa" / name)
+    assert len({item.id for item in items}) == len(items) and {True, False} <= {item.answerable for item in items}
+    for item in items:
+        sources = [abstracts[pmid] for pmid in item.model_extra.get("source_pmids", [])]
+        assert bool(sources) == item.answerable, item.id
+        # The corpus is the abstracts without their conclusions: every fact is in a source's text.
+        assert all(any(v.casefold() in text for v in fact for text in sources) for fact in item.key_facts), item.id
 
 
 def test_the_bundled_calibration_pairs_load():
