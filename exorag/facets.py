@@ -17,7 +17,7 @@ import numpy as np
 from exorag import answerability
 from exorag.facet_relevance import absent_topic
 from exorag.generate.base import Draft
-from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode
+from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
 from exorag.store.chroma import chunk_from_row
@@ -242,6 +242,12 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
             answer.answer = " ".join([answer.answer, *notes])
     claim = yes_no_clause(answer.standalone_question or answer.question) or yes_no_clause(shape.facets[0].text)
     if claim:
-        sentences = [] if answer.abstained else [s.text for s in answer.sentences]
-        answer.verdict = evidence_verdict(claim, sentences)
+        quoted = [] if answer.abstained else answer.sentences
+        answer.verdict = evidence_verdict(claim, [s.text for s in quoted], [_paper(answer, s) for s in quoted])
     return answer
+
+
+def _paper(answer: Answer, sentence: Sentence) -> str:
+    """Which paper a sentence reports: its literature file, or in a review the references it cites."""
+    evidence = answer.evidence_by_id(sentence.evidence_ids[0]) if sentence.evidence_ids else None
+    return f"{evidence.source_path if evidence else ''}:{sentence.refs}"

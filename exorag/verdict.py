@@ -4,7 +4,8 @@ The question is read as the claim it asks about ("Does hypoxia raise exosome rel
 "hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
 its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
 or reports the effect as not significant), or reverses the claim's direction of effect; ``yes``
-otherwise. The majority wins; a tie is ``mixed``.
+otherwise. Each paper votes with the majority of its sentences; the majority of papers wins, and
+an even split between papers is ``mixed``.
 """
 
 from __future__ import annotations
@@ -80,11 +81,22 @@ def sentence_vote(claim: str, sentence: str) -> Verdict:
     return "no" if negated != reversed_effect else "yes"
 
 
-def evidence_verdict(question: str, sentences: list[str]) -> Verdict:
-    """The verdict of ``sentences`` (an answer's, best first) on the yes/no ``question``."""
+def evidence_verdict(question: str, sentences: list[str], sources: list[str] | None = None) -> Verdict:
+    """The verdict of ``sentences`` (an answer's, best first) on the yes/no ``question``.
+
+    ``sources`` names the paper each sentence comes from (each its own, when not given). A paper's
+    vote is the majority of its sentences' (an even split goes to its first): one study's finding
+    and a side result of it are not mixed evidence. Papers that disagree are."""
     claim = question_claim(question)
-    votes = [vote for s in sentences if (vote := sentence_vote(claim, s)) != "not_addressed"]
-    if not votes:
-        return "not_addressed"
+    by_source: dict[str, list[Verdict]] = {}
+    for index, sentence in enumerate(sentences):
+        vote = sentence_vote(claim, sentence)
+        if vote != "not_addressed":
+            by_source.setdefault(sources[index] if sources else str(index), []).append(vote)
+    papers = [_majority(votes) for votes in by_source.values()]
+    return _majority(papers, tie="mixed") if papers else "not_addressed"
+
+
+def _majority(votes: list[Verdict], tie: Verdict | None = None) -> Verdict:
     yes, no = votes.count("yes"), votes.count("no")
-    return "yes" if yes > no else "no" if no > yes else "mixed"
+    return "yes" if yes > no else "no" if no > yes else tie or votes[0]

@@ -164,6 +164,10 @@ def test_verdicts_weigh_negation_direction_and_disagreement():
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis.", "Drug X did not change mortality in sepsis."]) == "mixed"
     assert evidence_verdict(question, ["Mortality in sepsis with drug X was not significantly reduced (p = 0.41)."]) == "no"
     assert evidence_verdict(question, ["Aspirin is cheap."]) == "not_addressed"
+    # One paper's finding and a side result of it are not mixed evidence; two papers that disagree are.
+    split = ["Mortality in sepsis was not significantly reduced by drug X.", "Drug X reduced mortality in sepsis at day 7."]
+    assert evidence_verdict(question, split, ["paper1", "paper1"]) == "no"
+    assert evidence_verdict(question, split, ["paper1", "paper2"]) == "mixed"
     # A contrast or a failed treatment in the sentence does not turn its finding around.
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis rather than raising it."]) == "yes"
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis patients who failed first-line antibiotics."]) == "yes"
