@@ -18,7 +18,7 @@ from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, con
 from exorag.citations import format_numbers, parse_citation
 from exorag.config import get_settings
 from exorag.generate import Draft, DraftSentence
-from exorag.generate.extractive import is_framing
+from exorag.generate.extractive import states_aim_or_method
 from exorag.ingest.sync import sync_corpus
 from exorag.models import Evidence
 from exorag.retrieve import HybridRetriever
@@ -326,7 +326,7 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     assert not result.abstained and "otoacoustic emissions" in result.answer
 
 
-@pytest.mark.parametrize(("sentence", "framing"), [
+@pytest.mark.parametrize(("sentence", "aim_or_method"), [
     ("To determine whether statins lower stroke risk in the elderly.", True),
     ("We aimed to describe outcomes of dialysis in children.", True),
     ("The objective of the present study was to compare two antibiotics.", True),
@@ -336,5 +336,5 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     ("This study showed that exosomal PD-L1 binds PD-1 on T cells.", False),
     ("Mortality did not differ between the groups.", False),
 ])
-def test_a_sentence_stating_an_aim_or_method_is_told_from_a_finding(sentence, framing):
-    assert is_framing(sentence) is framing
+def test_a_sentence_stating_an_aim_or_method_is_told_from_a_finding(sentence, aim_or_method):
+    assert states_aim_or_method(sentence) is aim_or_method

@@ -35,7 +35,7 @@ MAX_CANDIDATES = 18
 SIMILARITY_WEIGHT = 0.5
 GENERALITY_PENALTY = 0.1
 UNCITED_PENALTY = 0.05
-FRAMING_PENALTY = 0.1
+AIM_OR_METHOD_PENALTY = 0.1
 # A sentence joins the lead when it scores at least this share of the lead's score.
 CLOSE_SCORE = 0.85
 
@@ -149,7 +149,7 @@ class ExtractiveGenerator:
         # Whether the evidence answers rests on the best sentence of all; what is quoted puts a
         # finding before a study's aim or method, which restates the question.
         confidence = score[id(ranked[0])]
-        ranked.sort(key=lambda s: score[id(s)] - framing_penalty(question, s.text), reverse=True)
+        ranked.sort(key=lambda s: score[id(s)] - aim_or_method_penalty(question, s.text), reverse=True)
         lead = ranked[0]
         chosen = [lead]
         covered = lead.terms | section_terms(lead.evidence)
@@ -165,11 +165,11 @@ class ExtractiveGenerator:
                 chosen.append(sentence)
                 covered |= sentence.terms
         # A study's aim restates the question: it is quoted with the best finding of the same paper
-        # (a review is no single study: its framing sentences are not paired).
-        for aim in [s for s in chosen if s.evidence.source_kind == "literature" and framing_penalty(question, s.text)]:
+        # (a review is no single study: its sentences of that kind are not paired).
+        for aim in [s for s in chosen if s.evidence.source_kind == "literature" and aim_or_method_penalty(question, s.text)]:
             quoted = {id(s) for s in chosen}
             finding = next((s for s in ranked if s.evidence.source_path == aim.evidence.source_path
-                            and id(s) not in quoted and not is_framing(s.text)), None)
+                            and id(s) not in quoted and not states_aim_or_method(s.text)), None)
             if finding is not None:
                 chosen.append(finding)
 
@@ -194,7 +194,7 @@ class ExtractiveGenerator:
 # A sentence that states what a study set out to do, what is not known, or how it was done, rather
 # than what it found: "To evaluate whether …", "This study sought to …", "The aim of this study …",
 # "It remains unclear whether …", "Patients were randomised to …". Words of scientific English only.
-_FRAMING = re.compile(
+_AIM_OR_METHOD = re.compile(
     r"^\s*(?:in (?:this|the present|the current) (?:study|trial|work),?\s*)?to (?:evaluate|assess|determine|investigate|"
     r"examine|compare|explore|describe|test|analy[sz]e|identify|estimate|measure|characteri[sz]e|quantify|clarify|establish|"
     r"review|study|report|ascertain|define|validate|elucidate|understand)\b"
@@ -213,9 +213,9 @@ _FRAMING = re.compile(
     re.IGNORECASE)
 
 
-def is_framing(text: str) -> bool:
+def states_aim_or_method(text: str) -> bool:
     """Whether a sentence states a study's aim, an open question or a method, not a finding."""
-    return bool(_FRAMING.search(text))
+    return bool(_AIM_OR_METHOD.search(text))
 
 
 # A question about what was studied or how ("Which markers were examined?", "What tests were done?")
@@ -225,10 +225,10 @@ _ASKS_ABOUT_DESIGN = re.compile(r"\b(?:examined|evaluated|studied|measured|asses
                                 r"designed|methods?|aims?|objectives?)\b", re.IGNORECASE)
 
 
-def framing_penalty(question: str, sentence: str) -> float:
+def aim_or_method_penalty(question: str, sentence: str) -> float:
     """What a sentence loses in the ranking for stating a study's aim or method (which restates the
     question) where the question asks for a finding."""
-    return FRAMING_PENALTY if is_framing(sentence) and not _ASKS_ABOUT_DESIGN.search(question) else 0.0
+    return AIM_OR_METHOD_PENALTY if states_aim_or_method(sentence) and not _ASKS_ABOUT_DESIGN.search(question) else 0.0
 
 
 # A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …") says little

@@ -21,8 +21,8 @@ from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import (
     EvidenceSentence,
+    aim_or_method_penalty,
     evidence_sentences,
-    framing_penalty,
     is_header_row,
     section_terms,
     with_antecedents,
@@ -90,7 +90,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
             continue
         score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
                  - GENERALITY_PENALTY * float(generality[i])
-                 - framing_penalty(facet.facet.text, s.text))
+                 - aim_or_method_penalty(facet.facet.text, s.text))
         scored.append((score, i))
     # A sentence citing nothing is framing (a review's outline, a call to action): a finding only
     # where no cited sentence speaks to the facet.
