@@ -60,6 +60,8 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
                    most: int) -> list[tuple[EvidenceSentence, np.ndarray]]:
     """The findings of one facet, best first, each with its embedding."""
     weights = _weights(facet.facet.query, context)
+    if not weights:
+        return []
     total = required_weight(weights, facet.facet.query)
     by_chunk = {e.chunk_id: e for e in evidence}
     passages = [by_chunk[h.chunk.chunk_id] for h in facet.hits if h.chunk.chunk_id in by_chunk][:PASSAGES_PER_FACET]
@@ -75,19 +77,19 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
         table = headings.get((s.evidence.source_path, s.evidence.section), set()) if s.evidence.text.lstrip().startswith("|") else set()
         return section_terms(s.evidence) | table
 
-    if not candidates or not weights:
+    def coverage(terms: set[str]) -> float:
+        return min(1.0, sum(weights[t] for t in weights.keys() & terms) / total)
+
+    # Only sentences that speak to the facet are embedded: embedding is most of an answer's time.
+    candidates = [s for s in candidates if coverage(s.terms) and (not focus or focus & s.terms)
+                  and (not facet.members or s.terms & set(facet.members))]
+    if not candidates:
         return []
     vectors = context.embed_texts([s.text for s in candidates])
     similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)
     generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
-
-    def coverage(terms: set[str]) -> float:
-        return min(1.0, sum(weights[t] for t in weights.keys() & terms) / total)
-
     scored = []
     for i, s in enumerate(candidates):
-        if not coverage(s.terms) or (focus and not focus & s.terms) or (facet.members and not s.terms & set(facet.members)):
-            continue
         score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
                  - GENERALITY_PENALTY * float(generality[i])
                  - aim_or_method_penalty(facet.facet.text, s.text))
