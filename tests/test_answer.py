@@ -296,12 +296,16 @@ ABSTRACTS = {
         "recorded in 33 patients and 32 normotensive controls.\n\n"
         "Hearing thresholds at high frequencies were higher in the women with pre-eclampsia."
     ),
+    "pmid104.txt": (
+        "Wheezing, asthma and obesity were assessed by questionnaire in 912 adolescents aged 13 to 17 years.\n\n"
+        "Obese adolescents reported wheezing twice as often as their peers of normal weight (odds ratio 2.1)."
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def abstracts_settings(tmp_path_factory):
-    """A corpus of three short study abstracts, each with its aim, its method and its finding."""
+    """A corpus of four short study abstracts, each with its aim or method and its finding."""
     base = tmp_path_factory.mktemp("abstracts")
     literature = base / "corpus" / "literature"
     literature.mkdir(parents=True)
@@ -315,8 +319,10 @@ def abstracts_settings(tmp_path_factory):
 @pytest.mark.parametrize(("question", "finding"), [
     ("Which did better in patients at high bleeding risk, drug-eluting or bare-metal stents?", "22.6%"),
     ("Does early mobilisation shorten hospital stay after hip fracture surgery?", "2.1 days earlier"),
+    # the method sentence names every word of the question; the finding words two of them otherwise
+    ("Is obesity a risk factor for wheezing in adolescents?", "twice as often"),
 ])
-def test_a_studys_aim_which_restates_the_question_is_quoted_with_its_finding(abstracts_settings, question, finding):
+def test_a_studys_aim_or_method_which_restates_the_question_is_quoted_with_its_finding(abstracts_settings, question, finding):
     result = answer(question, settings=abstracts_settings)
     assert not result.abstained and finding in result.answer
 
@@ -332,6 +338,12 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     ("The objective of the present study was to compare two antibiotics.", True),
     ("It remains unclear whether screening reduces mortality.", True),
     ("A total of 400 women were enrolled at three centres.", True),
+    ("Patients were excluded if they had received calcium supplements.", True),
+    ("Primary outcome measures were maternal and neonatal adverse outcomes.", True),
+    ("This prospective case-control study consisted of 33 patients and 32 controls.", True),
+    ("Blood pressure was measured by a nurse and by a physician on the same day.", True),
+    ("Blood pressure measured by a nurse was 7 mmHg lower than by a physician.", False),
+    ("Patients were followed for five years, and recurrence was more frequent after surgery alone.", False),
     ("Statins lowered stroke risk by 21% (p = 0.01).", False),
     ("This study showed that exosomal PD-L1 binds PD-1 on T cells.", False),
     ("Mortality did not differ between the groups.", False),

@@ -211,11 +211,27 @@ _AIM_OR_METHOD = re.compile(
     r"|\b(?:were|was) (?:randomi[sz]ed|randomly assigned|enrolled|recruited)\b|\b(?:are|is|were|was) (?:prospectively|"
     r"retrospectively) (?:registered|collected|recorded|reviewed|analy[sz]ed|enrolled)\b",
     re.IGNORECASE)
+# How a study was done ("Patients were excluded if …", "Primary outcome measures were …", "This
+# prospective case-control study consisted of …"), unless the sentence also reports what it found.
+_METHOD = re.compile(
+    r"\b(?:were|was) (?:excluded|included|followed|divided|allocated|assigned|stratified|selected|interviewed|surveyed|"
+    r"screened|performed|conducted|carried out|collected|obtained|retrieved|reviewed|identified|matched|categori[sz]ed|"
+    r"classified|grouped|administered|given|treated|tested|used|employed|applied|recorded|calculated|estimated|evaluated|"
+    r"assessed|measured|analy[sz]ed|studied|examined|investigated|compared|determined)\b"
+    r"|\b(?:outcome|end ?point)s?(?: measures?)? (?:was|were|included)\b|\bwill be\b"
+    r"|\b(?:study|trial|analysis|cohort|sample|survey|population) (?:consisted|comprised|included|involved|enrolled)\b"
+    r"|\b(?:prospective|retrospective|randomi[sz]ed|cross-sectional|case-control|cohort|observational|longitudinal|pilot|"
+    r"descriptive|comparative) (?:\w+ )?(?:study|trial|analysis|review|survey|design)\b",
+    re.IGNORECASE)
+_REPORTS_FINDING = re.compile(
+    r"\bp\s*[<=>≤]|\b(?:significant(?:ly)?|associated|correlat\w*|(?:odds|hazard|risk) ratio|95%|higher|lower|greater|"
+    r"fewer|more|less|increas\w*|decreas\w*|reduc\w*|improv\w*|differ\w*|predict\w*|showed|found|revealed|"
+    r"demonstrated|suggest\w*|indicat\w*|conclude\w*)\b", re.IGNORECASE)
 
 
 def states_aim_or_method(text: str) -> bool:
     """Whether a sentence states a study's aim, an open question or a method, not a finding."""
-    return bool(_AIM_OR_METHOD.search(text))
+    return bool(_AIM_OR_METHOD.search(text)) or bool(_METHOD.search(text) and not _REPORTS_FINDING.search(text))
 
 
 # A question about what was studied or how ("Which markers were examined?", "What tests were done?")
