@@ -11,6 +11,10 @@ import numpy as np
 from exorag.store.lexical import LexicalIndex
 from exorag.text import exact_identifiers
 
+# Names in parentheses are offered as examples or guesses ("Which MMPs (MMP-2, MMP-9?) do they
+# carry?"): the question is about what stands outside them.
+_PARENTHESES = re.compile(r"\([^()]*\)")
+
 
 @dataclass(frozen=True)
 class Unmentioned:
@@ -35,9 +39,10 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
     Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
     what a passage says. An unknown identifier counts only when the corpus names others of its
     family (``miR-9`` where it names ``miR-21``): one with no relatives may be an abbreviation of
-    words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2").
+    words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names in parentheses
+    are not required.
     """
-    identifiers = exact_identifiers(question)
+    identifiers = exact_identifiers(_PARENTHESES.sub(" ", question))
     if not identifiers or not len(lexical):
         return None
     unknown = [name for name in identifiers if not lexical.mentions(name, mask) and lexical.names_relatives(name)]

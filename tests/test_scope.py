@@ -42,6 +42,9 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
     "Does HIF-1α or PD-L1 matter more?",  # alternatives need not share a passage
     "What does the miR-21/PTEN axis do?",  # a slash separates two names
     "Does IL‐1β rise under hypoxia?",  # a Unicode hyphen; the corpus writes the Latin "IL-1b"
+    # names in parentheses are the asker's examples or guesses, not what the question is about
+    "Which MMPs (MMP-2, MMP-9?) do tumour exosomes carry?",
+    "Does miR-21 (unlike miR-9) silence PTEN?",
 ])
 def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):
     assert unmentioned(question, lexical) is None
