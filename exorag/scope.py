@@ -11,9 +11,10 @@ import numpy as np
 from exorag.store.lexical import LexicalIndex
 from exorag.text import exact_identifiers
 
-# Names in parentheses are offered as examples or guesses ("Which MMPs (MMP-2, MMP-9?) do they
-# carry?"): the question is about what stands outside them.
-_PARENTHESES = re.compile(r"\([^()]*\)")
+# Names in parentheses that list several, ask, or give examples are the asker's guesses ("Which MMPs
+# (MMP-2, MMP-9?) do they carry?"): the question is about what stands outside them. One name alone
+# in parentheses abbreviates the words before it ("angiotensin-converting enzyme-1 (ACE-1)") and counts.
+_OFFERED = re.compile(r"\((?=[^()]*(?:[,?]|\be\.g\.|\b(?:such as|like|for example|for instance|or)\b))[^()]*\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
     Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
     what a passage says. An unknown identifier counts only when the corpus names others of its
     family (``miR-9`` where it names ``miR-21``): one with no relatives may be an abbreviation of
-    words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names in parentheses
-    are not required.
+    words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names offered in
+    parentheses as examples or guesses are not required.
     """
-    identifiers = exact_identifiers(_PARENTHESES.sub(" ", question))
+    identifiers = exact_identifiers(_OFFERED.sub(" ", question))
     if not identifiers or not len(lexical):
         return None
     unknown = [name for name in identifiers if not lexical.mentions(name, mask) and lexical.names_relatives(name)]

@@ -300,12 +300,25 @@ ABSTRACTS = {
         "Wheezing, asthma and obesity were assessed by questionnaire in 912 adolescents aged 13 to 17 years.\n\n"
         "Obese adolescents reported wheezing twice as often as their peers of normal weight (odds ratio 2.1)."
     ),
+    # long enough for two passages: only the first speaks of the virus
+    "pmid105.txt": (
+        "Chronic hepatitis B virus infection affects about 250 million people worldwide. The virus persists in "
+        "hepatocytes for decades, and chronic viral hepatitis progresses to cirrhosis in a fifth of carriers. "
+        "Carriers of the virus face a hundredfold higher incidence of liver cancer than people never infected. "
+        "Antiviral treatment lowers viral load but does not remove the episomal viral genome. Screening of "
+        "carriers relies on ultrasound and serum alpha-fetoprotein, and both miss small tumours. Distinguishing "
+        "a regenerative nodule from an early tumour on a needle biopsy remains difficult for pathologists.\n\n"
+        "Liver biopsies from 80 patients were stained for the c-kit receptor by immunohistochemistry. "
+        "Staining was scored by two pathologists blinded to the final diagnosis. Membranous c-kit staining "
+        "separated hepatocellular carcinoma from cirrhotic nodules with a sensitivity of 88% and a specificity of "
+        "91%, which supports a diagnostic role for c-kit staining on biopsies."
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def abstracts_settings(tmp_path_factory):
-    """A corpus of four short study abstracts, each with its aim or method and its finding."""
+    """A corpus of five short study abstracts, each with its aim or method and its finding."""
     base = tmp_path_factory.mktemp("abstracts")
     literature = base / "corpus" / "literature"
     literature.mkdir(parents=True)
@@ -350,3 +363,24 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
 ])
 def test_a_sentence_stating_an_aim_or_method_is_told_from_a_finding(sentence, aim_or_method):
     assert states_aim_or_method(sentence) is aim_or_method
+
+
+def test_a_broad_answer_quotes_a_studys_aim_with_its_finding(abstracts_settings):
+    result = answer("Compare early mobilisation and late mobilisation after hip fracture surgery.", settings=abstracts_settings)
+    assert result.shape == "comparison" and "The aim of this study" in result.answer
+    assert "2.1 days earlier" in result.answer
+
+
+def test_a_hyphenated_modifier_is_not_the_kind_of_detail_asked_for(abstracts_settings):
+    # "drug-eluting" names no drug: a summary of the stents is not held to stating one
+    result = answer("Summarise what is known about drug-eluting stents.", settings=abstracts_settings)
+    assert not result.abstained and "22.6%" in result.answer
+
+
+def test_a_yes_no_question_is_held_to_what_the_whole_abstract_speaks_of(abstracts_settings):
+    # The question names a virus ("an organism" is asked of), which only the abstract's first
+    # passage speaks of; the finding quoted is in its second.
+    result = answer("Does c-kit staining have a diagnostic role in hepatitis B virus-related liver cancer?",
+                    settings=abstracts_settings)
+    assert not result.abstained and "sensitivity of 88%" in result.answer
+    assert "virus" not in " ".join(s.text for s in result.sentences)

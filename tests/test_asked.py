@@ -50,6 +50,7 @@ def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(q
     ("How do exosomes promote cancer cell survival?", "EphA2 signalling promotes proliferation."),
     ("Does mechanical strain increase exosome release?", "Stretching cells increases release."),
     ("Does ultracentrifugation damage exosomes?", "It preserves their morphology."),
+    ("What is known about drug-eluting stents?", "Adverse events occurred in 22.6% of patients."),
 ])
 def test_an_answer_stating_the_detail_or_a_question_asking_none_passes(question, answer_text):
     assert unstated(question, [answer_text]) is None

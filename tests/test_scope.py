@@ -25,6 +25,8 @@ def lexical() -> LexicalIndex:
     ("Does exosomal miR-9 silence PTEN?", "No indexed passage mentions miR-9."),
     ("Which is enriched, MMP-2 or MMP-9?", "No indexed passage mentions MMP-2 and MMP-9."),
     ("Is miR-210 raised too?", "No indexed passage mentions miR-210."),
+    # one name in parentheses abbreviates the words before it: it counts
+    ("Does the microRNA (miR-9) silence PTEN?", "No indexed passage mentions miR-9."),
     # named things the corpus names, never in one passage
     ("Does HIF-1α load PD-L1 into exosomes?", "No indexed passage mentions HIF-1α and PD-L1 together."),
 ])
@@ -42,9 +44,9 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
     "Does HIF-1α or PD-L1 matter more?",  # alternatives need not share a passage
     "What does the miR-21/PTEN axis do?",  # a slash separates two names
     "Does IL‐1β rise under hypoxia?",  # a Unicode hyphen; the corpus writes the Latin "IL-1b"
-    # names in parentheses are the asker's examples or guesses, not what the question is about
+    # names in parentheses offered as examples or guesses are not what the question is about
     "Which MMPs (MMP-2, MMP-9?) do tumour exosomes carry?",
-    "Does miR-21 (unlike miR-9) silence PTEN?",
+    "Which microRNAs (e.g. miR-9) silence PTEN?",
 ])
 def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):
     assert unmentioned(question, lexical) is None
