@@ -129,12 +129,16 @@ def _clean(text: str) -> str:
     return _LEADING_WORDS.sub("", text).strip(" ,;:?.")
 
 
+# What follows the second side and belongs to both ("X and Y after hip surgery"): it stays in the question.
+_SHARED_CONTEXT = re.compile(r"\s+(?:in|for|when|after|before|during|among|with respect to|regarding)\s+(?:terms of\s+)?", _I)
+
+
 def _sides(question: str) -> list[str] | None:
     body = question.strip().rstrip("?. ")
     for pattern in (_COMPARE_VERB, _BETWEEN):
         match = pattern.search(body)
         if match:
-            return [_clean(match.group("a")), _clean(match.group("b"))]
+            return [_clean(match.group("a")), _clean(_SHARED_CONTEXT.split(match.group("b"), maxsplit=1)[0])]
     match = _CONTRAST.search(body)
     if not match:
         return None
@@ -143,7 +147,7 @@ def _sides(question: str) -> list[str] | None:
     before = re.sub(r"^\s*" + _WH + r"?\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+", "", before, flags=_I)
     before = re.sub(r"^\s*(?:is|are|does|do)\s+", "", before, flags=_I)
     before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
-    after = re.split(r"\s+(?:in|for|when|with respect to|regarding)\s+(?:terms of\s+)?", after, maxsplit=1, flags=_I)[0]
+    after = _SHARED_CONTEXT.split(after, maxsplit=1)[0]
     sides = [_clean(before), _clean(after)]
     return sides if all(sides) else None
 
