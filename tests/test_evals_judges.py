@@ -111,6 +111,13 @@ REWORDED = [
     # Another form or spelling of a rare word is no new fact.
     ("Patients under local anesthesia reported less pain.", "Patients under local anaesthesia reported less pain.",
      "Patients under local anaesthesia reported more pain."),
+    ("Infection developed in 4 patients of the shaved group and in 1 of the nonshaved group.",
+     "Infection developed in four shaved patients and in one unshaved patient.",
+     "Infection developed in four shaved patients and in two unshaved patients."),
+    # One percentage sign for two numbers ("65 and 76%").
+    ("EUS showed higher sensitivity (94%) than MDCT and MRI (65 and 76%).",
+     "EUS was more sensitive (94%) than MDCT (65%) or MRI (76%).",
+     "EUS was more sensitive (94%) than MDCT (56%) or MRI (76%)."),
 ]
 
 
