@@ -157,16 +157,23 @@ def is_yes_no(question: str) -> bool:
     return bool(_YES_NO.search(question.strip())) and not re.match(r"\s*(what|which|how|why|when|where|who)\b", question, _I)
 
 
+# "Topic words: the question?": a title before the colon names the topic; only what follows asks.
+_TITLED = re.compile(r"^[^?]+:\s+(?P<asked>[^:]+\?)\s*$")
+
+
 def unstated(question: str, answer_texts: list[str], whether: bool = False) -> str | None:
     """What the question asks for that none of ``answer_texts`` states ("an animal model", "one of
     MyD88, IRAK4 or TRAF6"), or None.
 
     With ``whether`` (a yes/no question), the question names the detail itself ("Is hepatitis G
-    virus involved?"): a text that speaks of it states it.
+    virus involved?"): a text that speaks of it states it. Of a titled question ("Pitfalls in stone
+    imaging: do scanners agree?") only the part after the colon asks.
     """
     question_words = re.compile(r"\b(" + "|".join(map(re.escape, set(re.findall(r"\w+", question)))) + r")\b", _I)
+    titled = _TITLED.match(question.strip())
+    asked = titled.group("asked") if titled else question
     for kind in KINDS:
-        if not kind.asked.search(question):
+        if not kind.asked.search(asked):
             continue
         texts = [question_words.sub(" ", text) for text in answer_texts] if kind.new_words_only and not whether else answer_texts
         if not any(kind.stated(text) for text in texts):

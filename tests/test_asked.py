@@ -28,6 +28,7 @@ FINDING = "Melanoma exosomes carry specific integrins that determine organotropi
     ("Is there a GEO accession for the sequencing data?", "a data set or accession"),
     ("Which sequencing platform detected the mutated DNA?", "a method"),
     ("What FDR cut-off called miR-21 enriched?", "a quantity"),
+    ("Exosomal PD-L1 in melanoma: which drugs block its release?", "a drug or agent"),
 ])
 def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(question, kind):
     assert unstated(question, [FINDING]) == kind
@@ -51,6 +52,8 @@ def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(q
     ("Does mechanical strain increase exosome release?", "Stretching cells increases release."),
     ("Does ultracentrifugation damage exosomes?", "It preserves their morphology."),
     ("What is known about drug-eluting stents?", "Adverse events occurred in 22.6% of patients."),
+    # a title before the colon names the topic; only the question after it asks
+    ("Pitfalls in stone imaging with CT: do two scanners give the same values?", "Values differed by scanner."),
 ])
 def test_an_answer_stating_the_detail_or_a_question_asking_none_passes(question, answer_text):
     assert unstated(question, [answer_text]) is None
