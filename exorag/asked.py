@@ -158,7 +158,8 @@ def is_yes_no(question: str) -> bool:
 
 
 # "Topic words: the question?": a title before the colon names the topic; only what follows asks.
-_TITLED = re.compile(r"^[^?]+:\s+(?P<asked>[^:]+\?)\s*$")
+_TITLED = re.compile(r"^(?![^:]*\b(?:what|which|how|why|when|where|who|is|are|was|were|do|does|did|can|could|has|have|"
+                     r"should|will|would)\b)[^?:]+:\s+(?P<asked>[^:]+\?)\s*$", _I)
 
 
 def unstated(question: str, answer_texts: list[str], whether: bool = False) -> str | None:

@@ -318,3 +318,21 @@ def test_judge_table_reports_every_part_with_the_dev_and_held_out_files(tmp_path
     assert [[cell.strip() for cell in row.strip("|").split("|")][1:7] for row in rows] == [
         [part, "2", "1.000", "1.000", "1.000", "1.000"] for part in ("calibration tune", "calibration test", "dev", "held-out")]
     assert "| learned | – | – | not available" in result.output
+
+
+@pytest.mark.parametrize(("first", "second", "same"), [
+    ("unshaved", "nonshaved", True),
+    ("nonsmoker", "nonsmoking", True),  # two forms of one negative word stay one word
+    ("unknown", "unknowns", True),
+    ("unshaved", "nonsmoker", False),
+])
+def test_negative_prefixes_read_as_one_prefix(first, second, same):
+    from exorag.judge.rules import same_word
+
+    assert same_word(first, second) is same
+
+
+def test_a_number_before_a_comma_is_not_read_as_a_percentage():
+    from exorag.judge.rules import missing_numbers
+
+    assert missing_numbers("In 2010, 45% of patients relapsed.", "Relapse occurred in 45% of patients in 2010.") == set()

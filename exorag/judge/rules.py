@@ -159,7 +159,7 @@ def evidence_entity_keys(text: str) -> set[str]:
 
 # The second number of a ratio ("27/103"), which ``numbers_in`` leaves out with ids like "TET1/2/3".
 _RATIO = re.compile(r"(?<![\w./])\d+(?:\.\d+)?/(\d+(?:\.\d+)?)(?![\w/])")
-_PAIRED_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:vs\.?|versus|to|and|or|,|-|\u2013)\s*\d+(?:\.\d+)?\s?%")
+_PAIRED_PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:vs\.?|versus|to|and|or|-|\u2013)\s*\d+(?:\.\d+)?\s?%")
 _TENS = {"sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
 _UNITS = {"one": 1, **{word: int(value) for word, value in NUMBER_WORDS.items() if value.isdigit() and int(value) < 10}}
 _TEENS = {"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
@@ -453,7 +453,7 @@ def same_word(first: str, second: str) -> bool:
     either negative prefix (``unshaved``/``nonshaved``)."""
     first, second = _british_to_plain(first), _british_to_plain(second)
     if _NEGATIVE_PREFIX.match(first) and _NEGATIVE_PREFIX.match(second):
-        first, second = _NEGATIVE_PREFIX.sub("", first), _NEGATIVE_PREFIX.sub("", second)
+        first, second = _NEGATIVE_PREFIX.sub("non", first), _NEGATIVE_PREFIX.sub("non", second)
     shared = len(os.path.commonprefix([first, second]))
     return first == second or (shared >= VARIANT_PREFIX and max(len(first), len(second)) - shared <= VARIANT_ENDING)
 
