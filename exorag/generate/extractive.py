@@ -167,9 +167,7 @@ class ExtractiveGenerator:
         # A study's aim restates the question: it is quoted with the best finding of the same paper
         # (a review is no single study: its sentences of that kind are not paired).
         for aim in [s for s in chosen if s.evidence.source_kind == "literature" and aim_or_method_penalty(question, s.text)]:
-            quoted = {id(s) for s in chosen}
-            finding = next((s for s in ranked if s.evidence.source_path == aim.evidence.source_path
-                            and id(s) not in quoted and not states_aim_or_method(s.text)), None)
+            finding = finding_of_same_study(aim, ranked, {id(s) for s in chosen})
             if finding is not None:
                 chosen.append(finding)
 
@@ -232,6 +230,12 @@ _REPORTS_FINDING = re.compile(
 def states_aim_or_method(text: str) -> bool:
     """Whether a sentence states a study's aim, an open question or a method, not a finding."""
     return bool(_AIM_OR_METHOD.search(text)) or bool(_METHOD.search(text) and not _REPORTS_FINDING.search(text))
+
+
+def finding_of_same_study(aim: EvidenceSentence, ranked: list[EvidenceSentence], quoted: set[int]) -> EvidenceSentence | None:
+    """The best-ranked sentence of ``aim``'s paper that states a finding and is not quoted yet (by ``id``)."""
+    return next((s for s in ranked if s.evidence.source_path == aim.evidence.source_path
+                 and id(s) not in quoted and not states_aim_or_method(s.text)), None)
 
 
 # A question about what was studied or how ("Which markers were examined?", "What tests were done?")

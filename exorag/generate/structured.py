@@ -23,9 +23,9 @@ from exorag.generate.extractive import (
     EvidenceSentence,
     aim_or_method_penalty,
     evidence_sentences,
+    finding_of_same_study,
     is_header_row,
     section_terms,
-    states_aim_or_method,
     with_antecedents,
 )
 from exorag.models import Evidence, FacetCoverage, ReasonCode
@@ -115,13 +115,14 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
         chosen.append((candidates[i], vectors[i]))
         unnamed -= candidates[i].terms
     # As in a single answer, a study's aim or method is quoted with the best finding of the same paper.
+    ranked = [candidates[i] for _, i in scored]
+    position = {id(s): i for i, s in enumerate(candidates)}
     quoted = {id(c) for c, _ in chosen}
     for aim, _ in [c for c in chosen if c[0].evidence.source_kind == "literature" and aim_or_method_penalty(facet.facet.text, c[0].text)]:
-        finding = next((i for _, i in scored if candidates[i].evidence.source_path == aim.evidence.source_path
-                        and id(candidates[i]) not in quoted and not states_aim_or_method(candidates[i].text)), None)
+        finding = finding_of_same_study(aim, ranked, quoted)
         if finding is not None:
-            chosen.append((candidates[finding], vectors[finding]))
-            quoted.add(id(candidates[finding]))
+            chosen.append((finding, vectors[position[id(finding)]]))
+            quoted.add(id(finding))
     return chosen
 
 
