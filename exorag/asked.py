@@ -85,7 +85,7 @@ KINDS = (
     AskedKind(
         "a drug or agent",
         # "drug-eluting stents" names no drug: a noun joined by a hyphen modifies what follows
-        re.compile(_NAMING + r"(drugs?|inhibitors?|compounds?|antibod(y|ies)|senolytics?|medications?|agents?)\b(?!-)", _I),
+        re.compile(_NAMING + r"(drugs?|inhibitors?|compounds?|antibod(y|ies)|conjugates?|senolytics?|medications?|agents?)\b(?!-)", _I),
         _words(r"\b(drugs?|inhibit\w*|compounds?|agents?|antibod(y|ies)|mabs?|blockers?|blockade|small[- ]molecules?|"
                r"\w+(mab|nib|lisib|ciclib|parib|azole|statin|mycin|platin|taxel|parin|sore)|[A-Z]{2,}-?\d{3,})\b"),
         new_words_only=True,

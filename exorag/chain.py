@@ -220,8 +220,8 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
     if not result.abstained and not shape.broad and pipeline.parts.checks:
         # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
         cited = {i for s in result.sentences for i in s.evidence_ids}
-        # A study speaks of what a yes/no question names anywhere in its abstract, not only in the
-        # passage quoted (a review's passages are not one study: only those cited count).
+        # A study speaks of what a yes/no question names in any of its retrieved passages, not only
+        # the one quoted (a review's passages are not one study: only those cited count).
         papers = {e.source_path for e in evidence if e.id in cited and e.source_kind == "literature"}
         assessment = assess_answer(standalone, [s.text for s in result.sentences],
                                    [e.text for e in evidence if e.id in cited or e.source_path in papers])

@@ -13,8 +13,18 @@ from exorag.text import exact_identifiers
 
 # Names in parentheses that list several, ask, or give examples are the asker's guesses ("Which MMPs
 # (MMP-2, MMP-9?) do they carry?"): the question is about what stands outside them. One name alone
-# in parentheses abbreviates the words before it ("angiotensin-converting enzyme-1 (ACE-1)") and counts.
-_OFFERED = re.compile(r"\((?=[^()]*(?:[,?]|\be\.g\.|\b(?:such as|like|for example|for instance|or)\b))[^()]*\)", re.IGNORECASE)
+# in parentheses abbreviates or explains the words before it ("angiotensin-converting enzyme-1
+# (ACE-1)", "(CD63, a tetraspanin)") and counts.
+_PARENTHESIS = re.compile(r"\([^()]*\)")
+_EXAMPLE_OR_GUESS = re.compile(r"\?|\be\.g\.|(?<![\w-])(?:such as|like|for example|for instance)\b", re.IGNORECASE)
+
+
+def _without_offered_names(question: str) -> str:
+    def offered(match: re.Match[str]) -> bool:
+        text = match.group()
+        return bool(_EXAMPLE_OR_GUESS.search(text)) or len(exact_identifiers(text)) > 1
+
+    return _PARENTHESIS.sub(lambda match: " " if offered(match) else match.group(), question)
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
     words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names offered in
     parentheses as examples or guesses are not required.
     """
-    identifiers = exact_identifiers(_OFFERED.sub(" ", question))
+    identifiers = exact_identifiers(_without_offered_names(question))
     if not identifiers or not len(lexical):
         return None
     unknown = [name for name in identifiers if not lexical.mentions(name, mask) and lexical.names_relatives(name)]

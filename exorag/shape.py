@@ -133,12 +133,20 @@ def _clean(text: str) -> str:
 _SHARED_CONTEXT = re.compile(r"\s+(?:in|for|when|after|before|during|among|with respect to|regarding)\s+(?:terms of\s+)?", _I)
 
 
+def _second_side(first: str, second: str) -> str:
+    """``second`` without the context both sides share; when the first side carries its own
+    ("mortality in men and mortality in women"), the second's context is its own too."""
+    if _SHARED_CONTEXT.search(first):
+        return second
+    return _SHARED_CONTEXT.split(second, maxsplit=1)[0]
+
+
 def _sides(question: str) -> list[str] | None:
     body = question.strip().rstrip("?. ")
     for pattern in (_COMPARE_VERB, _BETWEEN):
         match = pattern.search(body)
         if match:
-            return [_clean(match.group("a")), _clean(_SHARED_CONTEXT.split(match.group("b"), maxsplit=1)[0])]
+            return [_clean(match.group("a")), _clean(_second_side(match.group("a"), match.group("b")))]
     match = _CONTRAST.search(body)
     if not match:
         return None
@@ -147,8 +155,7 @@ def _sides(question: str) -> list[str] | None:
     before = re.sub(r"^\s*" + _WH + r"?\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+", "", before, flags=_I)
     before = re.sub(r"^\s*(?:is|are|does|do)\s+", "", before, flags=_I)
     before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
-    after = _SHARED_CONTEXT.split(after, maxsplit=1)[0]
-    sides = [_clean(before), _clean(after)]
+    sides = [_clean(before), _clean(_second_side(before, after))]
     return sides if all(sides) else None
 
 

@@ -358,6 +358,7 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     ("Blood pressure measured by a nurse was 7 mmHg lower than by a physician.", False),
     ("Patients were followed for five years, and recurrence was more frequent after surgery alone.", False),
     ("Statins lowered stroke risk by 21% (p = 0.01).", False),
+    ("In this prospective study, 5-year survival was 62%.", False),
     ("This study showed that exosomal PD-L1 binds PD-1 on T cells.", False),
     ("Mortality did not differ between the groups.", False),
 ])

@@ -30,6 +30,7 @@ FINDING = "Melanoma exosomes carry specific integrins that determine organotropi
     ("What FDR cut-off called miR-21 enriched?", "a quantity"),
     ("Exosomal PD-L1 in melanoma: which drugs block its release?", "a drug or agent"),
     ("Which drugs inhibit exosome release in this setting: hypoxic melanoma cells?", "a drug or agent"),
+    ("Which antibody-drug conjugates target exosomal HER2?", "a drug or agent"),
 ])
 def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(question, kind):
     assert unstated(question, [FINDING]) == kind

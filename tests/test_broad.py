@@ -53,6 +53,15 @@ def test_what_follows_the_second_side_of_a_comparison_is_searched_with_both(ques
     assert all("gestational diabetes" in facet.query for facet in read.facets)
 
 
+@pytest.mark.parametrize(("question", "sides"), [
+    ("Compare mortality in men and mortality in women.", ["mortality in men", "mortality in women"]),
+    ("How does survival after surgery differ from survival after radiotherapy?",
+     ["survival after surgery", "survival after radiotherapy"]),
+])
+def test_a_second_side_keeps_its_context_when_the_first_has_its_own(question, sides):
+    assert read_shape(question).sides == sides
+
+
 def _sentence_with(result, text: str):
     return next(s for s in result.sentences if text.casefold() in s.text.casefold())
 

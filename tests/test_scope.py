@@ -27,6 +27,8 @@ def lexical() -> LexicalIndex:
     ("Is miR-210 raised too?", "No indexed passage mentions miR-210."),
     # one name in parentheses abbreviates the words before it: it counts
     ("Does the microRNA (miR-9) silence PTEN?", "No indexed passage mentions miR-9."),
+    ("Does the microRNA (miR-9, a tumour suppressor) silence PTEN?", "No indexed passage mentions miR-9."),
+    ("Do exosomes carry the NLRP3-like sensor (miR-9-like)?", "No indexed passage mentions miR-9."),
     # named things the corpus names, never in one passage
     ("Does HIF-1α load PD-L1 into exosomes?", "No indexed passage mentions HIF-1α and PD-L1 together."),
 ])
@@ -46,6 +48,7 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
     "Does IL‐1β rise under hypoxia?",  # a Unicode hyphen; the corpus writes the Latin "IL-1b"
     # names in parentheses offered as examples or guesses are not what the question is about
     "Which MMPs (MMP-2, MMP-9?) do tumour exosomes carry?",
+    "Which MMPs (MMP-2 or MMP-9) do tumour exosomes carry?",
     "Which microRNAs (e.g. miR-9) silence PTEN?",
 ])
 def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):

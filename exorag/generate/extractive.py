@@ -222,7 +222,7 @@ _METHOD = re.compile(
     r"descriptive|comparative) (?:\w+ )?(?:study|trial|analysis|review|survey|design)\b",
     re.IGNORECASE)
 _REPORTS_FINDING = re.compile(
-    r"\bp\s*[<=>≤]|\b(?:significant(?:ly)?|associated|correlat\w*|(?:odds|hazard|risk) ratio|95%|higher|lower|greater|"
+    r"\bp\s*[<=>≤]|\d\s?%|\b(?:significant(?:ly)?|associated|correlat\w*|(?:odds|hazard|risk) ratio|higher|lower|greater|"
     r"fewer|more|less|increas\w*|decreas\w*|reduc\w*|improv\w*|differ\w*|predict\w*|showed|found|revealed|"
     r"demonstrated|suggest\w*|indicat\w*|conclude\w*)\b", re.IGNORECASE)
 
