@@ -313,6 +313,12 @@ ABSTRACTS = {
         "separated hepatocellular carcinoma from cirrhotic nodules with a sensitivity of 88% and a specificity of "
         "91%, which supports a diagnostic role for c-kit staining on biopsies."
     ),
+    "pmid106.txt": (
+        "Statin therapy is widely prescribed after acute ischaemic stroke, and functional recovery after ischaemic "
+        "stroke is the first goal of stroke care.\n\n"
+        "In 412 patients, statin therapy was associated with functional recovery after ischaemic stroke (a "
+        "modified Rankin score 0.4 points lower at 90 days, p = 0.02)."
+    ),
 }
 
 
@@ -338,6 +344,11 @@ def abstracts_settings(tmp_path_factory):
 def test_a_studys_aim_or_method_which_restates_the_question_is_quoted_with_its_finding(abstracts_settings, question, finding):
     result = answer(question, settings=abstracts_settings)
     assert not result.abstained and finding in result.answer
+
+
+def test_a_studys_finding_is_quoted_before_its_background(abstracts_settings):
+    result = answer("Does statin therapy improve functional recovery after ischaemic stroke?", settings=abstracts_settings)
+    assert not result.abstained and result.sentences[0].text.startswith("In 412 patients")
 
 
 def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstracts_settings):

@@ -149,7 +149,7 @@ class ExtractiveGenerator:
         # Whether the evidence answers rests on the best sentence of all; what is quoted puts a
         # finding before a study's aim or method, which restates the question.
         confidence = score[id(ranked[0])]
-        ranked.sort(key=lambda s: score[id(s)] - aim_or_method_penalty(question, s.text), reverse=True)
+        ranked.sort(key=lambda s: score[id(s)] - ranking_penalty(question, s), reverse=True)
         lead = ranked[0]
         chosen = [lead]
         covered = lead.terms | section_terms(lead.evidence)
@@ -249,6 +249,17 @@ def aim_or_method_penalty(question: str, sentence: str) -> float:
     """What a sentence loses in the ranking for stating a study's aim or method (which restates the
     question) where the question asks for a finding."""
     return AIM_OR_METHOD_PENALTY if states_aim_or_method(sentence) and not _ASKS_ABOUT_DESIGN.search(question) else 0.0
+
+
+def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
+    """What a sentence loses in the ranking for reporting no finding where the question asks for
+    one: a study's aim or method, or, in a study (not a review, which is all summary), its background."""
+    if _ASKS_ABOUT_DESIGN.search(question):
+        return 0.0
+    literature = sentence.evidence.source_kind == "literature"
+    if states_aim_or_method(sentence.text) or (literature and not _REPORTS_FINDING.search(sentence.text)):
+        return AIM_OR_METHOD_PENALTY
+    return 0.0
 
 
 # A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …") says little

@@ -25,6 +25,7 @@ from exorag.generate.extractive import (
     evidence_sentences,
     finding_of_same_study,
     is_header_row,
+    ranking_penalty,
     section_terms,
     with_antecedents,
 )
@@ -93,7 +94,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     for i, s in enumerate(candidates):
         score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
                  - GENERALITY_PENALTY * float(generality[i])
-                 - aim_or_method_penalty(facet.facet.text, s.text))
+                 - ranking_penalty(facet.facet.text, s))
         scored.append((score, i))
     # A sentence citing nothing is framing (a review's outline, a call to action): a finding only
     # where no cited sentence speaks to the facet.
