@@ -41,7 +41,9 @@ _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don'
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
 _LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
                    r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\bwhat kinds? of\b|\bwhat types? of\b"
-                   r"|\bwhich (?:of the )?(?:\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)", _I)
+                   r"|\bwhich (?:of the )?(?:\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
+                   # "what side effects of X in Y have been reported": the verb comes after the kind's qualifiers
+                   r"|\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Ws]s\b(?<!\bdoes)[^?.;]*?\b(?:have|has) been\b", _I)
 _SUMMARY = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
                       r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
