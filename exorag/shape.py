@@ -122,6 +122,11 @@ def yes_no_clause(question: str) -> str | None:
     return None
 
 
+def asks_about_each(text: str) -> bool:
+    """Whether ``text`` asks about each of several things ("… and what did each one show?")."""
+    return bool(_EACH.search(text))
+
+
 def asks_for_list(text: str) -> bool:
     """Whether ``text`` asks for the members of a kind ("which microRNAs …", "list the …")."""
     return bool(_LIST.search(text))
@@ -194,7 +199,7 @@ def read_shape(question: str) -> QuestionShape:
         facets = [Facet(side, " ".join(_without(question, [o for o in sides if o != side]).split())) for side in sides]
         return QuestionShape("comparison", facets, sides=sides)
     clauses = _clauses(question)
-    each = bool(_EACH.search(question))
+    each = asks_about_each(question)
     if len(clauses) > 1:
         first = clauses[0]
         if each and _LIST.search(first):

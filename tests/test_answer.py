@@ -18,7 +18,7 @@ from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, con
 from exorag.citations import format_numbers, parse_citation
 from exorag.config import get_settings
 from exorag.generate import Draft, DraftSentence
-from exorag.generate.extractive import states_aim_or_method
+from exorag.generate.extractive import asks_for_finding, states_aim_or_method
 from exorag.ingest.sync import sync_corpus
 from exorag.models import Evidence
 from exorag.retrieve import HybridRetriever
@@ -349,6 +349,15 @@ def test_a_studys_aim_or_method_which_restates_the_question_is_quoted_with_its_f
 def test_a_studys_finding_is_quoted_before_its_background(abstracts_settings):
     result = answer("Does statin therapy improve functional recovery after ischaemic stroke?", settings=abstracts_settings)
     assert not result.abstained and result.sentences[0].text.startswith("In 412 patients")
+
+
+@pytest.mark.parametrize(("question", "finding"), [
+    ("Does statin therapy improve functional recovery?", True),
+    ("Which hearing tests were done in pregnant women?", False),
+    ("Which tests were evaluated in these studies, and what did each one show?", True),
+])
+def test_a_question_about_what_was_examined_does_not_ask_for_a_finding_unless_it_asks_what_each_showed(question, finding):
+    assert asks_for_finding(question) is finding
 
 
 def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstracts_settings):

@@ -18,6 +18,7 @@ import numpy as np
 from exorag.citations import cited_numbers
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence, ReasonCode
+from exorag.shape import asks_about_each
 from exorag.text import (
     exact_identifiers,
     names_all,
@@ -245,16 +246,22 @@ _ASKS_ABOUT_DESIGN = re.compile(r"\b(?:examined|evaluated|studied|measured|asses
                                 r"designed|methods?|aims?|objectives?)\b", re.IGNORECASE)
 
 
+def asks_for_finding(question: str) -> bool:
+    """Whether ``question`` asks what was found: not only what was examined or how, unless it asks
+    what each of those showed ("Which tests were evaluated, and what did each one show?")."""
+    return not _ASKS_ABOUT_DESIGN.search(question) or asks_about_each(question)
+
+
 def aim_or_method_penalty(question: str, sentence: str) -> float:
     """What a sentence loses in the ranking for stating a study's aim or method (which restates the
     question) where the question asks for a finding."""
-    return AIM_OR_METHOD_PENALTY if states_aim_or_method(sentence) and not _ASKS_ABOUT_DESIGN.search(question) else 0.0
+    return AIM_OR_METHOD_PENALTY if states_aim_or_method(sentence) and asks_for_finding(question) else 0.0
 
 
 def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
     """What a sentence loses in the ranking for reporting no finding where the question asks for
     one: a study's aim or method, or, in a study (not a review, which is all summary), its background."""
-    if _ASKS_ABOUT_DESIGN.search(question):
+    if not asks_for_finding(question):
         return 0.0
     literature = sentence.evidence.source_kind == "literature"
     if states_aim_or_method(sentence.text) or (literature and not _REPORTS_FINDING.search(sentence.text)):
