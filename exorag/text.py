@@ -316,7 +316,11 @@ def names_all(text: str, identifiers: list[str]) -> bool:
 QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose role roles mechanism mechanisms "
                                     "effect effects way ways happen happens involved involve play plays "
                                     "function functions main kind kinds type types work works mean means "
-                                    "particular specifically exactly actually thing things"))
+                                    "particular specifically exactly actually thing things "
+                                    # asking, and the literature itself ("what do these papers say about …")
+                                    "give tell describe explain summarise summarize overview summary say says "
+                                    "know known literature abstract abstracts paper papers article articles "
+                                    "collection publication publications documented"))
 
 
 def question_terms(question: str) -> dict[str, str]:

@@ -11,7 +11,15 @@ import pytest
 from exorag.models import Chunk
 from exorag.retrieve import fuse_scores
 from exorag.store.lexical import LexicalIndex
-from exorag.text import TOKENIZER_VERSION, entity_key, exact_identifiers, named_entities, names_all, tokenize
+from exorag.text import (
+    TOKENIZER_VERSION,
+    entity_key,
+    exact_identifiers,
+    named_entities,
+    names_all,
+    question_terms,
+    tokenize,
+)
 
 
 @pytest.mark.parametrize(
@@ -79,6 +87,14 @@ def test_ids_stay_whole_and_a_lone_capital_a_stays_a_word() -> None:
     assert {"mir-1273f", "1%", "3-10-fold", "hif-1α"} <= set(tokens)
     assert "a-phase" not in tokenize("A phased approach")
     assert tokenize("four hours") == ["four", "hour"]
+
+
+@pytest.mark.parametrize("question", [
+    "Give me an overview of what these abstracts say about radiotherapy for prostate cancer.",
+    "What has the literature documented about radiotherapy for prostate cancer in this collection of papers?",
+])
+def test_words_of_asking_and_of_the_literature_itself_are_not_what_a_question_is_about(question) -> None:
+    assert set(question_terms(question).values()) == {"radiotherapy", "prostate", "cancer"}
 
 
 def test_fusion_keeps_the_margin_of_a_passage_one_retriever_finds_far_better() -> None:
