@@ -292,7 +292,9 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         lexical = pipeline.index.lexical
         mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
-        if plan is not None and assessment.code not in WHOLE_QUESTION_VETOES:
+        # A question of several parts is judged by its parts: each part's words dilute the whole's relevance.
+        vetoes = WHOLE_QUESTION_VETOES - {ReasonCode.NO_RELEVANT_EVIDENCE} if shape.shape == "multi_part" else WHOLE_QUESTION_VETOES
+        if plan is not None and assessment.code not in vetoes:
             assessment = plan_assessment(plan)
         timings["assess"] = (time.perf_counter() - assess_started + assess_s) * 1000
     generate_started = time.perf_counter()

@@ -116,6 +116,14 @@ def test_a_partial_answer_quotes_the_rows_and_names_the_part_it_cannot_answer(in
     assert "consultation" not in result.answer and "workflows" not in result.answer
 
 
+def test_a_later_part_in_words_the_literature_lacks_does_not_refuse_the_part_it_answers(indexed_settings):
+    # The whole question's words score below the relevance gate; its first part alone does not.
+    result = answer("Which exosomal microRNAs are named as diagnostic markers, and what makes them attractive candidates?",
+                    settings=indexed_settings)
+    assert not result.abstained and "miR-21" in result.answer
+    assert result.shape == "multi_part" and result.facets[0].covered
+
+
 def test_a_topic_no_passage_mentions_is_refused_not_answered_with_a_neighbour(indexed_settings):
     result = answer("How do exosomes promote angiogenesis?", settings=indexed_settings)
     assert result.abstained and "angiogenesis" in result.answer and not result.sentences
