@@ -127,8 +127,10 @@ KINDS = (
     ),
     AskedKind(
         "a comparison",
-        re.compile(r"\b((more|less) (efficient|effective|potent|important|common|frequent|likely|aggressive|active)|"
-                   r"the (most|least)|highest|lowest|stronger|weaker|superior|inferior)\b", _I),
+        # "make cells more aggressive" asks how a change comes about, not which of two is more so
+        re.compile(r"^(?!.*\b(?:make|makes|made|making|render\w*|becomes?|became|becoming)\b(?:\s+[\w-]+){0,4}\s+(?:more|less)\b)"
+                   r".*\b(more|less) (efficient|effective|potent|important|common|frequent|likely|aggressive|active)\b|"
+                   r"\b(the (most|least)|highest|lowest|stronger|weaker|superior|inferior)\b", _I),
         _words(r"\b(more|less|than|stronger|weaker|greater|higher|lower|better|worse|superior|inferior|compared|"
                r"whereas|unlike|most|least)\b"),
     ),

@@ -54,6 +54,8 @@ def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(q
     ("Does mechanical strain increase exosome release?", "Stretching cells increases release."),
     ("Does ultracentrifugation damage exosomes?", "It preserves their morphology."),
     ("What is known about drug-eluting stents?", "Adverse events occurred in 22.6% of patients."),
+    # "make X more Y" asks how a change comes about, not which of two is more so
+    ("Through which pathway does exosomal miR-21 make glioma cells more aggressive?", "miR-21 activates STAT3 in glioma."),
     # a title before the colon names the topic; only the question after it asks
     ("Pitfalls in stone imaging with CT: do two scanners give the same values?", "Values differed by scanner."),
 ])
