@@ -292,8 +292,10 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         lexical = pipeline.index.lexical
         mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
-        # A question of several parts is judged by its parts: each part's words dilute the whole's relevance.
-        vetoes = WHOLE_QUESTION_VETOES - {ReasonCode.NO_RELEVANT_EVIDENCE} if shape.shape == "multi_part" else WHOLE_QUESTION_VETOES
+        # A question of several parts whose first part the literature answers is judged by its parts:
+        # the later parts' words dilute the whole question's relevance.
+        first_answered = plan is not None and shape.shape == "multi_part" and plan.facets[0].assessment.answerable
+        vetoes = WHOLE_QUESTION_VETOES - {ReasonCode.NO_RELEVANT_EVIDENCE} if first_answered else WHOLE_QUESTION_VETOES
         if plan is not None and assessment.code not in vetoes:
             assessment = plan_assessment(plan)
         timings["assess"] = (time.perf_counter() - assess_started + assess_s) * 1000

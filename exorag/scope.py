@@ -11,10 +11,11 @@ import numpy as np
 from exorag.store.lexical import LexicalIndex
 from exorag.text import exact_identifiers
 
-# Names in parentheses that list several, ask, or give examples are the asker's guesses ("Which MMPs
-# (MMP-2, MMP-9?) do they carry?"): the question is about what stands outside them. One name alone
-# in parentheses abbreviates or explains the words before it ("angiotensin-converting enzyme-1
-# (ACE-1)", "(CD63, a tetraspanin)") and counts.
+# Names in parentheses that ask, give examples or offer alternatives are the asker's guesses ("Which
+# MMPs (MMP-2, MMP-9?) do they carry?", "(MMP-2 or MMP-9)"): the question is about what stands
+# outside them. One name alone in parentheses abbreviates or explains the words before it
+# ("angiotensin-converting enzyme-1 (ACE-1)", "(CD63, a tetraspanin)"), and names joined by "and"
+# or "/" are one subject ("(CD44 and CD133)", "(PD-1/PD-L1)"): they count.
 _PARENTHESIS = re.compile(r"\([^()]*\)")
 _EXAMPLE_OR_GUESS = re.compile(r"\?|\be\.g\.|(?<![\w-])(?:such as|like|for example|for instance)\b", re.IGNORECASE)
 
@@ -22,7 +23,8 @@ _EXAMPLE_OR_GUESS = re.compile(r"\?|\be\.g\.|(?<![\w-])(?:such as|like|for examp
 def _without_offered_names(question: str) -> str:
     def offered(match: re.Match[str]) -> bool:
         text = match.group()
-        return bool(_EXAMPLE_OR_GUESS.search(text)) or len(exact_identifiers(text)) > 1
+        alternatives = re.search(r",|\bor\b", text, re.IGNORECASE)
+        return bool(_EXAMPLE_OR_GUESS.search(text)) or bool(alternatives and len(exact_identifiers(text)) > 1)
 
     return _PARENTHESIS.sub(lambda match: " " if offered(match) else match.group(), question)
 

@@ -23,9 +23,11 @@ _CHOICE = re.compile(r"\bor\b(?!\s+not\b)", _I)
 _WH = r"(?:what|which|how|why|where|when|who|whom|whose)"
 # "X versus Y", "X vs. Y", "X compared with Y", "how does X differ from Y", "the difference between X and Y"
 _CONTRAST = re.compile(
-    r"(?<![\w-])(?:versus|vs\.?)(?![\w-])|\b(?:compared (?:with|to)|as opposed to|in contrast to|differs? from|different from|"
+    r"(?<![\w-])(?:versus|vs\.?)(?![\w-])|\b(?:compared? (?:with|to)|as opposed to|in contrast to|differs? from|different from|"
     r"distinguish(?:es)? from)\b", _I)
-_BETWEEN = re.compile(r"\b(?:differences?|contrast|distinction|distinguish\w*|compare|comparison)\s+(?:between\s+)?"
+# "compare" before a preposition ("how does X compare with Y", "how do they compare for Z") names no side.
+_BETWEEN = re.compile(r"\b(?:differences?|contrast|distinction|distinguish\w*|compare(?!\s+(?:with|to|for|in|on|at|by|\w+ly)\b)|"
+                      r"comparison)\s+(?:between\s+)?"
                       r"(?P<a>.+?)\s+(?:and|with|to|from)\s+(?P<b>.+)$", _I)
 _COMPARE_VERB = re.compile(r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", _I)
 # A second question joined to the first: "…, and what are …", "…; how …", "… and which …", "…? What …"
@@ -43,7 +45,9 @@ _LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w
                    r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\bwhat kinds? of\b|\bwhat types? of\b"
                    r"|\bwhich (?:of the )?(?:\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
                    # "what side effects of X in Y have been reported": the verb comes after the kind's qualifiers
-                   r"|\b(?:which|what)\s+(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Ws]s\b(?<!\bdoes)[^?.;]*?\b(?:have|has) been\b", _I)
+                   r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
+                   r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
+                   r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
 _SUMMARY = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
                       r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
@@ -141,11 +145,12 @@ _SHARED_CONTEXT = re.compile(r"\s+(?:in|for|when|after|before|during|among|with 
 
 
 def _second_side(first: str, second: str) -> str:
-    """``second`` without the context both sides share; when the first side carries its own
-    ("mortality in men and mortality in women"), the second's context is its own too."""
-    if _SHARED_CONTEXT.search(first):
+    """``second`` without the context both sides share; when both sides name the same thing in
+    their own context ("mortality in men and mortality in women"), the second's context is its own."""
+    head = _SHARED_CONTEXT.split(second, maxsplit=1)[0]
+    if _SHARED_CONTEXT.search(first) and head.split()[-1:] == _SHARED_CONTEXT.split(first, maxsplit=1)[0].split()[-1:]:
         return second
-    return _SHARED_CONTEXT.split(second, maxsplit=1)[0]
+    return head
 
 
 def _sides(question: str) -> list[str] | None:
@@ -158,8 +163,12 @@ def _sides(question: str) -> list[str] | None:
     if not match:
         return None
     before, after = body[: match.start()], body[match.end():]
-    # "How does X differ from Y": the side is what follows the auxiliary.
-    before = re.sub(r"^\s*" + _WH + r"?\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+", "", before, flags=_I)
+    if len(_clauses(before)) > 1:
+        return None  # a comparison asked in a later part: the question has several parts
+    # "How does X differ from Y" (after a leading phrase: "In women with eclampsia, how did X compare
+    # with Y"): the side is what follows the auxiliary.
+    asked = re.search(r"(?:^|\b" + _WH + r")\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+(?P<side>.+)$", before, flags=_I)
+    before = asked.group("side") if asked else before
     before = re.sub(r"^\s*(?:is|are|does|do)\s+", "", before, flags=_I)
     before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
     sides = [_clean(before), _clean(_second_side(before, after))]

@@ -316,17 +316,18 @@ def names_all(text: str, identifiers: list[str]) -> bool:
 QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose role roles mechanism mechanisms "
                                     "effect effects way ways happen happens involved involve play plays "
                                     "function functions main kind kinds type types work works mean means "
-                                    "particular specifically exactly actually thing things "
-                                    # asking, and the literature itself ("what do these papers say about …")
-                                    "give tell describe explain summarise summarize overview summary say says "
-                                    "know known literature abstract abstracts paper papers article articles "
-                                    "collection publication publications documented"))
+                                    "particular specifically exactly actually thing things"))
+# Words of asking and of the literature itself ("give me an overview of what these papers say about …"),
+# compared as written: their stems would take in "collecting duct" or "public health".
+ASKING_WORDS = frozenset("give tell describe explain summarise summarize overview summary say says know known "
+                         "literature abstracts paper papers article articles collection documented".split())
 
 
 def question_terms(question: str) -> dict[str, str]:
     """``{token: word}`` of what a question is about; a compound's joined form ("mir1273f") is
     another spelling of its whole form, not a second term."""
-    words = {t: w for t, w in tokens_with_words(question).items() if t not in QUESTION_WORDS}
+    words = {t: w for t, w in tokens_with_words(question).items()
+             if t not in QUESTION_WORDS and w.casefold() not in ASKING_WORDS}
     joined = {JOINERS.sub("", t.rstrip("%")) for t in words if JOINERS.search(t.rstrip("%"))}
     return {t: w for t, w in words.items() if t not in joined}
 

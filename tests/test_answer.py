@@ -355,6 +355,8 @@ def test_a_studys_finding_is_quoted_before_its_background(abstracts_settings):
     ("Does statin therapy improve functional recovery?", True),
     ("Which hearing tests were done in pregnant women?", False),
     ("Which tests were evaluated in these studies, and what did each one show?", True),
+    ("What is sarcopenia?", False),  # a definition, which a study's background gives
+    ("What is the effect of statins on stroke?", True),
 ])
 def test_a_question_about_what_was_examined_does_not_ask_for_a_finding_unless_it_asks_what_each_showed(question, finding):
     assert asks_for_finding(question) is finding

@@ -30,6 +30,9 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
      ["What complications of knee replacement in obese patients have been described?"]),
     ("What is the role of exosomes that have been released under hypoxia?", "fact",
      ["What is the role of exosomes that have been released under hypoxia?"]),
+    ("What proportion of patients with sepsis have been vaccinated?", "fact",
+     ["What proportion of patients with sepsis have been vaccinated?"]),
+    ("What happens to tumours that have been irradiated?", "fact", ["What happens to tumours that have been irradiated?"]),
     ("What therapeutic strategies target exosomes, and what are their limitations?", "multi_part",
      ["What therapeutic strategies target exosomes", "what are their limitations"]),
     ("In adults, which vaccines are recommended and how often are they given?", "multi_part",
@@ -58,12 +61,23 @@ def test_what_follows_the_second_side_of_a_comparison_is_searched_with_both(ques
 
 
 @pytest.mark.parametrize(("question", "sides"), [
+    ("How does aspirin compare with warfarin for stroke prevention in atrial fibrillation?", ["aspirin", "warfarin"]),
+    ("In adults over 75, how does statin therapy compare with no treatment?", ["statin therapy", "no treatment"]),
+    ("In older adults with hip fracture, how did early surgery compare with delayed surgery?",
+     ["early surgery", "delayed surgery"]),
     ("Compare mortality in men and mortality in women.", ["mortality in men", "mortality in women"]),
+    ("Compare statins after myocardial infarction and PCSK9 inhibitors in terms of LDL reduction.",
+     ["statins after myocardial infarction", "PCSK9 inhibitors"]),
     ("How does survival after surgery differ from survival after radiotherapy?",
      ["survival after surgery", "survival after radiotherapy"]),
 ])
-def test_a_second_side_keeps_its_context_when_the_first_has_its_own(question, sides):
+def test_the_sides_of_a_comparison_are_what_is_compared(question, sides):
     assert read_shape(question).sides == sides
+
+
+def test_a_comparison_asked_in_a_later_part_leaves_the_question_in_several_parts():
+    read = read_shape("In patients on dialysis, how was vancomycin dosed, and how did serum levels compare with tissue levels?")
+    assert read.shape == "multi_part" and len(read.facets) == 2
 
 
 def _sentence_with(result, text: str):

@@ -29,6 +29,8 @@ def lexical() -> LexicalIndex:
     ("Does the microRNA (miR-9) silence PTEN?", "No indexed passage mentions miR-9."),
     ("Does the microRNA (miR-9, a tumour suppressor) silence PTEN?", "No indexed passage mentions miR-9."),
     ("Do exosomes carry the NLRP3-like sensor (miR-9-like)?", "No indexed passage mentions miR-9."),
+    # names joined by "and" or "/" in parentheses are one subject, not alternatives offered
+    ("Does the pair (miR-9 and PTEN) predict relapse?", "No indexed passage mentions miR-9."),
     # named things the corpus names, never in one passage
     ("Does HIF-1α load PD-L1 into exosomes?", "No indexed passage mentions HIF-1α and PD-L1 together."),
 ])

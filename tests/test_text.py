@@ -97,6 +97,11 @@ def test_words_of_asking_and_of_the_literature_itself_are_not_what_a_question_is
     assert set(question_terms(question).values()) == {"radiotherapy", "prostate", "cancer"}
 
 
+def test_a_topic_word_sharing_a_stem_with_a_word_of_asking_stays() -> None:
+    assert set(question_terms("What is the prognosis of collecting duct carcinoma?").values()) == {
+        "prognosis", "collecting", "duct", "carcinoma"}
+
+
 def test_fusion_keeps_the_margin_of_a_passage_one_retriever_finds_far_better() -> None:
     dense = {"specific": 0.80, "generic": 0.50, "other": 0.49}
     lexical = {"generic": 6.0, "other": 5.9, "specific": 5.9}

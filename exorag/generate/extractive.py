@@ -148,7 +148,7 @@ class ExtractiveGenerator:
         }
         ranked = sorted(candidates, key=lambda s: score[id(s)], reverse=True)
         # Whether the evidence answers rests on the best sentence of all; what is quoted puts a
-        # finding before a study's aim or method, which restates the question.
+        # finding before a study's aim, method or background.
         confidence = score[id(ranked[0])]
         ranked.sort(key=lambda s: score[id(s)] - ranking_penalty(question, s), reverse=True)
         lead = ranked[0]
@@ -228,6 +228,12 @@ _REPORTS_FINDING = re.compile(
     r"demonstrated|suggest\w*|indicat\w*|conclude\w*)\b", re.IGNORECASE)
 
 
+# Results worded without the words above: null results, comparisons, counts of events, decimals.
+_REPORTS_RESULT = re.compile(r"\b(?:similar|comparable|unchanged|observed|died|doubled|halved|tripled|vs\.?|versus|"
+                             r"(?:did|does|was|were) not|no (?:\w+ )?(?:benefit|effect|difference|association|change))\b|\d\.\d",
+                             re.IGNORECASE)
+
+
 def states_aim_or_method(text: str) -> bool:
     """Whether a sentence states a study's aim, an open question or a method, not a finding."""
     return bool(_AIM_OR_METHOD.search(text)) or bool(_METHOD.search(text) and not _REPORTS_FINDING.search(text))
@@ -246,9 +252,17 @@ _ASKS_ABOUT_DESIGN = re.compile(r"\b(?:examined|evaluated|studied|measured|asses
                                 r"designed|methods?|aims?|objectives?)\b", re.IGNORECASE)
 
 
+# "What is sarcopenia?", "What are exosomes?": a definition, which a study's background gives.
+_ASKS_DEFINITION = re.compile(r"^\s*what (?:is|are) (?:an? |the )?(?!.*\b(?:of|on|in|for|with|between|after|about|to|from|known)\b)"
+                              r"[\w-]+(?:\s+[\w-]+){0,3}\s*\??\s*$", re.IGNORECASE)
+
+
 def asks_for_finding(question: str) -> bool:
-    """Whether ``question`` asks what was found: not only what was examined or how, unless it asks
-    what each of those showed ("Which tests were evaluated, and what did each one show?")."""
+    """Whether ``question`` asks what was found: not what something is, nor only what was examined
+    or how, unless it asks what each of those showed ("Which tests were evaluated, and what did each
+    one show?")."""
+    if _ASKS_DEFINITION.match(question):
+        return False
     return not _ASKS_ABOUT_DESIGN.search(question) or asks_about_each(question)
 
 
@@ -264,7 +278,8 @@ def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
     if not asks_for_finding(question):
         return 0.0
     literature = sentence.evidence.source_kind == "literature"
-    if states_aim_or_method(sentence.text) or (literature and not _REPORTS_FINDING.search(sentence.text)):
+    reports = _REPORTS_FINDING.search(sentence.text) or _REPORTS_RESULT.search(sentence.text)
+    if states_aim_or_method(sentence.text) or (literature and not reports):
         return AIM_OR_METHOD_PENALTY
     return 0.0
 
