@@ -319,8 +319,9 @@ QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose rol
                                     "particular specifically exactly actually thing things"))
 # Words of asking and of the literature itself ("give me an overview of what these papers say about …"),
 # compared as written: their stems would take in "collecting duct" or "public health".
-ASKING_WORDS = frozenset("give tell describe explain summarise summarize overview summary say says know known "
-                         "literature abstracts paper papers article articles collection documented".split())
+ASKING_WORDS = frozenset(["give", "tell", "describe", "explain", "summarise", "summarize", "overview", "summary", "say",
+                          "says", "know", "known", "literature", "abstracts", "paper", "papers", "article", "articles",
+                          "collection", "documented"])
 
 
 def question_terms(question: str) -> dict[str, str]:
