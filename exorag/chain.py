@@ -21,6 +21,7 @@ from exorag.answerability import ANSWERABLE, Assessment, assess_answer, assess_e
 from exorag.citations import format_numbers, split_ending
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
+from exorag.facet_relevance import unused_rare_word
 from exorag.facets import annotate, gather_evidence, plan_assessment
 from exorag.generate import Draft, GenerationContext, get_generator
 from exorag.generate.repair import best_supporting_sentence
@@ -292,9 +293,11 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         lexical = pipeline.index.lexical
         mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
-        # A question of several parts whose first part the literature answers is judged by its parts:
-        # the later parts' words dilute the whole question's relevance.
-        first_answered = plan is not None and shape.shape == "multi_part" and plan.facets[0].assessment.answerable
+        # A question of several parts whose first part the literature answers, in words it uses, is
+        # judged by its parts: the later parts' words dilute the whole question's relevance.
+        first_answered = (plan is not None and shape.shape == "multi_part" and bool(plan.facets)
+                          and plan.facets[0].assessment.answerable
+                          and unused_rare_word(pipeline, plan.facets[0].facet.text) is None)
         vetoes = WHOLE_QUESTION_VETOES - {ReasonCode.NO_RELEVANT_EVIDENCE} if first_answered else WHOLE_QUESTION_VETOES
         if plan is not None and assessment.code not in vetoes:
             assessment = plan_assessment(plan)

@@ -26,14 +26,20 @@ def absent_topic(pipeline, question: str) -> str | None:
     aside after a comma) when it is rare and no indexed passage uses it, nor a word of the same stem
     (``vesicular`` for ``vesicles``)."""
     match = _HOW_OBJECT.match(_CLAUSE_END.split(question, maxsplit=1)[0])
-    if not match:
-        return None
-    word = match.group(1)
+    return match.group(1) if match and is_unused_rare_word(pipeline, match.group(1)) else None
+
+
+def unused_rare_word(pipeline, text: str) -> str | None:
+    """A word of ``text`` that is rare in English and that no indexed passage uses (see above)."""
+    return next((word for word in re.findall(r"[^\W\d_]+", text) if is_unused_rare_word(pipeline, word)), None)
+
+
+def is_unused_rare_word(pipeline, word: str) -> bool:
     tokens = tokenize(word)
     lexical = pipeline.index.lexical
     if len(tokens) != 1 or lexical.knows(tokens[0]) or english_rarity(word) < ABSENT_TOPIC_RARITY:
-        return None
-    return None if lexical.has_prefix(tokens[0][:SHARED_PREFIX]) else word
+        return False
+    return not lexical.has_prefix(tokens[0][:SHARED_PREFIX])
 
 
 def required_weight(weights: dict[str, float], question: str) -> float:
