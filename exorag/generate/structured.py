@@ -41,6 +41,8 @@ GENERALITY_PENALTY = 0.1
 # A finding scores at least this share of its facet's best finding, and at least MIN_FINDING.
 RELATIVE_SCORE = 0.6
 MIN_FINDING = 0.1
+# Candidates embedded per facet (embedding is most of an answer's time): those covering most of it.
+MAX_EMBEDDED = 16
 # Two sentences this similar (embedding cosine) say the same thing.
 DUPLICATE_COSINE = 0.9
 # Words that point back at an earlier part of the question rather than name a topic.
@@ -88,6 +90,10 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
                   and (not facet.members or s.terms & set(facet.members))]
     if not candidates:
         return []
+    # A listed family's members each get a sentence, so all of theirs are embedded.
+    if len(candidates) > MAX_EMBEDDED and not facet.members:
+        best = {id(s) for s in sorted(candidates, key=lambda s: -coverage(s.terms | context_terms(s)))[:MAX_EMBEDDED]}
+        candidates = [s for s in candidates if id(s) in best]
     vectors = context.embed_texts([s.text for s in candidates])
     similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)
     generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
