@@ -18,13 +18,13 @@ from exorag.text import exact_identifiers
 # or "/" are one subject ("(CD44 and CD133)", "(PD-1/PD-L1)"): they count.
 _PARENTHESIS = re.compile(r"\([^()]*\)")
 _EXAMPLE_OR_GUESS = re.compile(r"\?|\be\.g\.|(?<![\w-])(?:such as|like|for example|for instance)\b", re.IGNORECASE)
+_ALTERNATIVES = re.compile(r",|\bor\b", re.IGNORECASE)
 
 
 def _without_offered_names(question: str) -> str:
     def offered(match: re.Match[str]) -> bool:
         text = match.group()
-        alternatives = re.search(r",|\bor\b", text, re.IGNORECASE)
-        return bool(_EXAMPLE_OR_GUESS.search(text)) or bool(alternatives and len(exact_identifiers(text)) > 1)
+        return bool(_EXAMPLE_OR_GUESS.search(text)) or bool(_ALTERNATIVES.search(text) and len(exact_identifiers(text)) > 1)
 
     return _PARENTHESIS.sub(lambda match: " " if offered(match) else match.group(), question)
 

@@ -169,7 +169,6 @@ def _sides(question: str) -> list[str] | None:
     # with Y"): the side is what follows the auxiliary.
     asked = re.search(r"(?:^|\b" + _WH + r")\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+(?P<side>.+)$", before, flags=_I)
     before = asked.group("side") if asked else before
-    before = re.sub(r"^\s*(?:is|are|does|do)\s+", "", before, flags=_I)
     before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
     sides = [_clean(before), _clean(_second_side(before, after))]
     return sides if all(sides) else None

@@ -167,7 +167,7 @@ class ExtractiveGenerator:
                 covered |= sentence.terms
         # A study's aim restates the question: it is quoted with the best finding of the same paper
         # (a review is no single study: its sentences of that kind are not paired).
-        for aim in [s for s in chosen if s.evidence.source_kind == "literature" and aim_or_method_penalty(question, s.text)]:
+        for aim in [s for s in chosen if needs_its_finding(question, s)]:
             finding = finding_of_same_study(aim, ranked, {id(s) for s in chosen})
             if finding is not None:
                 chosen.append(finding)
@@ -266,10 +266,10 @@ def asks_for_finding(question: str) -> bool:
     return not _ASKS_ABOUT_DESIGN.search(question) or asks_about_each(question)
 
 
-def aim_or_method_penalty(question: str, sentence: str) -> float:
-    """What a sentence loses in the ranking for stating a study's aim or method (which restates the
-    question) where the question asks for a finding."""
-    return AIM_OR_METHOD_PENALTY if states_aim_or_method(sentence) and asks_for_finding(question) else 0.0
+def needs_its_finding(question: str, sentence: EvidenceSentence) -> bool:
+    """Whether ``sentence`` states a study's aim or method, which restates a question asking for a
+    finding: it is quoted with the best finding of the same paper (a review is no single study)."""
+    return sentence.evidence.source_kind == "literature" and states_aim_or_method(sentence.text) and asks_for_finding(question)
 
 
 def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:

@@ -21,10 +21,10 @@ from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import (
     EvidenceSentence,
-    aim_or_method_penalty,
     evidence_sentences,
     finding_of_same_study,
     is_header_row,
+    needs_its_finding,
     ranking_penalty,
     section_terms,
     with_antecedents,
@@ -90,16 +90,17 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
                   and (not facet.members or s.terms & set(facet.members))]
     if not candidates:
         return []
+    covers = {id(s): coverage(s.terms | context_terms(s)) for s in candidates}
     # A listed family's members each get a sentence, so all of theirs are embedded.
     if len(candidates) > MAX_EMBEDDED and not facet.members:
-        best = {id(s) for s in sorted(candidates, key=lambda s: -coverage(s.terms | context_terms(s)))[:MAX_EMBEDDED]}
+        best = {id(s) for s in sorted(candidates, key=lambda s: -covers[id(s)])[:MAX_EMBEDDED]}
         candidates = [s for s in candidates if id(s) in best]
     vectors = context.embed_texts([s.text for s in candidates])
     similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)
     generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
     scored = []
     for i, s in enumerate(candidates):
-        score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | context_terms(s))
+        score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * covers[id(s)]
                  - GENERALITY_PENALTY * float(generality[i])
                  - ranking_penalty(facet.facet.text, s))
         scored.append((score, i))
@@ -126,7 +127,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     ranked = [candidates[i] for _, i in scored]
     position = {id(s): i for i, s in enumerate(candidates)}
     quoted = {id(c) for c, _ in chosen}
-    for aim, _ in [c for c in chosen if c[0].evidence.source_kind == "literature" and aim_or_method_penalty(facet.facet.text, c[0].text)]:
+    for aim, _ in [c for c in chosen if needs_its_finding(facet.facet.text, c[0])]:
         finding = finding_of_same_study(aim, ranked, quoted)
         if finding is not None:
             chosen.append((finding, vectors[position[id(finding)]]))
