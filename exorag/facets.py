@@ -20,7 +20,6 @@ from exorag.generate.base import Draft
 from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
-from exorag.store.chroma import chunk_from_row
 from exorag.text import exact_identifiers, identifier_spellings
 from exorag.verdict import evidence_verdict
 
@@ -70,17 +69,16 @@ def interleave(rankings: list[list[Hit]], most: int) -> list[Hit]:
     return list(merged.values())[:most]
 
 
-def _passages_where(pipeline, clauses: list[dict], filters: Filters) -> list[tuple[Chunk, np.ndarray]]:
-    """The stored passages matching ``clauses`` and the filters, in document order, with their
+def _passages_of(pipeline, source_id: str, filters: Filters, section: str | None = None, after: int | None = None,
+                 until: int | None = None, most: int | None = None) -> list[tuple[Chunk, np.ndarray]]:
+    """The first ``most`` stored passages of ``source_id`` that pass the filters (and lie in
+    ``section``, and start after ``after`` and at most at ``until``), in document order, with their
     vectors; a suspect passage (instruction-like text) is never read."""
-    rows = pipeline.index.vectors.collection.get(
-        where={"$and": clauses + ([filters.chroma_where()] if filters.chroma_where() else [])},
-        include=["documents", "metadatas", "embeddings"])
-    suspect = pipeline.index.lexical.suspect
-    found = [(chunk_from_row(i, text, meta), np.asarray(vector, dtype=np.float32))
-             for i, text, meta, vector in zip(rows["ids"], rows["documents"], rows["metadatas"], rows["embeddings"], strict=True)
-             if i not in suspect]
-    return sorted(found, key=lambda row: row[0].char_start)
+    lexical = pipeline.index.lexical
+    ids = lexical.passages_of(source_id, lexical.allowed(filters.source_kind, filters.sections, filters.refs),
+                              section, after, until)[:most]
+    found = pipeline.index.vectors.get(ids)
+    return [found[i] for i in ids if i in found]
 
 
 def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
@@ -92,9 +90,10 @@ def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filt
         expanded.setdefault(hit.chunk.chunk_id, hit)
         if not hit.chunk.text.lstrip().startswith("|"):
             continue
-        clauses = [{"source_id": hit.chunk.source_id}, {"section": hit.chunk.section}]
-        for chunk, vector in _passages_where(pipeline, clauses, filters):
-            if chunk.text.lstrip().startswith("|") and abs(chunk.char_start - hit.chunk.char_start) <= TABLE_REACH:
+        start = hit.chunk.char_start
+        for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, filters, hit.chunk.section,
+                                          after=start - TABLE_REACH - 1, until=start + TABLE_REACH):
+            if chunk.text.lstrip().startswith("|"):
                 expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
     return list(expanded.values())
 
@@ -109,9 +108,8 @@ def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarr
         expanded.append(hit)
         if rank >= LEADING_PASSAGES:
             continue
-        clauses = [{"source_id": hit.chunk.source_id}, {"char_start": {"$gt": hit.chunk.char_start}},
-                   {"char_start": {"$lte": hit.chunk.char_start + FOLLOWING_REACH}}]
-        for chunk, vector in _passages_where(pipeline, clauses, filters)[:FOLLOWING_PASSAGES]:
+        for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, filters, after=hit.chunk.char_start,
+                                          until=hit.chunk.char_start + FOLLOWING_REACH, most=FOLLOWING_PASSAGES):
             if chunk.chunk_id not in present:
                 present.add(chunk.chunk_id)
                 expanded.append(Hit(chunk, hit.fused, float(vector @ question_vector), vector))

@@ -31,7 +31,7 @@ from exorag.models import Chunk
 from exorag.retrieve import Retriever
 from exorag.store.chroma import VectorStore
 from exorag.store.index import Index, ingest_lock, lexical_folder
-from exorag.store.lexical import LexicalIndex
+from exorag.store.lexical import FORMAT, LexicalIndex
 from exorag.store.stats import index_stats
 from exorag.text import TOKENIZER_VERSION
 
@@ -231,6 +231,14 @@ def test_lexical_index_is_rebuilt_when_missing_or_stale(settings: Settings) -> N
     assert LexicalIndex.load(folder) is None
     assert Index(settings).lexical.search("ultracentrifugation", 5)
     assert json.loads(meta_path.read_text(encoding="utf-8"))["tokenizer"] == TOKENIZER_VERSION
+
+    # so is one saved before chunks' places in their documents were kept (format 1, no "sources")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k not in ("format", "sources", "starts")}), encoding="utf-8")
+    assert LexicalIndex.load(folder) is None
+    places = Index(settings).lexical
+    assert places.sources.tolist() and set(places.sources.tolist()) == {c.source_id for c in Index(settings).vectors.all_chunks()}
+    assert json.loads(meta_path.read_text(encoding="utf-8"))["format"] == FORMAT
 
 
 def start_ingest(settings: Settings) -> subprocess.Popen:

@@ -46,3 +46,19 @@ def test_search_filters_and_mentions_use_the_postings() -> None:
     assert index.naming_all(["miR-21"]) == {"c3"}
     assert index.mentions("miR-21") and not index.mentions("miR-155")
     assert index.idf("exosom") < index.idf("melanoma") < index.idf("\x00")
+
+
+def test_a_documents_passages_are_found_in_order_within_the_filters(tmp_path: Path) -> None:
+    paper = [Chunk(chunk_id=f"p{i}", text=f"Passage {i}.", source_id="paper", source_path="literature/1_a.txt",
+                   source_kind="literature", title="A", section="Results" if i % 2 else "Methods", char_start=start,
+                   char_end=start + 10, content_hash=f"p{i}")
+             for i, start in enumerate([300, 0, 200, 100])]
+    built = LexicalIndex.build([*chunks(), *reversed(paper)], "g1")
+    built.save(tmp_path / "lexical")
+    for index in (built, LexicalIndex.load(tmp_path / "lexical")):
+        assert index.passages_of("paper", None) == ["p1", "p3", "p2", "p0"]
+        assert index.passages_of("paper", None, after=100, until=300) == ["p2", "p0"]
+        assert index.passages_of("paper", None, section="Results") == ["p1", "p3"]
+        assert index.passages_of("paper", None, section="Methods", after=199) == ["p2", "p0"]
+        assert index.passages_of("paper", index.allowed("review", None, None)) == []
+        assert index.passages_of("s", None, until=0) == ["c0", "c1", "c2", "c3"]

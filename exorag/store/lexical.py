@@ -24,6 +24,8 @@ from exorag.models import Chunk
 from exorag.text import JOINERS, TOKENIZER_VERSION, identifier_spellings, tokenize
 
 _META = "exorag_meta.json"
+# The layout of the saved metadata; an index saved in another is rebuilt from the collection.
+FORMAT = 2
 
 
 def postings(model: bm25s.BM25) -> tuple[np.ndarray, np.ndarray]:
@@ -37,13 +39,17 @@ def postings(model: bm25s.BM25) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LexicalIndex:
-    """BM25 over the chunks of one collection, with each chunk's filterable metadata."""
+    """BM25 over the chunks of one collection, with each chunk's filterable metadata and place in
+    its document (``sources``, ``starts``): passages near a hit are found here, not by a filtered
+    Chroma read, which scans the collection."""
 
     def __init__(self, model: bm25s.BM25 | None, ids: list[str], kinds: list[str], sections: list[str],
-                 refs: list[list[int]], generation: str, centroid: list[float] | None = None,
-                 suspect: list[str] | None = None):
+                 refs: list[list[int]], sources: list[str], starts: list[int], generation: str,
+                 centroid: list[float] | None = None, suspect: list[str] | None = None):
         self.model = model
         self.ids = ids
+        self.sources = np.array(sources, dtype=str)
+        self.starts = np.array(starts, dtype=np.int64)
         # Chunks marked suspect at ingest: searchable by no one, named in answers as held back.
         self.suspect = frozenset(suspect or ())
         self._usable = np.array([i not in self.suspect for i in ids], dtype=bool) if self.suspect else None
@@ -60,9 +66,11 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, chunks: Iterable[Chunk], generation: str, centroid: list[float] | None = None) -> LexicalIndex:
-        ids, kinds, sections, refs, corpus, suspect = [], [], [], [], [], []
+        ids, kinds, sections, refs, corpus, suspect, sources, starts = [], [], [], [], [], [], [], []
         for chunk in chunks:
             ids.append(chunk.chunk_id)
+            sources.append(chunk.source_id)
+            starts.append(chunk.char_start)
             if chunk.suspect:
                 suspect.append(chunk.chunk_id)
             kinds.append(chunk.source_kind)
@@ -73,7 +81,7 @@ class LexicalIndex:
         if ids:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
-        return cls(model, ids, kinds, sections, refs, generation, centroid, suspect)
+        return cls(model, ids, kinds, sections, refs, sources, starts, generation, centroid, suspect)
 
     def save(self, folder: Path) -> None:
         """Write to ``folder`` through a staging folder of this save's own, renamed into place: a
@@ -82,8 +90,9 @@ class LexicalIndex:
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
         if self.model is not None:
             self.model.save(str(staging), show_progress=False)
-        meta = {"generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids, "kinds": self.kinds.tolist(),
-                "sections": self.sections.tolist(), "refs": self.refs,
+        meta = {"format": FORMAT, "generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids,
+                "kinds": self.kinds.tolist(), "sections": self.sections.tolist(), "refs": self.refs,
+                "sources": self.sources.tolist(), "starts": self.starts.tolist(),
                 "centroid": self.centroid.tolist() if self.centroid is not None else None,
                 "suspect": sorted(self.suspect)}
         (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
@@ -95,16 +104,17 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex | None:
-        """The saved index, or None when there is none, it cannot be read or another tokenizer built it."""
+        """The saved index, or None when there is none, it cannot be read, or another tokenizer or
+        format built it."""
         try:
             meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-            if meta.get("tokenizer") != TOKENIZER_VERSION:
+            if meta.get("tokenizer") != TOKENIZER_VERSION or meta.get("format") != FORMAT:
                 return None
             model = bm25s.BM25.load(str(folder), mmap=False) if meta["ids"] else None
         except (OSError, ValueError, KeyError):
             return None
-        return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["generation"],
-                   meta.get("centroid"), meta.get("suspect"))
+        return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["sources"], meta["starts"],
+                   meta["generation"], meta.get("centroid"), meta.get("suspect"))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -142,6 +152,22 @@ class LexicalIndex:
             wanted = set(refs)
             mask &= np.array([bool(wanted.intersection(r)) for r in self.refs], dtype=bool)
         return mask
+
+    def passages_of(self, source_id: str, mask: np.ndarray | None, section: str | None = None,
+                    after: int | None = None, until: int | None = None) -> list[str]:
+        """The ids of ``source_id``'s chunks in ``mask`` (and ``section``, and starting after
+        ``after`` and at most at ``until``), in document order."""
+        chosen = self.sources == source_id
+        if mask is not None:
+            chosen &= mask
+        if section is not None:
+            chosen &= self.sections == section
+        if after is not None:
+            chosen &= self.starts > after
+        if until is not None:
+            chosen &= self.starts <= until
+        positions = np.flatnonzero(chosen)
+        return [self.ids[p] for p in positions[np.argsort(self.starts[positions], kind="stable")]]
 
     def naming_all(self, names: list[str], mask: np.ndarray | None = None) -> set[str]:
         """The ids of the chunks whose tokens include every one of ``names`` whole, in any of its
