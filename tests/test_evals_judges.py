@@ -114,6 +114,14 @@ REWORDED = [
     ("Infection developed in 4 patients of the shaved group and in 1 of the nonshaved group.",
      "Infection developed in four shaved patients and in one unshaved patient.",
      "Infection developed in four shaved patients and in two unshaved patients."),
+    # A share as so many in a few, compared with the percentage of the clause it speaks of.
+    ("Of the surveyed nurses, 81.2% reported fatigue on night shifts. Fewer than half had been trained in sleep hygiene.",
+     "Roughly four in five nurses reported fatigue on night shifts, and fewer than half had been trained in sleep hygiene.",
+     "Roughly three in five nurses reported fatigue on night shifts, and fewer than half had been trained in sleep hygiene."),
+    # A share that glosses the claim's own percentage is checked as that percentage.
+    ("Smokers were less likely to finish the programme (64.8%, compared with 79.1% of non-smokers).",
+     "About two thirds of smokers (64.8%) finished the programme, against 79.1% of non-smokers.",
+     "About two thirds of smokers (46.8%) finished the programme, against 79.1% of non-smokers."),
     # One percentage sign for two numbers ("65 and 76%").
     ("EUS showed higher sensitivity (94%) than MDCT and MRI (65 and 76%).",
      "EUS was more sensitive (94%) than MDCT (65%) or MRI (76%).",
@@ -137,6 +145,7 @@ LOOK_ALIKES = [
     ("Osteoclasts took up the vesicles in bone.", "The vesicles were taken up by osteoblasts in bone."),
     ("Hepatoma cells took up the vesicles.", "Hepatocytes took up the vesicles."),
     ("Half of the patients relapsed within a year.", "Mortality was 45%, and 10% of patients relapsed within a year."),
+    ("One in two patients relapsed within a year.", "Mortality was 45%, and 12% of patients relapsed within a year."),
 ]
 
 

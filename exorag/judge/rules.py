@@ -169,6 +169,10 @@ _TEEN = re.compile(r"\b(" + "|".join(_TEENS) + r")\b")
 _FRACTION = re.compile(r"\b(?<!first )(?<!second )(?:(a|an|one|two|three)[\s-]+)?(half|thirds?|quarters?)\b(?!-life)")
 _FRACTION_SIZE = {"half": 50.0, "third": 100 / 3, "thirds": 100 / 3, "quarter": 25.0, "quarters": 25.0}
 _NUMERATOR = {None: 1, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+# A share as so many in a few ("three in four", "1 out of 5"), as a percentage.
+_SMALL = {"one": 1, **{word: int(value) for word, value in NUMBER_WORDS.items() if value.isdigit() and int(value) <= 10}}
+_SMALL_NUMBER = r"(" + "|".join(_SMALL) + r"|10|[1-9])"
+_IN_EVERY = re.compile(r"\b" + _SMALL_NUMBER + r"\s+(?:in|out of)\s+(?:every\s+)?" + _SMALL_NUMBER + r"\b", re.IGNORECASE)
 # A share in words stands for any percentage within this many points ("a third" for 36.9%).
 SHARE_TOLERANCE = 10.0
 _DECADES = re.compile(r"\b(two|three|four|five|six|seven|eight|nine)\s+decades\b")
@@ -180,15 +184,22 @@ def _is_share(numerator: str | None, noun: str) -> bool:
 
 
 def shares_of(text: str) -> set[float]:
-    """Shares written in words (``two thirds`` -> 66.7), as percentages."""
-    return {_NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun]
-            for numerator, noun in _FRACTION.findall(normalise(strip_citations(text))) if _is_share(numerator, noun)}
+    """Shares written in words (``two thirds`` -> 66.7, ``three in four`` -> 75), as percentages."""
+    plain = normalise(strip_citations(text))
+    in_every = {100 * _count(part) / _count(whole) for part, whole in _IN_EVERY.findall(plain) if _count(part) < _count(whole)}
+    return in_every | {_NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun]
+                       for numerator, noun in _FRACTION.findall(plain) if _is_share(numerator, noun)}
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _SMALL[word]
 
 
 def numbers_of(text: str) -> set[str]:
     """Numbers in ``text`` outside citations, in digits or in words (``tenfold`` -> 10, ``sixty-seven``
     -> 67, ``three decades`` -> 30); a number paired with a percentage is one too ("62 vs. 6%"
-    states 62%). Shares in words ("two thirds") are ``shares_of``'s, not numbers."""
+    states 62%). Shares in words ("two thirds", "three in four") are ``shares_of``'s, not numbers."""
+    text = _IN_EVERY.sub(" ", text)
     plain = normalise(strip_citations(text))
     found = numbers_in(text) | set(_RATIO.findall(plain)) | {n + "%" for n in _PAIRED_PERCENT.findall(plain)}
     found |= {str(_TENS[tens] + _UNITS[unit]) for tens, unit in _COMPOUND.findall(plain)}
@@ -201,17 +212,23 @@ def numbers_of(text: str) -> set[str]:
 
 def missing_numbers(claim_text: str, evidence_text: str) -> set[str]:
     """The claim's numbers the evidence does not state, and its shares in words that no percentage
-    of the evidence clause closest to the claim comes within SHARE_TOLERANCE of."""
+    comes within SHARE_TOLERANCE of in the evidence clause closest to the claim clause stating them."""
     claimed, stated = numbers_of(claim_text), numbers_of(evidence_text)
     # "62 vs. 6%" in the claim states 62% too, which the evidence may write "62%".
     missing = {n for n in claimed - stated if not (n + "%" in claimed and n + "%" in stated)}
-    claim_terms = set(tokenize(claim_text))
-    clauses = _CLAUSE_BREAK.split(best_sentence(claim_text, evidence_text)) if evidence_text.strip() else [""]
-    closest = max(clauses, key=lambda clause: len(claim_terms & set(tokenize(clause))))
-    percentages = {float(n.rstrip("%")) for n in numbers_in(closest) if n.endswith("%")} | shares_of(closest)
-    for share in shares_of(claim_text):
-        if not any(abs(share - percentage) <= SHARE_TOLERANCE for percentage in percentages):
-            missing.add(f"{share:.0f}%")
+    # A share that glosses a percentage of the claim's own ("two thirds (66.9%)") is checked as that number.
+    glossed = {float(n.rstrip("%")) for n in claimed if n.endswith("%")}
+    evidence_clauses = [clause for start, end in split_sentences(evidence_text)
+                        for clause in _CLAUSE_BREAK.split(evidence_text[start:end])] or [""]
+    for claim_clause in _CLAUSE_BREAK.split(claim_text):
+        if not (shares := shares_of(claim_clause)):
+            continue
+        clause_terms = set(tokenize(claim_clause))
+        closest = max(evidence_clauses, key=lambda clause: len(clause_terms & set(tokenize(clause))))
+        percentages = {float(n.rstrip("%")) for n in numbers_in(closest) if n.endswith("%")} | shares_of(closest)
+        for share in shares:
+            if not any(abs(share - percentage) <= SHARE_TOLERANCE for percentage in percentages | glossed):
+                missing.add(f"{share:.0f}%")
     return missing
 
 
