@@ -220,12 +220,7 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
     # A broad question's parts are checked one by one, and a part left open is named, not refused.
     if not result.abstained and not shape.broad and pipeline.parts.checks:
         # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
-        cited = {i for s in result.sentences for i in s.evidence_ids}
-        # A study speaks of what a yes/no question names in any of its retrieved passages, not only
-        # the one quoted (a review's passages are not one study: only those cited count).
-        papers = {e.source_path for e in evidence if e.id in cited and e.source_kind == "literature"}
-        assessment = assess_answer(standalone, [s.text for s in result.sentences],
-                                   [e.text for e in evidence if e.id in cited or e.source_path in papers])
+        assessment = assess_answer(standalone, [s.text for s in result.sentences], [e.text for e in result.cited_studies()])
         if not assessment.answerable:
             result = abstention(question, assessment, evidence, generator)
     timings["verify"] = (time.perf_counter() - verify_started) * 1000

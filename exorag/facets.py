@@ -20,7 +20,7 @@ from exorag.generate.base import Draft
 from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
-from exorag.text import exact_identifiers, identifier_spellings
+from exorag.text import exact_identifiers, identifier_spellings, split_sentences
 from exorag.verdict import evidence_verdict
 
 # Passages searched per facet, by shape; the merged evidence holds at most MAX_EVIDENCE.
@@ -242,6 +242,11 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
     if claim:
         quoted = [] if answer.abstained else answer.sentences
         answer.verdict = evidence_verdict(claim, [s.text for s in quoted], [_paper(answer, s) for s in quoted])
+        if answer.verdict == "not_addressed" and quoted:
+            # The quoted sentences may not word the claim where the rest of a cited study does.
+            read = [(e.text[start:end], e.source_path) for e in answer.cited_studies() if e.source_kind == "literature"
+                    for start, end in split_sentences(e.text)]
+            answer.verdict = evidence_verdict(claim, [text for text, _ in read], [paper for _, paper in read])
     return answer
 
 

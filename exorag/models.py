@@ -168,3 +168,11 @@ class Answer(BaseModel):
 
     def evidence_by_id(self, evidence_id: str) -> Evidence | None:
         return next((e for e in self.evidence if e.id == evidence_id), None)
+
+    def cited_studies(self) -> list[Evidence]:
+        """The cited passages and every other retrieved passage of a cited paper: a study speaks of
+        a question's subject in any of its passages, not only the one quoted. A review's passages
+        are not one study: only those cited count."""
+        cited = {i for s in self.sentences for i in s.evidence_ids}
+        papers = {e.source_path for e in self.evidence if e.id in cited and e.source_kind == "literature"}
+        return [e for e in self.evidence if e.id in cited or e.source_path in papers]

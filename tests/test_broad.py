@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from exorag.chain import answer, get_pipeline
-from exorag.facets import FOLLOWING_PASSAGES, with_following_passages
+from exorag.facets import FOLLOWING_PASSAGES, annotate, with_following_passages
+from exorag.generate.base import Draft
 from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents
-from exorag.models import Evidence
+from exorag.models import Answer, Evidence, Sentence
 from exorag.retrieve import Filters
 from exorag.shape import read_shape
 from exorag.verdict import evidence_verdict
@@ -217,6 +218,29 @@ def test_verdicts_weigh_negation_direction_and_disagreement():
     # A contrast or a failed treatment in the sentence does not turn its finding around.
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis rather than raising it."]) == "yes"
     assert evidence_verdict(question, ["Drug X reduced mortality in sepsis patients who failed first-line antibiotics."]) == "yes"
+
+
+def test_a_verdict_reads_the_rest_of_a_cited_study_when_the_quoted_sentence_does_not_word_the_claim():
+    question = "Does drug X reduce mortality in sepsis?"
+
+    def passage(number: int, path: str, text: str, kind: str = "literature") -> Evidence:
+        return Evidence(id=f"e{number}", chunk_id=f"c{number}", source_label=path, source_path=path, source_kind=kind, text=text)
+
+    quoted = "We randomised 240 patients to drug X or placebo."
+    evidence = [passage(1, "literature/1_trial.txt", quoted),
+                passage(2, "literature/1_trial.txt", "Drug X did not reduce mortality in sepsis (p = 0.62)."),
+                passage(3, "literature/2_other.txt", "Drug X reduced mortality in sepsis by half.")]
+
+    def verdict_of(evidence: list[Evidence]) -> str | None:
+        result = Answer(question=question, answer=quoted, evidence=evidence, generator="extractive",
+                        sentences=[Sentence(text=quoted, citation="[1]", evidence_ids=["e1"])])
+        return annotate(result, read_shape(question), Draft()).verdict
+
+    # The cited trial's other passage answers; the uncited paper is not read.
+    assert verdict_of(evidence) == "no"
+    # A review's passages are many studies: only the one cited counts.
+    review = [passage(1, "review/review.txt", quoted, "review"), passage(2, "review/review.txt", evidence[1].text, "review")]
+    assert verdict_of(review) == "not_addressed"
 
 
 # PubMedQA development items (tuning half: even PMIDs) with a clear yes or no, chosen from those the
