@@ -345,21 +345,3 @@ def test_a_number_before_a_comma_is_not_read_as_a_percentage():
     from exorag.judge.rules import missing_numbers
 
     assert missing_numbers("In 2010, 45% of patients relapsed.", "Relapse occurred in 45% of patients in 2010.") == set()
-
-
-def test_a_class_given_in_apposition_is_the_one_the_evidence_gives_that_id(offline):
-    from exorag.judge.rules import mislabelled_class
-
-    evidence = "Stromal exosomes deliver lipid kinases (PIK3C3) and membrane transporters (ABCB1) to tumour cells."
-    assert mislabelled_class("Stromal exosomes deliver ABCB1, a membrane transporter, to tumour cells.", evidence) is None
-    assert mislabelled_class("Stromal exosomes deliver ABCB1, a lipid kinase, to tumour cells.", evidence) == (
-        "ABCB1 called lipid kinase, which the evidence does not call it")
-    # The description stops at the next numbered id and at a conjunction: PIK3C3 is no transporter.
-    assert mislabelled_class("Stromal exosomes deliver PIK3C3, a membrane transporter, to tumour cells.", evidence)
-    # "a family of" reads on; words naming no class ("key") are not asked for.
-    assert mislabelled_class("They deliver PIK3C3, a family of lipid kinases, to tumour cells.", evidence) is None
-    assert mislabelled_class("They deliver PIK3C3, a key lipid kinase, to tumour cells.", evidence) is None
-    # An id the evidence does not name is the entity check's business.
-    assert mislabelled_class("They deliver MDR1, a lipid kinase.", evidence) is None
-    assert offline.supports("Stromal exosomes deliver ABCB1, a membrane transporter, to tumour cells.", evidence)
-    assert not offline.supports("Stromal exosomes deliver ABCB1, a lipid kinase, to tumour cells.", evidence)

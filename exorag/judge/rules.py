@@ -19,9 +19,7 @@ overlap alone misses in biomedical text:
   the same thing, ``better`` where it says ``worse``);
 - a specific term swapped for another in the same frame (``prostate cancer cells`` where the
   evidence says ``breast cancer cells``); a verb (``acquire`` for ``confers``) is another
-  wording, not a swap;
-- a class the claim gives an id in apposition (``Rab27a, a kinase``) that the words beside the
-  id in the evidence do not give it (``Rab27a GTPase``).
+  wording, not a swap.
 
 Any failed check caps the score below the threshold, and the verdict is ``contradicted`` when the
 evidence otherwise covers the claim (``not_found`` when it does not). A rare word (a drug, a tissue,
@@ -57,7 +55,6 @@ from exorag.polarity import (
 )
 from exorag.text import (
     GREEK_NAMES,
-    JOINERS,
     NUMBER_WORDS,
     STOPWORDS,
     entity_key,
@@ -421,62 +418,8 @@ def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     return None
 
 
-# What a claim says an id is: "EphA2, a G protein-coupled receptor." or "Rab27a, a kinase required
-# for …": the words after "a" or "an" up to punctuation, a relative word, a preposition ("a family
-# of" reads on) or, after its first word, a participle ("needed", "controlling").
-_APPOSITION = re.compile(
-    r"(\S+),\s+an?\s+((?:(?:family|member|type|class|kind|group|subtype)\s+of\s+)?"
-    r"(?:[^\s,;:.()]+\s+){0,5}?[^\s,;:.()]+?)"
-    r"(?=\s*[,;:.()]|\s*$|\s+(?:that|which|who|whose|responsible|in|of|for|from|with|to|by|on|at|[^\W\d_]+(?:ed|ing))\b)")
-# Words of such a phrase that name no class: "a family of …", "a small …", "a key …".
-_UNCLASSED = frozenset(tokenize("family member type class kind group subtype small large major minor key novel "
-                                "important potent known well-known common specific main critical central new"))
-# How many words on each side of an id its evidence may describe it with ("the receptor tyrosine kinase EphA2").
-CLASS_REACH = 5
-_ITEM_BREAKS = frozenset({"and", "or", "but", "whereas", "while", "than", "versus", "vs"})
-
-
-def mislabelled_class(claim_text: str, evidence_text: str) -> str | None:
-    """A class the claim gives an id in apposition ("Rab27a, a kinase") that the words beside that
-    id in the evidence do not give it ("Rab27a GTPase"; "glycolytic enzymes (PKM2) and glucose
-    transporters (GLUT1)": GLUT1 is no glycolytic enzyme). Beside means up to CLASS_REACH words
-    on either side in the same clause, stopping at another numbered id or a conjunction."""
-    for name, phrase in _APPOSITION.findall(_id_text(claim_text)):
-        keys = claim_entities(name)
-        classes = {t for t in tokenize(phrase) if not JOINERS.search(t)} - _UNCLASSED
-        if len(keys) != 1 or not classes:
-            continue
-        described = _words_beside(next(iter(keys)), evidence_text)
-        if described is not None and not any(classes <= words for words in described):
-            return f"{name} called {phrase}, which the evidence does not call it"
-    return None
-
-
-def _words_beside(key: str, evidence_text: str) -> list[set[str]] | None:
-    """The content stems beside each mention of the id ``key`` in the evidence, or None when the
-    evidence does not name it."""
-    beside: list[set[str]] = []
-    clauses = [clause for start, end in split_sentences(evidence_text) for clause in _CLAUSE_BREAK.split(evidence_text[start:end])]
-    for clause in clauses:
-        words = [match.group(0) for match in _WORD.finditer(_id_text(clause))]
-        # Another numbered id ("GLUT1" after "PKM2") or a conjunction starts another item's description.
-        breaks = {i for i, word in enumerate(words)
-                  if word.casefold() in _ITEM_BREAKS or (any(c.isdigit() for c in word) and claim_entities(word))}
-        for position, word in enumerate(words):
-            if key not in evidence_entity_keys(word):
-                continue
-            near: set[str] = set()
-            for step in (-1, 1):
-                at = position + step
-                while 0 <= at < len(words) and abs(at - position) <= CLASS_REACH and at not in breaks:
-                    near |= set(tokenize(words[at]))
-                    at += step
-            beside.append(near)
-    return beside or None
-
-
 def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
-    """The hard checks (entities, numbers, class, negation, direction, swapped terms), as problems."""
+    """The hard checks (entities, numbers, negation, direction, swapped terms), as problems."""
     problems: list[str] = []
     evidence_words = _words(evidence_text)
     # An id whose words the evidence spells out ("LVEF" for "left ventricular ejection fraction") is stated.
@@ -486,8 +429,6 @@ def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
         problems.append(f"entity not in evidence: {', '.join(sorted(missing_entities))}")
     if absent := missing_numbers(claim_text, evidence_text):
         problems.append(f"number not in evidence: {', '.join(sorted(absent))}")
-    if mislabel := mislabelled_class(claim_text, evidence_text):
-        problems.append(mislabel)
     claim = _Sentence.parse(claim_text)
     sentences = [_Sentence.parse(evidence_text[start:end]) for start, end in split_sentences(evidence_text)]
     if sentences and claim.terms:
