@@ -76,9 +76,9 @@ def _passages_of(pipeline, source_id: str, filters: Filters, section: str | None
     vectors; a suspect passage (instruction-like text) is never read."""
     lexical = pipeline.index.lexical
     ids = lexical.passages_of(source_id, lexical.allowed(filters.source_kind, filters.sections, filters.refs),
-                              section, after, until)[:most]
+                              section, after, until)
     found = pipeline.index.vectors.get(ids)
-    return [found[i] for i in ids if i in found]
+    return [found[i] for i in ids if i in found][:most]
 
 
 def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:

@@ -118,6 +118,11 @@ REWORDED = [
     ("Of the surveyed nurses, 81.2% reported fatigue on night shifts. Fewer than half had been trained in sleep hygiene.",
      "Roughly four in five nurses reported fatigue on night shifts, and fewer than half had been trained in sleep hygiene.",
      "Roughly three in five nurses reported fatigue on night shifts, and fewer than half had been trained in sleep hygiene."),
+    # Counts the evidence states are no share to look a percentage up for; nor is a week number.
+    ("Of the 4 patients, 3 responded to treatment.", "3 in 4 patients responded to treatment.",
+     "1 in 4 patients responded to treatment."),
+    ("In 6 patients, treatment was stopped at week 4.", "Treatment was stopped at week 4 in 6 patients.",
+     "Treatment was stopped at week 2 in 6 patients."),
     # A share that glosses the claim's own percentage is checked as that percentage.
     ("Smokers were less likely to finish the programme (64.8%, compared with 79.1% of non-smokers).",
      "About two thirds of smokers (64.8%) finished the programme, against 79.1% of non-smokers.",
@@ -146,6 +151,10 @@ LOOK_ALIKES = [
     ("Hepatoma cells took up the vesicles.", "Hepatocytes took up the vesicles."),
     ("Half of the patients relapsed within a year.", "Mortality was 45%, and 10% of patients relapsed within a year."),
     ("One in two patients relapsed within a year.", "Mortality was 45%, and 12% of patients relapsed within a year."),
+    ("HbA1c fell by 0.5 in 4 weeks.", "HbA1c fell by 0.9 in 4 weeks."),  # a decimal is no share
+    # a percentage of another clause glosses nothing
+    ("Two thirds of smokers relapsed; non-smokers relapsed in 70% of cases.",
+     "Smokers relapsed in 30% of cases. Non-smokers relapsed in 70% of cases."),
 ]
 
 

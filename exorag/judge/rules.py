@@ -172,7 +172,8 @@ _NUMERATOR = {None: 1, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 # A share as so many in a few ("three in four", "1 out of 5"), as a percentage.
 _SMALL = {"one": 1, **{word: int(value) for word, value in NUMBER_WORDS.items() if value.isdigit() and int(value) <= 10}}
 _SMALL_NUMBER = r"(" + "|".join(_SMALL) + r"|10|[1-9])"
-_IN_EVERY = re.compile(r"\b" + _SMALL_NUMBER + r"\s+(?:in|out of)\s+(?:every\s+)?" + _SMALL_NUMBER + r"\b", re.IGNORECASE)
+_IN_EVERY = re.compile(r"(?<![\d.,])\b" + _SMALL_NUMBER + r"\s+(?:in|out of)\s+(?:every\s+)?" + _SMALL_NUMBER + r"\b(?![.,]\d)",
+                       re.IGNORECASE)
 # A share in words stands for any percentage within this many points ("a third" for 36.9%).
 SHARE_TOLERANCE = 10.0
 _DECADES = re.compile(r"\b(two|three|four|five|six|seven|eight|nine)\s+decades\b")
@@ -186,20 +187,26 @@ def _is_share(numerator: str | None, noun: str) -> bool:
 def shares_of(text: str) -> set[float]:
     """Shares written in words (``two thirds`` -> 66.7, ``three in four`` -> 75), as percentages."""
     plain = normalise(strip_citations(text))
-    in_every = {100 * _count(part) / _count(whole) for part, whole in _IN_EVERY.findall(plain) if _count(part) < _count(whole)}
-    return in_every | {_NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun]
-                       for numerator, noun in _FRACTION.findall(plain) if _is_share(numerator, noun)}
+    return {100 * part / whole for part, whole in _in_every(plain)} | {
+        _NUMERATOR.get(numerator or None, 1) * _FRACTION_SIZE[noun]
+        for numerator, noun in _FRACTION.findall(plain) if _is_share(numerator, noun)}
 
 
 def _count(word: str) -> int:
-    return int(word) if word.isdigit() else _SMALL[word]
+    return int(word) if word.isdigit() else _SMALL[word.casefold()]
+
+
+def _in_every(text: str) -> list[tuple[int, int]]:
+    """The shares of ``text`` written as so many in a few, as counts (``three in four`` -> (3, 4));
+    "4 in 6" is no share unless the first is the smaller ("at week 6 in 4 patients")."""
+    return [(part, whole) for part, whole in ((_count(a), _count(b)) for a, b in _IN_EVERY.findall(text)) if part < whole]
 
 
 def numbers_of(text: str) -> set[str]:
     """Numbers in ``text`` outside citations, in digits or in words (``tenfold`` -> 10, ``sixty-seven``
     -> 67, ``three decades`` -> 30); a number paired with a percentage is one too ("62 vs. 6%"
     states 62%). Shares in words ("two thirds", "three in four") are ``shares_of``'s, not numbers."""
-    text = _IN_EVERY.sub(" ", text)
+    text = _IN_EVERY.sub(lambda m: " " if _count(m.group(1)) < _count(m.group(2)) else m.group(0), text)
     plain = normalise(strip_citations(text))
     found = numbers_in(text) | set(_RATIO.findall(plain)) | {n + "%" for n in _PAIRED_PERCENT.findall(plain)}
     found |= {str(_TENS[tens] + _UNITS[unit]) for tens, unit in _COMPOUND.findall(plain)}
@@ -216,13 +223,15 @@ def missing_numbers(claim_text: str, evidence_text: str) -> set[str]:
     claimed, stated = numbers_of(claim_text), numbers_of(evidence_text)
     # "62 vs. 6%" in the claim states 62% too, which the evidence may write "62%".
     missing = {n for n in claimed - stated if not (n + "%" in claimed and n + "%" in stated)}
-    # A share that glosses a percentage of the claim's own ("two thirds (66.9%)") is checked as that number.
-    glossed = {float(n.rstrip("%")) for n in claimed if n.endswith("%")}
     evidence_clauses = [clause for start, end in split_sentences(evidence_text)
                         for clause in _CLAUSE_BREAK.split(evidence_text[start:end])] or [""]
     for claim_clause in _CLAUSE_BREAK.split(claim_text):
-        if not (shares := shares_of(claim_clause)):
+        # A share whose two counts the evidence states ("3 in 4 patients": "of the 4 patients, 3") is stated.
+        counted = {100 * part / whole for part, whole in _in_every(normalise(claim_clause)) if {str(part), str(whole)} <= stated}
+        if not (shares := shares_of(claim_clause) - counted):
             continue
+        # A share that glosses a percentage of its clause ("two thirds (66.9%)") is checked as that number.
+        glossed = {float(n.rstrip("%")) for n in numbers_of(claim_clause) if n.endswith("%")}
         clause_terms = set(tokenize(claim_clause))
         closest = max(evidence_clauses, key=lambda clause: len(clause_terms & set(tokenize(clause))))
         percentages = {float(n.rstrip("%")) for n in numbers_in(closest) if n.endswith("%")} | shares_of(closest)

@@ -111,10 +111,10 @@ class LexicalIndex:
             if meta.get("tokenizer") != TOKENIZER_VERSION or meta.get("format") != FORMAT:
                 return None
             model = bm25s.BM25.load(str(folder), mmap=False) if meta["ids"] else None
+            return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["sources"], meta["starts"],
+                       meta["generation"], meta.get("centroid"), meta.get("suspect"))
         except (OSError, ValueError, KeyError):
             return None
-        return cls(model, meta["ids"], meta["kinds"], meta["sections"], meta["refs"], meta["sources"], meta["starts"],
-                   meta["generation"], meta.get("centroid"), meta.get("suspect"))
 
     def __len__(self) -> int:
         return len(self.ids)
