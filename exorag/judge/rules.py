@@ -198,7 +198,7 @@ def _count(word: str) -> int:
 
 def _in_every(text: str) -> list[tuple[int, int]]:
     """The shares of ``text`` written as so many in a few, as counts (``three in four`` -> (3, 4));
-    "4 in 6" is no share unless the first is the smaller ("at week 6 in 4 patients")."""
+    the first must be the smaller ("at week 6 in 4 patients" holds no share)."""
     return [(part, whole) for part, whole in ((_count(a), _count(b)) for a, b in _IN_EVERY.findall(text)) if part < whole]
 
 
