@@ -127,10 +127,6 @@ REWORDED = [
     ("Smokers were less likely to finish the programme (64.8%, compared with 79.1% of non-smokers).",
      "About two thirds of smokers (64.8%) finished the programme, against 79.1% of non-smokers.",
      "About two thirds of smokers (46.8%) finished the programme, against 79.1% of non-smokers."),
-    # A comparison reordered is the same comparison; its sides swapped is not.
-    ("Compared with ultrasound, CT had higher sensitivity for appendicitis.",
-     "CT was more sensitive than ultrasound for appendicitis.",
-     "Ultrasound was more sensitive than CT for appendicitis."),
     # One percentage sign for two numbers ("65 and 76%").
     ("EUS showed higher sensitivity (94%) than MDCT and MRI (65 and 76%).",
      "EUS was more sensitive (94%) than MDCT (65%) or MRI (76%).",
@@ -358,17 +354,3 @@ def test_a_number_before_a_comma_is_not_read_as_a_percentage():
     from exorag.judge.rules import missing_numbers
 
     assert missing_numbers("In 2010, 45% of patients relapsed.", "Relapse occurred in 45% of patients in 2010.") == set()
-
-
-def test_a_comparison_whose_sides_are_swapped_is_refused_only_where_no_clause_makes_it():
-    from exorag.judge.rules import swapped_sides
-
-    evidence = "CT detected more lesions than MRI, but MRI had higher specificity than CT."
-    assert swapped_sides("MRI had higher specificity than CT.", evidence) is None
-    assert swapped_sides("CT detected more lesions than MRI.", evidence) is None
-    assert swapped_sides("CT had higher specificity than MRI.", evidence) == "sides of the comparison swapped: mri"
-    # The same sides on another measure are no swap of this one.
-    assert swapped_sides("MRI detected fewer lesions than CT.", evidence) is None
-    both = "Women had more GP visits than men. Men had more hospital stays than women."
-    assert swapped_sides("Women had more GP visits than men.", both) is None
-    assert swapped_sides("Men had more GP visits than women.", both) == "sides of the comparison swapped: women"

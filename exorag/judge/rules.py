@@ -19,9 +19,7 @@ overlap alone misses in biomedical text:
   the same thing, ``better`` where it says ``worse``);
 - a specific term swapped for another in the same frame (``prostate cancer cells`` where the
   evidence says ``breast cancer cells``); a verb (``acquire`` for ``confers``) is another
-  wording, not a swap;
-- the two sides of a comparison swapped (``MRI had better specificity than MDCT`` where the
-  evidence says ``MDCT showed better specificity than … MRI``).
+  wording, not a swap.
 
 Any failed check caps the score below the threshold, and the verdict is ``contradicted`` when the
 evidence otherwise covers the claim (``not_found`` when it does not). A rare word (a drug, a tissue,
@@ -41,7 +39,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
@@ -430,81 +427,8 @@ def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     return None
 
 
-# What a comparison is measured against: the words after "than" or "compared with", up to a verb,
-# the comparative itself or punctuation ("than those on steroidal AIs", "compared with MRI had …").
-_REFERENCE = re.compile(r"\b(?:than|compared (?:with|to)|versus|vs\.?)\s+([^,;:.()\[\]]+)", re.IGNORECASE)
-_REFERENCE_END = frozenset({"had", "has", "have", "was", "were", "is", "are", "did", "does", "do", "showed", "shows",
-                            "show", "experienced", "reported", "achieved", "needed", "required"})
-REFERENCE_WORDS = 4
-# Where one comparison ends and another may begin ("CT found more lesions than MRI, but MRI …").
-_CONTRAST = re.compile(r";|\bbut\b|\bwhereas\b|\bwhile\b", re.IGNORECASE)
-
-
-class _Comparison(NamedTuple):
-    """``direction`` +1 when the comparative favours the side that is not the reference ("more",
-    "better"), -1 when it does not ("fewer", "lower"); the terms of the reference and of the rest."""
-
-    direction: int
-    reference: set[str]
-    rest: set[str]
-
-    def crosses(self, other: _Comparison) -> bool:
-        """Whether each one's reference is on the other's favoured side."""
-        return bool(self.reference & other.rest and self.rest & other.reference)
-
-    def shares_measure(self, other: _Comparison, sides: set[str]) -> bool:
-        """Whether both measure the same thing: a term of both that names no side and no direction."""
-        return any(not _polarity_sign(term) for term in (self.rest & other.rest) - sides)
-
-
-def _comparison(text: str) -> _Comparison | None:
-    """The comparison ``text`` makes, or None without exactly one direction and a reference."""
-    plain = normalise(text)
-    directions = {_polarity_sign(word) for word in re.findall(r"[\w-]+", plain)} - {0}
-    match = _REFERENCE.search(plain)
-    if len(directions) != 1 or match is None:
-        return None
-    taken: list[str] = []
-    for word in match.group(1).split()[:REFERENCE_WORDS + 2]:
-        if word in _REFERENCE_END or _polarity_sign(word):
-            break
-        taken.append(word)
-    reference = set(tokenize(" ".join(taken)))
-    rest = set(tokenize(plain[: match.start(1)] + " " + plain[match.start(1):].replace(" ".join(taken), " ", 1)))
-    # A word on both sides ("steroidal AIs compared with nonsteroidal AIs") tells them apart from neither.
-    return _Comparison(directions.pop(), reference - rest, rest - reference)
-
-
-def _polarity_sign(word: str) -> int:
-    direction = direction_of(word)
-    return 0 if direction is None else 1 if direction in ("up", "good") else -1
-
-
-def swapped_sides(claim_text: str, evidence_text: str) -> str | None:
-    """A comparison whose sides the claim swaps: what an evidence clause measures against is, in
-    the claim, the side favoured in the same direction, on the same measure ("MRI had better
-    specificity than EUS and MDCT" where the evidence says "MDCT showed better specificity than EUS
-    and MRI"), and no clause of the evidence makes the claim's comparison on that measure. "B had
-    fewer … than A" for "A had more … than B" is the same comparison."""
-    evidence_clauses = [clause for start, end in split_sentences(evidence_text)
-                        for clause in _CONTRAST.split(evidence_text[start:end])]
-    stated = [comparison for comparison in map(_comparison, evidence_clauses) if comparison]
-    claims = [comparison for comparison in map(_comparison, _CONTRAST.split(claim_text)) if comparison]
-    # The things compared, wherever they are the reference: not what is measured.
-    sides = set().union(*(comparison.reference for comparison in [*claims, *stated]))
-    for claim in claims:
-        measured = [other for other in stated if claim.shares_measure(other, sides)]
-        if any(bool(claim.reference & other.reference) and not claim.crosses(other)
-               if other.direction == claim.direction else claim.crosses(other) for other in measured):
-            continue  # a clause of the evidence makes the claim's comparison
-        for other in measured:
-            if other.direction == claim.direction and claim.crosses(other):
-                return f"sides of the comparison swapped: {', '.join(sorted(claim.reference & other.rest))}"
-    return None
-
-
 def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
-    """The hard checks (entities, numbers, compared sides, negation, direction, swapped terms), as problems."""
+    """The hard checks (entities, numbers, negation, direction, swapped terms), as problems."""
     problems: list[str] = []
     evidence_words = _words(evidence_text)
     # An id whose words the evidence spells out ("LVEF" for "left ventricular ejection fraction") is stated.
@@ -514,8 +438,6 @@ def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
         problems.append(f"entity not in evidence: {', '.join(sorted(missing_entities))}")
     if absent := missing_numbers(claim_text, evidence_text):
         problems.append(f"number not in evidence: {', '.join(sorted(absent))}")
-    if swapped := swapped_sides(claim_text, evidence_text):
-        problems.append(swapped)
     claim = _Sentence.parse(claim_text)
     sentences = [_Sentence.parse(evidence_text[start:end]) for start, end in split_sentences(evidence_text)]
     if sentences and claim.terms:
