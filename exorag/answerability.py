@@ -36,6 +36,8 @@ from exorag.text import (
 # passages first), of which the CLOSEST_SENTENCES sharing most question terms are embedded.
 MAX_SENTENCES = 40
 CLOSEST_SENTENCES = 16
+# They are embedded this many at a time, those sharing most terms first, until the question is answerable.
+SENTENCES_PER_CALL = 4
 # Synonyms of a missing term are looked for in this many sources, among their rarest words (a bounded cost).
 SYNONYM_SOURCES = 2
 SYNONYM_WORDS = 400
@@ -82,7 +84,9 @@ def focus_relevance(question: str, evidence: list[Evidence], context: Generation
     best = sorted(range(len(found)), key=lambda i: -sum(weights[t] for t in held[i]))[:SYNONYM_SOURCES]
     coverage = max(_coverage(weights, terms, held[i], found[i], context, settings) for i in best)
     weight = settings.relevance_coverage_weight
-    return weight * coverage + (1 - weight) * _closest_sentence(question, passages, context)
+    # The similarity that takes the blend to the threshold: past it, more sentences change no decision.
+    enough = (settings.min_relevance - weight * coverage) / (1 - weight) if weight < 1 else -1.0
+    return weight * coverage + (1 - weight) * _closest_sentence(question, passages, context, enough)
 
 
 def _coverage(weights: dict[str, float], terms: dict[str, str], held: set[str], found: dict[str, str],
@@ -100,17 +104,23 @@ def _coverage(weights: dict[str, float], terms: dict[str, str], held: set[str], 
     return sum(weights[t] * c for t, c in credit.items()) / (sum(weights.values()) or 1.0)
 
 
-def _closest_sentence(question: str, passages: list[Evidence], context: GenerationContext) -> float:
+def _closest_sentence(question: str, passages: list[Evidence], context: GenerationContext, enough: float) -> float:
+    """The cosine of the question with its closest sentence among the passages', or the first found
+    of at least ``enough``: a relevance already past the threshold is not refined (an abstention's
+    score is exact)."""
     # The extractive generator's sentences: it embeds its candidates among them next, from the same cache.
     sentences = [s for p in passages for s in evidence_sentences(p) if len(s.text.split()) >= 4][:MAX_SENTENCES]
-    if not sentences:
-        return 0.0
     # Embedding is most of an answer's time. The closest sentence in embedding is, in practice, among
     # those sharing most words with the question (on the review, PubMedQA and the bench corpus alike).
     asked = set(question_terms(question))
-    ranked = sorted(range(len(sentences)), key=lambda i: -len(asked & sentences[i].terms))[:CLOSEST_SENTENCES]
-    texts = [sentences[i].text for i in sorted(ranked)]
-    return float((context.embed_texts(texts) @ context.question_vector).max())
+    ranked = sorted(sentences, key=lambda s: -len(asked & s.terms))[:CLOSEST_SENTENCES]
+    closest = 0.0
+    for start in range(0, len(ranked), SENTENCES_PER_CALL):
+        texts = [s.text for s in ranked[start:start + SENTENCES_PER_CALL]]
+        closest = max(closest, float((context.embed_texts(texts) @ context.question_vector).max()))
+        if closest >= enough:
+            break
+    return closest
 
 
 def assess_evidence(question: str, evidence: list[Evidence], context: GenerationContext, lexical: LexicalIndex,

@@ -78,12 +78,9 @@ class Pipeline:
             return lexical.specificity(token)
         return english_rarity(word)
 
-    def context(self, question_vector: np.ndarray, hits: list[Hit]) -> GenerationContext:
-        return GenerationContext(
-            term_weight=self.term_weight, embed_texts=self.embed_texts, question_vector=question_vector,
-            centroid=self.index.lexical.centroid,
-            passage_vectors={f"e{rank}": hit.embedding for rank, hit in enumerate(hits, start=1)},
-        )
+    def context(self, question_vector: np.ndarray) -> GenerationContext:
+        return GenerationContext(term_weight=self.term_weight, embed_texts=self.embed_texts,
+                                 question_vector=question_vector, centroid=self.index.lexical.centroid)
 
 
 _pipelines: dict[tuple, Pipeline] = {}
@@ -271,7 +268,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
             nonlocal assess_s
             judge_started = time.perf_counter()
-            assessment = assess_evidence(facet, _evidence_from(facet_hits), pipeline.context(vector, facet_hits), lexical,
+            assessment = assess_evidence(facet, _evidence_from(facet_hits), pipeline.context(vector), lexical,
                                          mask, settings, linked=False)
             assess_s += time.perf_counter() - judge_started
             return assessment
@@ -280,7 +277,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         hits = plan.hits
     timings = {"retrieve": (time.perf_counter() - started - assess_s) * 1000}
     evidence = _evidence_from(hits)
-    context = pipeline.context(question_vector, hits)
+    context = pipeline.context(question_vector)
     context.plan = plan
     assessment = ANSWERABLE
     if parts.checks:

@@ -69,46 +69,44 @@ def interleave(rankings: list[list[Hit]], most: int) -> list[Hit]:
     return list(merged.values())[:most]
 
 
-def _passages_of(pipeline, source_id: str, filters: Filters, section: str | None = None, after: int | None = None,
+def _passages_of(pipeline, source_id: str, mask: np.ndarray | None, section: str | None = None, after: int | None = None,
                  until: int | None = None, most: int | None = None) -> list[tuple[Chunk, np.ndarray]]:
-    """The first ``most`` stored passages of ``source_id`` that pass the filters (and lie in
-    ``section``, and start after ``after`` and at most at ``until``), in document order, with their
-    vectors; a suspect passage (instruction-like text) is never read."""
-    lexical = pipeline.index.lexical
-    ids = lexical.passages_of(source_id, lexical.allowed(filters.source_kind, filters.sections, filters.refs),
-                              section, after, until)
+    """The first ``most`` stored passages of ``source_id`` in ``mask`` (the filters' passages, no
+    suspect one: ``LexicalIndex.allowed``), and in ``section``, starting after ``after`` and at most at
+    ``until``, in document order, with their vectors."""
+    ids = pipeline.index.lexical.passages_of(source_id, mask, section, after, until)
     found = pipeline.index.vectors.get(ids)
     return [found[i] for i in ids if i in found][:most]
 
 
-def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
+def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, mask: np.ndarray | None) -> list[Hit]:
     """``hits`` with the other rows of any table one of them belongs to, after it: a table is read
     whole (its header may be what matched the question, its rows are what answer it). Rows keep to
-    the filters, and a suspect row is never read."""
+    ``mask``: the filters' passages, no suspect one."""
     expanded: dict[str, Hit] = {}
     for hit in hits:
         expanded.setdefault(hit.chunk.chunk_id, hit)
         if not hit.chunk.text.lstrip().startswith("|"):
             continue
         start = hit.chunk.char_start
-        for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, filters, hit.chunk.section,
+        for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, mask, hit.chunk.section,
                                           after=start - TABLE_REACH - 1, until=start + TABLE_REACH):
             if chunk.text.lstrip().startswith("|"):
                 expanded.setdefault(chunk.chunk_id, Hit(chunk, hit.fused, float(vector @ question_vector), vector))
     return list(expanded.values())
 
 
-def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, filters: Filters) -> list[Hit]:
+def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, mask: np.ndarray | None) -> list[Hit]:
     """``hits`` with the passages that follow the best ones in their document, each read right after
     the one it follows: an overview reads on past the passage that introduces its topic (its
-    elaboration is often worded apart from the question). Like table rows, they keep to the filters."""
+    elaboration is often worded apart from the question). Like table rows, they keep to ``mask``."""
     present = {hit.chunk.chunk_id for hit in hits}
     expanded: list[Hit] = []
     for rank, hit in enumerate(hits):
         expanded.append(hit)
         if rank >= LEADING_PASSAGES:
             continue
-        for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, filters, after=hit.chunk.char_start,
+        for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, mask, after=hit.chunk.char_start,
                                           until=hit.chunk.char_start + FOLLOWING_REACH, most=FOLLOWING_PASSAGES):
             if chunk.chunk_id not in present:
                 present.add(chunk.chunk_id)
@@ -153,6 +151,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
                     question_vector: np.ndarray, judge: FacetJudge) -> EvidencePlan:
     """Search each facet of ``shape`` (the whole question's hits lead), ``judge`` each, merge."""
     per_facet = PASSAGES_PER_FACET[shape.shape]
+    mask = pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
     facets: list[FacetEvidence] = []
     searched: list[list[Hit]] = []  # each facet's hits as searched, before reading on
     # One batch for every facet's query: far cheaper than one embedding call each.
@@ -164,11 +163,11 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         members: list[str] = []
         if shape.shape == "list" or asks_for_list(facet.text):
             hits, members = with_family_members(pipeline, facet, hits, filters)
-        hits = with_table_rows(pipeline, hits, vector, filters)
+        hits = with_table_rows(pipeline, hits, vector, mask)
         assessment = judge(facet.query, hits, vector)
         searched.append(hits)
         if shape.shape == "summary":
-            hits = with_following_passages(pipeline, hits, vector, filters)
+            hits = with_following_passages(pipeline, hits, vector, mask)
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:
             assessment = _absent_assessment(absent)

@@ -4,14 +4,17 @@ and the absent-abstract harness on a sample of PubMedQA (a corpus nobody on the 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from exorag.answerability import assess_answer
+from exorag.answerability import assess_answer, focus_relevance
 from exorag.asked import is_yes_no
-from exorag.chain import AnswerOptions, answer
+from exorag.chain import AnswerOptions, answer, get_pipeline, search
 from exorag.config import get_settings
+from exorag.embeddings import CachedTextEmbedder
 from exorag.models import ReasonCode
 
 PUBMEDQA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pubmedqa-dev"
@@ -54,6 +57,35 @@ def test_the_relevance_threshold_is_a_setting(indexed_settings):
     strict = indexed_settings.model_copy(update={"min_relevance": 0.99})
     result = answer(question, settings=strict)
     assert result.abstained and result.reason_code == ReasonCode.NO_RELEVANT_EVIDENCE
+
+
+@pytest.mark.parametrize(("question", "answerable"), [
+    ("How do tumour exosomes suppress T cells?", True),
+    ("Which tetraspanins are used as exosome markers in flow cytometry?", False),
+])
+def test_the_gate_stops_embedding_sentences_once_answerable_and_decides_as_the_full_comparison(
+        indexed_settings, question, answerable):
+    pipeline = get_pipeline(indexed_settings)
+    evidence = search(question, settings=indexed_settings)
+    vector = np.asarray(pipeline.embeddings.embed_query(question), dtype=np.float32)
+
+    def relevance(settings):
+        embedder, embedded = CachedTextEmbedder(pipeline.embeddings), []
+
+        def counting(texts):
+            embedded.extend(texts)
+            return embedder(texts)
+        score = focus_relevance(question, evidence, replace(pipeline.context(vector), embed_texts=counting), settings)
+        return score, len(embedded)
+
+    # A threshold no blend reaches: every candidate sentence is compared.
+    full, all_compared = relevance(indexed_settings.model_copy(update={"min_relevance": 2.0}))
+    early, compared = relevance(indexed_settings)
+    assert (full >= indexed_settings.min_relevance) == (early >= indexed_settings.min_relevance) == answerable
+    if answerable:
+        assert compared < all_compared and early <= full
+    else:
+        assert early == full and compared == all_compared  # an abstention's score is exact
 
 
 def test_same_topic_words_with_another_focus_abstain(tmp_path):

@@ -163,6 +163,16 @@ def test_offline_judge_refuses_a_wrong_claim_that_only_looks_reworded(offline, c
     assert not offline.supports(claim, evidence), offline.reasons(claim, evidence)
 
 
+@pytest.mark.parametrize(("text", "shares"), [
+    ("three in four patients", [(3, 4)]), ("1 out of 5 children", [(1, 5)]), ("one in every ten", [(1, 10)]),
+    ("twice in 5 years", []), ("the second in 3 trials", []), ("0.5 in 4 weeks", []), ("5 in 3 groups", []),
+])
+def test_a_share_in_few_is_read_from_cardinal_counts_only(text, shares):
+    from exorag.judge.rules import _in_every
+
+    assert _in_every(text) == shares
+
+
 def test_offline_judge_reads_far_from_as_a_place_and_far_from_being_as_a_denial(offline):
     assert offline.supports("Cells far from blood vessels were hypoxic.", "Cells far away from blood vessels were hypoxic.")
     assert offline.supports("Far from being mere debris, exosomes reshape the tumour microenvironment.",

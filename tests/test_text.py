@@ -18,6 +18,7 @@ from exorag.text import (
     named_entities,
     names_all,
     question_terms,
+    split_sentences,
     tokenize,
 )
 
@@ -100,6 +101,26 @@ def test_words_of_asking_and_of_the_literature_itself_are_not_what_a_question_is
 def test_a_topic_word_sharing_a_stem_with_a_word_of_asking_stays() -> None:
     assert set(question_terms("What is the prognosis of collecting duct carcinoma?").values()) == {
         "prognosis", "collecting", "duct", "carcinoma"}
+
+
+@pytest.mark.parametrize(("text", "sentences"), [
+    ("Exosomes carry PD-L1 [170-172]. They blunt T cells.", ["Exosomes carry PD-L1 [170-172].", "They blunt T cells."]),
+    ("Uptake rose (e.g. in mice) vs. controls. Fig. 2 shows it.", ["Uptake rose (e.g. in mice) vs. controls.", "Fig. 2 shows it."]),
+    ("Release fell, i.e. by half. the rest did not.", ["Release fell, i.e. by half. the rest did not."]),
+    ("Vitamin A. It was given daily.", ["Vitamin A. It was given daily."]),
+    # The word before the stop lies further back than the usual reach.
+    ("Cells were counted (see Fig" + " " * 120 + ". Two groups.", ["Cells were counted (see Fig" + " " * 120 + ". Two groups."]),
+    ("Stage" + " x" * 60 + " etc. Then it ended.", ["Stage" + " x" * 60 + " etc. Then it ended."]),
+])
+def test_sentences_end_at_a_stop_followed_by_a_capital_not_after_an_abbreviation(text: str, sentences: list[str]) -> None:
+    assert [text[start:end] for start, end in split_sentences(text)] == sentences
+
+
+def test_a_text_of_many_abbreviations_splits_where_its_sentences_end() -> None:
+    text = "Rates vs. " * 5000 + "controls. " + "A finding. " * 3000
+    spans = split_sentences(text)
+    assert len(spans) == 3001
+    assert text[spans[0][0]:spans[0][1]].endswith("vs. controls.") and text[spans[-1][0]:spans[-1][1]] == "A finding."
 
 
 def test_fusion_keeps_the_margin_of_a_passage_one_retriever_finds_far_better() -> None:

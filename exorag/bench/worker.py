@@ -32,6 +32,13 @@ def normalise_space(text: str) -> str:
     return " ".join(text.split())
 
 
+def quotes(answer: str, sentence: str) -> bool:
+    """Whether ``answer`` quotes ``sentence``, citations and spacing aside."""
+    from exorag.text import strip_citations
+
+    return normalise_space(strip_citations(sentence)) in normalise_space(strip_citations(answer))
+
+
 def settings_from(job: dict) -> Settings:
     return Settings(corpus=Path(job["corpus"]), index=Path(job["index"]), chroma_url=job.get("chroma_url"),
                     collection=job.get("collection", "exorag"), embedder=job["embedder"],
@@ -75,7 +82,7 @@ def run_queries(job: dict) -> dict:
     print(FIRST_ANSWER, flush=True)
 
     embeddings = get_embeddings(settings)
-    query_embed_ms, retrieve_ms, answer_ms, found, abstained = [], [], [], 0, 0
+    query_embed_ms, retrieve_ms, answer_ms, found, abstained, quoted = [], [], [], 0, 0, 0
     for query in queries:
         started = time.perf_counter()
         embeddings.embed_query(query["question"])
@@ -88,8 +95,9 @@ def run_queries(job: dict) -> dict:
         result = system.answer(query["question"])
         answer_ms.append((time.perf_counter() - started) * 1000)
         abstained += result.abstained
+        quoted += quotes(result.answer, query["answer_text"])
     return {"queries": len(queries), "query_embed_ms": query_embed_ms, "retrieve_ms": retrieve_ms, "answer_ms": answer_ms,
-            "recall_at_5": found / len(queries), "abstained": abstained,
+            "recall_at_5": found / len(queries), "abstained": abstained, "answered": quoted / len(queries),
             "first_answer_s": first_answer - STARTED, "peak_rss_mb": peak_rss_mb()}
 
 

@@ -53,8 +53,6 @@ class GenerationContext:
     # The corpus's mean embedding; similarities are taken with it projected out, so that what
     # every passage shares (the corpus's topic) does not make a generic sentence look relevant.
     centroid: np.ndarray | None = None
-    # Embeddings of the evidence passages, by evidence id.
-    passage_vectors: dict[str, np.ndarray] = field(default_factory=dict)
     # For a broad question: its shape, facets and the evidence found for each (exorag.facets.EvidencePlan).
     plan: EvidencePlan | None = None
 

@@ -31,7 +31,7 @@ from exorag.generate.extractive import (
 )
 from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
-from exorag.text import ASKING_WORDS, QUESTION_WORDS, exact_identifiers, names_all, tokenize, tokens_with_words
+from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, names_topic, tokenize, tokens_with_words
 
 # Findings kept per facet, by shape.
 FINDINGS_PER_FACET = {"list": 6, "summary": 5, "comparison": 2, "multi_part": 3}
@@ -56,8 +56,7 @@ def focus_terms(facet_text: str, earlier: str) -> set[str]:
 
 
 def _weights(text: str, context: GenerationContext) -> dict[str, float]:
-    words = {t: w for t, w in tokens_with_words(text).items()
-             if t not in QUESTION_WORDS and t not in POINTING_WORDS and w.casefold() not in ASKING_WORDS}
+    words = {t: w for t, w in tokens_with_words(text).items() if names_topic(t, w) and t not in POINTING_WORDS}
     return {t: context.term_weight(t, w) for t, w in words.items()}
 
 

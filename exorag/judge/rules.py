@@ -170,7 +170,8 @@ _FRACTION = re.compile(r"\b(?<!first )(?<!second )(?:(a|an|one|two|three)[\s-]+)
 _FRACTION_SIZE = {"half": 50.0, "third": 100 / 3, "thirds": 100 / 3, "quarter": 25.0, "quarters": 25.0}
 _NUMERATOR = {None: 1, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 # A share as so many in a few ("three in four", "1 out of 5"), as a percentage.
-_SMALL = {"one": 1, **{word: int(value) for word, value in NUMBER_WORDS.items() if value.isdigit() and int(value) <= 10}}
+# Cardinals only: "twice in 5 years" or "the second in 3 trials" state no share.
+_SMALL = {word: count for count, word in enumerate("one two three four five six seven eight nine ten".split(), start=1)}
 _SMALL_NUMBER = r"(" + "|".join(_SMALL) + r"|10|[1-9])"
 _IN_EVERY = re.compile(r"(?<![\d.,])\b" + _SMALL_NUMBER + r"\s+(?:in|out of)\s+(?:every\s+)?" + _SMALL_NUMBER + r"\b(?![.,]\d)",
                        re.IGNORECASE)
