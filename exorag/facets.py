@@ -20,6 +20,7 @@ from exorag.generate.base import Draft
 from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
+from exorag.store.lexical import family_of
 from exorag.text import exact_identifiers, identifier_spellings, split_sentences
 from exorag.verdict import evidence_verdict
 
@@ -45,11 +46,13 @@ class FacetEvidence:
     hits: list[Hit]
     vector: np.ndarray
     assessment: answerability.Assessment
-    # For a list: the members of the family it asks for (tokens, ``mir-122``); each gets a finding, and
-    # only sentences naming one are findings.
+    # For a list: members of the family it asks for that the corpus names (tokens, ``mir-122``; at
+    # most a dozen a family), each of which gets a finding ...
     members: list[str] = field(default_factory=list)
     # The topic word of a "how does X <verb> Y?" part that no indexed passage mentions.
     absent_topic: str | None = None
+    # ... and those families (``mir-``): only a sentence naming a member of one (any, ``mir-4190a``) is a finding.
+    families: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -114,11 +117,12 @@ def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarr
     return expanded
 
 
-def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filters) -> tuple[list[Hit], list[str]]:
+def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filters
+                        ) -> tuple[list[Hit], list[str], list[str]]:
     """``hits`` and, for a question asking for the members of a kind, passages on the other members
-    of a family its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``). A family
-    counts when its name reads like the kind asked for ("microRNAs" and ``miR-21``), or, the kind
-    unknown, when the best passage already lists two of its members."""
+    of a family its best passages name (``miR-122`` and ``miR-1273f`` beside ``miR-21``), with the
+    members and the families. A family counts when its name reads like the kind asked for
+    ("microRNAs" and ``miR-21``), or, the kind unknown, when the best passage already lists two of its members."""
     named = list(dict.fromkeys(name for hit in hits[:FAMILY_SOURCES] for name in exact_identifiers(hit.chunk.text)))
     families = {name: family for name in named if len(family := pipeline.index.lexical.family_members(name)) > 1}
     kind = asked_kind(facet.text)
@@ -131,13 +135,14 @@ def with_family_members(pipeline, facet: Facet, hits: list[Hit], filters: Filter
         chosen = [name for name, family in families.items() if len(first & set(family)) >= 2]
     seen = {t for hit in hits for name in exact_identifiers(hit.chunk.text) for t in identifier_spellings(name)}
     members = list(dict.fromkeys(m for name in chosen for m in families[name]))
+    prefixes = list(dict.fromkeys(prefix for name in chosen if (prefix := family_of(name))))
     unseen = [m for m in members if m not in seen][:MAX_MEMBERS]
     if not unseen:
-        return hits, members
+        return hits, members, prefixes
     vectors = pipeline.embed_texts(unseen)
     extra = [hit for member, vector in zip(unseen, vectors, strict=True)
              for hit in pipeline.retriever.search(member, 2, filters, vector)]
-    return interleave([hits, extra], len(hits) + len(extra)), members
+    return interleave([hits, extra], len(hits) + len(extra)), members, prefixes
 
 
 def _absent_assessment(topic: str) -> answerability.Assessment:
@@ -161,8 +166,9 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         vector = question_vector if facet.query == question else np.asarray(vectors[facet.query], dtype=np.float32)
         hits = pipeline.retriever.search(facet.query, per_facet, filters, vector)
         members: list[str] = []
+        prefixes: list[str] = []
         if shape.shape == "list" or asks_for_list(facet.text):
-            hits, members = with_family_members(pipeline, facet, hits, filters)
+            hits, members, prefixes = with_family_members(pipeline, facet, hits, filters)
         hits = with_table_rows(pipeline, hits, vector, mask)
         assessment = judge(facet.query, hits, vector)
         searched.append(hits)
@@ -171,7 +177,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:
             assessment = _absent_assessment(absent)
-        facets.append(FacetEvidence(facet, hits, vector, assessment, members, absent))
+        facets.append(FacetEvidence(facet, hits, vector, assessment, members, absent, prefixes))
     # A later part searched with the first part's words ("how do exosomes promote angiogenesis, and
     # which factors drive it") is about the same absent topic.
     absent_words = [f.absent_topic for f in facets if f.absent_topic]

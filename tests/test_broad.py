@@ -108,6 +108,27 @@ def test_a_list_names_each_member_with_its_own_citation(indexed_settings):
     assert all(f.covered for f in result.facets)
 
 
+def test_a_list_quotes_a_member_of_the_family_however_many_the_corpus_names(tmp_path):
+    """Fourteen microRNAs in the corpus; the one that answers sorts after the first dozen."""
+    from exorag.config import get_settings
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    for number in range(101, 114):
+        (literature / f"{number:04d}_mir{number}.txt").write_text(
+            f"Exosomal miR-{number} from breast cancer cells silenced PTEN in fibroblasts and raised their "
+            f"contractility by {number % 7 + 2}-fold.", encoding="utf-8")
+    (literature / "0200_mir9001.txt").write_text(
+        "Glioma cells packaged miR-9001 into exosomes; in osteoclasts it silenced TRIM58 and induced bone resorption.",
+        encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    result = answer("Which microRNAs silence TRIM58 in osteoclasts?", settings=settings)
+    assert result.shape == "list" and not result.abstained, result.reason
+    assert "miR-9001" in result.sentences[0].text and "TRIM58" in result.sentences[0].text
+
+
 def test_a_comparison_quotes_each_sides_table_row_though_no_passage_names_both(indexed_settings):
     result = answer("How does GW4869 differ from Rab27a inhibition?", settings=indexed_settings)
     assert result.shape == "comparison" and not result.abstained

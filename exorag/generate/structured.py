@@ -31,6 +31,7 @@ from exorag.generate.extractive import (
 )
 from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
+from exorag.store.lexical import is_family_member
 from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, names_topic, tokenize, tokens_with_words
 
 # Findings kept per facet, by shape.
@@ -84,15 +85,21 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     def coverage(terms: set[str]) -> float:
         return min(1.0, sum(weights[t] for t in weights.keys() & terms) / total)
 
+    def names_member(s: EvidenceSentence) -> bool:
+        return any(is_family_member(t, family) for t in s.terms for family in facet.families)
+
     # Only sentences that speak to the facet are embedded: embedding is most of an answer's time.
     candidates = [s for s in candidates if coverage(s.terms) and (not focus or focus & s.terms)
-                  and (not facet.members or s.terms & set(facet.members))]
+                  and (not facet.families or names_member(s))]
     if not candidates:
         return []
     covers = {id(s): coverage(s.terms | context_terms(s)) for s in candidates}
-    # A listed family's members each get a sentence, so all of theirs are embedded.
-    if len(candidates) > MAX_EMBEDDED and not facet.members:
-        best = {id(s) for s in sorted(candidates, key=lambda s: -covers[id(s)])[:MAX_EMBEDDED]}
+    # The members found in the corpus each get a sentence, so all of theirs are embedded.
+    listed = set(facet.members)
+    naming_listed = sum(bool(s.terms & listed) for s in candidates)
+    if len(candidates) > max(MAX_EMBEDDED, naming_listed):
+        best = {id(s) for s in sorted(candidates, key=lambda s: (not s.terms & listed, -covers[id(s)]))
+                [:max(MAX_EMBEDDED, naming_listed)]}
         candidates = [s for s in candidates if id(s) in best]
     vectors = context.embed_texts([s.text for s in candidates])
     similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)

@@ -171,7 +171,8 @@ _FRACTION_SIZE = {"half": 50.0, "third": 100 / 3, "thirds": 100 / 3, "quarter": 
 _NUMERATOR = {None: 1, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 # A share as so many in a few ("three in four", "1 out of 5"), as a percentage.
 # Cardinals only: "twice in 5 years" or "the second in 3 trials" state no share.
-_SMALL = {word: count for count, word in enumerate("one two three four five six seven eight nine ten".split(), start=1)}
+_SMALL = {word: count for count, word in enumerate(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], start=1)}
 _SMALL_NUMBER = r"(" + "|".join(_SMALL) + r"|10|[1-9])"
 _IN_EVERY = re.compile(r"(?<![\d.,])\b" + _SMALL_NUMBER + r"\s+(?:in|out of)\s+(?:every\s+)?" + _SMALL_NUMBER + r"\b(?![.,]\d)",
                        re.IGNORECASE)

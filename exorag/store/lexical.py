@@ -38,6 +38,19 @@ def postings(model: bm25s.BM25) -> tuple[np.ndarray, np.ndarray]:
     return model.scores["indptr"], model.scores["indices"]
 
 
+def family_of(name: str) -> str | None:
+    """A numbered name's family: its first spelling up to its first digit (``mir-`` for ``miR-210``)."""
+    spellings = identifier_spellings(name)
+    family = re.match(r"\D+", spellings[0]) if spellings else None
+    return family.group(0) if family else None
+
+
+def is_family_member(token: str, family: str) -> bool:
+    """Whether ``token`` is a numbered name of ``family`` (``mir-4190a`` of ``mir-``, not ``mir-4190a-3p``)."""
+    rest = token[len(family):]
+    return token.startswith(family) and rest[:1].isdigit() and not JOINERS.search(rest)
+
+
 class LexicalIndex:
     """BM25 over the chunks of one collection, with each chunk's filterable metadata and place in
     its document (``sources``, ``starts``): passages near a hit are found here, not by a filtered
@@ -216,14 +229,11 @@ class LexicalIndex:
 
     def family_members(self, name: str, most: int = 12) -> list[str]:
         """Numbered names of ``name``'s family that the corpus uses (``mir-122``, ``mir-21`` for
-        ``miR-210``), as tokens, at most ``most``."""
-        spellings = identifier_spellings(name)
-        family = re.match(r"\D+", spellings[0]) if spellings else None
+        ``miR-210``), as tokens, at most ``most`` (the first in alphabetical order)."""
+        family = family_of(name)
         if family is None:
             return []
-        members = (t for t in self._tokens_starting(family.group(0))
-                   if t[len(family.group(0)):][:1].isdigit() and not JOINERS.search(t[len(family.group(0)):]))
-        return list(itertools.islice(members, most))
+        return list(itertools.islice((t for t in self._tokens_starting(family) if is_family_member(t, family)), most))
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether some token of the corpus starts with ``prefix``."""
