@@ -45,7 +45,8 @@ SYNONYM_WORDS = 400
 
 @dataclass(frozen=True)
 class Assessment:
-    """The outcome of one check: ``code`` is None when the check passed; ``score`` is its measure."""
+    """The outcome of one check: ``code`` is None when the check passed; ``score`` is its measure
+    (the relevance check's is exact when it fails, and at least the threshold when it passes)."""
 
     code: ReasonCode | None = None
     score: float | None = None
@@ -105,16 +106,18 @@ def _coverage(weights: dict[str, float], terms: dict[str, str], held: set[str], 
 
 
 def _closest_sentence(question: str, passages: list[Evidence], context: GenerationContext, enough: float) -> float:
-    """The cosine of the question with its closest sentence among the passages', or the first found
-    of at least ``enough``: a relevance already past the threshold is not refined (an abstention's
-    score is exact)."""
+    """The cosine of the question with its closest sentence among the passages' (0 when they have
+    none), or, once a batch reaches ``enough``, the closest so far: a relevance already past the
+    threshold is not refined, so an answerable question's score is a lower bound and an abstention's exact."""
     # The extractive generator's sentences: it embeds its candidates among them next, from the same cache.
     sentences = [s for p in passages for s in evidence_sentences(p) if len(s.text.split()) >= 4][:MAX_SENTENCES]
     # Embedding is most of an answer's time. The closest sentence in embedding is, in practice, among
     # those sharing most words with the question (on the review, PubMedQA and the bench corpus alike).
     asked = set(question_terms(question))
     ranked = sorted(sentences, key=lambda s: -len(asked & s.terms))[:CLOSEST_SENTENCES]
-    closest = 0.0
+    if not ranked:
+        return 0.0
+    closest = -1.0
     for start in range(0, len(ranked), SENTENCES_PER_CALL):
         texts = [s.text for s in ranked[start:start + SENTENCES_PER_CALL]]
         closest = max(closest, float((context.embed_texts(texts) @ context.question_vector).max()))

@@ -261,9 +261,10 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     shape = read_shape(standalone)
     plan = None
     assess_s = 0.0  # the answerability checks' time, the per-part ones of a broad question included
+    lexical = pipeline.index.lexical
+    mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)  # the filters' passages, no suspect one
     if shape.broad and hits and parts.checks:
         # Each part is searched and judged on its own: the parts need not share a passage.
-        lexical, mask = pipeline.index.lexical, pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
 
         def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
             nonlocal assess_s
@@ -273,7 +274,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
             assess_s += time.perf_counter() - judge_started
             return assessment
 
-        plan = gather_evidence(pipeline, standalone, shape, filters, hits, question_vector, judge)
+        plan = gather_evidence(pipeline, standalone, shape, filters, mask, hits, question_vector, judge)
         hits = plan.hits
     timings = {"retrieve": (time.perf_counter() - started - assess_s) * 1000}
     evidence = _evidence_from(hits)
@@ -282,8 +283,6 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     assessment = ANSWERABLE
     if parts.checks:
         assess_started = time.perf_counter()
-        lexical = pipeline.index.lexical
-        mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
         # A question of several parts whose first part the literature answers, in words it uses, is
         # judged by its parts: the later parts' words dilute the whole question's relevance.

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # embedding cosine rises from the floor (none) to full (all). Tuned on the tune half of
     # PubMedQA-dev and exosome_qa (docs in README "When the literature does not answer").
     min_relevance: float = 0.63
-    relevance_coverage_weight: float = 0.6
+    relevance_coverage_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     relevance_passages: int = 5
     synonym_cosine_floor: float = 0.3
     synonym_cosine_full: float = 0.7

@@ -152,11 +152,11 @@ def _absent_assessment(topic: str) -> answerability.Assessment:
 FacetJudge = Callable[[str, list[Hit], np.ndarray], answerability.Assessment]
 
 
-def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filters, question_hits: list[Hit],
-                    question_vector: np.ndarray, judge: FacetJudge) -> EvidencePlan:
-    """Search each facet of ``shape`` (the whole question's hits lead), ``judge`` each, merge."""
+def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filters, mask: np.ndarray | None,
+                    question_hits: list[Hit], question_vector: np.ndarray, judge: FacetJudge) -> EvidencePlan:
+    """Search each facet of ``shape`` (the whole question's hits lead), ``judge`` each, merge; passages
+    read around a hit keep to ``mask`` (``LexicalIndex.allowed`` of ``filters``)."""
     per_facet = PASSAGES_PER_FACET[shape.shape]
-    mask = pipeline.index.lexical.allowed(filters.source_kind, filters.sections, filters.refs)
     facets: list[FacetEvidence] = []
     searched: list[list[Hit]] = []  # each facet's hits as searched, before reading on
     # One batch for every facet's query: far cheaper than one embedding call each.

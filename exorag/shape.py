@@ -43,7 +43,7 @@ _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don'
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
 _LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
                    r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\bwhat kinds? of\b|\bwhat types? of\b"
-                   r"|\bwhich (?:of the )?(?:(?!" + _AUXILIARIES + r"\b)\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
+                   r"|\bwhich (?:of the )?(?:(?:are|were)\s+)?(?:(?!" + _AUXILIARIES + r"\b)\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
                    # "what side effects of X in Y have been reported": the verb comes after the kind's qualifiers
                    r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
                    r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"

@@ -171,28 +171,23 @@ def strip_citations(text: str) -> str:
     return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", "".join(pieces))).strip()
 
 
-# The word before a full stop and the character after a sentence's end are read within a short
-# reach: reading from the sentence's start, or to the text's end, at every full stop made splitting
-# quadratic in the number of full stops ("vs." 5,000 times took seconds).
-WORD_REACH = 80
-_LAST_WORD = re.compile(r"(\S+)\s*$")
+# The word before a full stop is read backwards from it, in the reversed text, and the character
+# after a sentence's end forwards: reading from the sentence's start, or to the text's end, at every
+# full stop made splitting quadratic in the number of full stops ("vs." 5,000 times took seconds).
+_WORD_BACKWARDS = re.compile(r"\s*(\S+)")
 _NEXT_VISIBLE = re.compile(r"\s*(\S)")
-
-
-def _word_before(text: str, start: int, end: int) -> str:
-    """The last word of ``text[start:end]`` (empty if none)."""
-    reach = max(start, end - WORD_REACH)
-    found = _LAST_WORD.search(text, reach, end) or (_LAST_WORD.search(text, start, end) if reach > start else None)
-    return found.group(1) if found else ""
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` spans of the sentences of ``text``; a trailing citation stays with its sentence."""
     spans: list[tuple[int, int]] = []
     start = 0
+    backwards = text[::-1]
     for match in _SENTENCE_END.finditer(text):
         end = match.end()
-        last_word = _word_before(text, start, match.start()).lower().lstrip("(")
+        # The last word of text[start:match.start()], or "" when it holds none.
+        found = _WORD_BACKWARDS.match(backwards, len(text) - match.start(), len(text) - start)
+        last_word = found.group(1)[::-1].lower().lstrip("(") if found else ""
         if match.group(0).startswith(".") and (last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word)):
             continue
         following = _NEXT_VISIBLE.match(text, end)

@@ -88,6 +88,19 @@ def test_the_gate_stops_embedding_sentences_once_answerable_and_decides_as_the_f
         assert early == full and compared == all_compared  # an abstention's score is exact
 
 
+def test_the_closest_sentence_keeps_a_negative_cosine():
+    from exorag.answerability import _closest_sentence
+    from exorag.generate.base import GenerationContext
+    from exorag.models import Evidence
+
+    passage = Evidence(id="e1", chunk_id="c1", source_label="Paper", source_path="p", text="Cells divided slowly in culture.")
+    opposite = GenerationContext(term_weight=lambda token, word: 1.0, question_vector=np.array([1.0, 0.0], dtype=np.float32),
+                                 embed_texts=lambda texts: np.tile(np.array([-0.6, 0.8], dtype=np.float32), (len(texts), 1)))
+    # Not reached: every sentence is compared, and the exact (negative) cosine is the measure.
+    assert _closest_sentence("Do cells divide slowly in culture?", [passage], opposite, enough=0.5) == pytest.approx(-0.6)
+    assert _closest_sentence("Do cells divide?", [], opposite, enough=0.5) == 0.0
+
+
 def test_same_topic_words_with_another_focus_abstain(tmp_path):
     """Two abstracts on one operation; a question about an outcome neither reports."""
     from exorag.ingest.sync import sync_corpus

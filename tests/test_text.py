@@ -108,8 +108,9 @@ def test_a_topic_word_sharing_a_stem_with_a_word_of_asking_stays() -> None:
     ("Uptake rose (e.g. in mice) vs. controls. Fig. 2 shows it.", ["Uptake rose (e.g. in mice) vs. controls.", "Fig. 2 shows it."]),
     ("Release fell, i.e. by half. the rest did not.", ["Release fell, i.e. by half. the rest did not."]),
     ("Vitamin A. It was given daily.", ["Vitamin A. It was given daily."]),
-    # The word before the stop lies further back than the usual reach.
+    # The word before a stop is the whole word, however far back it starts or ends.
     ("Cells were counted (see Fig" + " " * 120 + ". Two groups.", ["Cells were counted (see Fig" + " " * 120 + ". Two groups."]),
+    ("Results blahetc" + " " * 77 + ". Then it ended.", ["Results blahetc" + " " * 77 + ".", "Then it ended."]),
     ("Stage" + " x" * 60 + " etc. Then it ended.", ["Stage" + " x" * 60 + " etc. Then it ended."]),
 ])
 def test_sentences_end_at_a_stop_followed_by_a_capital_not_after_an_abbreviation(text: str, sentences: list[str]) -> None:
@@ -121,6 +122,8 @@ def test_a_text_of_many_abbreviations_splits_where_its_sentences_end() -> None:
     spans = split_sentences(text)
     assert len(spans) == 3001
     assert text[spans[0][0]:spans[0][1]].endswith("vs. controls.") and text[spans[-1][0]:spans[-1][1]] == "A finding."
+    spaced = ("word" + " " * 100 + ". ") * 2000  # a stop after spaces, before a lower-case word: one sentence
+    assert split_sentences(spaced) == [(0, len(spaced.rstrip()))]
 
 
 def test_fusion_keeps_the_margin_of_a_passage_one_retriever_finds_far_better() -> None:

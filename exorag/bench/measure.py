@@ -215,7 +215,7 @@ def measure(step: Step) -> dict:
         "answer_ms_p95": round(percentile(queried["answer_ms"], 95), 2),
         "recall_at_5": round(queried["recall_at_5"], 4),
         # Every query has its answer in the corpus: the share whose answer quotes that sentence.
-        "answered": round(queried["answered"], 4),
+        "needle_quoted": round(queried["needle_quoted"], 4),
         "query_embed_ms_p50": round(percentile(queried["query_embed_ms"], 50), 2),
         "query_embed_ms_p95": round(percentile(queried["query_embed_ms"], 95), 2),
         "store": "server" if step.chroma_url and step.system == "exorag" else "embedded",

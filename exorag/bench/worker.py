@@ -97,7 +97,7 @@ def run_queries(job: dict) -> dict:
         abstained += result.abstained
         quoted += quotes(result.answer, query["answer_text"])
     return {"queries": len(queries), "query_embed_ms": query_embed_ms, "retrieve_ms": retrieve_ms, "answer_ms": answer_ms,
-            "recall_at_5": found / len(queries), "abstained": abstained, "answered": quoted / len(queries),
+            "recall_at_5": found / len(queries), "abstained": abstained, "needle_quoted": quoted / len(queries),
             "first_answer_s": first_answer - STARTED, "peak_rss_mb": peak_rss_mb()}
 
 
