@@ -265,7 +265,6 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)  # the filters' passages, no suspect one
     if shape.broad and hits and parts.checks:
         # Each part is searched and judged on its own: the parts need not share a passage.
-
         def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
             nonlocal assess_s
             judge_started = time.perf_counter()

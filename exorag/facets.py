@@ -47,11 +47,12 @@ class FacetEvidence:
     vector: np.ndarray
     assessment: answerability.Assessment
     # For a list: members of the family it asks for that the corpus names (tokens, ``mir-122``; at
-    # most a dozen a family), each of which gets a finding ...
+    # most a dozen a family), each given a finding of its own.
     members: list[str] = field(default_factory=list)
     # The topic word of a "how does X <verb> Y?" part that no indexed passage mentions.
     absent_topic: str | None = None
-    # ... and those families (``mir-``): only a sentence naming a member of one (any, ``mir-4190a``) is a finding.
+    # For a list: the families it asks for (``mir-``); only a sentence naming a member of one, any
+    # the corpus names (``mir-4190a``), is a finding.
     families: list[str] = field(default_factory=list)
 
 
