@@ -45,7 +45,7 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("Which gene does the virus use to enter cells?", "fact", ["Which gene does the virus use to enter cells?"]),
     ("Which microRNAs do exosomes from T98G cells carry?", "list", ["Which microRNAs do exosomes from T98G cells carry?"]),
     ("Which cancer types respond to immunotherapy?", "list", ["Which cancer types respond to immunotherapy?"]),
-    ("Which are the exosome markers?", "list", ["Which are the exosome markers?"]),
+    ("Which are exosome markers?", "list", ["Which are exosome markers?"]),
     ("Summarise the evidence on exercise and depression.", "summary", ["Summarise the evidence on exercise and depression."]),
     ("How do beta blockers lower blood pressure?", "summary", ["How do beta blockers lower blood pressure?"]),
     ("Does aspirin reduce colorectal cancer risk?", "yes_no", ["Does aspirin reduce colorectal cancer risk?"]),
