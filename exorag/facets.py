@@ -49,11 +49,11 @@ class FacetEvidence:
     # For a list: members of the family it asks for that the corpus names (tokens, ``mir-122``; at
     # most a dozen a family), each given a finding of its own.
     members: list[str] = field(default_factory=list)
-    # The topic word of a "how does X <verb> Y?" part that no indexed passage mentions.
-    absent_topic: str | None = None
     # For a list: the families it asks for (``mir-``); only a sentence naming a member of one, any
     # the corpus names (``mir-4190a``), is a finding.
     families: list[str] = field(default_factory=list)
+    # The topic word of a "how does X <verb> Y?" part that no indexed passage mentions.
+    absent_topic: str | None = None
 
 
 @dataclass
@@ -178,7 +178,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
         if absent:
             assessment = _absent_assessment(absent)
-        facets.append(FacetEvidence(facet, hits, vector, assessment, members, absent, prefixes))
+        facets.append(FacetEvidence(facet, hits, vector, assessment, members=members, families=prefixes, absent_topic=absent))
     # A later part searched with the first part's words ("how do exosomes promote angiogenesis, and
     # which factors drive it") is about the same absent topic.
     absent_words = [f.absent_topic for f in facets if f.absent_topic]

@@ -96,10 +96,9 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     covers = {id(s): coverage(s.terms | context_terms(s)) for s in candidates}
     # The members found in the corpus each get a sentence, so all of theirs are embedded.
     listed = set(facet.members)
-    naming_listed = sum(bool(s.terms & listed) for s in candidates)
-    if len(candidates) > max(MAX_EMBEDDED, naming_listed):
-        best = {id(s) for s in sorted(candidates, key=lambda s: (not s.terms & listed, -covers[id(s)]))
-                [:max(MAX_EMBEDDED, naming_listed)]}
+    most_embedded = max(MAX_EMBEDDED, sum(bool(s.terms & listed) for s in candidates))
+    if len(candidates) > most_embedded:
+        best = {id(s) for s in sorted(candidates, key=lambda s: (not s.terms & listed, -covers[id(s)]))[:most_embedded]}
         candidates = [s for s in candidates if id(s) in best]
     vectors = context.embed_texts([s.text for s in candidates])
     similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)
