@@ -30,6 +30,7 @@ from exorag.text import (
     names_all,
     question_terms,
     tokens_with_words,
+    weighted_coverage,
 )
 
 # Sentences of the retrieved passages compared with the question: the first MAX_SENTENCES (best
@@ -81,13 +82,23 @@ def focus_relevance(question: str, evidence: list[Evidence], context: Generation
         sources[passage.source_path].append(passage)
     found = [tokens_with_words("\n".join(f"{p.section}: {p.text}" for p in group)) for group in sources.values()]
     held = [held_terms(weights, tokens) for tokens in found]
-    # Synonyms are looked for in the sources that hold most of the question already (a bounded cost).
+    # Sources that hold most of the question first: synonyms are looked for in the first few (a bounded cost).
     best = sorted(range(len(found)), key=lambda i: -sum(weights[t] for t in held[i]))[:SYNONYM_SOURCES]
-    coverage = max(_coverage(weights, terms, held[i], found[i], context, settings) for i in best)
     weight = settings.relevance_coverage_weight
+
+    def blend(coverage: float, closest: float) -> float:
+        return weight * coverage + (1 - weight) * closest
+
+    # Synonyms only raise coverage, and embedding a source's words costs most of a slow answer: they
+    # are looked for only when the terms held verbatim leave the question below the threshold.
+    held_coverage = weighted_coverage(weights, held[best[0]])
     # The similarity that takes the blend to the threshold: past it, more sentences change no decision.
-    enough = (settings.min_relevance - weight * coverage) / (1 - weight) if weight < 1 else -1.0
-    return weight * coverage + (1 - weight) * _closest_sentence(question, passages, context, enough)
+    enough = (settings.min_relevance - weight * held_coverage) / (1 - weight) if weight < 1 else -1.0
+    closest = _closest_sentence(question, passages, context, enough)
+    if blend(held_coverage, closest) >= settings.min_relevance:
+        return blend(held_coverage, closest)
+    # Below the threshold every sentence was compared, so ``closest`` is exact here.
+    return blend(max(_coverage(weights, terms, held[i], found[i], context, settings) for i in best), closest)
 
 
 def _coverage(weights: dict[str, float], terms: dict[str, str], held: set[str], found: dict[str, str],

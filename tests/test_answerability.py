@@ -88,6 +88,27 @@ def test_the_gate_stops_embedding_sentences_once_answerable_and_decides_as_the_f
         assert early == full and compared == all_compared  # an abstention's score is exact
 
 
+def test_synonyms_are_looked_up_only_when_the_words_held_verbatim_leave_a_question_below_the_threshold(indexed_settings):
+    question = "How do tumour vesicles dampen T cells?"  # "vesicles" and "dampen": the review words it otherwise
+    pipeline = get_pipeline(indexed_settings)
+    evidence = search(question, settings=indexed_settings)
+    vector = np.asarray(pipeline.embeddings.embed_query(question), dtype=np.float32)
+
+    def relevance(settings):
+        embedder, words = CachedTextEmbedder(pipeline.embeddings), []
+
+        def recording(texts):
+            words.extend(t for t in texts if len(t.split()) == 1)
+            return embedder(texts)
+        return focus_relevance(question, evidence, replace(pipeline.context(vector), embed_texts=recording), settings), words
+
+    answerable, looked_up = relevance(indexed_settings)
+    assert answerable >= indexed_settings.min_relevance and looked_up == []
+    # Below a threshold no blend reaches, the synonyms' partial credit is counted, and it raises the score.
+    exact, looked_up = relevance(indexed_settings.model_copy(update={"min_relevance": 2.0}))
+    assert looked_up and exact > answerable
+
+
 def test_the_closest_sentence_keeps_a_negative_cosine():
     from exorag.answerability import _closest_sentence
     from exorag.generate.base import GenerationContext
