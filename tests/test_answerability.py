@@ -59,28 +59,30 @@ def test_the_relevance_threshold_is_a_setting(indexed_settings):
     assert result.abstained and result.reason_code == ReasonCode.NO_RELEVANT_EVIDENCE
 
 
+def _relevance_and_embedded(question: str, indexed_settings, settings) -> tuple[float, list[str]]:
+    """The gate's relevance for ``question`` under ``settings``, and the texts it embedded (none cached before)."""
+    pipeline = get_pipeline(indexed_settings)
+    evidence = search(question, settings=indexed_settings)
+    vector = np.asarray(pipeline.embeddings.embed_query(question), dtype=np.float32)
+    embedder, embedded = CachedTextEmbedder(pipeline.embeddings), []
+
+    def recording(texts):
+        embedded.extend(texts)
+        return embedder(texts)
+    return focus_relevance(question, evidence, replace(pipeline.context(vector), embed_texts=recording), settings), embedded
+
+
 @pytest.mark.parametrize(("question", "answerable"), [
     ("How do tumour exosomes suppress T cells?", True),
     ("Which tetraspanins are used as exosome markers in flow cytometry?", False),
 ])
 def test_the_gate_stops_embedding_sentences_once_answerable_and_decides_as_the_full_comparison(
         indexed_settings, question, answerable):
-    pipeline = get_pipeline(indexed_settings)
-    evidence = search(question, settings=indexed_settings)
-    vector = np.asarray(pipeline.embeddings.embed_query(question), dtype=np.float32)
-
-    def relevance(settings):
-        embedder, embedded = CachedTextEmbedder(pipeline.embeddings), []
-
-        def counting(texts):
-            embedded.extend(texts)
-            return embedder(texts)
-        score = focus_relevance(question, evidence, replace(pipeline.context(vector), embed_texts=counting), settings)
-        return score, len(embedded)
-
     # A threshold no blend reaches: every candidate sentence is compared.
-    full, all_compared = relevance(indexed_settings.model_copy(update={"min_relevance": 2.0}))
-    early, compared = relevance(indexed_settings)
+    full, all_compared = _relevance_and_embedded(question, indexed_settings,
+                                                 indexed_settings.model_copy(update={"min_relevance": 2.0}))
+    early, compared = _relevance_and_embedded(question, indexed_settings, indexed_settings)
+    all_compared, compared = len(all_compared), len(compared)
     assert (full >= indexed_settings.min_relevance) == (early >= indexed_settings.min_relevance) == answerable
     if answerable:
         assert compared < all_compared and early <= full
@@ -90,23 +92,16 @@ def test_the_gate_stops_embedding_sentences_once_answerable_and_decides_as_the_f
 
 def test_synonyms_are_looked_up_only_when_the_words_held_verbatim_leave_a_question_below_the_threshold(indexed_settings):
     question = "How do tumour vesicles dampen T cells?"  # "vesicles" and "dampen": the review words it otherwise
-    pipeline = get_pipeline(indexed_settings)
-    evidence = search(question, settings=indexed_settings)
-    vector = np.asarray(pipeline.embeddings.embed_query(question), dtype=np.float32)
 
-    def relevance(settings):
-        embedder, words = CachedTextEmbedder(pipeline.embeddings), []
+    def words(texts: list[str]) -> list[str]:  # a source's words, embedded to find synonyms
+        return [t for t in texts if len(t.split()) == 1]
 
-        def recording(texts):
-            words.extend(t for t in texts if len(t.split()) == 1)
-            return embedder(texts)
-        return focus_relevance(question, evidence, replace(pipeline.context(vector), embed_texts=recording), settings), words
-
-    answerable, looked_up = relevance(indexed_settings)
-    assert answerable >= indexed_settings.min_relevance and looked_up == []
+    answerable, embedded = _relevance_and_embedded(question, indexed_settings, indexed_settings)
+    assert answerable >= indexed_settings.min_relevance and words(embedded) == []
     # Below a threshold no blend reaches, the synonyms' partial credit is counted, and it raises the score.
-    exact, looked_up = relevance(indexed_settings.model_copy(update={"min_relevance": 2.0}))
-    assert looked_up and exact > answerable
+    exact, embedded = _relevance_and_embedded(question, indexed_settings,
+                                              indexed_settings.model_copy(update={"min_relevance": 2.0}))
+    assert words(embedded) and exact > answerable
 
 
 def test_the_closest_sentence_keeps_a_negative_cosine():
