@@ -164,6 +164,9 @@ def annotations(answer: Answer, passage_url: str) -> list[Annotation]:
 
 def completion(answer: Answer, passage_url: str) -> ChatCompletion:
     content = answer.answer if answer.abstained else answer.answer + sources_block(answer)
+    # Clients that show only the content must still learn that a source was withheld, as the other views say.
+    if answer.held_back_note:
+        content += "\n\n" + answer.held_back_note
     message = AssistantMessage(content=content, annotations=[] if answer.abstained else annotations(answer, passage_url))
     return ChatCompletion(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), choices=[Choice(message=message)],
                           exorag=answer)
