@@ -196,6 +196,8 @@ def test_chunk_ids_derive_from_path_and_content_not_location(tmp_path: Path) -> 
         ("li2020.txt", None),
         ("x58.txt", None),
         ("20240115_notes.pdf", None),
+        ("0000_intro.txt", None),  # reference lists start at 1
+        ("0.txt", None),
     ],
 )
 def test_reference_number_of_a_literature_file_name(name: str, number: int | None) -> None:

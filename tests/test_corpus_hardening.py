@@ -1,5 +1,6 @@
-"""Corpus input that must not get through: links out of the corpus, reference lines with non-web
-links or numbers below 1, and files above the size limit; and views that render only http(s) links."""
+"""Corpus input that must not get through: links out of the corpus or looping, hidden files,
+reference lines with non-web links or numbers below 1, and files above the size limit; and views
+that render only http(s) links."""
 
 from __future__ import annotations
 
@@ -76,6 +77,21 @@ def test_links_leading_out_of_the_corpus_are_skipped_reported_and_their_old_chun
     paths = {chunk.source_path for chunk in VectorStore(settings).all_chunks()}
     assert paths == {"review/review.md", "literature/114_inside.txt"}
     assert not any("Secret host" in chunk.text for chunk in VectorStore(settings).all_chunks())
+
+
+def test_hidden_files_are_not_sources_and_a_looping_link_is_reported_without_stopping_the_rest(settings: Settings) -> None:
+    literature = settings.corpus / "literature"
+    (literature / "113_li.txt").write_text("Exosomes carry PD-L1 to lymph nodes.\n")
+    # What macOS leaves beside each file on a shared drive, and an editor's folder.
+    (literature / "._113_li.txt").write_bytes(b"\x00\x05\x16\x07Mac OS X resource fork")
+    (literature / ".cache").mkdir()
+    (literature / ".cache" / "draft.txt").write_text("An unfinished note.\n")
+    (literature / "115_loop.txt").symlink_to(literature / "115_loop.txt")
+    report = sync_corpus(settings)
+    assert [entry["path"] for entry in report.failed] == ["literature/115_loop.txt"]
+    assert "symbolic links" in report.failed[0]["error"]
+    paths = {chunk.source_path for chunk in VectorStore(settings).all_chunks()}
+    assert paths == {"review/review.md", "literature/113_li.txt"}
 
 
 def test_the_file_size_limit_is_50_mb_and_its_refusal_says_how_to_raise_it(tmp_path: Path) -> None:

@@ -348,6 +348,13 @@ def test_html_is_decoded_with_its_declared_charset(tmp_path: Path) -> None:
     assert blocks_of(load_document(path)) == ["Müller’s café – naïve T cells"]
 
 
+@pytest.mark.parametrize("body", ["Exosomes carry PD-L1 [170].", "Exosomes carry PD-L1 [170]!"])  # even and odd byte counts
+def test_html_declaring_utf16_in_ascii_is_read_as_utf8(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "mislabelled.html"
+    path.write_bytes(f'<html><head><meta charset="utf-16"></head><body><p>{body} Café.</p></body></html>'.encode())
+    assert blocks_of(load_document(path)) == [f"{body} Café."]
+
+
 # --- Plain text ----------------------------------------------------------------------------------
 
 FRENCH = (
@@ -443,6 +450,19 @@ def test_heading_needs_longer_text_after_it() -> None:
         ("paragraph", "Short Line"),
         ("paragraph", "Another"),
     ]
+
+
+def test_a_papers_title_above_its_abstract_is_its_title_not_the_section_name(tmp_path: Path) -> None:
+    path = tmp_path / "59_al-nedawi2008.txt"
+    path.write_text("Intercellular transfer of the oncogenic receptor EGFRvIII by microvesicles\n\nAbstract\n\n"
+                    "Glioma cells expressing EGFRvIII release microvesicles that carry the receptor to other cells.\n\n"
+                    "Results\n\nUptake of these vesicles activated MAPK signalling in the recipient cells.\n")
+    document = load_document(path)
+    assert document.title == "Intercellular transfer of the oncogenic receptor EGFRvIII by microvesicles"
+    assert blocks_of(document, "heading") == [document.title, "Abstract", "Results"]
+    # A sentence above a section name stays a paragraph.
+    text = "Exosomes carry PD-L1 to the lymph nodes.\n\nResults\n\nThey blunt T cells in the nodes.\n"
+    assert [b.kind for b in plain_text_blocks(text)] == ["paragraph", "heading", "paragraph"]
 
 
 def test_wrapped_text_finds_headings_between_paragraphs_but_not_inside_them() -> None:

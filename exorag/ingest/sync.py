@@ -26,6 +26,7 @@ from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
+from exorag.refs.corpus import is_hidden
 from exorag.store.chroma import drop_collection
 from exorag.store.index import Index, ingest_lock
 
@@ -66,7 +67,8 @@ class IngestReport:
 def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
     """The files to ingest: ``review/`` and ``literature/``, any depth, supported formats only.
 
-    README files in those folders describe the folder and are not sources. A link whose target
+    README files in those folders describe the folder and are not sources, nor are hidden files
+    (``._paper.pdf``, the companions macOS leaves on shared drives) and folders. A link whose target
     is gone is kept, so that the ingest reports it instead of skipping it in silence; a link to a
     file outside the corpus folder is left out (``links_outside``).
     """
@@ -77,7 +79,8 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
         if not root.is_dir():
             continue
         for path in sorted(root.rglob("*")):
-            is_source = path.suffix.lower() in extensions and not path.name.lower().startswith("readme")
+            is_source = (path.suffix.lower() in extensions and not path.name.lower().startswith("readme")
+                         and not is_hidden(path, root))
             if is_source and (path.is_file() or path.is_symlink()) and not _outside(path, corpus):
                 sources.append((path, kind))
     return sources
@@ -94,8 +97,12 @@ def links_outside(corpus: Path) -> list[dict[str, str]]:
 
 
 def _outside(path: Path, corpus: Path) -> bool:
-    """Whether ``path`` resolves (through any link on the way) to somewhere outside ``corpus``."""
-    return not path.resolve().is_relative_to(corpus.resolve())
+    """Whether ``path`` resolves (through any link on the way) to somewhere outside ``corpus``; a
+    link that loops resolves nowhere and is kept, so that loading it reports it."""
+    try:
+        return not path.resolve().is_relative_to(corpus.resolve())
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+        return False
 
 
 def _file_hash(path: Path) -> str:

@@ -12,7 +12,6 @@ LITERATURE_DIR = "literature"
 STATE_DIR = ".exorag"
 
 # A reference number has at most five digits: a longer leading number is a date or an id.
-# A longer leading number is a date or an id, not a reference.
 MAX_REFERENCE_NUMBER = 99_999
 _LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 
@@ -25,7 +24,7 @@ def review_files(corpus_dir: Path) -> list[Path]:
     return sorted(
         path
         for path in folder.rglob("*")
-        if path.is_file() and not _hidden(path, folder) and not path.name.lower().startswith("readme")
+        if path.is_file() and not is_hidden(path, folder) and not path.name.lower().startswith("readme")
     )
 
 
@@ -33,7 +32,8 @@ def reference_number_of(file_name: str) -> int | None:
     """The reference number a literature file is named by: ``170_poggio2019.pdf`` -> 170,
     ``0058-li2020.txt`` -> 58, ``notes.txt`` -> None."""
     match = _LEADING_NUMBER.match(file_name)
-    return int(match.group(1)) if match else None
+    # Reference lists start at 1: "000_notes.txt" names no reference.
+    return (int(match.group(1)) or None) if match else None
 
 
 def literature_files(corpus_dir: Path) -> dict[int, list[Path]]:
@@ -43,7 +43,7 @@ def literature_files(corpus_dir: Path) -> dict[int, list[Path]]:
     if not folder.is_dir():
         return files
     for path in sorted(folder.rglob("*")):
-        if not path.is_file() or _hidden(path, folder):
+        if not path.is_file() or is_hidden(path, folder):
             continue
         number = reference_number_of(path.name)
         if number is not None:
@@ -59,5 +59,6 @@ def relative_to_corpus(path: Path, corpus_dir: Path) -> str:
         return path.as_posix()
 
 
-def _hidden(path: Path, root: Path) -> bool:
+def is_hidden(path: Path, root: Path) -> bool:
+    """Whether ``path`` or a folder on its way from ``root`` is hidden (``._paper.pdf``, ``.exorag/``)."""
     return any(part.startswith(".") for part in path.relative_to(root).parts)

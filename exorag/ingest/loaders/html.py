@@ -87,6 +87,9 @@ def _table_row(row: Tag) -> str:
 def decode_html(data: bytes) -> str:
     """Text of HTML ``data``: the charset its ``<meta>`` declares, else the detected one."""
     declared = EncodingDetector.find_declared_encoding(data, is_html=True)
+    # A declaration readable as ASCII cannot be in UTF-16: browsers then read UTF-8 (HTML standard), as we do.
+    if declared and declared.lower().startswith("utf-16"):
+        declared = None
     if declared and not data.startswith(_BYTE_ORDER_MARKS):
         codec = "cp1252" if declared.lower() in _READ_AS_CP1252 else declared
         try:

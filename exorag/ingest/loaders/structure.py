@@ -1,6 +1,7 @@
 """Finding headings, paragraphs and table rows in plain text (text files and PDF pages).
 
-A heading is a short line without closing punctuation or citation, followed by body text; a table
+A heading is a short line without closing punctuation or citation, followed by body text or by a
+paper's section name ("Abstract"); a table
 row is a line that starts with ``|``; everything else joins into paragraphs at blank lines, or at
 line ends that close a sentence when a format wraps its lines (PDF, hard-wrapped text files).
 """
@@ -20,6 +21,11 @@ _LINE_END_OF_PARAGRAPH = _SENTENCE_END + (":",)  # where a wrapped paragraph may
 _RUN_ON_WORDS = frozenset(
     {"a", "an", "the", "of", "and", "or", "in", "on", "to", "for", "with", "by", "from", "at", "as", "that", "which"}
 )
+# The sections of a paper: a heading-like line right above one of them is a heading too (a paper's
+# title above "Abstract"), though the section's name is shorter than it.
+_SECTION_NAMES = frozenset({"abstract", "summary", "background", "introduction", "methods", "materials and methods",
+                            "results", "discussion", "conclusion", "conclusions", "objective", "objectives", "purpose",
+                            "aims", "keywords", "key words"})
 _HEADING_MAX_WIDTH = 0.75  # of the full line width, in wrapped text
 _WRAPPED_MIN_LINES = 5
 _WRAPPED_MAX_WIDTH = 120  # characters; wider lines are paragraphs, not a fixed-width layout
@@ -112,11 +118,12 @@ def plain_text_blocks(text: str, page: int | None = None, offset: int = 0, wrapp
             continue
         if wrapped and paragraph and _ends_paragraph(paragraph[-1][2], line, short_line):
             close_paragraph()
+        above_section = following[index].rstrip(":").casefold() in _SECTION_NAMES
         if (
             not paragraph
             and looks_like_heading(line)
-            and len(following[index].split()) > len(line.split())
-            and (not wrapped or len(line) <= short_line)
+            and (above_section or (len(following[index].split()) > len(line.split())
+                                   and (not wrapped or len(line) <= short_line)))
         ):
             blocks.append(Block("heading", offset + start, offset + end, page))
             continue
