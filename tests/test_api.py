@@ -145,6 +145,17 @@ def test_without_a_token_setting_the_api_is_open(api_settings):
     assert response.status_code == 200 and response.json()["passages"]
 
 
+def test_served_on_loopback_it_answers_only_requests_addressed_to_a_loopback_name(api_settings):
+    settings = api_settings.model_copy(update={"api_token": None})
+    with serving(build_app(settings, bound_to="127.0.0.1")) as url:
+        # What a page does after pointing its own name at 127.0.0.1 (DNS rebinding): its Host is its own name.
+        rebound = httpx.post(f"{url}/v1/search", json={"query": "hypoxia"}, headers={"Host": "attacker.example"})
+        local = httpx.post(f"{url}/v1/search", json={"query": "hypoxia"}, timeout=120)
+        named = httpx.get(f"{url}/healthz", headers={"Host": "localhost:8000"}, timeout=120)
+    assert rebound.status_code == 400 and "passages" not in rebound.text
+    assert local.status_code == 200 and local.json()["passages"] and named.status_code == 200
+
+
 def test_malformed_json_is_a_422_that_says_where(api):
     response = api.post("/v1/answer", content=b'{"question": "What is miR-21?", ', headers={"Content-Type": "application/json"})
     assert response.status_code == 422

@@ -203,3 +203,11 @@ def test_reference_list_saved_with_a_byte_order_mark_is_read_whole(tmp_path: Pat
     references, problems = load_references(path)
     assert problems == []
     assert sorted(references) == [58, 170] and references[170].doi == "10.1016/j.cell.2019.02.016"
+
+
+@pytest.mark.parametrize("command", [["api"], ["mcp", "--http"]])
+def test_a_server_given_a_mistyped_index_refuses_to_start_and_creates_nothing(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "idnex"
+    result = CliRunner().invoke(app, [*command, "--index", str(missing), "--port", "1"])
+    assert result.exit_code == 2
+    assert f"no index at {missing}" in " ".join(result.output.split()) and not missing.exists()

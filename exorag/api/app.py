@@ -7,6 +7,7 @@ schema at ``/openapi.json`` (shown at ``/docs``) is generated from the same pyda
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
@@ -155,8 +157,21 @@ def not_found(request: Request, error: NotFound) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(error)})
 
 
-def build_app(settings: Settings) -> FastAPI:
-    """The API for the index and corpus in ``settings``."""
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a server bound to ``host`` is reachable from this machine only."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
+    """The API for the index and corpus in ``settings``. Served on a loopback address (``bound_to``),
+    it answers only requests addressed to a loopback name: a web page that points its own name at
+    127.0.0.1 (DNS rebinding) could otherwise read the corpus through the user's browser."""
     from exorag.api.openai_compat import router as openai_router
 
     app = FastAPI(
@@ -165,6 +180,8 @@ def build_app(settings: Settings) -> FastAPI:
                     "EXORAG_API_TOKEN when the server sets one.",
     )
     app.state.settings = settings
+    if bound_to is not None and is_loopback(bound_to):
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, bound_to])
     app.include_router(router)
     app.include_router(openai_router, dependencies=[Depends(require_token)])
     app.add_exception_handler(RequestValidationError, validation_error)
@@ -185,4 +202,4 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     import uvicorn
 
     get_pipeline(settings)
-    uvicorn.run(build_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(build_app(settings, bound_to=host), host=host, port=port, log_level="info")

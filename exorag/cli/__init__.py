@@ -21,7 +21,7 @@ from rich.markup import escape
 from evals.cli import register as register_evals
 from exorag.cli.audit import register as register_audit
 from exorag.cli.bench import register as register_bench
-from exorag.cli.common import CorpusOption, IndexOption, JsonOption, console, errors, fail
+from exorag.cli.common import CorpusOption, IndexOption, JsonOption, console, errors, fail, require_index
 from exorag.cli.judge import judge_app
 from exorag.cli.refs import refs_app
 from exorag.config import Settings, get_settings
@@ -234,7 +234,9 @@ def api_server(
     """The REST API and OpenAI-compatible endpoint at http://HOST:PORT/v1 (docs at /docs; set EXORAG_API_TOKEN to require it)."""
     from exorag.api.app import serve as serve_api
 
-    serve_api(get_settings(index=index, corpus=corpus), host, port)
+    settings = get_settings(index=index, corpus=corpus)
+    require_index(settings)
+    serve_api(settings, host, port)
 
 
 @app.command("mcp")
@@ -248,8 +250,10 @@ def mcp_server(
     """The MCP server for agents (Claude, Cursor, ...): stdio by default, or --http."""
     from exorag.api.mcp_server import serve as serve_mcp
 
+    settings = get_settings(index=index, corpus=corpus)
+    require_index(settings)
     try:
-        serve_mcp(get_settings(index=index, corpus=corpus), http=http, host=host, port=port)
+        serve_mcp(settings, http=http, host=host, port=port)
     except KeyboardInterrupt:
         pass
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from exorag.cli.common import console, errors, fail
+from exorag.cli.common import console, errors, fail, require_index
 
 
 def audit_command(
@@ -30,8 +30,7 @@ def audit_command(
     from exorag.store.chroma import StoreUnavailable
 
     settings = get_settings(index=index, corpus=corpus)
-    if not settings.chroma_url and not settings.index.is_dir():
-        fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+    require_index(settings)
     try:
         chosen = get_judge(judge, settings)
         chunks = indexed_chunks(settings)

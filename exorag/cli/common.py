@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from exorag.config import Settings
 
 console = Console()
 errors = Console(stderr=True)
@@ -21,3 +24,10 @@ def fail(message: str, code: int = 2) -> None:
     """Print ``error: message`` to stderr and exit with ``code`` (DESIGN.md: 1 some input failed, 2 usage)."""
     errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def require_index(settings: Settings) -> None:
+    """Exit with a usage error when ``settings.index`` is no index folder: a command that only reads
+    it would otherwise create an empty one there (a mistyped ``--index``) and answer nothing."""
+    if not settings.chroma_url and not settings.index.is_dir():
+        fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
