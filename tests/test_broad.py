@@ -130,6 +130,32 @@ def test_a_list_quotes_a_member_of_the_family_however_many_the_corpus_names(tmp_
     assert "miR-9001" in result.sentences[0].text and "TRIM58" in result.sentences[0].text
 
 
+def test_an_unnumbered_papers_finding_is_quoted_before_the_reviews_cited_sentences(tmp_path):
+    """A paper named without a reference number cites no number, but its sentences are findings,
+    cited by its label: not the uncited framing of a review."""
+    from exorag.config import get_settings
+    from exorag.ingest.sync import sync_corpus
+
+    corpus = tmp_path / "corpus"
+    (corpus / "review").mkdir(parents=True)
+    (corpus / "literature").mkdir()
+    (corpus / "review" / "review.md").write_text(
+        "# Metastasis\n\nMelanoma exosomes carry specific integrins that determine organotropism [8, 49]. "
+        "Tumor exosomes are enriched in matrix metalloproteinases that degrade the extracellular matrix [13].\n",
+        encoding="utf-8")
+    (corpus / "literature" / "smith_zebrafish.txt").write_text(
+        "Zebrafish melanoma exosomes recruit neutrophils to the tail fin\n\nAbstract\n\n"
+        "Melanoma cells transplanted into zebrafish larvae released exosomes that carried the chemokine CXCL8. "
+        "The CXCL8-loaded exosomes recruited neutrophils to the tail fin within six hours.\n", encoding="utf-8")
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    result = answer("Which cells do zebrafish melanoma exosomes recruit to the tail fin?", settings=settings)
+    assert result.shape == "list" and not result.abstained, result.reason
+    quoted = _sentence_with(result, "recruited neutrophils")
+    assert quoted.citation == "[Zebrafish melanoma exosomes recruit neutrophils to the tail fin, Abstract]"
+    assert "integrins" not in result.answer
+
+
 def test_a_comparison_quotes_each_sides_table_row_though_no_passage_names_both(indexed_settings):
     result = answer("How does GW4869 differ from Rab27a inhibition?", settings=indexed_settings)
     assert result.shape == "comparison" and not result.abstained

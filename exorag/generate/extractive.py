@@ -50,6 +50,12 @@ class EvidenceSentence:
     position: int
     terms: set[str]
 
+    @property
+    def framing(self) -> bool:
+        """A review sentence that cites nothing: the author's framing (an outline, a call to action).
+        A paper's own sentence is a finding, cited by the paper, numbered or not."""
+        return not self.refs and self.evidence.source_kind == "review"
+
 
 def evidence_sentences(evidence: Evidence) -> list[EvidenceSentence]:
     """The sentences of a passage, each with the refs of the citation that closes it.
@@ -142,8 +148,8 @@ class ExtractiveGenerator:
             id(s): SIMILARITY_WEIGHT * float(similarity[i])
             + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | section_terms(s.evidence))
             - GENERALITY_PENALTY * float(generality[i])
-            # A sentence citing nothing is the author's framing; a cited finding goes before it.
-            - (UNCITED_PENALTY if not s.refs else 0.0)
+            # A review sentence citing nothing is the author's framing; a finding goes before it.
+            - (UNCITED_PENALTY if s.framing else 0.0)
             for i, s in enumerate(candidates)
         }
         ranked = sorted(candidates, key=lambda s: score[id(s)], reverse=True)

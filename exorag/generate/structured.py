@@ -109,10 +109,10 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
                  - GENERALITY_PENALTY * float(generality[i])
                  - ranking_penalty(facet.facet.text, s))
         scored.append((score, i))
-    # A sentence citing nothing is framing (a review's outline, a call to action): a finding only
-    # where no cited sentence speaks to the facet.
-    if any(candidates[i].refs for _, i in scored):
-        scored = [(score, i) for score, i in scored if candidates[i].refs]
+    # A review's sentence citing nothing is framing (an outline, a call to action): a finding only
+    # where no cited sentence or paper speaks to the facet.
+    if any(not candidates[i].framing for _, i in scored):
+        scored = [(score, i) for score, i in scored if not candidates[i].framing]
     if not scored:
         return []
     scored.sort(reverse=True)
