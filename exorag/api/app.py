@@ -157,7 +157,8 @@ def not_found(request: Request, error: NotFound) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(error)})
 
 
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# As a Host header names them (an IPv6 address in brackets).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def is_loopback(host: str) -> bool:
@@ -181,7 +182,8 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
     )
     app.state.settings = settings
     if bound_to is not None and is_loopback(bound_to):
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, bound_to])
+        bound_name = f"[{bound_to.strip('[]')}]" if ":" in bound_to else bound_to
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, bound_name])
     app.include_router(router)
     app.include_router(openai_router, dependencies=[Depends(require_token)])
     app.add_exception_handler(RequestValidationError, validation_error)
