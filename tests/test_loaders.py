@@ -460,9 +460,10 @@ def test_a_papers_title_above_its_abstract_is_its_title_not_the_section_name(tmp
     document = load_document(path)
     assert document.title == "Intercellular transfer of the oncogenic receptor EGFRvIII by microvesicles"
     assert blocks_of(document, "heading") == [document.title, "Abstract", "Results"]
-    # A sentence above a section name stays a paragraph.
-    text = "Exosomes carry PD-L1 to the lymph nodes.\n\nResults\n\nThey blunt T cells in the nodes.\n"
-    assert [b.kind for b in plain_text_blocks(text)] == ["paragraph", "heading", "paragraph"]
+    # Body text above a later section name stays body text: the last finding of a list, a question.
+    text = ("Background\n\nOur main findings are the following.\n\n2. Anti-PD-L1 restores T cell killing in mice\n\n"
+            "Conclusions\n\nExosomal PD-L1 is a target for therapy.\n")
+    assert [b.kind for b in plain_text_blocks(text)] == ["heading", "paragraph", "paragraph", "heading", "paragraph"]
 
 
 def test_wrapped_text_finds_headings_between_paragraphs_but_not_inside_them() -> None:

@@ -118,7 +118,9 @@ def plain_text_blocks(text: str, page: int | None = None, offset: int = 0, wrapp
             continue
         if wrapped and paragraph and _ends_paragraph(paragraph[-1][2], line, short_line):
             close_paragraph()
-        above_section = following[index].rstrip(":").casefold() in _SECTION_NAMES
+        # Only a document's first block (its title) above a section name: a later line there is body text.
+        above_section = (not blocks and following[index].rstrip(":").casefold() in _SECTION_NAMES
+                         and (not wrapped or len(line) <= short_line))
         if (
             not paragraph
             and looks_like_heading(line)
