@@ -1,7 +1,7 @@
 """Finding headings, paragraphs and table rows in plain text (text files and PDF pages).
 
-A heading is a short line without closing punctuation or citation, followed by body text or by a
-paper's section name ("Abstract"); a table row is a line that starts with ``|``; everything else
+A heading is a short line without closing punctuation or citation, followed by body text (or a
+document's first line followed by a paper's section name: its title above "Abstract"); a table row is a line that starts with ``|``; everything else
 joins into paragraphs at blank lines, or at line ends that close a sentence when a format wraps its
 lines (PDF, hard-wrapped text files).
 """
@@ -21,8 +21,8 @@ _LINE_END_OF_PARAGRAPH = _SENTENCE_END + (":",)  # where a wrapped paragraph may
 _RUN_ON_WORDS = frozenset(
     {"a", "an", "the", "of", "and", "or", "in", "on", "to", "for", "with", "by", "from", "at", "as", "that", "which"}
 )
-# The sections of a paper: a heading-like line right above one of them is a heading too (a paper's
-# title above "Abstract"), though the section's name is shorter than it.
+# The sections of a paper: a document's heading-like first line right above one of them is its title
+# (above "Abstract"), though the section's name is shorter than it.
 _SECTION_NAMES = frozenset({"abstract", "summary", "background", "introduction", "methods", "materials and methods",
                             "results", "discussion", "conclusion", "conclusions", "objective", "objectives", "purpose",
                             "aims", "keywords", "key words"})
