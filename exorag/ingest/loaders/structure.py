@@ -1,9 +1,9 @@
 """Finding headings, paragraphs and table rows in plain text (text files and PDF pages).
 
 A heading is a short line without closing punctuation or citation, followed by body text (or a
-document's first line followed by a paper's section name: its title above "Abstract"); a table row is a line that starts with ``|``; everything else
-joins into paragraphs at blank lines, or at line ends that close a sentence when a format wraps its
-lines (PDF, hard-wrapped text files).
+document's first line followed by a paper's section name: its title above "Abstract"); a table
+row is a line that starts with ``|``; everything else joins into paragraphs at blank lines, or at
+line ends that close a sentence when a format wraps its lines (PDF, hard-wrapped text files).
 """
 
 from __future__ import annotations
