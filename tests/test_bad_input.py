@@ -211,3 +211,23 @@ def test_a_server_given_a_mistyped_index_refuses_to_start_and_creates_nothing(tm
     result = CliRunner().invoke(app, [*command, "--index", str(missing), "--port", "1"])
     assert result.exit_code == 2
     assert f"no index at {missing}" in " ".join(result.output.split()) and not missing.exists()
+
+
+
+@pytest.mark.parametrize("command", [["api"], ["mcp", "--http"]])
+def test_a_server_asked_to_serve_other_machines_without_a_token_refuses_to_start(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EXORAG_API_TOKEN", raising=False)
+    result = CliRunner().invoke(app, [*command, "--host", "0.0.0.0", "--index", str(tmp_path / "index"), "--port", "1"])
+    assert result.exit_code == 2
+    assert "--host 0.0.0.0 serves other machines" in " ".join(result.output.split())
+
+
+def test_the_api_with_a_token_may_serve_other_machines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXORAG_API_TOKEN", "s3cret")
+    missing = tmp_path / "index"
+    result = CliRunner().invoke(app, ["api", "--host", "0.0.0.0", "--index", str(missing), "--port", "1"])
+    # Past the host check, it stops at the next one: the index it was given does not exist.
+    assert result.exit_code == 2 and "serves other machines" not in result.output
+    assert f"no index at {missing}" in " ".join(result.output.split())

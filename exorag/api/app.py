@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from exorag.api import operations
 from exorag.api.operations import (

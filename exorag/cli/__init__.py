@@ -226,15 +226,19 @@ def slack_bot(
 
 @app.command("api")
 def api_server(
-    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 serves this machine only")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 serves this machine only; any other needs EXORAG_API_TOKEN")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     index: IndexOption = None,
     corpus: CorpusOption = None,
 ) -> None:
     """The REST API and OpenAI-compatible endpoint at http://HOST:PORT/v1 (docs at /docs; set EXORAG_API_TOKEN to require it)."""
+    from exorag.api.app import is_loopback
     from exorag.api.app import serve as serve_api
 
     settings = get_settings(index=index, corpus=corpus)
+    if not is_loopback(host) and not settings.api_token:
+        fail(f"--host {host} serves other machines, and without a token anyone who reaches it reads the corpus: "
+             "set EXORAG_API_TOKEN, or leave --host at 127.0.0.1")
     require_index(settings)
     serve_api(settings, host, port)
 
@@ -242,14 +246,18 @@ def api_server(
 @app.command("mcp")
 def mcp_server(
     http: Annotated[bool, typer.Option("--http", help="streamable HTTP at http://HOST:PORT/mcp instead of stdio")] = False,
-    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="HTTP mode: address to listen on (loopback only: no token)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP mode: port to listen on")] = 8001,
     index: IndexOption = None,
     corpus: CorpusOption = None,
 ) -> None:
     """The MCP server for agents (Claude, Cursor, ...): stdio by default, or --http."""
+    from exorag.api.app import is_loopback
     from exorag.api.mcp_server import serve as serve_mcp
 
+    if http and not is_loopback(host):
+        fail(f"--host {host} serves other machines, and the MCP HTTP transport has no token: keep it on 127.0.0.1, "
+             "or serve other machines with `exorag api` and EXORAG_API_TOKEN")
     settings = get_settings(index=index, corpus=corpus)
     require_index(settings)
     try:
