@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -214,12 +216,24 @@ def test_a_server_given_a_mistyped_index_refuses_to_start_and_creates_nothing(tm
 
 
 
-@pytest.mark.parametrize("command", [["api"], ["mcp", "--http"]])
-def test_a_server_asked_to_serve_other_machines_without_a_token_refuses_to_start(
-    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port something already listens on: a server that wrongly starts there fails instead of running on."""
+    with socket.socket() as listener:
+        listener.bind(("0.0.0.0", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["api"], ["mcp", "--http"], ["serve"]])
+def test_a_server_asked_to_serve_other_machines_unguarded_refuses_to_start(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch, busy_port: int
 ) -> None:
     monkeypatch.delenv("EXORAG_API_TOKEN", raising=False)
-    result = CliRunner().invoke(app, [*command, "--host", "0.0.0.0", "--index", str(tmp_path / "index"), "--port", "1"])
+    monkeypatch.delenv("EXORAG_UI_AUTH", raising=False)
+    result = CliRunner().invoke(
+        app, [*command, "--host", "0.0.0.0", "--index", str(tmp_path / "index"), "--port", str(busy_port)]
+    )
     assert result.exit_code == 2
     assert "--host 0.0.0.0 serves other machines" in " ".join(result.output.split())
 

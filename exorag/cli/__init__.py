@@ -21,7 +21,16 @@ from rich.markup import escape
 from evals.cli import register as register_evals
 from exorag.cli.audit import register as register_audit
 from exorag.cli.bench import register as register_bench
-from exorag.cli.common import CorpusOption, IndexOption, JsonOption, console, errors, fail, require_index
+from exorag.cli.common import (
+    CorpusOption,
+    IndexOption,
+    JsonOption,
+    console,
+    errors,
+    fail,
+    require_guard_beyond_loopback,
+    require_index,
+)
 from exorag.cli.judge import judge_app
 from exorag.cli.refs import refs_app
 from exorag.config import Settings, get_settings
@@ -187,17 +196,21 @@ def feedback_export(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 serves this machine only")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="address to listen on; 127.0.0.1 serves this machine only; any other needs EXORAG_UI_AUTH")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 7860,
     index: IndexOption = None,
     corpus: CorpusOption = None,
 ) -> None:
     """The chat UI at http://HOST:PORT (set EXORAG_UI_AUTH=user:password to require a login)."""
-    from ui.app import UiSettingError
+    from ui.app import UiSettingError, ui_login
     from ui.app import serve as serve_ui
 
+    settings = get_settings(index=index, corpus=corpus)
     try:
-        serve_ui(get_settings(index=index, corpus=corpus), host, port)
+        require_guard_beyond_loopback(host, ui_login(settings) is not None,
+                                      "without a login anyone who reaches it reads the corpus and adds papers to it",
+                                      "set EXORAG_UI_AUTH=user:password")
+        serve_ui(settings, host, port)
     except UiSettingError as error:
         fail(str(error))
     except OSError as error:
@@ -232,13 +245,11 @@ def api_server(
     corpus: CorpusOption = None,
 ) -> None:
     """The REST API and OpenAI-compatible endpoint at http://HOST:PORT/v1 (docs at /docs; set EXORAG_API_TOKEN to require it)."""
-    from exorag.api.app import is_loopback
     from exorag.api.app import serve as serve_api
 
     settings = get_settings(index=index, corpus=corpus)
-    if not is_loopback(host) and not settings.api_token:
-        fail(f"--host {host} serves other machines, and without a token anyone who reaches it reads the corpus: "
-             "set EXORAG_API_TOKEN, or leave --host at 127.0.0.1")
+    require_guard_beyond_loopback(host, bool(settings.api_token), "without a token anyone who reaches it reads the corpus",
+                                  "set EXORAG_API_TOKEN")
     require_index(settings)
     serve_api(settings, host, port)
 
@@ -252,12 +263,11 @@ def mcp_server(
     corpus: CorpusOption = None,
 ) -> None:
     """The MCP server for agents (Claude, Cursor, ...): stdio by default, or --http."""
-    from exorag.api.app import is_loopback
     from exorag.api.mcp_server import serve as serve_mcp
 
-    if http and not is_loopback(host):
-        fail(f"--host {host} serves other machines, and the MCP HTTP transport has no token: keep it on 127.0.0.1, "
-             "or serve other machines with `exorag api` and EXORAG_API_TOKEN")
+    if http:
+        require_guard_beyond_loopback(host, False, "the MCP HTTP transport has no token",
+                                      "serve other machines with `exorag api` and EXORAG_API_TOKEN")
     settings = get_settings(index=index, corpus=corpus)
     require_index(settings)
     try:

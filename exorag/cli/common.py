@@ -31,3 +31,12 @@ def require_index(settings: Settings) -> None:
     it would otherwise create an empty one there (a mistyped ``--index``) and answer nothing."""
     if not settings.chroma_url and not settings.index.is_dir():
         fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+
+
+def require_guard_beyond_loopback(host: str, guarded: bool, unguarded: str, remedy: str) -> None:
+    """Exit with a usage error when a server would listen on ``host`` beyond this machine with
+    nothing ``guarded`` to keep strangers out: anyone who reaches it would read the corpus."""
+    from exorag.api.app import is_loopback
+
+    if not guarded and not is_loopback(host):
+        fail(f"--host {host} serves other machines, and {unguarded}: {remedy}, or leave --host at 127.0.0.1")
