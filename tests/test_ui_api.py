@@ -174,6 +174,16 @@ def test_only_files_in_the_corpus_folders_can_be_fetched(ui_url, ui_settings):
         assert httpx.get(f"{ui_url}gradio_api/file={private}").status_code in (403, 404)
 
 
+def test_on_loopback_it_answers_only_requests_addressed_to_a_loopback_name(ui_url):
+    port = ui_url.rstrip("/").rsplit(":", 1)[1]
+    ask = {"data": [T_CELLS]}
+    # What a page does after pointing its own name at 127.0.0.1 (DNS rebinding): its Host is its own name.
+    rebound = httpx.post(f"{ui_url}gradio_api/call/answer", json=ask, headers={"Host": f"attacker.example:{port}"})
+    local = httpx.post(f"{ui_url}gradio_api/call/answer", json=ask, headers={"Host": f"localhost:{port}"})
+    assert rebound.status_code == 400 and "event_id" not in rebound.text
+    assert local.status_code == 200 and local.json()["event_id"]
+
+
 def test_nothing_left_the_machine_while_serving(ui_url):
     assert outbound == []
 

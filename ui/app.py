@@ -20,6 +20,7 @@ import gradio as gr
 
 from exorag.chain import AnswerOptions, answer
 from exorag.config import Settings
+from exorag.loopback import loopback_host_check
 from ui.audit_view import audit_page
 from ui.handlers import ChatHandlers, index_overview, overview_html, parse_reference_filter, served_folders
 from ui.render import EVIDENCE_HINT, conversation_html
@@ -243,6 +244,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
     app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)
     app.launch(
         server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
-        **launch_options(settings),
+        app_kwargs={"middleware": loopback_host_check(host)}, **launch_options(settings),
     )
     return app

@@ -7,7 +7,6 @@ schema at ``/openapi.json`` (shown at ``/docs``) is generated from the same pyda
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import secrets
@@ -19,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from exorag.api import operations
 from exorag.api.operations import (
@@ -34,6 +32,7 @@ from exorag.api.operations import (
 from exorag.chain import answer_stream, get_pipeline
 from exorag.config import Settings
 from exorag.generate.llm import LLMUnavailable
+from exorag.loopback import loopback_host_check
 from exorag.models import Answer
 from exorag.refs.status import CoverageReport
 from exorag.store.chroma import StoreUnavailable
@@ -157,18 +156,6 @@ def not_found(request: Request, error: NotFound) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(error)})
 
 
-# As a Host header names them (an IPv6 address in brackets).
-LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a server bound to ``host`` is reachable from this machine only."""
-    try:
-        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
     """The API for the index and corpus in ``settings``. Served on a loopback address (``bound_to``),
     it answers only requests addressed to a loopback name: a web page that points its own name at
@@ -179,11 +166,9 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
         title="exorag API",
         description="Cited answers from a review and its literature. Every route under /v1 takes the bearer token "
                     "EXORAG_API_TOKEN when the server sets one.",
+        middleware=loopback_host_check(bound_to) if bound_to is not None else [],
     )
     app.state.settings = settings
-    if bound_to is not None and is_loopback(bound_to):
-        bound_name = f"[{bound_to.strip('[]')}]" if ":" in bound_to else bound_to
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, bound_name])
     app.include_router(router)
     app.include_router(openai_router, dependencies=[Depends(require_token)])
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -36,7 +36,7 @@ def require_index(settings: Settings) -> None:
 def require_guard_beyond_loopback(host: str, guarded: bool, unguarded: str, remedy: str) -> None:
     """Exit with a usage error when a server would listen on ``host`` beyond this machine with
     nothing ``guarded`` to keep strangers out: anyone who reaches it would read the corpus."""
-    from exorag.api.app import is_loopback
+    from exorag.loopback import is_loopback
 
     if not guarded and not is_loopback(host):
         fail(f"--host {host} serves other machines, and {unguarded}: {remedy}, or leave --host at 127.0.0.1")
