@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from exorag.refs.settings import LiteratureSettings
 from exorag.slack.settings import SlackSettings
@@ -98,11 +98,22 @@ class Settings(BaseSettings):
         default=None, description="the nli judge's model: a folder saved by sentence-transformers' CrossEncoder")
 
     api_token: str | None = Field(default=None, description="bearer token that `exorag api` requires when set")
+    # A server on a loopback address answers only requests addressed to a loopback name, and these
+    # (exorag.loopback): a reverse proxy on this machine that passes on its own public name.
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="comma-separated host names a loopback server also answers to (EXORAG_ALLOWED_HOSTS)")
     ui_auth: SecretStr | None = Field(default=None, description="user:password that the chat UI asks for when set")
     feedback_db: Path | None = Field(default=None, description="default: <index>/feedback.sqlite3")
 
     literature: LiteratureSettings = Field(default_factory=LiteratureSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def llm_configured(self) -> bool:

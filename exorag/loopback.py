@@ -8,6 +8,7 @@ user's browser, with its own name in the ``Host`` header. Answering only loopbac
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -24,10 +25,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def loopback_host_check(bound_to: str) -> list[Middleware]:
+def loopback_host_check(bound_to: str, also: Sequence[str] = ()) -> list[Middleware]:
     """For a server bound to ``bound_to``: on a loopback address, the middleware that answers
-    400 to a request whose ``Host`` is not a loopback name; elsewhere none."""
+    400 to a request whose ``Host`` is neither a loopback name nor one of ``also`` (a reverse
+    proxy's name, ``EXORAG_ALLOWED_HOSTS``); elsewhere none."""
     if not is_loopback(bound_to):
         return []
     bound_name = f"[{bound_to.strip('[]')}]" if ":" in bound_to else bound_to
-    return [Middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, bound_name])]
+    return [Middleware(TrustedHostMiddleware, allowed_hosts=[*LOOPBACK_NAMES, bound_name, *also])]

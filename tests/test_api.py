@@ -146,15 +146,16 @@ def test_without_a_token_setting_the_api_is_open(api_settings):
 
 
 def test_served_on_loopback_it_answers_only_requests_addressed_to_a_loopback_name(api_settings):
-    settings = api_settings.model_copy(update={"api_token": None})
+    # A reverse proxy on this machine passing its own name is let in by EXORAG_ALLOWED_HOSTS.
+    settings = api_settings.model_copy(update={"api_token": None, "allowed_hosts": ("exorag.lab.example",)})
     with serving(build_app(settings, bound_to="127.0.0.1")) as url:
         # What a page does after pointing its own name at 127.0.0.1 (DNS rebinding): its Host is its own name.
         rebound = httpx.post(f"{url}/v1/search", json={"query": "hypoxia"}, headers={"Host": "attacker.example"})
         local = httpx.post(f"{url}/v1/search", json={"query": "hypoxia"}, timeout=120)
         named = [httpx.get(f"{url}/healthz", headers={"Host": host}, timeout=120).status_code
-                 for host in ("localhost:8000", "[::1]:8000")]
+                 for host in ("localhost:8000", "[::1]:8000", "exorag.lab.example")]
     assert rebound.status_code == 400 and "passages" not in rebound.text
-    assert local.status_code == 200 and local.json()["passages"] and named == [200, 200]
+    assert local.status_code == 200 and local.json()["passages"] and named == [200, 200, 200]
 
 
 def test_malformed_json_is_a_422_that_says_where(api):

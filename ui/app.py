@@ -244,6 +244,6 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
     app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)
     app.launch(
         server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
-        app_kwargs={"middleware": loopback_host_check(host)}, **launch_options(settings),
+        app_kwargs={"middleware": loopback_host_check(host, settings.allowed_hosts)}, **launch_options(settings),
     )
     return app

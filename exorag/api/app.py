@@ -166,7 +166,7 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
         title="exorag API",
         description="Cited answers from a review and its literature. Every route under /v1 takes the bearer token "
                     "EXORAG_API_TOKEN when the server sets one.",
-        middleware=loopback_host_check(bound_to) if bound_to is not None else [],
+        middleware=loopback_host_check(bound_to, settings.allowed_hosts) if bound_to is not None else [],
     )
     app.state.settings = settings
     app.include_router(router)
