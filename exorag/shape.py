@@ -20,6 +20,11 @@ AUXILIARY_FIRST = re.compile(
     r"^\s*(does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\b(?!\s+you\b)", _I)
 # "Is X a minor passenger or one of the dominant ones?" offers a choice: not a yes/no question.
 _CHOICE = re.compile(r"\bor\b(?!\s+not\b)", _I)
+# Idioms whose "or" offers no choice: "with or without", "and/or", "aged 80 or older", "one or more".
+_NO_CHOICE = re.compile(
+    r"\b(?:with or without|and/or|whether or not|more or less)\b|"
+    r"(?<![\w.])(?:\d+(?:\.\d+)?\s?%?|one|two|three|four|five|six|seven|eight|nine|ten)\s+or\s+"
+    r"(?:more|less|fewer|greater|older|younger|higher|lower|above|below|over|under|longer|shorter)\b", _I)
 _WH = r"(?:what|which|how|why|where|when|who|whom|whose)"
 # "X versus Y", "X vs. Y", "X compared with Y", "how does X differ from Y", "the difference between X and Y"
 _CONTRAST = re.compile(
@@ -118,12 +123,17 @@ def yes_no_clause(question: str) -> str | None:
     if _TAG.search(text):
         return text
     clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
-    unbracketed = re.sub(r"\([^)]*\)", "", clause)
-    if AUXILIARY_FIRST.match(clause) and not _CHOICE.search(unbracketed):
+    if AUXILIARY_FIRST.match(clause) and not offers_choice(clause):
         return clause
-    if text.endswith("?") and not _ANY_WH.search(text) and not _CHOICE.search(re.sub(r"\([^)]*\)", "", text)):
+    if text.endswith("?") and not _ANY_WH.search(text) and not offers_choice(text):
         return text
     return None
+
+
+def offers_choice(text: str) -> bool:
+    """Whether ``text`` offers alternatives to choose from ("X or Y?"), outside brackets and
+    idioms whose "or" offers none ("aged 80 or older", "with or without")."""
+    return bool(_CHOICE.search(_NO_CHOICE.sub("", re.sub(r"\([^)]*\)", "", text))))
 
 
 def asks_about_each(text: str) -> bool:

@@ -50,6 +50,13 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("How do beta blockers lower blood pressure?", "summary", ["How do beta blockers lower blood pressure?"]),
     ("Does aspirin reduce colorectal cancer risk?", "yes_no", ["Does aspirin reduce colorectal cancer risk?"]),
     ("Is miR-21 a minor passenger or a dominant miRNA?", "fact", ["Is miR-21 a minor passenger or a dominant miRNA?"]),
+    ("Should the tumour be treated with surgery or radiotherapy?", "fact",
+     ["Should the tumour be treated with surgery or radiotherapy?"]),
+    # An "or" that offers no choice leaves a yes/no question.
+    ("Is surgery justified for patients aged 80 or older?", "yes_no", ["Is surgery justified for patients aged 80 or older?"]),
+    ("Does chemotherapy with or without radiotherapy improve survival?", "yes_no",
+     ["Does chemotherapy with or without radiotherapy improve survival?"]),
+    ("Do one or more exosomal miRNAs predict relapse?", "yes_no", ["Do one or more exosomal miRNAs predict relapse?"]),
     ("What is EGFRvIII?", "fact", ["What is EGFRvIII?"]),
 ])
 def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, facets):
