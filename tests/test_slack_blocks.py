@@ -105,6 +105,15 @@ def test_slack_control_characters_are_escaped():
     assert "PD-L1 &lt;exosomes&gt; &amp; T cells." in passages and "<exosomes>" not in passages
 
 
+def test_the_message_text_beside_the_blocks_is_escaped_too():
+    # Slack reads `text` for notifications: a quoted passage must not ping the channel or disguise a link.
+    result = long_answer(sentences=1, words=1).model_copy(
+        update={"answer": "Exosomes carry PD-L1 <!channel> via <https://evil.example/login|doi.org/10.1/x> [170-172]."})
+    text = blocks.fallback_text(result)
+    assert "&lt;!channel&gt;" in text and "&lt;https://evil.example/login|doi.org/10.1/x&gt;" in text
+    assert "<!channel>" not in text and "<https://" not in text
+
+
 def test_evidence_blocks_quote_the_cited_passages(real_answer):
     rendered = "\n".join(texts_of(blocks.evidence_blocks(real_answer)))
     for evidence in blocks.cited_evidence(real_answer):

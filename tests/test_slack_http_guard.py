@@ -60,6 +60,15 @@ def test_an_oversized_body_is_refused_with_413_before_it_is_sent(events_url: str
     assert reply.startswith(("HTTP/1.0 413", "HTTP/1.1 413")), reply
 
 
+def test_a_content_length_of_superscript_digits_gets_400(events_url: str) -> None:
+    port = int(events_url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: \xb9\r\n\r\n{}")
+        reply = connection.recv(4096).decode("latin-1")
+    assert reply.startswith(("HTTP/1.0 400", "HTTP/1.1 400")), reply
+
+
 @pytest.mark.parametrize("body", [b"\xff\xfe\x80 not utf-8 \xc3\x28", b"not json at all " * 50_000, b"{}"],
                          ids=["invalid-utf8", "800kB-non-json", "empty-json"])
 def test_an_unsigned_body_gets_401_whatever_it_holds(events_url: str, body: bytes) -> None:
@@ -69,8 +78,10 @@ def test_an_unsigned_body_gets_401_whatever_it_holds(events_url: str, body: byte
 
 
 @pytest.mark.parametrize("headers", [[(b"X-Slack-Request-Timestamp", b"soon"), (b"X-Slack-Signature", b"v0=00")],
-                                     [(b"X-Slack-Request-Timestamp", b"1"), (b"X-Slack-Signature", b"v0=\xff\xfe")]],
-                         ids=["non-numeric-timestamp", "stale-and-garbled"])
+                                     [(b"X-Slack-Request-Timestamp", b"1"), (b"X-Slack-Signature", b"v0=\xff\xfe")],
+                                     # "\xb2" is Latin-1 "²": a digit to str.isdigit(), not to int()
+                                     [(b"X-Slack-Request-Timestamp", b"\xb2"), (b"X-Slack-Signature", b"v0=00")]],
+                         ids=["non-numeric-timestamp", "stale-and-garbled", "superscript-timestamp"])
 def test_malformed_signature_headers_get_401(events_url: str, headers: list[tuple[bytes, bytes]]) -> None:
     response = httpx.post(events_url, content=b"{}", headers=[(b"Content-Type", b"application/json"), *headers],
                           timeout=10)

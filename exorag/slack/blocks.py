@@ -157,6 +157,7 @@ def split_messages(blocks: list[dict]) -> list[list[dict]]:
 
 
 def fallback_text(answer: Answer) -> str:
-    """The plain text Slack shows in notifications and keeps as the message text (the thread's history)."""
+    """The plain text Slack shows in notifications and keeps as the message text (the thread's history),
+    escaped as the blocks are: a passage's ``<!channel>`` or ``<url|label>`` must not become live mrkdwn."""
     text = f"I could not answer this from the indexed literature. {answer.answer}" if answer.abstained else answer.answer
-    return split_text(text, TEXT_LIMIT)[0]
+    return escape(split_text(text, TEXT_LIMIT)[0])

@@ -31,12 +31,17 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 def signature_valid(secret: str, body: bytes, timestamp: str | None, signature: str | None,
                     now: float | None = None) -> bool:
     """Whether ``signature`` is Slack's v0 signature of ``body`` at ``timestamp`` (not older than 5 minutes)."""
-    if not (timestamp and signature and timestamp.isdigit()):
+    if not (timestamp and signature and _is_ascii_number(timestamp)):
         return False
     if abs((now or time.time()) - int(timestamp)) > MAX_AGE_SECONDS:
         return False
     expected = "v0=" + hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+def _is_ascii_number(text: str) -> bool:
+    # str.isdigit() also takes "²", which int() refuses: a header is Latin-1 text.
+    return text.isascii() and text.isdigit()
 
 
 class SignedRequestsOnly:
@@ -51,7 +56,7 @@ class SignedRequestsOnly:
         if environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
         length = environ.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit():
+        if not _is_ascii_number(length):
             return _refuse(start_response, "400 Bad Request", "the Content-Length header is not a number")
         if int(length) > self.max_bytes:
             logger.warning("refused a %s-byte request from %s unread (the limit is %d)",
