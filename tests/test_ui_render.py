@@ -171,7 +171,7 @@ def test_upload_names_follow_the_corpus_convention():
     assert target_name(9, "%%%.pdf") == "9_paper.pdf"
     assert check_number(170.0) == 170
     assert check_number(99_999) == 99_999
-    for bad in (None, 0, -3, 12.5, 100_000):
+    for bad in (None, 0, -3, 12.5, 100_000, float("nan"), float("inf"), "nan", "1e999", "twelve"):
         with pytest.raises(PaperRejected):
             check_number(bad)
 
@@ -200,6 +200,14 @@ def test_a_second_pdf_for_the_same_reference_is_refused(private_settings, tmp_pa
     second = make_pdf(tmp_path / "second.pdf", [["# Exosomes", "Another copy."]])
     with pytest.raises(PaperRejected, match="Reference 905 already has a PDF: literature/905_first.pdf"):
         add_paper(private_settings, second, 905)
+    # Ingest also reads upper-case ".PDF" and subfolders: so does the check.
+    make_pdf(literature / "907_upper.PDF", [["# Exosomes", "Tumour exosomes carry PD-L1."]])
+    (literature / "pdfs").mkdir()
+    make_pdf(literature / "pdfs" / "908_nested.pdf", [["# Exosomes", "Tumour exosomes carry PD-L1."]])
+    with pytest.raises(PaperRejected, match="Reference 907 already has a PDF: literature/907_upper.PDF"):
+        add_paper(private_settings, second, 907)
+    with pytest.raises(PaperRejected, match="Reference 908 already has a PDF: literature/pdfs/908_nested.pdf"):
+        add_paper(private_settings, second, 908)
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a pdf", encoding="utf-8")
     with pytest.raises(PaperRejected, match="not a PDF"):

@@ -7,6 +7,7 @@ and the index as they were.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ from exorag.chain import reset_pipelines
 from exorag.config import Settings
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
-from exorag.refs.corpus import LITERATURE_DIR, MAX_REFERENCE_NUMBER, reference_number_of
+from exorag.refs.corpus import LITERATURE_DIR, MAX_REFERENCE_NUMBER, literature_files
 
 
 class PaperRejected(ValueError):
@@ -48,9 +49,14 @@ def check_number(value: float | None) -> int:
     """The reference number as an integer, or PaperRejected saying what is wrong with it."""
     if value is None or value == "":
         raise PaperRejected("Give the paper's reference number in the review (for example 170).")
-    if float(value) != int(float(value)) or not 1 <= int(float(value)) <= MAX_REFERENCE_NUMBER:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    # NaN and infinity (JSON through the API) are no whole number either, and int() refuses them.
+    if not math.isfinite(number) or number != int(number) or not 1 <= number <= MAX_REFERENCE_NUMBER:
         raise PaperRejected(f"Reference number: {value!r} is not a whole number from 1 to {MAX_REFERENCE_NUMBER}.")
-    return int(float(value))
+    return int(number)
 
 
 def add_paper(settings: Settings, upload: Path, number: int, original_name: str | None = None,
@@ -66,10 +72,11 @@ def add_paper(settings: Settings, upload: Path, number: int, original_name: str 
     name = target_name(number, original_name)
     folder = settings.corpus / LITERATURE_DIR
     relative = f"{LITERATURE_DIR}/{name}"
-    existing = [p for p in folder.glob("*.pdf") if reference_number_of(p.name) == number] if folder.is_dir() else []
+    # As ingest finds them: in subfolders too, and with any case of ".pdf".
+    existing = [p for p in literature_files(settings.corpus).get(number, []) if p.suffix.lower() == ".pdf"]
     if existing:
         raise PaperRejected(
-            f"Reference {number} already has a PDF: {LITERATURE_DIR}/{existing[0].name}. "
+            f"Reference {number} already has a PDF: {existing[0].relative_to(settings.corpus).as_posix()}. "
             "Remove it from the corpus folder first to replace it."
         )
     pages = _validated_pages(upload, name, settings)
