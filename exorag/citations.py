@@ -30,7 +30,7 @@ def parse_citation(text: str) -> Citation | None:
     """Parse one bracket's text (with or without the brackets).
 
     Returns None when the bracket holds no reference number, so ``[sic]`` or ``[a]`` are not
-    taken for citations.
+    taken for citations, nor is an interval that starts at 0 (``[0, 1]``).
     """
     inner = text.strip()
     if inner.startswith("[") and inner.endswith("]"):
@@ -48,7 +48,8 @@ def parse_citation(text: str) -> Citation | None:
             note = " ".join(item.split())
             if note not in notes:
                 notes.append(note)
-    if not numbers:
+    # Reference lists start at 1: "[0, 1]" or "[0-10]" is an interval, not a citation.
+    if not numbers or 0 in numbers:
         return None
     return Citation(frozenset(numbers), tuple(notes))
 
