@@ -36,6 +36,13 @@ Secreted LGALS3 binds ITGB1 on fibroblasts [102, 103].
 Secreted LGALS3 binds ITGB1 on fibroblasts and activates YAP signalling, which triggers apoptosis of dendritic cells [102].
 MMP9 cleaves collagen IV in the basement membrane of invasive tumours [104].
 This paragraph cites nothing and is not audited.
+Scores were scaled to the interval [0, 1] before pooling, which cites nothing either.
+
+References
+
+[101] Ortiz R, et al. KRAS knockdown in A549 cells. Cell Rep. 2021;34(2):108-120.
+[102] Lee J, et al. Galectin-3 and integrin beta 1 in tumour stroma. Nature. 2019;527:329-335.
+[104] Peinado H, et al. Matrix metalloproteinases in invasion. Nat Med. 2012;18:883-891.
 """
 EXPECTED = [
     ("reduced colony formation", 101, "supported"),

@@ -20,6 +20,7 @@ from exorag.config import Settings
 from exorag.judge import VERDICTS, Judge, JudgeResult
 from exorag.judge.base import evidence_windows
 from exorag.models import Chunk
+from exorag.refs.extract import is_bibliography_heading
 from exorag.text import split_sentences, strip_citations
 
 PAPER_MISSING = "paper_missing"
@@ -75,10 +76,13 @@ class CitingSentence:
 
 
 def citing_sentences(review_chunks: Sequence[Chunk]) -> list[CitingSentence]:
-    """Every sentence of the review chunks that cites reference numbers, once each, in order."""
+    """Every sentence of the review chunks that cites reference numbers, once each, in order; the
+    review's own bibliography ("[1] Poggio M, … Cell. 2019") cites nothing."""
     seen: set[str] = set()
     found: list[CitingSentence] = []
     for chunk in sorted(review_chunks, key=lambda c: (c.source_path, c.char_start)):
+        if is_bibliography_heading(chunk.section):
+            continue
         for start, end in split_sentences(chunk.text):
             text = chunk.text[start:end].strip()
             numbers = sorted({n for _, _, citation in find_citations(text) for n in citation.numbers})

@@ -119,6 +119,11 @@ class _Entry:
     end: int
 
 
+def is_bibliography_heading(text: str) -> bool:
+    """Whether ``text`` is a heading that opens a bibliography ("References", "## Literature cited")."""
+    return bool(_HEADING.match(text.strip()))
+
+
 def parse_bibliography(text: str) -> Bibliography | None:
     """The bibliography of a document's ``text``, or None when it has none.
 
