@@ -224,6 +224,26 @@ def test_csl_json_numbers_for_pmid_are_read_and_a_bad_identifier_is_named(corpus
     assert references[2].pmid == "26524530"
 
 
+def test_an_entry_with_a_link_that_is_not_a_web_link_or_no_type_is_imported_with_the_rest(tmp_path):
+    # EndNote writes "internal-pdf://" as the URL; hand-written CSL-JSON omits "type" or leaves a date empty.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    items = [{"id": "endnote", "type": "article-journal", "title": HOSHINO["title"], "container-title": "Nature",
+              "URL": "internal-pdf://1234567/hoshino.pdf", "issued": {"date-parts": [[2015]]}},
+             {"id": "untyped", "title": UNRELATED["title"], "URL": "https://example.org/paper",
+              "issued": {"date-parts": [[]]}}]
+    library = tmp_path / "library.json"
+    library.write_text(json.dumps(items, indent=2), encoding="utf-8")
+    report = import_library(corpus, library, numbered_in_order=True)
+    assert [(item.key, item.number) for item in report.items] == [("endnote", 1), ("untyped", 2)]
+    references, problems = load_references(corpus / "references.jsonl")
+    assert problems == [] and references[1].url is None and references[2].url == "https://example.org/paper"
+    # Formatted by citeproc all the same, and a journal article lacking pages is no "[Preprint]".
+    assert f"(2015) “{HOSHINO['title']}”, Nature" in references[1].citation
+    assert "internal-pdf" not in references[1].citation and "[Preprint]" not in references[1].citation
+    assert UNRELATED["title"] in references[2].citation
+
+
 def test_an_attachment_named_pdf_that_is_not_one_is_not_copied(corpus, tmp_path):
     library = library_with_files(tmp_path, "bib", [POGGIO], broken_after=-1)
     (library.parent / POGGIO["file"]).write_text("<html>a saved web page</html>", encoding="utf-8")

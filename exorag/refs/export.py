@@ -18,6 +18,7 @@ from bibtexparser.model import Entry, Field
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
 from citeproc.source.json import CiteProcJSON
 
+from exorag.links import web_link
 from exorag.models import Answer, Reference
 
 CITE_FORMATS: tuple[str, ...] = ("bibtex", "ris", "csl-json", "text")
@@ -154,15 +155,25 @@ def bibliography(items: list[tuple[int, dict]]) -> list[str]:
             rendered.register(Citation([CitationItem(str(item["id"]).lower())]))
         with warnings.catch_warnings():  # citeproc-py warns about CSL variables it does not implement
             warnings.simplefilter("ignore")
-            entries = [str(entry) for entry in rendered.bibliography()]
+            # The style calls a journal article without volume or pages a "[Preprint]": often it is a
+            # record that lacks them, and exorag passes no status that would say it is one.
+            entries = [str(entry).replace(" [Preprint]", "") for entry in rendered.bibliography()]
         formatted = dict(zip(rendered.keys, entries, strict=True))
     return [formatted.get(str(item["id"]).lower()) or f"({item.get('note', 'no metadata')})" for _, item in items]
 
 
 def _citeproc_item(item: dict) -> dict:
-    # citeproc-py reads the CSL variables it knows and fails on extra ones (Zotero adds some)
-    known = ("id", "type", "title", "author", "container-title", "issued", "volume", "issue", "page", "DOI", "URL")
-    return {key: item[key] for key in known if key in item}
+    # citeproc-py reads the CSL variables it knows and fails on extra ones (Zotero adds some), on an
+    # item without a type and on a date without a whole year: hand-written CSL-JSON has all three.
+    known = ("id", "type", "title", "author", "container-title", "volume", "issue", "page", "DOI")
+    kept = {key: item[key] for key in known if key in item}
+    if url := web_link(item.get("URL")):  # not EndNote's "internal-pdf://…"
+        kept["URL"] = url
+    kept.setdefault("type", "article-journal" if item.get("container-title") else "document")
+    year = _year(item)
+    if year is not None:
+        kept["issued"] = {"date-parts": [[year]]}
+    return kept
 
 
 def _bibtex_name(name: dict) -> str:

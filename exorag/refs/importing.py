@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from exorag.links import web_link
 from exorag.models import Reference
 from exorag.references import REFERENCES_FILE, load_references, write_references
 from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, literature_files, relative_to_corpus
@@ -190,8 +191,9 @@ def _reference_for(number: int, entry: LibraryEntry, existing: dict[int, Referen
     citation = "" if old is not None else bibliography([(number, csl)])[0]
     # the same DOI spelled in other letters is not a new value
     doi = old.doi if old is not None and old.doi and _doi_key(old.doi) == _doi_key(csl.get("DOI")) else csl.get("DOI")
+    # EndNote writes "internal-pdf://…" and BibTeX often a bare "www.…" as the URL: not a web link.
     return Reference(number=number, citation=citation, doi=doi, pmid=csl.get("PMID"),
-                     pmcid=csl.get("PMCID"), url=csl.get("URL"), csl=csl)
+                     pmcid=csl.get("PMCID"), url=web_link(csl.get("URL")), csl=csl)
 
 
 def _copy_attachment(corpus_dir: Path, number: int, entry: LibraryEntry, base: Path,
