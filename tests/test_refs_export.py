@@ -97,3 +97,16 @@ def test_two_references_with_the_same_library_key_export_under_distinct_keys():
     assert len({record["id"] for record in rispy.loads(export_references(references, "ris"))}) == 2
     lines = export_references(references, "text").splitlines()
     assert "PD-L1" in lines[0] and "integrins" in lines[1]
+
+
+def test_an_imported_link_that_is_no_web_link_is_left_out_of_every_export():
+    record = {"id": "x2019", "type": "article-journal", "title": "Exosomes carry PD-L1",
+              "URL": "javascript:alert(document.cookie)", "issued": {"date-parts": [[2019]]}}
+    kept = {"id": "y2019", "type": "article-journal", "title": "Exosomes carry integrins",
+            "URL": "https://example.org/y", "issued": {"date-parts": [[2019]]}}
+    references = [Reference(number=3, csl=record), Reference(number=8, csl=kept)]
+    for cite_format in ("bibtex", "ris", "csl-json", "text"):
+        written = export_references(references, cite_format)
+        assert "javascript" not in written and "Exosomes carry PD-L1" in written, cite_format
+        assert "https://example.org/y" in written, cite_format
+

@@ -196,6 +196,20 @@ def test_order_numbers_entries_only_when_asked(tmp_path):
     assert references[2].csl["title"] == UNRELATED["title"]
 
 
+@pytest.mark.parametrize("suffix", ["bib", "ris", "json"])
+def test_entries_after_a_malformed_one_are_not_numbered_by_a_position_it_shifted(tmp_path, suffix):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    library = library_with_files(tmp_path, suffix, [HOSHINO, UNRELATED], broken_after=0)
+    report = import_library(corpus, library, numbered_in_order=True)
+    assert len(report.malformed) == 1
+    first, second = report.items
+    assert (first.number, first.rule) == (1, "order")
+    assert second.number is None and "malformed entry on line" in second.reason
+    references, _ = load_references(corpus / "references.jsonl")
+    assert sorted(references) == [1]
+
+
 def test_cli_prints_the_import_report_and_exits_1_for_a_malformed_entry(corpus, tmp_path):
     library = library_with_files(tmp_path, "bib")
     result = CliRunner().invoke(app, ["refs", "import", str(library), "--corpus", str(corpus)])

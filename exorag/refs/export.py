@@ -55,6 +55,9 @@ def csl_item(reference: Reference) -> dict:
         for key, value in (("DOI", reference.doi), ("PMID", reference.pmid), ("PMCID", reference.pmcid)):
             if value and not item.get(key):
                 item[key] = value
+        # Every link exorag writes is a web link, whatever a library stored ("javascript:", "internal-pdf://").
+        if url := web_link(str(item.pop("URL", "") or "")):
+            item["URL"] = url
         return item
     note = f"exorag: no bibliographic metadata for reference [{reference.number}] of the review"
     if reference.citation:

@@ -130,6 +130,8 @@ def _match(library: Library, existing: dict[int, Reference], numbered_in_order: 
     citations = {n: _words(r.citation) for n, r in existing.items() if r.citation}
     taken: dict[int, ImportItem] = {}
     matches: list[tuple[int, LibraryEntry]] = []
+    # Past a malformed entry, an entry's place in the file no longer tells its place in the review.
+    first_malformed = min((problem.line for problem in library.problems), default=None)
     for position, entry in enumerate(library.entries, start=1):
         item = ImportItem(line=entry.line, key=entry.key, title=entry.title)
         report.items.append(item)
@@ -143,6 +145,9 @@ def _match(library: Library, existing: dict[int, Reference], numbered_in_order: 
             item.score = round(score, 3) if best is not None else None
             if best is not None and score >= TITLE_THRESHOLD and score - runner_up >= TITLE_MARGIN:
                 item.number, item.rule = best, "title"
+            elif numbered_in_order and first_malformed is not None and entry.line > first_malformed:
+                item.reason = (f"not numbered by its position: the malformed entry on line {first_malformed} "
+                               "before it makes its place in the review's order uncertain; fix that entry")
             elif numbered_in_order:
                 item.number, item.rule = position, "order"
             else:
