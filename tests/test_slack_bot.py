@@ -343,6 +343,18 @@ def test_an_internal_error_gives_one_short_message_and_logs_the_detail(bot, tmp_
     assert len(errors) == 1 and QUESTION in errors[0].getMessage() and errors[0].exc_info is not None
 
 
+def test_an_answer_slack_refuses_leaves_the_error_message_not_the_placeholder(bot, caplog):
+    bot.fake.fail_next("chat.update", "invalid_blocks")
+    with caplog.at_level(logging.ERROR, logger="exorag.slack.app"):
+        ts, response = bot.mention(f"<@U_BOT> {QUESTION}")
+        assert response.status_code == 200
+        placeholder, update = update_for(bot.fake, LAB, ts)
+    refused = [c for c in bot.fake.refused if c.method == "chat.update" and c.args["ts"] == placeholder.result["ts"]]
+    assert len(refused) == 1 and refused[0].args["blocks"]
+    assert update.args["text"] == blocks.ERROR_MESSAGE and "blocks" not in update.args
+    assert any("invalid_blocks" in r.getMessage() for r in caplog.records if r.name == "exorag.slack.app")
+
+
 def test_socket_mode_answers_a_mention_once_and_acknowledges_each_envelope(indexed_settings, tmp_path: Path):
     socket = FakeSocketMode().start()
     fake = FakeSlackAPI(TOKEN, app_token=APP_TOKEN, socket_url=socket.url).start()

@@ -109,14 +109,27 @@ def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedbac
             answer_id = answers.put(result)
         except Exception:
             logger.exception("could not answer %r (channel %s, thread %s)", question, channel, thread_ts)
-            client.chat_update(channel=channel, ts=placeholder_ts, text=blocks.ERROR_MESSAGE)
+            say_it_failed(client, channel, placeholder_ts)
             return
         text = blocks.fallback_text(result)
         first, *more = blocks.split_messages(blocks.answer_blocks(result, answer_id, asker))
-        client.chat_update(channel=channel, ts=placeholder_ts, text=text, blocks=first,
-                           metadata={"event_type": ANSWER_EVENT, "event_payload": {"question": question[:2000]}})
+        try:
+            client.chat_update(channel=channel, ts=placeholder_ts, text=text, blocks=first,
+                               metadata={"event_type": ANSWER_EVENT, "event_payload": {"question": question[:2000]}})
+        except SlackApiError as error:
+            # Slack refused the answer (a rate limit after the retries, blocks it would not take):
+            # the placeholder must not promise an answer forever.
+            logger.error("could not post the answer to %r (channel %s): %s", question, channel, error)
+            say_it_failed(client, channel, placeholder_ts)
+            return
         for extra in more:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts or placeholder_ts, text=text, blocks=extra)
+
+    def say_it_failed(client: WebClient, channel: str, placeholder_ts: str) -> None:
+        try:
+            client.chat_update(channel=channel, ts=placeholder_ts, text=blocks.ERROR_MESSAGE)
+        except SlackApiError as error:
+            logger.error("could not say that answering failed (channel %s): %s", channel, error)
 
     def reply_in_thread(event: dict, client: WebClient, context: BoltContext) -> None:
         channel, thread_ts = event["channel"], event.get("thread_ts") or event["ts"]
