@@ -39,7 +39,8 @@ def render_answer(answer: Answer, console: Console) -> None:
         notes += [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
         if answer.standalone_question:
             notes.insert(0, Text(f"read as: {answer.standalone_question}", style="dim"))
-        console.print(Panel(Group(body, *notes), title=answer.question, border_style="green"))
+        # Text, not str: rich reads a str's brackets as markup ("[/]" crashes, "[link=…]" links).
+        console.print(Panel(Group(body, *notes), title=Text(answer.question), border_style="green"))
     if answer.held_back_note:
         console.print(Text(answer.held_back_note, style="bold yellow"))
     cited = {i for s in answer.sentences for i in s.evidence_ids}
@@ -49,10 +50,10 @@ def render_answer(answer: Answer, console: Console) -> None:
     for evidence in answer.evidence:
         if cited and evidence.id not in cited:
             continue
-        table.add_row(
+        table.add_row(*map(Text, (
             evidence.id, evidence.source_path, evidence.section, str(evidence.page or ""),
             ", ".join(map(str, evidence.refs)), evidence.text[:300],
-        )
+        )))
     if answer.evidence:
         console.print(table)
     for reference in answer.references:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -272,6 +273,18 @@ def test_exorag_ask_json_prints_the_answer(indexed_settings):
     )
     data = json.loads(completed.stdout)
     assert data["question"] == QUESTIONS[1] and "miR-1273f" in data["answer"] and "[58]" in data["answer"]
+
+
+def test_exorag_ask_prints_brackets_of_the_question_and_passages_as_text(indexed_settings):
+    # rich reads "[/]" in a str as a closing tag (a crash) and "[and/or]" as a style (dropped).
+    question = "How do tumour exosomes [/] blunt T cells [and/or] NK cells?"
+    completed = subprocess.run(
+        [sys.executable, "-m", "exorag.cli", "ask", question, "--index", str(indexed_settings.index),
+         "--corpus", str(indexed_settings.corpus)],
+        capture_output=True, text=True, timeout=300, check=False, env={**os.environ, "COLUMNS": "400"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert question in completed.stdout and "[170-172]" in completed.stdout
 
 
 def test_exorag_ask_rejects_an_unknown_generator(indexed_settings):

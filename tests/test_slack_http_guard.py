@@ -60,6 +60,17 @@ def test_an_oversized_body_is_refused_with_413_before_it_is_sent(events_url: str
     assert reply.startswith(("HTTP/1.0 413", "HTTP/1.1 413")), reply
 
 
+def test_a_client_that_announces_a_body_and_never_sends_it_is_let_go(events_url: str) -> None:
+    # Otherwise each such client holds a server thread and a socket for good (slowloris).
+    port = int(events_url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: 999\r\n\r\n")
+        started = time.monotonic()
+        ended = connection.recv(4096)  # the server's answer or its close; a socket.timeout fails the test
+    assert time.monotonic() - started < 60 and not ended.startswith((b"HTTP/1.0 2", b"HTTP/1.1 2"))
+
+
 def test_a_content_length_of_superscript_digits_gets_400(events_url: str) -> None:
     port = int(events_url.split(":")[2].split("/")[0])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:

@@ -208,7 +208,7 @@ def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedbac
             tell_privately(body, client, respond, blocks.GONE)
             return
         for message in blocks.split_messages(blocks.evidence_blocks(result)):
-            tell_privately(body, client, respond, f"Evidence for: {result.question}", message)
+            tell_privately(body, client, respond, f"Evidence for: {blocks.escape(result.question)}", message)
 
     def on_feedback(ack: Callable, body: dict, action: dict, client: WebClient, respond: Callable) -> None:
         ack()

@@ -30,6 +30,9 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 class LoggingRequestHandler(WSGIRequestHandler):
     """Access lines go to the ``exorag.slack.run`` logger instead of stderr."""
 
+    # A client that announces a body and never sends it would hold a thread and a socket for good.
+    timeout = 10
+
     def log_message(self, format: str, *args: object) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
 
