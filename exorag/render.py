@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -14,17 +16,26 @@ from exorag.models import Answer
 from exorag.shape import BROAD_SHAPES
 from exorag.verdict import VERDICT_LABELS
 
+# Terminal sequences in a corpus text (colours, hidden links: CSI and OSC), then any other control
+# character but tab and newline.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters a terminal would act on."""
+    return _CONTROL.sub("", text)
+
 
 def render_answer(answer: Answer, console: Console) -> None:
     if answer.abstained:
-        console.print(Panel(Text(answer.answer, style="yellow"), title="No answer from the literature", border_style="yellow"))
+        console.print(Panel(Text(printable(answer.answer), style="yellow"), title="No answer from the literature", border_style="yellow"))
     else:
         body = Text()
         if answer.verdict:
             body.append(f"{VERDICT_LABELS[answer.verdict]}\n", style="bold")
         broad = answer.shape in BROAD_SHAPES and len(answer.sentences) > 1
         for sentence in answer.sentences:
-            text, ending = split_ending(sentence.text)
+            text, ending = split_ending(printable(sentence.text))
             body.append(("• " if broad else "") + text + " ")
             body.append(sentence.citation, style="bold cyan")
             body.append(ending + ("\n" if broad else " "))
@@ -34,15 +45,15 @@ def render_answer(answer: Answer, console: Console) -> None:
                 body.append("(weakly supported) ", style="red")
         for facet in answer.facets:
             if not facet.covered:
-                body.append("\n" + uncovered_note(facet.text), style="italic")
+                body.append("\n" + uncovered_note(printable(facet.text)), style="italic")
         notes = [Text(answer.basis_note, style="italic")] if answer.basis_note else []
         notes += [Text(f"generator: {answer.generator}   {answer.timings_ms.get('total', 0):.0f} ms", style="dim")]
         if answer.standalone_question:
-            notes.insert(0, Text(f"read as: {answer.standalone_question}", style="dim"))
+            notes.insert(0, Text(f"read as: {printable(answer.standalone_question)}", style="dim"))
         # Text, not str: rich reads a str's brackets as markup ("[/]" crashes, "[link=…]" links).
-        console.print(Panel(Group(body, *notes), title=Text(answer.question), border_style="green"))
+        console.print(Panel(Group(body, *notes), title=Text(printable(answer.question)), border_style="green"))
     if answer.held_back_note:
-        console.print(Text(answer.held_back_note, style="bold yellow"))
+        console.print(Text(printable(answer.held_back_note), style="bold yellow"))
     cited = {i for s in answer.sentences for i in s.evidence_ids}
     table = Table(title="Evidence", show_lines=False, expand=True)
     for column in ("id", "source", "section", "page", "refs", "passage"):
@@ -50,7 +61,7 @@ def render_answer(answer: Answer, console: Console) -> None:
     for evidence in answer.evidence:
         if cited and evidence.id not in cited:
             continue
-        table.add_row(*map(Text, (
+        table.add_row(*(Text(printable(cell)) for cell in (
             evidence.id, evidence.source_path, evidence.section, str(evidence.page or ""),
             ", ".join(map(str, evidence.refs)), evidence.text[:300],
         )))
@@ -58,4 +69,4 @@ def render_answer(answer: Answer, console: Console) -> None:
         console.print(table)
     for reference in answer.references:
         link = doi_link(reference.doi) if reference.doi else web_link(reference.url)
-        console.print(Text(f"[{reference.number}] {reference.citation}" + (f"  {link}" if link else "")))
+        console.print(Text(printable(f"[{reference.number}] {reference.citation}") + (f"  {link}" if link else "")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from conftest import BUNDLED_CORPUS
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, condense_question
 from exorag.citations import format_numbers, parse_citation
@@ -21,7 +23,8 @@ from exorag.config import get_settings
 from exorag.generate import Draft, DraftSentence
 from exorag.generate.extractive import asks_for_finding, states_aim_or_method
 from exorag.ingest.sync import sync_corpus
-from exorag.models import Evidence
+from exorag.models import Answer, Evidence, Sentence
+from exorag.render import render_answer
 from exorag.retrieve import HybridRetriever
 from exorag.text import normalise
 
@@ -285,6 +288,17 @@ def test_exorag_ask_prints_brackets_of_the_question_and_passages_as_text(indexed
     )
     assert completed.returncode == 0, completed.stderr
     assert question in completed.stdout and "[170-172]" in completed.stdout
+
+
+def test_the_terminal_view_prints_no_control_sequence_of_a_passage():
+    hostile = "see \x1b]8;;file:///etc/passwd\x1b\\the supplementary data\x1b]8;;\x1b\\ and \x1b[31mred\x1b[0m text [170]."
+    evidence = Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r\x1b[2J.txt", refs=[170], text=hostile)
+    answer = Answer(question="What \x1b[1mdo\x1b[0m exosomes carry?", answer=hostile, evidence=[evidence],
+                    sentences=[Sentence(text=hostile, citation="[170]", refs=[170], evidence_ids=["e1"])])
+    out = io.StringIO()
+    render_answer(answer, Console(file=out, width=200, force_terminal=False))
+    printed = out.getvalue()
+    assert "\x1b" not in printed and "the supplementary data" in printed and "What do exosomes carry?" in printed
 
 
 def test_exorag_ask_rejects_an_unknown_generator(indexed_settings):
