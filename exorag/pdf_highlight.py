@@ -9,6 +9,7 @@ Boxes are in PDF points from the page's top-left corner.
 from __future__ import annotations
 
 import io
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -27,6 +28,8 @@ _SAME_LINE = 0.5
 _MIN_PIECE = 12
 _MAX_GAP = 400
 PAGE_SCALE = 1.5  # 108 dpi: sharp enough to read, small enough to send with the panel
+# A large-format page (a poster, up to 5 m square) is drawn smaller: at 1.5x it would take gigabytes.
+MAX_PAGE_PIXELS = 4_000_000
 
 
 class PdfHighlightError(ValueError):
@@ -159,6 +162,8 @@ def render_page_png(pdf_path: Path, page: int, scale: float = PAGE_SCALE) -> Pag
         if not 1 <= page <= len(document):
             raise PdfHighlightError(f"{pdf_path.name}: no page {page} (the PDF has {len(document)})")
         pdf_page = document[page - 1]
+        width, height = pdf_page.get_size()
+        scale = min(scale, math.sqrt(MAX_PAGE_PIXELS / max(1.0, width * height)))
         buffer = io.BytesIO()
         pdf_page.render(scale=scale).to_pil().save(buffer, format="PNG", compress_level=3)
         return PageImage(buffer.getvalue(), *pdf_page.get_size())

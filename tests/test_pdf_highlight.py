@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import struct
 from pathlib import Path
 
 import pytest
+from fpdf import FPDF
 from pdf_factory import char_boxes, make_pdf, make_two_column_pdf
 
-from exorag.pdf_highlight import Box, locate_text, render_page_png
+from exorag.pdf_highlight import MAX_PAGE_PIXELS, Box, locate_text, render_page_png
 
 FILLER = "Exosomes are small vesicles that cells release into the blood and other body fluids. "
 LEAD = "Mice were followed for ten weeks."
@@ -79,3 +81,18 @@ def test_text_the_pdf_does_not_hold_is_not_found_and_pages_render(tmp_path):
     assert locate_text(pdf, "Exosomes cure every cancer overnight.", near_page=1) == []
     rendered = render_page_png(pdf, 1)
     assert rendered.png.startswith(b"\x89PNG") and (round(rendered.width), round(rendered.height)) == (595, 842)
+
+
+def test_a_large_format_page_is_drawn_small_enough_to_send(tmp_path):
+    # A poster-sized page at the usual 1.5x would take gigabytes to draw.
+    poster = FPDF(unit="pt", format=(7200, 7200))
+    poster.add_page()
+    poster.set_font("Helvetica", size=96)
+    poster.cell(text="Tumour exosomes carry PD-L1.")
+    path = tmp_path / "poster.pdf"
+    poster.output(str(path))
+    rendered = render_page_png(path, 1)
+    width, height = struct.unpack(">II", rendered.png[16:24])  # the PNG header's IHDR
+    assert (round(rendered.width), round(rendered.height)) == (7200, 7200)
+    assert width * height <= MAX_PAGE_PIXELS and width == height > 1000
+

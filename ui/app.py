@@ -187,7 +187,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         )
         conversation.click(handlers.show_evidence, [turns], evidence, api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
-        evidence.click(handlers.show_pdf, [turns], pdf_view, api_visibility="private", concurrency_limit=None)
+        evidence.click(handlers.show_pdf, [turns], pdf_view, api_visibility="private", concurrency_limit=2)
         thumbs_up.click(partial(handlers.rate, 1), [turns, comment], [feedback_status, comment], api_name="rate_helpful",
                         concurrency_limit=None)
         thumbs_down.click(partial(handlers.rate, -1), [turns, comment], [feedback_status, comment],
