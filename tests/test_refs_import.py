@@ -210,6 +210,21 @@ def test_entries_after_a_malformed_one_are_not_numbered_by_a_position_it_shifted
     assert sorted(references) == [1]
 
 
+def test_a_citation_shorter_than_the_title_neither_takes_nor_blocks_its_match(tmp_path):
+    # "Immunity." lies inside any title holding the word: aligned to it, the title scored a perfect 1.00.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_references(corpus / "references.jsonl", [
+        Reference(number=1, citation="Poggio M, Hu T, et al. Suppression of exosomal PD-L1 induces systemic anti-tumor "
+                  "immunity and memory. Cell 2019;177:414-427."),
+        Reference(number=2, citation="Immunity."),
+    ])
+    entry = {**POGGIO, "doi": None}
+    entry.pop("file")
+    report = import_library(corpus, library_with_files(tmp_path, "json", [entry], broken_after=-1))
+    assert [(item.number, item.rule) for item in report.items] == [(1, "title")]
+
+
 def test_cli_prints_the_import_report_and_exits_1_for_a_malformed_entry(corpus, tmp_path):
     library = library_with_files(tmp_path, "bib")
     result = CliRunner().invoke(app, ["refs", "import", str(library), "--corpus", str(corpus)])

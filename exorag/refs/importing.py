@@ -168,8 +168,10 @@ def _best_title_match(title: str, citations: dict[int, str]) -> tuple[int | None
     wanted = _words(title)
     if len(wanted) < TITLE_MIN_CHARS or not citations:
         return None, 0.0, 0.0
-    scores = sorted(((fuzz.partial_ratio(wanted, text) / 100, number) for number, text in citations.items()),
-                    reverse=True)
+    # A citation holds the title, so it is the longer: aligned to a shorter one ("Immunity."), a
+    # title would find a perfect partial match inside itself.
+    scores = sorted(((fuzz.partial_ratio(wanted, text) / 100 if len(text) >= len(wanted) else 0.0, number)
+                     for number, text in citations.items()), reverse=True)
     best_score, best = scores[0]
     return best, best_score, scores[1][0] if len(scores) > 1 else 0.0
 
