@@ -99,6 +99,17 @@ def test_status_shows_full_text_abstract_or_nothing_and_where_each_is_cited(tmp_
     assert [p.split(" (")[0] for p in report.problems] == ["literature/4_hoshino.docx: not a format exorag reads"]
 
 
+def test_an_empty_file_or_a_pdf_that_is_none_is_no_full_text(tmp_path: Path) -> None:
+    # Ingest fails both and the audit calls the paper missing: status must not count them as held.
+    corpus = make_corpus(tmp_path)
+    (corpus / "literature" / "4_empty.txt").write_bytes(b"")
+    (corpus / "literature" / "4_saved.pdf").write_text("<html>a publisher's sign-in page</html>", encoding="utf-8")
+    report = coverage_report(corpus)
+    assert {row.number: row.holding for row in report.rows}[4] == "nothing"
+    assert "literature/4_empty.txt: empty; not counted as the paper's text" in report.problems
+    assert "literature/4_saved.pdf: not a PDF (no %PDF- header); not counted as the paper's text" in report.problems
+
+
 def test_status_command_prints_the_same_coverage(tmp_path: Path) -> None:
     corpus = make_corpus(tmp_path)
     runner = CliRunner()

@@ -97,12 +97,14 @@ def coverage_report(corpus_dir: Path) -> CoverageReport:
     files: dict[int, list[Path]] = {}
     for number, paths in literature_files(corpus_dir).items():
         for path in paths:
-            if path.suffix.lower() in readable:
-                files.setdefault(number, []).append(path)
+            name = relative_to_corpus(path, corpus_dir)
+            if path.suffix.lower() not in readable:
+                report.problems.append(f"{name}: not a format exorag reads ({', '.join(sorted(readable))})")
+            elif (unusable := _unusable(path)) is not None:
+                # Ingest fails such a file and the audit calls its paper missing: it holds no text.
+                report.problems.append(f"{name}: {unusable}; not counted as the paper's text")
             else:
-                report.problems.append(
-                    f"{relative_to_corpus(path, corpus_dir)}: not a format exorag reads ({', '.join(sorted(readable))})"
-                )
+                files.setdefault(number, []).append(path)
     for number in sorted(passages):
         held = [
             LiteratureFile(path=relative_to_corpus(p, corpus_dir), abstract=is_abstract_file(p))
@@ -163,6 +165,17 @@ def citing_passages(document: LoadedDocument, source: str) -> list[tuple[int, Ci
             passage = CitingPassage(source=source, section=section, page=block.page, snippet=shown)
             found.extend((number, passage) for number in sorted(citation.numbers))
     return found
+
+
+def _unusable(path: Path) -> str | None:
+    """Why a literature file of a readable kind holds no text (empty, or a PDF that is none), or None."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if not head.strip():
+        return "empty"
+    if path.suffix.lower() == ".pdf" and b"%PDF-" not in head:  # as refs fetch and refs import check
+        return "not a PDF (no %PDF- header)"
+    return None
 
 
 def snippet(text: str, start: int, end: int) -> str:
