@@ -171,7 +171,7 @@ def _unusable(path: Path) -> str | None:
     """Why a literature file of a readable kind holds no text (empty, or a PDF that is none), or None."""
     with path.open("rb") as handle:
         head = handle.read(1024)
-    if not head.strip():
+    if not head.strip() and path.stat().st_size <= len(head):
         return "empty"
     if path.suffix.lower() == ".pdf" and b"%PDF-" not in head:  # as refs fetch and refs import check
         return "not a PDF (no %PDF- header)"
