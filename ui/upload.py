@@ -19,7 +19,7 @@ from exorag.chain import reset_pipelines
 from exorag.config import Settings
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
-from exorag.refs.corpus import LITERATURE_DIR, MAX_REFERENCE_NUMBER, literature_files
+from exorag.refs.corpus import LITERATURE_DIR, MAX_REFERENCE_NUMBER, literature_files, relative_to_corpus
 
 
 class PaperRejected(ValueError):
@@ -76,7 +76,7 @@ def add_paper(settings: Settings, upload: Path, number: int, original_name: str 
     existing = [p for p in literature_files(settings.corpus).get(number, []) if p.suffix.lower() == ".pdf"]
     if existing:
         raise PaperRejected(
-            f"Reference {number} already has a PDF: {existing[0].relative_to(settings.corpus).as_posix()}. "
+            f"Reference {number} already has a PDF: {relative_to_corpus(existing[0], settings.corpus)}. "
             "Remove it from the corpus folder first to replace it."
         )
     pages = _validated_pages(upload, name, settings)

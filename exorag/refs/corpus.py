@@ -62,3 +62,11 @@ def relative_to_corpus(path: Path, corpus_dir: Path) -> str:
 def is_hidden(path: Path, root: Path) -> bool:
     """Whether ``path`` or a folder on its way from ``root`` is hidden (``._paper.pdf``, ``.exorag/``)."""
     return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def has_pdf_header(path: Path) -> bool:
+    """Whether ``path`` begins as a PDF does (``%PDF-`` within its first kilobyte), and not as the
+    web page a publisher or a proxy's sign-in sends under a .pdf link."""
+    with path.open("rb") as handle:
+        return b"%PDF-" in handle.read(1024)
+

@@ -34,7 +34,7 @@ from exorag.refs.clients.http import PoliteClient, ServiceError
 from exorag.refs.clients.pubmed import PubMed
 from exorag.refs.clients.record import PaperRecord
 from exorag.refs.clients.unpaywall import Unpaywall
-from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, literature_files, relative_to_corpus
+from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, has_pdf_header, literature_files, relative_to_corpus
 from exorag.refs.identifiers import checked_pmid, valid_or_none
 from exorag.refs.jats import JatsError, jats_to_text
 from exorag.refs.settings import LiteratureSettings
@@ -368,9 +368,7 @@ def _download_pdf(
     except ServiceError as error:
         errors.append(str(error))
         return None
-    with part.open("rb") as downloaded:
-        is_pdf = b"%PDF-" in downloaded.read(1024)
-    if not is_pdf:
+    if not has_pdf_header(part):
         part.unlink()
         notes.append(f"{url} gave a web page, not a PDF")
         return None

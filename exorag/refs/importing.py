@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from exorag.links import web_link
 from exorag.models import Reference
 from exorag.references import REFERENCES_FILE, load_references, write_references
-from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, literature_files, relative_to_corpus
+from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, has_pdf_header, literature_files, relative_to_corpus
 from exorag.refs.export import bibliography
 from exorag.refs.extract import merge_references
 from exorag.refs.fetch import file_stem
@@ -213,10 +213,9 @@ def _copy_attachment(corpus_dir: Path, number: int, entry: LibraryEntry, base: P
     if source is None:
         item.file_note = f"attached file not found: {pdfs[0]}"
         return ""
-    with source.open("rb") as handle:
-        if b"%PDF-" not in handle.read(1024):  # as refs fetch checks its downloads
-            item.file_note = f"{source} is not a PDF (no %PDF- header); not copied"
-            return ""
+    if not has_pdf_header(source):
+        item.file_note = f"{source} is not a PDF (no %PDF- header); not copied"
+        return ""
     if held.get(number):
         item.file_note = f"kept {relative_to_corpus(held[number][0], corpus_dir)} already there for [{number}]"
         return ""

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from exorag.citations import find_citations
 from exorag.ingest.loaders import LoadedDocument, LoadError, load_document, supported_extensions
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.refs.corpus import literature_files, relative_to_corpus, review_files
+from exorag.refs.corpus import has_pdf_header, literature_files, relative_to_corpus, review_files
 from exorag.refs.extract import parse_bibliography
 from exorag.refs.fetch import ABSTRACT_MARKER
 from exorag.text import split_sentences
@@ -173,7 +173,7 @@ def _unusable(path: Path) -> str | None:
         head = handle.read(1024)
     if not head.strip() and path.stat().st_size <= len(head):
         return "empty"
-    if path.suffix.lower() == ".pdf" and b"%PDF-" not in head:  # as refs fetch and refs import check
+    if path.suffix.lower() == ".pdf" and not has_pdf_header(path):
         return "not a PDF (no %PDF- header)"
     return None
 
