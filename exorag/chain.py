@@ -32,7 +32,7 @@ from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, PassageRetriever
 from exorag.shape import QuestionShape, read_shape
 from exorag.store.index import Index
-from exorag.text import english_rarity, tokenize
+from exorag.text import english_rarity, tokenize, well_formed
 from exorag.verify import verify_sentence
 
 # A broad question is judged part by part, except where the whole question's evidence fails on
@@ -201,6 +201,11 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     )
 
 
+def _well_formed(question: str, options: AnswerOptions) -> tuple[str, AnswerOptions]:
+    history = [(well_formed(asked), well_formed(said)) for asked, said in options.history]
+    return well_formed(question), options.model_copy(update={"history": history})
+
+
 def _retrieve(question: str, options: AnswerOptions, pipeline: Pipeline, settings: Settings
               ) -> tuple[str, list[Hit], Filters, np.ndarray]:
     standalone = condense_question(question, options.history)
@@ -231,7 +236,8 @@ def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidenc
 def search(question: str, options: AnswerOptions | None = None, settings: Settings | None = None) -> list[Evidence]:
     """The passages ``answer()`` would give the generator for ``question``, with no generation."""
     settings = settings or get_settings()
-    _, hits, _, _ = _retrieve(question, options or AnswerOptions(), get_pipeline(settings), settings)
+    question, options = _well_formed(question, options or AnswerOptions())
+    _, hits, _, _ = _retrieve(question, options, get_pipeline(settings), settings)
     return _evidence_from(hits)
 
 
@@ -251,7 +257,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     Streamed text is the draft: the final Answer may drop or flag sentences that fail verification,
     or abstain when no sentence states what the question asks for.
     """
-    options = options or AnswerOptions()
+    question, options = _well_formed(question, options or AnswerOptions())
     settings = parts.configure(settings or get_settings())
     pipeline = get_pipeline(settings, parts)  # loading the model and index once is not part of an answer's time
     started = time.perf_counter()

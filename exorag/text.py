@@ -76,6 +76,15 @@ GREEK_NAMES = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "kappa
 _SPELLED_GREEK = re.compile(r"(?<=[\d-])(alpha|beta|gamma|delta|kappa)(?![a-z]{2})|\b(alpha|beta|gamma|delta|kappa)(?=-)")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """``text`` with lone surrogates (from a bad JSON escape or an undecodable command-line byte)
+    replaced by U+FFFD: the tokenizer refuses them and UTF-8 cannot encode them."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def unify_greek(text: str) -> str:
     """NFKC with look-alike Greek letters unified (the review writes ẞ for β); case is kept."""
     text = unicodedata.normalize("NFKC", text)

@@ -278,6 +278,19 @@ def test_exorag_ask_json_prints_the_answer(indexed_settings):
     assert data["question"] == QUESTIONS[1] and "miR-1273f" in data["answer"] and "[58]" in data["answer"]
 
 
+def test_a_question_with_a_byte_that_is_no_utf8_is_answered(indexed_settings):
+    # Python hands such a byte of the command line over as a lone surrogate, which the tokenizer refuses.
+    question = QUESTIONS[1].encode().replace(b"liver", b"liver \xff")
+    completed = subprocess.run(
+        [sys.executable.encode(), b"-m", b"exorag.cli", b"ask", question, b"--json", b"--index",
+         str(indexed_settings.index).encode(), b"--corpus", str(indexed_settings.corpus).encode()],
+        capture_output=True, timeout=300, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-2000:]
+    data = json.loads(completed.stdout)
+    assert "liver \ufffd" in data["question"] and "[58]" in data["answer"]
+
+
 def test_exorag_ask_prints_brackets_of_the_question_and_passages_as_text(indexed_settings):
     # rich reads "[/]" in a str as a closing tag (a crash) and "[and/or]" as a style (dropped).
     question = "How do tumour exosomes [/] blunt T cells [and/or] NK cells?"

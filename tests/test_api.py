@@ -166,6 +166,21 @@ def test_malformed_json_is_a_422_that_says_where(api):
     assert body["error"]["message"].startswith("body: invalid JSON at character") and body["error"]["param"] is None
 
 
+def test_a_lone_surrogate_escaped_in_the_json_is_a_422_naming_the_field(api):
+    # "\\udc80" is a JSON escape for a lone surrogate, which is no Unicode text; the error echoes
+    # the input back, and UTF-8 cannot encode it as it came.
+    body = '{"question": "How do tumour exosomes \\udc80 switch off T cells?"}'.encode()
+    chat = '{"model": "exorag", "messages": [{"role": "user", "content": "Why \\udc80?"}]}'.encode()
+    for path, content in (("/v1/answer", body), ("/v1/search", body), ("/v1/chat/completions", chat)):
+        response = api.post(path, content=content, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, (path, response.text)
+    response = api.post("/v1/answer", content=body, headers={"Content-Type": "application/json"})
+    assert response.json()["error"]["param"] == "question"
+    assert response.json()["detail"][0]["input"] == "How do tumour exosomes \ufffd switch off T cells?"
+    response = api.post("/v1/chat/completions", content=chat, headers={"Content-Type": "application/json"})
+    assert response.json()["error"]["param"] == "messages" and "unicode" in response.json()["error"]["message"]
+
+
 def test_an_unconfigured_llm_generator_is_a_503_that_says_what_to_set(api_settings):
     settings = api_settings.model_copy(update={"api_token": None, "llm_base_url": None, "llm_gguf": None})
     with serving(build_app(settings)) as url:

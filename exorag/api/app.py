@@ -36,6 +36,7 @@ from exorag.loopback import loopback_host_check
 from exorag.models import Answer
 from exorag.refs.status import CoverageReport
 from exorag.store.chroma import StoreUnavailable
+from exorag.text import well_formed
 
 log = logging.getLogger(__name__)
 EVENT_STREAM = "text/event-stream"
@@ -137,7 +138,9 @@ def describe_error(error: dict) -> str:
 
 def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     """422 with FastAPI's per-field ``detail`` and an OpenAI-style ``error`` that names the first field."""
-    details = jsonable_encoder(error.errors(), custom_encoder={Exception: str})
+    # The input is echoed back: a lone surrogate in it ("\udc80" in the JSON) could not be encoded.
+    details = json.loads(well_formed(json.dumps(jsonable_encoder(error.errors(), custom_encoder={Exception: str}),
+                                                ensure_ascii=False)))
     messages = [describe_error(detail) for detail in details]
     first = details[0] if details else {}
     param = None if first.get("type") == "json_invalid" else ".".join(str(p) for p in first.get("loc", ())[1:]) or None

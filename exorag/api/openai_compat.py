@@ -20,7 +20,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exorag.api.app import EVENT_STREAM, current_settings, sse
 from exorag.api.operations import AskRequest, ask
@@ -122,7 +122,10 @@ def ask_request(chat: ChatRequest) -> AskRequest | str:
         return "messages: the last user or assistant message must be a user message with text"
     history = [(asked.text, replied.text) for asked, replied in zip(turns, turns[1:])
                if asked.role == "user" and replied.role == "assistant"]
-    return AskRequest(question=turns[-1].text.strip(), history=history)
+    try:
+        return AskRequest(question=turns[-1].text.strip(), history=history)
+    except ValidationError as error:  # text that is no Unicode: a lone surrogate's JSON escape
+        return f"messages: {error.errors()[0]['msg']}"
 
 
 def sources_block(answer: Answer) -> str:
