@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from exorag.chain import answer
@@ -118,6 +120,18 @@ def test_evidence_blocks_quote_the_cited_passages(real_answer):
     rendered = "\n".join(texts_of(blocks.evidence_blocks(real_answer)))
     for evidence in blocks.cited_evidence(real_answer):
         assert blocks.escape(" ".join(evidence.text.split()))[:200] in rendered
+
+
+@pytest.mark.parametrize("text", [
+    "x" * 97 + "&amp;" + "y" * 50,  # no space: the hard cut at 100 fell inside the escape
+    "see " + "x" * 55 + " <https://doi.org/10.1/abc|doi:10.1/a b c> and more words after it",
+])
+def test_split_text_cuts_no_escape_or_link_in_two(text):
+    pieces = blocks.split_text(text, 100)
+    assert all(len(piece) <= 100 for piece in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+    whole = re.compile(r"&(?:amp|lt|gt);|<https://doi.org/10.1/abc\|doi:10.1/a b c>")
+    assert sum(len(whole.findall(piece)) for piece in pieces) == len(whole.findall(text))
 
 
 def test_split_text_keeps_every_word():

@@ -6,6 +6,8 @@ context block, 50 blocks in a message. Longer content is split into more blocks 
 
 from __future__ import annotations
 
+import re
+
 from exorag.citations import format_numbers, split_ending
 from exorag.facets import uncovered_note
 from exorag.links import doi_link, web_link
@@ -27,6 +29,7 @@ FEEDBACK_DOWN = "exorag_feedback_down"
 TEXT_LIMIT = 3000
 CONTEXT_ELEMENTS = 10
 BLOCKS_PER_MESSAGE = 50
+_UNBREAKABLE = re.compile(r"<[^<>\s]*(?:\|[^<>]*)?>|&(?:amp|lt|gt);")
 
 
 def escape(text: str) -> str:
@@ -35,11 +38,16 @@ def escape(text: str) -> str:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at whitespace where possible."""
+    """``text`` in pieces of at most ``limit`` characters, cut at whitespace where possible and never
+    inside an escape (``&amp;``) or a link (``<url|label>``), which Slack would show broken."""
     pieces: list[str] = []
     while len(text) > limit:
         cut = text.rfind(" ", 0, limit)
         cut = cut if cut > 0 else limit
+        inside = next((m.start() for m in _UNBREAKABLE.finditer(text) if m.start() < cut < m.end()), 0)
+        if inside:
+            space = text.rfind(" ", 0, inside)
+            cut = space if space > 0 else inside
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     if text:
