@@ -110,3 +110,15 @@ def test_an_imported_link_that_is_no_web_link_is_left_out_of_every_export():
         assert "javascript" not in written and "Exosomes carry PD-L1" in written, cite_format
         assert "https://example.org/y" in written, cite_format
 
+
+
+def test_a_name_written_as_a_number_is_exported_as_text_in_every_format():
+    # CSL-JSON from some tools (or references.jsonl edited by hand) holds "family": 1234 or {"literal": 3}
+    record = {"id": "a2019", "type": "article-journal", "title": "Exosomes carry PD-L1",
+              "author": [{"family": 1234, "given": "A", "parse-names": False}, {"literal": 3}],
+              "issued": {"date-parts": [[2019]]}}
+    for cite_format in ("bibtex", "ris", "csl-json", "text"):
+        written = export_references([Reference(number=3, csl=record)], cite_format)
+        assert "Exosomes carry PD-L1" in written and "1234" in written, cite_format
+    entry = bibtexparser.parse_string(export_references([Reference(number=3, csl=record)], "bibtex")).entries[0]
+    assert entry.fields_dict["author"].value == "1234, A and 3"

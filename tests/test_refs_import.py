@@ -242,13 +242,16 @@ def test_csl_json_numbers_for_pmid_are_read_and_a_bad_identifier_is_named(corpus
     # citation.js and some Mendeley exports write PMID as a JSON number
     items = [{"id": "hoshino2015", "type": "article-journal", "title": HOSHINO["title"], "PMID": 26524530},
              {"id": "odd", "type": "article-journal", "title": "An item whose DOI is an object", "DOI": {"x": 1}},
-             {"id": "year", "type": "article-journal", "title": "A date that is a bare string", "issued": "2018"}]
+             {"id": "year", "type": "article-journal", "title": "A date that is a bare string", "issued": "2018"},
+             {"id": "name", "type": "article-journal", "title": "A name that is an object",
+              "author": [{"family": {"x": 1}}]}]
     library = tmp_path / "library.json"
     library.write_text(json.dumps(items, indent=2), encoding="utf-8")
     report = import_library(corpus, library, numbered_in_order=True)  # a new number is cited via citeproc
     assert [(item.key, item.number, item.rule) for item in report.items] == [("hoshino2015", 2, "pmid")]
     assert report.malformed[0] == {"line": 8, "error": "'DOI' must be text"}
     assert report.malformed[1]["line"] == 16 and "'issued' must be an object" in report.malformed[1]["error"]
+    assert report.malformed[2]["error"] == """'author': each part of a name must be text, not {"family": {"x": 1}}"""
     references, _ = load_references(corpus / "references.jsonl")
     assert references[2].pmid == "26524530"
 

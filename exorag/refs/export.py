@@ -58,6 +58,10 @@ def csl_item(reference: Reference) -> dict:
         # Every link exorag writes is a web link, whatever a library stored ("javascript:", "internal-pdf://").
         if url := web_link(str(item.pop("URL", "") or "")):
             item["URL"] = url
+        if isinstance(item.get("author"), list):  # a name part written as a number ("family": 1234) is text
+            item["author"] = [{part: value if isinstance(value, (str, bool)) else str(value)
+                               for part, value in name.items() if isinstance(value, (str, int, float))}
+                              for name in item["author"] if isinstance(name, dict)]
         return item
     note = f"exorag: no bibliographic metadata for reference [{reference.number}] of the review"
     if reference.citation:

@@ -234,6 +234,9 @@ def _csl_problem(item: object) -> str | None:
         return "'title' must be text"
     if "author" in item and not (isinstance(item["author"], list) and all(isinstance(a, dict) for a in item["author"])):
         return "'author' must be a list of {\"family\", \"given\"} objects"
+    for name in item.get("author", []):
+        if any(not isinstance(part, (str, int, float)) for part in name.values()):
+            return f"'author': each part of a name must be text, not {json.dumps(name)[:80]}"
     if "issued" in item and not isinstance(item["issued"], dict):
         return "'issued' must be an object such as {\"date-parts\": [[2019]]}"
     for key in _CSL_IDENTIFIERS:
