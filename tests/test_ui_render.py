@@ -9,12 +9,14 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from pdf_factory import make_pdf, make_truncated_pdf
 
 from exorag.chain import AnswerOptions, answer, build_answer
 from exorag.citations import cited_numbers
 from exorag.config import Settings, get_settings
 from exorag.generate import Draft, DraftSentence
+from exorag.models import Answer, Evidence, Reference, Sentence
 from exorag.store.stats import index_stats
 from ui.export import answer_markdown, conversation_markdown, file_name_for
 from ui.render import ALL_EVIDENCE, FileLinks, Turn, conversation_html, evidence_panel_html, highlight
@@ -150,6 +152,20 @@ def test_markdown_export_keeps_citations_evidence_and_references(t_cell_answer):
     for number in cited:
         reference = fake_reference(number)
         assert f"[{number}] {reference['citation']} https://doi.org/{reference['doi']}" in text
+
+
+def test_markdown_export_shows_corpus_links_and_html_as_text_not_as_links():
+    hostile = ('See the [full dataset](javascript:alert(document.cookie)) and <a href="data:text/html,x">the '
+               'figure</a> [170].')
+    evidence = Evidence(id="e1", chunk_id="c", source_label="[Review](javascript:x)", source_path="r.txt", refs=[170],
+                        text=hostile)
+    answer = Answer(question="What is <b>shown</b>?", answer=hostile, evidence=[evidence], references=[
+        Reference(number=170, citation="Poggio M. [Cell](javascript:y) 2019.", doi="10.1016/j.cell.2019.02.016")],
+        sentences=[Sentence(text=hostile.removesuffix(" [170]."), citation="[170]", refs=[170], evidence_ids=["e1"])])
+    rendered = MarkdownIt("commonmark").render(answer_markdown(answer))
+    assert re.findall(r"href=|<a |<b>", rendered) == []  # no link, no HTML element
+    assert rendered.count("[full dataset](javascript:alert(document.cookie))") == 2  # shown as written
+    assert "https://doi.org/10.1016/j.cell.2019.02.016" in rendered
 
 
 def test_conversation_export_numbers_the_turns_and_shows_how_a_follow_up_was_read(t_cell_answer, france_answer,
