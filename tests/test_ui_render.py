@@ -163,7 +163,7 @@ def test_markdown_export_shows_corpus_links_and_html_as_text_not_as_links():
         Reference(number=170, citation="Poggio M. [Cell](javascript:y) 2019.", doi="10.1016/j.cell.2019.02.016")],
         sentences=[Sentence(text=hostile.removesuffix(" [170]."), citation="[170]", refs=[170], evidence_ids=["e1"])])
     rendered = MarkdownIt("commonmark").render(answer_markdown(answer))
-    assert re.findall(r"href=|<a |<b>", rendered) == []  # no link, no HTML element
+    assert re.findall(r"<a\s|<b>", rendered) == []  # no link, no HTML element
     assert rendered.count("[full dataset](javascript:alert(document.cookie))") == 2  # shown as written
     assert "https://doi.org/10.1016/j.cell.2019.02.016" in rendered
 
