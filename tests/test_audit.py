@@ -4,6 +4,8 @@ contradict or do not mention them, and one paper that is not in the corpus."""
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,38 @@ def test_the_ui_audit_tab_runs_the_audit_once_then_loads_it(audit_corpus):
     assert "<mark>Secreted LGALS3 binds ITGB1 on fibroblasts and activates YAP signalling.</mark>" in page
     (audit_corpus.index / "audit" / "audit.md").unlink()
     assert audit_page(audit_corpus) == page  # loaded from audit.json, not run again
+
+
+def test_a_rewritten_audit_is_never_read_half_written_and_a_failed_write_keeps_the_last_one(audited):
+    from exorag.audit.core import AuditItem, load_audit
+    from exorag.audit.render import write_audit
+
+    out, _ = audited
+    audit = load_audit(out / "audit.json")
+    folder = out / "rewritten"
+    write_audit(audit, folder)
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def read_while_rewritten() -> None:  # as the UI's Audit tab of another user does
+        while not stop.is_set():
+            try:
+                load_audit(folder / "audit.json")
+            except (ValueError, KeyError) as error:
+                failures.append(repr(error))
+
+    readers = [threading.Thread(target=read_while_rewritten) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for _ in range(300):
+        write_audit(audit, folder)
+    stop.set()
+    for reader in readers:
+        reader.join()
+    assert failures == []
+    # A write that fails half-way (here: text UTF-8 cannot encode) leaves the last audit whole.
+    broken = replace(audit, items=[*audit.items, AuditItem(sentence="\udc80", section="", ref=1, verdict="not_found", score=0.0)])
+    with pytest.raises(UnicodeEncodeError):
+        write_audit(broken, folder)
+    assert load_audit(folder / "audit.json") == audit
+    assert sorted(path.name for path in folder.iterdir()) == ["audit.html", "audit.json", "audit.md"]

@@ -6,6 +6,7 @@ import html
 import json
 from pathlib import Path
 
+from exorag.atomic import write_text_atomic
 from exorag.audit.core import AUDIT_VERDICTS, Audit, AuditItem, Passage
 
 LABELS = {"supported": "supported", "partial": "partly supported", "contradicted": "contradicted",
@@ -85,7 +86,8 @@ def write_audit(audit: Audit, out: Path) -> list[Path]:
     """Write ``audit.json``, ``audit.md`` and ``audit.html`` into ``out``; returns their paths."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "audit.json", out / "audit.md", out / "audit.html"]
-    paths[0].write_text(json.dumps(audit.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-    paths[1].write_text(audit_markdown(audit), encoding="utf-8")
-    paths[2].write_text(audit_html(audit), encoding="utf-8")
+    # Written whole: the UI's Audit tab of other users reads audit.json while a re-run writes it.
+    write_text_atomic(paths[0], json.dumps(audit.to_json(), ensure_ascii=False, indent=1))
+    write_text_atomic(paths[1], audit_markdown(audit))
+    write_text_atomic(paths[2], audit_html(audit))
     return paths
