@@ -169,8 +169,8 @@ def test_malformed_json_is_a_422_that_says_where(api):
 def test_a_lone_surrogate_escaped_in_the_json_is_a_422_naming_the_field(api):
     # "\\udc80" is a JSON escape for a lone surrogate, which is no Unicode text; the error echoes
     # the input back, and UTF-8 cannot encode it as it came.
-    body = '{"question": "How do tumour exosomes \\udc80 switch off T cells?"}'.encode()
-    chat = '{"model": "exorag", "messages": [{"role": "user", "content": "Why \\udc80?"}]}'.encode()
+    body = b'{"question": "How do tumour exosomes \\udc80 switch off T cells?"}'
+    chat = b'{"model": "exorag", "messages": [{"role": "user", "content": "Why \\udc80?"}]}'
     for path, content in (("/v1/answer", body), ("/v1/search", body), ("/v1/chat/completions", chat)):
         response = api.post(path, content=content, headers={"Content-Type": "application/json"})
         assert response.status_code == 422, (path, response.text)
