@@ -17,6 +17,7 @@ from exorag.cli import app
 from exorag.config import Settings
 from exorag.models import Answer, Reference
 from exorag.refs.export import NO_METADATA, cited_references, export_references
+from exorag.refs.library import read_library
 
 
 @pytest.fixture(scope="module")
@@ -121,4 +122,26 @@ def test_a_name_written_as_a_number_is_exported_as_text_in_every_format():
         written = export_references([Reference(number=3, csl=record)], cite_format)
         assert "Exosomes carry PD-L1" in written and "1234" in written, cite_format
     entry = bibtexparser.parse_string(export_references([Reference(number=3, csl=record)], "bibtex")).entries[0]
-    assert entry.fields_dict["author"].value == "1234, A and 3"
+    assert entry.fields_dict["author"].value == "1234, A and {3}"
+
+
+def test_bibtex_and_ris_exports_read_back_as_written(tmp_path: Path):
+    # An institution, LaTeX's special characters, a key with spaces, a line break and a list of journals.
+    record = {"id": "TCGA 2012, pan-cancer", "type": "article-journal",
+              "title": "50% of T & B cells carry #1 marker_x\nacross $5 tumours",
+              "author": [{"literal": "The Cancer Genome Atlas Network"}, {"family": "Müller", "given": "Hans"}],
+              "container-title": ["Nature", "Nature (London)"], "issued": {"date-parts": [[2012]]},
+              "URL": "https://example.edu/~lab/tcga%20final.pdf"}
+    references = [Reference(number=3, csl=record), Reference(number=4, csl={**record, "id": "other"})]
+    bibtex = export_references(references, "bibtex")
+    assert not bibtexparser.parse_string(bibtex).failed_blocks
+    for suffix, written in (("bib", bibtex), ("ris", export_references(references, "ris"))):
+        (tmp_path / f"export.{suffix}").write_text(written, encoding="utf-8")
+        library = read_library(tmp_path / f"export.{suffix}")
+        assert not library.problems and [entry.key for entry in library.entries] == ["TCGA-2012-pan-cancer", "other"]
+        item = library.entries[0].csl
+        assert item["title"] == "50% of T & B cells carry #1 marker_x across $5 tumours", suffix
+        assert item["container-title"] == "Nature" and item["URL"] == record["URL"], suffix
+        assert item["author"][1] == {"family": "Müller", "given": "Hans"}, suffix
+    assert read_library(tmp_path / "export.bib").entries[0].csl["author"][0] == {
+        "literal": "The Cancer Genome Atlas Network"}

@@ -167,6 +167,38 @@ def test_attached_pdfs_are_copied_under_their_number_and_nothing_is_overwritten(
     assert copied.read_bytes() == b"%PDF- a copy the user annotated"
 
 
+def test_bibtex_paths_urls_and_institutions_are_read_as_zotero_and_mendeley_write_them(corpus, tmp_path):
+    # Only prose is LaTeX: in a path, a URL or a DOI "%", "~" and "--" are themselves; Zotero escapes
+    # ":" and ";" in a path, Mendeley drops its leading "/"; an institution braced whole is one name.
+    folder = tmp_path / "export"
+    zotero, mendeley = folder / "files" / "PD-L1 -- exosomes: 50%.pdf", folder / "Hoshino 2015.pdf"
+    zotero.parent.mkdir(parents=True)
+    for path, title in ((zotero, POGGIO["title"]), (mendeley, HOSHINO["title"])):
+        make_pdf(path, [[f"# {title}", "Full text of the attached paper."]])
+    library = folder / "library.bib"
+    library.write_text(f"""@article{{poggio2019,
+  title = {{{POGGIO['title']}}},
+  author = {{{{The Cancer Genome Atlas Network}} and M{{\\"u}}ller, Hans}},
+  journal = {{Cell}}, year = {{2019}}, doi = {{10.1016/j.cell.2019.02.016}},
+  url = {{https://example.edu/~lab/tcga%20final.pdf}},
+  file = {{Full Text PDF:files/PD-L1 -- exosomes\\: 50%.pdf:application/pdf}}
+}}
+@article{{hoshino2015,
+  title = {{{HOSHINO['title']}}}, author = {{Hoshino, Ayuko}}, journal = {{Nature}}, year = {{2015}},
+  pmid = {{26524530}}, file = {{:{str(mendeley).removeprefix('/')}:pdf}}
+}}
+""", encoding="utf-8")
+    report = import_library(corpus, library)
+    assert [(item.key, item.number, item.file) for item in report.items] == [
+        ("poggio2019", 1, "literature/1_thecancergenomeatlasnetwork2019.pdf"),
+        ("hoshino2015", 2, "literature/2_hoshino2015.pdf")]
+    assert (corpus / report.items[0].file).read_bytes() == zotero.read_bytes()
+    references, _ = load_references(corpus / "references.jsonl")
+    assert references[1].csl["author"] == [{"literal": "The Cancer Genome Atlas Network"},
+                                           {"family": "Müller", "given": "Hans"}]
+    assert references[1].url == "https://example.edu/~lab/tcga%20final.pdf"
+
+
 def test_a_value_edited_by_hand_after_an_import_survives_the_next_import(corpus, tmp_path):
     library = library_with_files(tmp_path, "json")
     import_library(corpus, library)

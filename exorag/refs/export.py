@@ -27,6 +27,8 @@ NO_METADATA = "exorag-no-metadata"
 # Harvard (author-date) ships with citeproc-py; each entry is prefixed with its number in the review.
 BIBLIOGRAPHY_STYLE = "harvard-cite-them-right"
 
+# Fields written as one line of text (RIS starts a tag on each line).
+_TEXT_FIELDS = ("title", "container-title", "volume", "issue", "page", "DOI", "PMID", "PMCID", "note")
 _BIBTEX_TYPES = {"article-journal": "article", "book": "book", "chapter": "incollection",
                  "paper-conference": "inproceedings", "thesis": "phdthesis", "report": "techreport"}
 _RIS_TYPES = {"article-journal": "JOUR", "book": "BOOK", "chapter": "CHAP", "paper-conference": "CPAPER",
@@ -58,6 +60,12 @@ def csl_item(reference: Reference) -> dict:
         # Every link exorag writes is a web link, whatever a library stored ("javascript:", "internal-pdf://").
         if url := web_link(str(item.pop("URL", "") or "")):
             item["URL"] = url
+        for key in _TEXT_FIELDS:  # one line of text each: a list (some tools' "container-title") gives its first
+            value = item.get(key)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if value is not None:
+                item[key] = " ".join(str(value).split())
         if isinstance(item.get("author"), list):  # a name part written as a number ("family": 1234) is text
             item["author"] = [{part: value if isinstance(value, (str, bool)) else str(value)
                                for part, value in name.items() if isinstance(value, (str, int, float))}
@@ -79,6 +87,7 @@ def export_references(references: list[Reference], cite_format: str) -> str:
     seen: set[str] = set()
     for number, item in items:
         # two libraries may use the same key (or RIS "ris-line-1") for different papers; keys must be unique
+        item["id"] = re.sub(r"[^\w:.\-]+", "-", str(item["id"])).strip("-") or f"ref{number}"  # a valid BibTeX key
         if str(item["id"]).lower() in seen:
             item["id"] = f"{item['id']}-ref{number}"
         seen.add(str(item["id"]).lower())
@@ -98,10 +107,10 @@ def to_bibtex(items: list[tuple[int, dict]]) -> str:
     library = bibtexparser.Library()
     for _, item in items:
         fields = {
-            "title": item.get("title"),
-            "author": " and ".join(_bibtex_name(name) for name in item.get("author", [])) or None,
-            "journal": item.get("container-title") if item.get("type") == "article-journal" else None,
-            "booktitle": item.get("container-title") if item.get("type") != "article-journal" else None,
+            "title": _tex(item.get("title")),
+            "author": " and ".join(_bibtex_author(name) for name in item.get("author", [])) or None,
+            "journal": _tex(item.get("container-title")) if item.get("type") == "article-journal" else None,
+            "booktitle": _tex(item.get("container-title")) if item.get("type") != "article-journal" else None,
             "year": str(_year(item) or "") or None,
             "volume": item.get("volume"),
             "number": item.get("issue"),
@@ -110,7 +119,7 @@ def to_bibtex(items: list[tuple[int, dict]]) -> str:
             "pmid": item.get("PMID"),
             "pmcid": item.get("PMCID"),
             "url": item.get("URL"),
-            "note": item.get("note"),
+            "note": _tex(item.get("note")),
             "keywords": item.get("keyword"),
         }
         entry_type = _BIBTEX_TYPES.get(item.get("type", ""), "misc")
@@ -181,6 +190,16 @@ def _citeproc_item(item: dict) -> dict:
     if year is not None:
         kept["issued"] = {"date-parts": [[year]]}
     return kept
+
+
+def _tex(text: str | None) -> str | None:
+    """Prose for a BibTeX field: LaTeX's special characters escaped ("50% of T & B cells")."""
+    return re.sub(r"([&%#$_])", r"\\\1", text) if text else text
+
+
+def _bibtex_author(name: dict) -> str:
+    """A name for BibTeX's author field; an institution is braced, or BibTeX splits it into parts."""
+    return "{" + _tex(str(name["literal"])) + "}" if "literal" in name else _tex(_bibtex_name(name)) or ""
 
 
 def _bibtex_name(name: dict) -> str:

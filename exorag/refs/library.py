@@ -16,7 +16,9 @@ from urllib.parse import unquote, urlparse
 
 import bibtexparser
 import rispy
-from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
+from bibtexparser.middlewares import SeparateCoAuthors, SplitNameParts
+from bibtexparser.middlewares.names import NameParts
+from pylatexenc.latex2text import LatexNodes2Text
 
 FORMATS = {".bib": "BibTeX", ".bibtex": "BibTeX", ".ris": "RIS", ".json": "CSL-JSON"}
 
@@ -35,6 +37,7 @@ _PMID = re.compile(r"\bPMID\s*:?\s*(\d{1,9})\b", re.IGNORECASE)
 _CSL_IDENTIFIERS = ("DOI", "PMID", "PMCID", "URL")
 _RIS_START = re.compile(r"^TY  -")
 _RIS_END = re.compile(r"^ER  -")
+_LATEX = LatexNodes2Text()
 # bibtexparser logs every broken block; the import reports them itself, with their lines
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
@@ -91,9 +94,10 @@ def read_library(path: Path) -> Library:
 
 
 def _read_bibtex(text: str, library: Library) -> None:
-    parsed = bibtexparser.parse_string(
-        text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors(), SplitNameParts()]
-    )
+    # No LaTeX decoding of the whole entry: in a path, a URL or a DOI "%", "~" and "--" are themselves.
+    # Prose fields and names are decoded one by one, names after splitting ("{The Cancer Genome
+    # Atlas Network}" is one name).
+    parsed = bibtexparser.parse_string(text, append_middleware=[SeparateCoAuthors(), SplitNameParts()])
     for block in parsed.failed_blocks:
         first_line = (block.raw or "").strip().splitlines()[0][:60] if block.raw else ""
         reason = getattr(block.error, "abort_reason", None) or str(block.error) or type(block.error).__name__
@@ -102,15 +106,12 @@ def _read_bibtex(text: str, library: Library) -> None:
         fields = {key.lower(): value for key, value in entry.fields_dict.items()}
         value = {key: f.value for key, f in fields.items()}
         item: dict = {"id": entry.key, "type": _BIBTEX_TYPES.get(entry.entry_type.lower(), "document")}
-        _put(item, "title", _plain(value.get("title")))
+        _put(item, "title", _latex_text(value.get("title")))
         authors = value.get("author") or []
         if authors:
-            item["author"] = [
-                {k: v for k, v in (("family", " ".join(p.von + p.last)), ("given", " ".join(p.first))) if v}
-                for p in authors
-            ]
+            item["author"] = [_bibtex_name(parts) for parts in authors]
         container = value.get("journal") or value.get("journaltitle") or value.get("booktitle")
-        _put(item, "container-title", _plain(container))
+        _put(item, "container-title", _latex_text(container))
         year = _year(str(value.get("year") or value.get("date") or ""))
         if year:
             item["issued"] = {"date-parts": [[year]]}
@@ -125,15 +126,35 @@ def _read_bibtex(text: str, library: Library) -> None:
         library.entries.append(LibraryEntry(line=entry.start_line + 1, key=entry.key, csl=item, files=files))
 
 
+def _bibtex_name(parts: NameParts) -> dict:
+    """A CSL name; a name braced whole (``{The Cancer Genome Atlas Network}``) is a ``literal``."""
+    if not (parts.first or parts.von or parts.jr) and len(parts.last) == 1 and re.fullmatch(r"\{.*\}", parts.last[0]):
+        return {"literal": _latex_text(parts.last[0])}
+    family, given = _latex_text(" ".join(parts.von + parts.last)), _latex_text(" ".join(parts.first))
+    return {k: v for k, v in (("family", family), ("given", given)) if v}
+
+
 def _bibtex_files(value: str) -> list[str]:
     """Zotero and JabRef write ``file = {Title:path/to.pdf:application/pdf;...}`` (JabRef ``:path:PDF``),
-    others a bare path."""
+    with ``\\:``, ``\\;`` and ``\\\\`` standing for themselves in a path; others a bare path."""
     files = []
-    for part in filter(None, (p.strip() for p in value.split(";"))):
-        pieces = part.split(":")
-        # "Title:path:type" (and "Title:C:\\path:type" on Windows); a bare path has no type
-        files.append(":".join(pieces[1:-1]) if len(pieces) >= 3 else part)
+    for part in filter(None, (p.strip() for p in _split_unescaped(value, ";"))):
+        pieces = _split_unescaped(part, ":")
+        # "Title:path:type" (and "Title:C:\\path:type" where the colon is not escaped); a bare path has no type
+        path = ":".join(pieces[1:-1]) if len(pieces) >= 3 else part
+        files.append(re.sub(r"\\(.)", r"\1", path))
     return files
+
+
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    """``text`` split at each ``separator`` not escaped by a backslash; escapes are kept."""
+    pieces, current = [], ""
+    for escaped, char in re.findall(r"(\\.)|(.)", text, re.DOTALL):
+        if char == separator:
+            pieces, current = [*pieces, current], ""
+        else:
+            current += escaped or char
+    return [*pieces, current]
 
 
 def _read_ris(text: str, library: Library) -> None:
@@ -258,11 +279,12 @@ def _put(item: dict, key: str, value: object) -> None:
         item[key] = str(value).strip() if not isinstance(value, (list, dict)) else value
 
 
-def _plain(value: object) -> str | None:
-    """BibTeX protects capitals with braces: ``{PD-L1} in {T} cells`` -> ``PD-L1 in T cells``."""
+def _latex_text(value: object) -> str | None:
+    """A BibTeX prose field as text: ``M{\\"u}ller`` -> ``Müller``, and the braces that protect capitals
+    dropped (``{PD-L1} in {T} cells`` -> ``PD-L1 in T cells``)."""
     if not value:
         return None
-    return " ".join(str(value).replace("{", "").replace("}", "").split())
+    return " ".join(_LATEX.latex_to_text(str(value)).split()) or None
 
 
 def _year(text: str) -> int | None:
@@ -292,4 +314,8 @@ def attached_path(attachment: str, base: Path) -> Path:
     if attachment.startswith("file://"):
         return Path(unquote(urlparse(attachment).path))
     path = Path(attachment)
-    return path if path.is_absolute() else base / path
+    if path.is_absolute():
+        return path
+    if not (base / path).exists() and (Path("/") / path).exists():  # Mendeley writes "home/u/x.pdf"
+        return Path("/") / path
+    return base / path
