@@ -107,6 +107,18 @@ def test_a_follow_up_is_rewritten_and_the_reading_shown_on_request(ui_url):
     assert "## 1. How do melanoma exosomes" in exported and "## 2. and in the liver?" in exported
 
 
+def test_a_question_asked_while_another_is_answered_keeps_both_answers(ui_url):
+    # Enter pressed, then an example clicked before the answer came: both run at once in one session.
+    session = client(ui_url)
+    questions = [T_CELLS, "How does hypoxia change what liver cancer exosomes carry?", EXAMPLE_QUESTIONS[0]]
+    jobs = [session.submit(question, *OPTIONS, api_name="/ask") for question in questions[:2]]
+    for job in jobs:
+        job.result(timeout=300)
+    conversation = session.predict(questions[2], *OPTIONS, api_name="/ask")[0]
+    assert conversation.count('class="xr-turn"') == 3
+    assert all(escape(question) in conversation for question in questions)
+
+
 def test_feedback_is_stored_with_the_question_and_the_answer_json(ui_url, ui_settings):
     session = client(ui_url)
     session.predict(T_CELLS, *OPTIONS, api_name="/ask")

@@ -144,7 +144,9 @@ class ChatHandlers:
             pending.error = ANSWER_FAILED
         if pending.answer is None and not pending.error:
             pending.error = "The pipeline ended without an answer."
-        turns = [*turns, pending]
+        # Appended to the session's own list, not a copy: a question asked while this one was being
+        # answered appends to the same list, and whichever ends last must not drop the other's turn.
+        turns.append(pending)
         answer_file, conversation_file = self._export_files(turns)
         yield (
             conversation_html(turns),
