@@ -172,10 +172,11 @@ def build_app(settings: Settings) -> gr.Blocks:
         # The conversation's references, in the chosen format, after every answer.
         references_event = {"fn": handlers.references_file, "inputs": [turns, cite_format],
                             "outputs": references_download, "api_visibility": "private", "queue": False}
-        question.submit(**ask_event, api_name="ask").then(**references_event)
-        ask_button.click(**ask_event, api_visibility="private").then(**references_event)
-        examples.click(lambda sample: sample[0], examples, question, api_visibility="private", queue=False).then(
-            **ask_event, api_visibility="private").then(**references_event)
+        asking = [question.submit(**ask_event, api_name="ask"), ask_button.click(**ask_event, api_visibility="private"),
+                  examples.click(lambda sample: sample[0], examples, question, api_visibility="private", queue=False
+                                 ).then(**ask_event, api_visibility="private")]
+        for asked in asking:
+            asked.then(**references_event)
         cite_format.change(**references_event)
         new_chat.click(
             lambda: ([], conversation_html([]), EVIDENCE_HINT, gr.DownloadButton(value=None, interactive=False),
@@ -184,6 +185,7 @@ def build_app(settings: Settings) -> gr.Blocks:
             outputs=[turns, conversation, evidence, answer_download, conversation_download, feedback_status,
                      references_download, pdf_view],
             api_visibility="private", queue=False,
+            cancels=asking,  # an answer still being written would otherwise bring the old conversation back
         )
         conversation.click(handlers.show_evidence, [turns], evidence, api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
