@@ -99,6 +99,16 @@ def test_status_shows_full_text_abstract_or_nothing_and_where_each_is_cited(tmp_
     assert [p.split(" (")[0] for p in report.problems] == ["literature/4_hoshino.docx: not a format exorag reads"]
 
 
+def test_a_citation_broken_by_a_hard_line_wrap_is_counted_as_ingest_counts_it(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path)
+    wrapped = REVIEW.replace("regulatory T cells [2, 3].", "regulatory T cells [2,\n3].").replace(
+        "more exosomes [3-4].", "more exosomes [3-\n4].")
+    (corpus / "review" / "review.txt").write_text(wrapped, encoding="utf-8")
+    report = coverage_report(corpus)
+    assert [row.number for row in report.rows] == [1, 2, 3, 4]
+    assert [p.snippet for p in report.rows[3].passages] == ["Hypoxic cells release more exosomes [3- 4]"]
+
+
 def test_an_empty_file_or_a_pdf_that_is_none_is_no_full_text(tmp_path: Path) -> None:
     # Ingest fails both and the audit calls the paper missing: status must not count them as held.
     corpus = make_corpus(tmp_path)

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from exorag.citations import find_citations
+from exorag.ingest.chunking import join_broken_citations
 from exorag.ingest.loaders import LoadedDocument, LoadError, load_document, supported_extensions
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.refs.corpus import has_pdf_header, literature_files, relative_to_corpus, review_files
@@ -151,10 +152,10 @@ def citing_passages(document: LoadedDocument, source: str) -> list[tuple[int, Ci
     bibliography = parse_bibliography(document.text)
     found: list[tuple[int, CitingPassage]] = []
     section = ""
-    for block in document.blocks:
+    for block in join_broken_citations(document):  # as ingest reads them: "[170,\n171]" is one citation
         if bibliography is not None and bibliography.start <= block.start < bibliography.end:
             continue
-        text = document.block_text(block)
+        text = document.block_text(block).replace("\n", " ")
         if block.kind == "heading":
             section = " ".join(text.lstrip("#").split())
             continue
