@@ -109,9 +109,11 @@ def eval_command(
         fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
     report = run_evaluation(dataset, out, index=index, corpus=corpus, limit=limit, workers=workers, resume=resume,
                             system=system, judge_name=judge, generator=generator)
-    if report["metrics"]["n"] == 0:
-        first = report["failed"][0]["error"] if report["failed"] else "no items"
-        fail(f"no item produced an answer (first error: {first})", code=1)
+    if report["failed"]:
+        # A failed item is in no metric's denominator: an outage would otherwise pass every gate.
+        failed, first = len(report["failed"]), report["failed"][0]
+        fail(f"{failed} of {failed + report['metrics']['n']} items failed, so the metrics cover only the answered "
+             f"ones (first: {first['id']}: {first['error']}); fix the cause and rerun with --resume", code=1)
     _gate(report["metrics"], minimums, maximums)
 
 
@@ -124,6 +126,8 @@ def run_evaluation(
     from evals.harness import run_items
     from evals.report import build_report, write_report
     from exorag.config import get_settings
+    from exorag.generate import get_generator
+    from exorag.generate.llm import LLMUnavailable
     from exorag.judge import JudgeError, get_judge
 
     try:
@@ -135,7 +139,8 @@ def run_evaluation(
         fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
     try:
         judge = get_judge(judge_name, settings)
-    except JudgeError as error:
+        get_generator(settings.generator, settings)  # an LLM that is not configured fails here, not on every item
+    except (JudgeError, LLMUnavailable) as error:
         fail(str(error))
 
     names = ["exorag", "baseline"] if system == "both" else [system]
@@ -143,7 +148,11 @@ def run_evaluation(
     for name in names:
         run_dir = out / "baseline" if system == "both" and name == "baseline" else out
         results = run_items(items, _system(name, settings), run_dir, workers=workers, resume=resume, progress_label=f"{name}: answering")
-        reports[name] = build_report(items, results, judge, system=name, dataset=str(dataset), generator=settings.generator, workers=workers)
+        try:
+            reports[name] = build_report(items, results, judge, system=name, dataset=str(dataset),
+                                         generator=settings.generator, workers=workers)
+        except JudgeError as error:
+            fail(f"{error} (the answers are kept in {run_dir / 'items.jsonl'}: rerun with --resume)")
         for failure in reports[name]["failed"]:
             errors.print(f"[yellow]{name} item {failure['id']} failed:[/yellow] {failure['error']}")
 

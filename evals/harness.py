@@ -81,7 +81,10 @@ def run_items(
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / ITEMS_FILE
-    done = {id_: r for id_, r in read_results(path).items() if r.answer is not None} if resume else {}
+    # An answer is reused only for the same question: the file may come from an edited or another dataset.
+    questions = {item.id: item.question for item in items}
+    done = {id_: r for id_, r in read_results(path).items()
+            if r.answer is not None and r.answer.question == questions.get(id_)} if resume else {}
     if not resume:
         path.write_text("", encoding="utf-8")
     pending = [item for item in items if item.id not in done]

@@ -19,6 +19,7 @@ from pathlib import Path
 from evals.dataset import EvalItem
 from evals.harness import ItemResult
 from evals.metrics import METRIC_NAMES, aggregate, score_item
+from exorag.atomic import write_text_atomic
 from exorag.judge.base import Judge
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
@@ -112,9 +113,10 @@ def write_report(report: dict, out_dir: Path, baseline: dict | None = None) -> l
     if baseline is not None:
         report = with_baseline(report, baseline)
     paths = [out_dir / name for name in REPORT_FILES]
-    paths[0].write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths[1].write_text(render_markdown(report), encoding="utf-8")
-    paths[2].write_text(render_html(report, baseline), encoding="utf-8")
+    # All three rendered before any is written: an interrupted run never leaves files of two runs.
+    texts = [json.dumps(report, indent=1, ensure_ascii=False) + "\n", render_markdown(report), render_html(report, baseline)]
+    for path, text in zip(paths, texts, strict=True):
+        write_text_atomic(path, text)
     return paths
 
 

@@ -87,6 +87,35 @@ def test_resume_reuses_answered_items_and_the_gate_fails_in_a_run(run_both, inde
     assert (run / "items.jsonl").read_text() == before  # nothing was answered again
 
 
+def test_resume_answers_again_an_item_whose_question_changed(run_both, index_copy, indexed_settings, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(run_both, run)
+    items = [json.loads(line) for line in QUESTIONS.read_text().splitlines()[:2]]
+    items[1]["question"] = "What is the capital of France?"  # the same id, another question
+    dataset = tmp_path / "edited.jsonl"
+    dataset.write_text("".join(json.dumps({**item, "answerable": i == 0, "gold_refs": item["gold_refs"] if i == 0 else [],
+                                           "key_facts": item["key_facts"] if i == 0 else []}) + "\n"
+                               for i, item in enumerate(items)))
+    result = exorag_in_process("eval", "--dataset", dataset, "--index", index_copy, "--corpus", indexed_settings.corpus,
+                               "--out", run, "--resume")
+    assert result.exit_code == 0, result.output
+    report = json.loads((run / "report.json").read_text())
+    assert [item["answer"]["question"] for item in report["items"]] == [items[0]["question"], items[1]["question"]]
+    assert report["items"][1]["answer"]["abstained"]
+
+
+def test_items_that_fail_fail_the_run_and_an_unconfigured_llm_fails_before_it(index_copy, indexed_settings, tmp_path):
+    args = ("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus, "--limit", "2",
+            "--generator", "llm", "--min", "n=0")
+    unconfigured = exorag_in_process(*args, "--out", tmp_path / "unconfigured")
+    assert unconfigured.exit_code == 2 and "EXORAG_LLM_BASE_URL" in unconfigured.stderr
+    assert not (tmp_path / "unconfigured" / "items.jsonl").exists()  # nothing was asked
+    down = CliRunner().invoke(app, [str(arg) for arg in (*args, "--out", tmp_path / "down")], env={
+        "COLUMNS": "200", "EXORAG_LLM_BASE_URL": "http://127.0.0.1:9/v1", "EXORAG_LLM_MODEL": "m"})
+    assert down.exit_code == 1, down.output
+    assert "2 of 2 items failed, so the metrics cover only the answered ones" in down.stderr
+
+
 def test_a_bad_dataset_is_a_usage_error_naming_line_and_field(tmp_path, index_copy):
     dataset = tmp_path / "bad.jsonl"
     dataset.write_text('{"id": "q1", "question": "x", "answerable": true}\n{"id": "q2", "question": "y"}\n')

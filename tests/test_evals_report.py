@@ -99,6 +99,23 @@ def test_report_json_holds_exactly_the_design_metrics_and_every_item(tmp_path, j
     assert saved["slices"]["false_premise"]["n"] == 1
 
 
+def test_a_report_interrupted_while_rendered_leaves_the_last_run_whole(tmp_path, judge, monkeypatch):
+    import evals.report
+
+    results = run_items(ITEMS, HandSystem(), tmp_path, progress_label=None, warm_up=False)
+    first = build_report(ITEMS, results, judge, system="exorag", dataset="first.jsonl")
+    write_report(first, tmp_path / "out")
+    written = {path.name: path.read_text() for path in (tmp_path / "out").iterdir()}
+
+    def interrupted(*args: object) -> str:  # Ctrl-C while the plots are drawn, the slowest part
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evals.report, "render_html", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(build_report(ITEMS, results, judge, system="exorag", dataset="second.jsonl"), tmp_path / "out")
+    assert {path.name: path.read_text() for path in (tmp_path / "out").iterdir()} == written
+
+
 def test_markdown_and_html_reports_show_tables_plots_and_the_baseline(tmp_path, judge):
     main = build_report(ITEMS, run_items(ITEMS, HandSystem(), tmp_path / "a", progress_label=None, warm_up=False),
                         judge, system="exorag", dataset="mine.jsonl")
