@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     llm_gguf: Path | None = None
     llm_temperature: float = 0.0
     llm_max_tokens: int = 400
+    llm_timeout: float = Field(default=120.0, gt=0)  # seconds a request to the LLM server may take (one retry)
     llm_threads: int = Field(default_factory=usable_cores, ge=1,
                              description="llama.cpp threads of the in-process GGUF model; default every core this process may use")
 

@@ -207,12 +207,20 @@ def test_reference_list_saved_with_a_byte_order_mark_is_read_whole(tmp_path: Pat
     assert sorted(references) == [58, 170] and references[170].doi == "10.1016/j.cell.2019.02.016"
 
 
-@pytest.mark.parametrize("command", [["api"], ["mcp", "--http"]])
-def test_a_server_given_a_mistyped_index_refuses_to_start_and_creates_nothing(tmp_path: Path, command: list[str]) -> None:
+@pytest.mark.parametrize("command", [["api", "--port", "1"], ["mcp", "--http", "--port", "1"],
+                                     ["ask", "How do tumour exosomes blunt T cells?"], ["stats"]])
+def test_a_command_given_a_mistyped_index_refuses_and_creates_nothing(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "idnex"
-    result = CliRunner().invoke(app, [*command, "--index", str(missing), "--port", "1"])
+    result = CliRunner().invoke(app, [*command, "--index", str(missing)])
     assert result.exit_code == 2
     assert f"no index at {missing}" in " ".join(result.output.split()) and not missing.exists()
+
+
+def test_a_judge_that_cannot_load_is_a_clear_error_of_ask(indexed_settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["ask", "How do tumour exosomes blunt T cells?", "--index", str(indexed_settings.index),
+                                      "--corpus", str(indexed_settings.corpus)], env={"EXORAG_JUDGE": "learned"})
+    assert result.exit_code == 2, result.output
+    assert "no learned judge here; run `exorag judge train` first" in " ".join(result.output.split())
 
 
 

@@ -214,7 +214,8 @@ def test_unknown_judge_names_the_choices():
 
 
 class _ChatServer(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint that says yes when the claim is quoted in the evidence."""
+    """An OpenAI-compatible chat endpoint: supported when the claim is quoted in the evidence,
+    contradicted when it is quoted with "reduced" denied, else not stated."""
 
     requests: ClassVar[list[dict]] = []
 
@@ -228,7 +229,12 @@ class _ChatServer(BaseHTTPRequestHandler):
         prompt = body["messages"][-1]["content"]
         evidence = prompt.split("Evidence:\n", 1)[1].split("\n\nClaim: ", 1)[0]
         claim = prompt.split("\n\nClaim: ", 1)[1].split("\n\n", 1)[0]
-        reply = "Yes." if claim.rstrip(".") in evidence else "No, it is not stated."
+        if claim.rstrip(".") in evidence:
+            reply = "Supported."
+        elif claim.replace("did not reduce", "reduced").rstrip(".") in evidence:
+            reply = "Contradicted: the evidence states the opposite."
+        else:
+            reply = "Not stated."
         payload = json.dumps({
             "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
@@ -258,13 +264,16 @@ def test_llm_judge_needs_the_base_url_setting():
         LLMJudge(get_settings(llm_base_url=None))
 
 
-def test_llm_judge_asks_the_configured_server_and_reads_yes_or_no(chat_server):
+def test_llm_judge_asks_the_configured_server_and_reads_its_verdict(chat_server):
     _ChatServer.requests.clear()
     settings = get_settings(llm_base_url=chat_server, llm_model="judge-model", llm_api_key="secret")
     judge = get_judge("llm", settings)
-    scores = judge.score_many([(SUPPORTED[0], EVIDENCE), (UNSUPPORTED["entity swap"][0], EVIDENCE)])
-    assert scores == [1.0, 0.0]
-    assert len(_ChatServer.requests) == 2
+    negated = "Knockdown of KRAS did not reduce colony formation by 60% in A549 lung cancer cells."
+    pairs = [(SUPPORTED[0], EVIDENCE), (UNSUPPORTED["entity swap"][0], EVIDENCE)]
+    assert judge.score_many(pairs) == [1.0, 0.0]
+    assert [result.verdict for result in judge.judge_many([(claim, [EVIDENCE]) for claim, _ in [*pairs, (negated, "")]])] == [
+        "supported", "not_found", "contradicted"]
+    assert len(_ChatServer.requests) == 5
     request = _ChatServer.requests[0]
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer secret"
     assert request["body"]["model"] == "judge-model" and request["body"]["temperature"] == 0.0
@@ -277,9 +286,12 @@ def test_llm_judge_reports_a_failing_server(chat_server):
 
 
 def test_llm_verdict_parsing():
-    assert parse_verdict("Yes, fully supported.") == 1.0
-    assert parse_verdict("no") == 0.0
-    assert parse_verdict("It is unclear.") == 0.0
+    assert parse_verdict("Supported.") == ("supported", 1.0)
+    assert parse_verdict("Contradicted: it says the opposite") == ("contradicted", 0.0)
+    assert parse_verdict("partly") == ("partial", 0.4)
+    assert parse_verdict("Not stated.") == ("not_found", 0.0)
+    assert parse_verdict("Yes, fully.") == ("supported", 1.0) and parse_verdict("no") == ("not_found", 0.0)
+    assert parse_verdict("It is unclear.") == ("not_found", 0.0)
 
 
 # --- NLI judge ------------------------------------------------------------------------------------

@@ -6,19 +6,17 @@ replaces docs/screenshot-chat.png, the one the README shows.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from fake_llm import fake_llm
 from pdf_factory import make_pdf, make_truncated_pdf
 from playwright.sync_api import Browser, Download, Locator, Page, expect, sync_playwright
 
@@ -83,42 +81,16 @@ def upload_url(upload_settings: Settings) -> Iterator[str]:
     yield from running_app(upload_settings)
 
 
-class SlowLLM(BaseHTTPRequestHandler):
-    """An OpenAI-compatible chat endpoint that streams its reply a word every 0.3 s, as a local LLM on
-    two cores does: slow enough for the user to act while the answer is written."""
-
-    REPLY = "Tumour exosomes carry PD-L1, which binds PD-1 on T cells and suppresses their activation [1]."
-    WORD_S = 0.3
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        try:
-            for word in self.REPLY.split(" "):
-                delta = {"choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}],
-                         "id": "slow", "object": "chat.completion.chunk", "created": 0, "model": "slow"}
-                self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
-                self.wfile.flush()
-                time.sleep(self.WORD_S)
-            self.wfile.write(b"data: [DONE]\n\n")
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the answer was cancelled
-
-    def log_message(self, *args: object) -> None:
-        pass
+SLOW_REPLY = "Tumour exosomes carry PD-L1, which binds PD-1 on T cells and suppresses their activation [1]."
+SLOW_WORD_S = 0.3  # a word every 0.3 s, as a local LLM on two cores writes: time for the user to act
 
 
 @pytest.fixture(scope="module")
 def slow_llm_url(indexed_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowLLM)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     feedback = tmp_path_factory.mktemp("slow-feedback") / "feedback.sqlite3"
-    settings = indexed_settings.model_copy(update={
-        "feedback_db": feedback, "generator": "llm", "llm_base_url": f"http://127.0.0.1:{server.server_port}/v1"})
-    yield from running_app(settings)
-    server.shutdown()
+    with fake_llm(SLOW_REPLY, word_s=SLOW_WORD_S) as base_url:
+        yield from running_app(indexed_settings.model_copy(
+            update={"feedback_db": feedback, "generator": "llm", "llm_base_url": base_url}))
 
 
 @pytest.fixture
@@ -224,7 +196,7 @@ def test_new_chat_while_an_answer_is_written_stops_it_and_stays_empty(page, slow
     page.locator("#xr-new-chat").click()
     expect(page.locator("#xr-conversation .xr-welcome")).to_be_visible(timeout=10_000)
     # Long enough for the whole reply to have been written and verified, had it not been stopped.
-    page.wait_for_timeout(int(len(SlowLLM.REPLY.split()) * SlowLLM.WORD_S * 1000) + 5_000)
+    page.wait_for_timeout(int(len(SLOW_REPLY.split()) * SLOW_WORD_S * 1000) + 5_000)
     expect(page.locator("#xr-conversation .xr-welcome")).to_be_visible()
     expect(page.locator("#xr-conversation .xr-turn")).to_have_count(0)
 

@@ -91,8 +91,10 @@ def stats(index: IndexOption = None, as_json: JsonOption = False) -> None:
     from exorag.store.chroma import StoreUnavailable
     from exorag.store.stats import index_stats
 
+    settings = get_settings(index=index)
+    require_index(settings)
     try:
-        numbers = index_stats(get_settings(index=index))
+        numbers = index_stats(settings)
     except StoreUnavailable as error:
         fail(str(error))
     if as_json:
@@ -114,7 +116,7 @@ def ask(
     index: IndexOption = None,
     corpus: CorpusOption = None,
     generator: Annotated[str | None, typer.Option(help="extractive (default) or llm")] = None,
-    k: Annotated[int | None, typer.Option(help="passages to retrieve")] = None,
+    k: Annotated[int | None, typer.Option(help="passages to retrieve", min=1)] = None,
     source_kind: Annotated[str | None, typer.Option("--source", help="only 'review' or 'literature'")] = None,
     section: Annotated[list[str] | None, typer.Option(help="only these sections (repeatable)")] = None,
     ref: Annotated[list[int] | None, typer.Option(help="only passages citing these reference numbers (repeatable)")] = None,
@@ -136,15 +138,17 @@ def ask(
     if source_kind not in (None, "review", "literature"):
         fail(f"--source: {source_kind!r} is neither review nor literature")
     settings = get_settings(index=index, corpus=corpus)
+    require_index(settings)
     options = AnswerOptions(generator=generator, k=k, source_kind=source_kind, sections=section or None, refs=ref or None)
 
     def answer(text: str):
         from exorag.chain import answer as answer_question
         from exorag.generate.llm import LLMUnavailable
+        from exorag.judge import JudgeError
 
         try:
             return answer_question(text, options, settings)
-        except (StoreUnavailable, LLMUnavailable) as error:
+        except (StoreUnavailable, LLMUnavailable, JudgeError) as error:
             fail(str(error))
 
     shown = errors if cite_format else console  # stdout is kept for the references

@@ -37,6 +37,20 @@ SOURCES_START, SOURCES_END = "<<<SOURCES>>>", "<<<END SOURCES>>>"
 _IDS = re.compile(r"\[(\s*\d+\s*(?:[,;]\s*\d+\s*)*)\]")
 _INSUFFICIENT = re.compile(r"^\s*INSUFFICIENT\b:?\s*(.*)", re.IGNORECASE | re.DOTALL)
 _LABEL = re.compile(r"^\s*(?:answer|response)\s*:\s*", re.IGNORECASE)
+# A reasoning model's private thoughts before its answer (DeepSeek-R1, Qwen3 served as plain content).
+_REASONING = re.compile(r"^\s*<think>.*?(?:</think>|$)", re.IGNORECASE | re.DOTALL)
+# A sentence saying that the passages do not answer, or refusing: a decline in the model's own
+# words, which is no claim to verify (and no sentence to repair into an answer).
+_DECLINES = re.compile(
+    r"\b(?:passages?|sources?|context|documents?|texts?|excerpts?|information (?:provided|given))\b[^.]{0,80}?"
+    r"\b(?:do(?:es)?|did|can)(?: not|n't)\s+(?:\w+ly\s+)?(?:say|state|mention|describe|contain|address|discuss|"
+    r"provide|include|answer|specify|report|cover|give|explain|indicate|identify|name)"
+    r"|\bnot (?:mentioned|stated|described|addressed|discussed|specified|reported|covered|provided|given|named)\b"
+    r"[^.]{0,40}\b(?:passages?|sources?|context|documents?|texts?)\b"
+    r"|^\s*(?:I'?m sorry|I am sorry|sorry|unfortunately|I (?:cannot|can't|am unable|'m unable))\b"
+    r"|\b(?:no|not enough|insufficient) (?:information|data|details?|evidence) (?:\w+ )?(?:is|are|was|were|in|about|on|to)\b"
+    r"|\bcannot (?:be )?(?:answer(?:ed)?|determined?)\b",
+    re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 # A passage number opening a sentence: "[1] Hypoxia raises ... [2] It also ..."
 _LEADING_IDS = re.compile(r"(?:^|(?<=[.!?]))\s*" + _IDS.pattern)
@@ -64,7 +78,17 @@ _POINTER_WORDS = frozenset({
 
 
 class LLMUnavailable(RuntimeError):
-    """No LLM is configured, or the configured one cannot be loaded."""
+    """No LLM is configured, or the configured one cannot be loaded or reached."""
+
+
+def without_reasoning(text: str) -> str:
+    """The model's reply without a leading ``<think>…</think>`` block (or one still open)."""
+    return _REASONING.sub("", text, count=1)
+
+
+def declines(sentence: str) -> bool:
+    """Whether a sentence of the model's says the passages do not answer, or refuses."""
+    return bool(_DECLINES.search(sentence))
 
 
 def build_messages(question: str, evidence: list[Evidence], parts: list[str] | None = None) -> list:
@@ -145,11 +169,10 @@ def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) 
     supported by passage [2].") gives its numbers to the sentences before it. Verification
     still checks every sentence against the passages it ends up citing.
     """
+    text = without_reasoning(text)
     insufficient = _INSUFFICIENT.match(_LABEL.sub("", text))
     if insufficient:
-        reason = insufficient.group(1).strip() or "the passages do not answer the question"
-        return Draft(abstain_reason=f"The indexed literature does not answer this: {reason}",
-                     abstain_code=ReasonCode.GENERATOR_DECLINED)
+        return _declined(insufficient.group(1).strip())
     sentences: list[tuple[str, list[int]]] = []
     for line in _lines(text):
         waiting: list[int] = []  # uncited sentences of this line, by index
@@ -167,10 +190,12 @@ def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) 
                 waiting = []
             else:
                 waiting.append(len(sentences) - 1)
+    if sentences and all(declines(plain) for plain, _ in sentences):
+        return _declined(sentences[0][0])
     drafted: list[DraftSentence] = []
     for plain, numbers in sentences:
         ids = [evidence[n - 1].id for n in dict.fromkeys(numbers) if 1 <= n <= len(evidence)]
-        if ids and len(plain.split()) >= 3:
+        if ids and len(plain.split()) >= 3 and not declines(plain):
             drafted.append(DraftSentence(plain, ids))
     # The prompt asks for at most MAX_SENTENCES; a longer reply is usually the passages echoed back.
     drafted = drafted[:most]
@@ -178,6 +203,12 @@ def parse_draft(text: str, evidence: list[Evidence], most: int = MAX_SENTENCES) 
         return Draft(abstain_reason="The model's answer cited none of the passages, so it is not shown.",
                      abstain_code=ReasonCode.UNSUPPORTED_DRAFT)
     return Draft(drafted)
+
+
+def _declined(reason: str) -> Draft:
+    reason = reason or "the passages do not answer the question"
+    return Draft(abstain_reason=f"The indexed literature does not answer this: {reason}",
+                 abstain_code=ReasonCode.GENERATOR_DECLINED)
 
 
 class LLMGenerator:
@@ -196,18 +227,25 @@ class LLMGenerator:
     def stream(self, question: str, evidence: list[Evidence], context: GenerationContext) -> Iterator[str | Draft]:
         pieces: list[str] = []
         parts = [f.facet.text for f in context.plan.facets] if context.plan is not None else None
-        for chunk in self.model.stream(build_messages(question, evidence, parts)):
-            text = chunk.content if isinstance(chunk.content, str) else ""
-            if text:
-                pieces.append(text)
-                yield text
-        text = "".join(pieces)
+        shown = 0
+        try:
+            for chunk in self.model.stream(build_messages(question, evidence, parts)):
+                if isinstance(chunk.content, str) and chunk.content:
+                    pieces.append(chunk.content)
+                    visible = without_reasoning("".join(pieces))  # a reasoning model's thoughts are not shown
+                    if len(visible) > shown:
+                        yield visible[shown:]
+                        shown = len(visible)
+        except Exception as error:  # the provider's own errors: connection, timeout, HTTP status, no stream
+            raise LLMUnavailable(f"the LLM (EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF) failed: {type(error).__name__}: "
+                                 f"{error}") from error
+        text = without_reasoning("".join(pieces))
         draft = parse_draft(text, evidence, sentence_budget(parts))
-        if draft.abstain_reason and not _INSUFFICIENT.match(_LABEL.sub("", text)):
+        if draft.abstain_code == ReasonCode.UNSUPPORTED_DRAFT:
             # Sentences citing no passage go to verification uncited: each is replaced by the
             # evidence sentence that best makes its point, or dropped.
             uncited = [DraftSentence(_plain(sentence), []) for line in _lines(text) for sentence, _ in _cited_sentences(line)]
-            uncited = [s for s in uncited if len(s.text.split()) >= 3][: sentence_budget(parts)]
+            uncited = [s for s in uncited if len(s.text.split()) >= 3 and not declines(s.text)][: sentence_budget(parts)]
             draft = Draft(uncited) if uncited else draft
         yield draft
 
@@ -221,7 +259,7 @@ def openai_chat_model(settings: Settings, max_tokens: int, temperature: float, s
     # until its context is full.
     return ChatOpenAI(base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key,
                       temperature=temperature, extra_body={"max_tokens": max_tokens}, streaming=streaming,
-                      max_retries=1, timeout=120)
+                      max_retries=1, timeout=settings.llm_timeout)
 
 
 _models: dict[tuple, BaseChatModel] = {}

@@ -11,26 +11,34 @@ import re
 from collections.abc import Sequence
 
 from exorag.config import Settings, get_settings
-from exorag.judge.base import Judge, JudgeError, JudgeResult, best_sentence, evidence_windows
+from exorag.judge.base import Judge, JudgeError, JudgeResult, Verdict, best_sentence, evidence_windows
 
 SYSTEM_PROMPT = (
-    "You check scientific claims against evidence. Reply with one word: 'yes' if the evidence "
-    "fully supports every part of the claim, 'no' otherwise (for example when the evidence names "
-    "a different gene, protein, miRNA or number, states the opposite effect, negates the claim, "
-    "or does not say it)."
+    "You check scientific claims against evidence. Reply with one verdict: 'supported' if the evidence "
+    "supports every part of the claim; 'contradicted' if the evidence states something the claim denies "
+    "or reverses (the opposite effect, a negation, a different gene, protein, miRNA or number in the same "
+    "role); 'partly' if it supports some parts and does not state the others; 'not stated' if it does "
+    "not say the claim."
 )
-USER_PROMPT = "Evidence:\n{evidence}\n\nClaim: {claim}\n\nDoes the evidence fully support the claim? Answer yes or no."
-_VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+USER_PROMPT = ("Evidence:\n{evidence}\n\nClaim: {claim}\n\n"
+               "Verdict (supported, contradicted, partly or not stated):")
+_VERDICT = re.compile(r"\b(supported|contradict\w*|partly|partial\w*|not stated|yes|no)\b", re.IGNORECASE)
+# The reply's verdict and the score it is given; "yes"/"no" from models that answer the old way.
+_SCORES = {"supported": ("supported", 1.0), "yes": ("supported", 1.0), "partly": ("partial", 0.4),
+           "contradicted": ("contradicted", 0.0), "not stated": ("not_found", 0.0), "no": ("not_found", 0.0)}
 
 
-def parse_verdict(reply: str) -> float:
-    """1.0 when the reply's first yes/no word is ``yes``; 0.0 for ``no`` or a reply without one."""
+def parse_verdict(reply: str) -> tuple[Verdict, float]:
+    """The verdict and score of the reply's first verdict word; ``not_found`` for a reply without one."""
     match = _VERDICT.search(reply)
-    return 1.0 if match and match.group(1).lower() == "yes" else 0.0
+    word = match.group(1).lower() if match else "not stated"
+    word = "contradicted" if word.startswith("contradict") else "partly" if word.startswith("partial") else word
+    return _SCORES[word]
 
 
 class LLMJudge(Judge):
-    """Scores a pair 1.0 (the model says yes) or 0.0 (no, or no clear answer)."""
+    """Scores a pair 1.0 (the model says supported), 0.4 (partly) or 0.0 (contradicted, not stated, or
+    no clear answer)."""
 
     name = "llm"
     threshold = 0.5
@@ -45,7 +53,7 @@ class LLMJudge(Judge):
             )
         from exorag.generate.llm import openai_chat_model
 
-        self._model = openai_chat_model(settings, max_tokens=5, temperature=0.0)
+        self._model = openai_chat_model(settings, max_tokens=8, temperature=0.0)
         self._max_concurrency = max_concurrency
 
     def judge_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[JudgeResult]:
@@ -59,9 +67,8 @@ class LLMJudge(Judge):
             raise JudgeError(f"the llm judge's server at EXORAG_LLM_BASE_URL failed: {error}") from error
         results = []
         for (claim, passages), reply in zip(items, replies):
-            score = parse_verdict(str(reply.content))
+            verdict, score = parse_verdict(str(reply.content))
             windows = evidence_windows(claim, passages, keep=1)
             shown = best_sentence(claim, windows[0].text) if windows else ""
-            results.append(JudgeResult("supported" if score >= self.threshold else "not_found", score, shown,
-                                       windows[0].passage if windows else None))
+            results.append(JudgeResult(verdict, score, shown, windows[0].passage if windows else None))
         return results

@@ -1,0 +1,64 @@
+"""What exorag makes of an LLM's reply, on the real bundled index, with a server that gives a
+chosen reply: a decline in the model's own words, a reasoning block, and a server that fails."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from fake_llm import fake_llm
+
+from exorag.chain import AnswerOptions, answer, answer_stream
+from exorag.models import ReasonCode
+
+T_CELLS = "How do tumour exosomes blunt T cells?"
+LLM = AnswerOptions(generator="llm")
+
+
+@pytest.mark.parametrize("reply", [
+    "The passages do not say how tumour exosomes blunt T cells.",
+    "I'm sorry, but the provided passages do not describe how tumour exosomes affect T cells.",
+    "Unfortunately, there is no information in the passages about this [1].",
+])
+def test_a_decline_in_the_models_own_words_is_an_abstention_not_a_repaired_answer(indexed_settings, reply):
+    with fake_llm(reply) as base_url:
+        result = answer(T_CELLS, LLM, indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    assert result.abstained and result.reason_code == ReasonCode.GENERATOR_DECLINED, result.answer
+    assert not result.sentences
+
+
+def test_a_decline_beside_a_cited_finding_keeps_the_finding(indexed_settings):
+    reply = ("The passages do not mention NK cells. Exosomal PD-L1 binds PD-1 on T cells and suppresses their "
+             "activation [1].")
+    with fake_llm(reply) as base_url:
+        result = answer(T_CELLS, LLM, indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    assert not result.abstained and len(result.sentences) == 1 and "mention" not in result.answer
+
+
+def test_a_reasoning_block_is_neither_shown_nor_read_as_the_answer(indexed_settings):
+    thinking = "<think>Passage [1] names PD-L1 but the question asks for a mouse strain, so I must decline.</think>"
+    with fake_llm(f"{thinking} INSUFFICIENT: no mouse strain is named.") as base_url:
+        settings = indexed_settings.model_copy(update={"llm_base_url": base_url})
+        events = list(answer_stream(T_CELLS, LLM, settings))
+    streamed = "".join(event.text for event in events if event.kind == "token")
+    result = events[-1].answer
+    assert "think" not in streamed and "must decline" not in streamed
+    assert result.abstained and result.reason_code == ReasonCode.GENERATOR_DECLINED
+    assert "no mouse strain is named" in result.reason
+
+
+@pytest.mark.parametrize("failure", [{"status": 500}, {"page": "<html>Please sign in to the proxy</html>"}])
+def test_a_failing_llm_server_is_a_clear_error_not_a_traceback(indexed_settings, failure):
+    # 500: the model crashed; a web page: a proxy's sign-in page, no stream at all.
+    with fake_llm(**failure) as base_url:
+        completed = subprocess.run(
+            [sys.executable, "-m", "exorag.cli", "ask", T_CELLS, "--generator", "llm", "--index",
+             str(indexed_settings.index), "--corpus", str(indexed_settings.corpus)],
+            capture_output=True, text=True, timeout=300, check=False,
+            env={**os.environ, "EXORAG_LLM_BASE_URL": base_url, "EXORAG_LLM_TIMEOUT": "20"},
+        )
+    assert completed.returncode == 2, completed.stderr[-2000:]
+    assert "error: the LLM (EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF) failed" in completed.stderr
+    assert "Traceback" not in completed.stderr
