@@ -151,9 +151,16 @@ def ref_precision(item: EvalItem, answer: Answer) -> float | None:
 # --- key facts -----------------------------------------------------------------------------------
 
 
+def stated_text(answer: Answer) -> str:
+    """What an answer states: its sentences, not the notes naming the parts it does not answer
+    ("… does not answer this part of the question: …", which echo the question's words)."""
+    return " ".join(sentence.text for sentence in answer.sentences) or answer.answer
+
+
 def key_fact_recall(item: EvalItem, answer: Answer) -> float | None:
     """``key_fact_recall``: the share of key facts of which any accepted spelling is a
-    case-insensitive substring of the answer text (Unicode-normalised, see ``fact_found``).
+    case-insensitive substring of what the answer states (``stated_text``; Unicode-normalised, see
+    ``fact_found``).
 
     Applies to answerable items with key facts; an abstention scores 0, so facts echoed in an
     abstention's explanation are not credited.
@@ -162,7 +169,7 @@ def key_fact_recall(item: EvalItem, answer: Answer) -> float | None:
         return None
     if answer.abstained:
         return 0.0
-    return sum(fact_found(fact, answer.answer) for fact in item.key_facts) / len(item.key_facts)
+    return sum(fact_found(fact, stated_text(answer)) for fact in item.key_facts) / len(item.key_facts)
 
 
 def completeness(item: EvalItem, answer: Answer) -> float | None:
@@ -175,7 +182,7 @@ def completeness(item: EvalItem, answer: Answer) -> float | None:
     if answer.abstained:
         return 0.0
     cited = answer_refs(answer)
-    stated = sum(fact_found(fact, answer.answer) for fact in item.key_facts)
+    stated = sum(fact_found(fact, stated_text(answer)) for fact in item.key_facts)
     return (stated + sum(bool(cited & set(group)) for group in item.ref_groups)) / parts
 
 

@@ -11,6 +11,7 @@ from evals.metrics import (
     answer_refs,
     citation_precision,
     citation_recall,
+    completeness,
     fact_found,
     faithfulness,
     first_hit_rank,
@@ -143,6 +144,15 @@ def test_an_abstention_states_no_key_facts():
     question = item(question="Why do exosomes raise PTEN?", key_facts=[["PTEN"]])
     answer = abstention("Why do exosomes raise PTEN?").model_copy(update={"answer": "Nothing says exosomes raise PTEN."})
     assert key_fact_recall(question, answer) == 0.0
+
+
+def test_a_key_fact_named_only_in_the_note_of_an_unanswered_part_is_not_stated():
+    question = item(question="How does PD-L1 blunt T cells, and which dose of tipifarnib was used in dogs?",
+                    key_facts=[["PD-L1"], ["tipifarnib"]], ref_groups=[[170]])
+    note = " The indexed literature does not answer this part of the question: which dose of tipifarnib was used in dogs?"
+    answer = immune_answer(answer=immune_answer().answer + note)
+    assert key_fact_recall(question, answer) == 0.5
+    assert completeness(question, answer) == 2 / 3
 
 
 # --- abstention -----------------------------------------------------------------------------------
