@@ -205,9 +205,9 @@ def pubmedqa_command(
 
     try:
         items = load_pubmedqa(data)
+        absent = lay_out_corpus(items, out / "corpus", absent_share)
     except PubMedQAError as error:
         fail(str(error))
-    absent = lay_out_corpus(items, out / "corpus", absent_share)
     settings = get_settings(corpus=out / "corpus", index=out / "index", generator=generator)
     if run_ingest(settings) == 2:
         raise typer.Exit(2)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,23 +69,38 @@ def load_pubmedqa(path: Path) -> list[PubMedQAItem]:
     items = []
     for pmid, entry in raw.items():
         try:
-            items.append(PubMedQAItem(str(pmid), entry["QUESTION"], list(entry["CONTEXTS"]),
+            question, contexts = entry["QUESTION"], entry["CONTEXTS"]
+            if not (isinstance(question, str) and question.strip()):
+                raise PubMedQAError(f"{file}: item {pmid}: QUESTION must be a non-empty string")
+            if not (isinstance(contexts, list) and contexts and all(isinstance(c, str) for c in contexts)):
+                raise PubMedQAError(f"{file}: item {pmid}: CONTEXTS must be a list of strings (the abstract's sections)")
+            items.append(PubMedQAItem(str(pmid), question, contexts,
                                       entry.get("LONG_ANSWER", ""), entry.get("final_decision", "")))
         except (KeyError, TypeError) as error:
             raise PubMedQAError(f"{file}: item {pmid}: missing or malformed field {error}") from error
     return items
 
 
+_ABSTRACT_FILE = re.compile(r"pmid\w+\.txt")
+
+
 def lay_out_corpus(items: list[PubMedQAItem], corpus: Path, absent_share: float) -> set[str]:
     """Write the present abstracts to ``corpus/literature/``; returns the PubMed ids left out.
 
-    Files are rewritten only when their text changed, so a re-run syncs the index as a no-op.
+    Files are rewritten only when their text changed, so a re-run syncs the index as a no-op. A
+    folder holding anything else (a real corpus) is refused: its index would be synced to these
+    abstracts, and stale abstracts are deleted.
     """
     literature = corpus / "literature"
+    others = sorted(str(path.relative_to(corpus)) for path in corpus.rglob("*")
+                    if path.is_file() and not (path.parent == literature and _ABSTRACT_FILE.fullmatch(path.name)))
+    if others:
+        raise PubMedQAError(f"{corpus} holds files the PubMedQA harness did not write ({', '.join(others[:3])}"
+                            f"{', …' if len(others) > 3 else ''}): choose an empty --out")
     literature.mkdir(parents=True, exist_ok=True)
     absent = {item.pmid for item in items if item.is_absent(absent_share)}
     wanted = {item.file_name: "\n\n".join(item.contexts) for item in items if item.pmid not in absent}
-    for stale in literature.glob("*.txt"):
+    for stale in literature.glob("pmid*.txt"):
         if stale.name not in wanted:
             stale.unlink()
     for name, text in wanted.items():

@@ -51,12 +51,12 @@ def main(
     from exorag.config import get_settings
     from exorag.ingest.sync import sync_corpus
 
+    folder = work or Path(tempfile.mkdtemp(prefix="pubmedqa-"))
     try:
         items = {item.pmid: item for item in load_pubmedqa(data)}
+        lay_out_corpus(list(items.values()), folder / "corpus", absent_share=0.0)
     except PubMedQAError as error:
         raise typer.BadParameter(str(error)) from error
-    folder = work or Path(tempfile.mkdtemp(prefix="pubmedqa-"))
-    lay_out_corpus(list(items.values()), folder / "corpus", absent_share=0.0)
     settings = get_settings(corpus=folder / "corpus", index=folder / "index")
     sync_corpus(settings)
     if half not in ("tuning", "held_out", "all"):

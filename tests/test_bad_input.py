@@ -253,3 +253,24 @@ def test_the_api_with_a_token_may_serve_other_machines(tmp_path: Path, monkeypat
     # Past the host check, it stops at the next one: the index it was given does not exist.
     assert result.exit_code == 2 and "serves other machines" not in result.output
     assert f"no index at {missing}" in " ".join(result.output.split())
+
+
+def test_the_pubmedqa_harness_refuses_a_folder_holding_a_corpus_and_names_a_malformed_item(tmp_path: Path) -> None:
+    items = {"1001": {"QUESTION": "Does drug X reduce mortality in sepsis?", "CONTEXTS": ["Drug X reduced mortality."]},
+             "1002": {"QUESTION": "Is Y linked to Z?", "CONTEXTS": ["Y was linked to Z in 40 patients."]}}
+    data = tmp_path / "items.json"
+    data.write_text(json.dumps(items), encoding="utf-8")
+    project = tmp_path / "project"
+    notes = project / "corpus" / "literature" / "58_li2020.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("My notes on paper 58.", encoding="utf-8")
+    result = CliRunner().invoke(app, ["pubmedqa", "--data", str(data), "--out", str(project)])
+    assert result.exit_code == 2 and "literature/58_li2020.txt" in " ".join(result.output.split())
+    assert notes.read_text(encoding="utf-8") == "My notes on paper 58." and not (project / "index").exists()
+    for broken, error in ((None, "item 1001: QUESTION must be a non-empty string"),
+                          ("Drug X reduced mortality.", "item 1001: CONTEXTS must be a list of strings")):
+        field = "QUESTION" if broken is None else "CONTEXTS"
+        data.write_text(json.dumps({**items, "1001": {**items["1001"], field: broken}}), encoding="utf-8")
+        result = CliRunner().invoke(app, ["pubmedqa", "--data", str(data), "--out", str(tmp_path / "fresh")])
+        assert result.exit_code == 2 and error in " ".join(result.output.split())
+        assert not (tmp_path / "fresh").exists()
