@@ -274,3 +274,11 @@ def test_the_pubmedqa_harness_refuses_a_folder_holding_a_corpus_and_names_a_malf
         result = CliRunner().invoke(app, ["pubmedqa", "--data", str(data), "--out", str(tmp_path / "fresh")])
         assert result.exit_code == 2 and error in " ".join(result.output.split())
         assert not (tmp_path / "fresh").exists()
+
+
+@pytest.mark.parametrize("args", [["judge", "speed", "--repeats", "0"], ["judge", "train", "--max-pairs", "-100"],
+                                  ["ask", "How do tumour exosomes blunt T cells?", "--k", "0"]])
+def test_a_count_below_one_is_a_usage_error_naming_the_option(args: list[str], tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, [*args, "--index", str(tmp_path / "index")])
+    assert result.exit_code == 2
+    assert "greater than or equal to 1" in " ".join(result.output.replace("│", " ").split())

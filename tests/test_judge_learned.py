@@ -11,7 +11,7 @@ from evals.calibrate import calibrate
 from evals.dataset import JudgePair
 from exorag.config import get_settings
 from exorag.judge import get_judge
-from exorag.judge.learned import LearnedJudge, judge_folder, train_judge
+from exorag.judge.learned import LearnedJudge, build_judge, judge_folder, train_judge
 from exorag.judge.rules import RulesJudge
 from exorag.judge.synthetic import generate_pairs
 
@@ -83,3 +83,20 @@ def test_auto_picks_the_learned_judge_beside_the_index_and_rules_without_one(tra
     assert get_judge("auto", get_settings(index=trained.parent)).name == "learned"
     assert judge_folder(get_settings(index=trained.parent)) == trained
     assert get_judge("auto", get_settings(index=tmp_path)).name == "rules"
+
+
+def test_a_training_interrupted_halfway_leaves_the_judge_there_was(tmp_path, monkeypatch):
+    settings = get_settings(index=tmp_path / "index", corpus=tmp_path / "corpus")
+    texts = corpus(seed=3, documents=6)
+    tune = [(pair.claim, [pair.evidence], pair.label == "supported") for pair in generate_pairs(texts, seed=4)[:40]]
+    first = build_judge(settings, texts, max_pairs=200, tune=tune)
+    saved = (judge_folder(settings) / "judge.json").read_text()
+    assert first.folder == str(judge_folder(settings)) and '"threshold"' in saved
+
+    def interrupted(*args: object) -> None:  # Ctrl-C while the new judge's threshold is tuned
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LearnedJudge, "judge_many", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_judge(settings, texts, max_pairs=200, tune=tune)
+    assert (judge_folder(settings) / "judge.json").read_text() == saved

@@ -80,7 +80,7 @@ def _texts_of(path: Path) -> list[str]:
 def train(
     index: IndexOption = None,
     extra: Annotated[list[Path] | None, typer.Option("--extra", help="more text to make pairs from: .txt/.md, or PubMedQA JSON (train half)")] = None,
-    max_pairs: Annotated[int, typer.Option("--max-pairs", help="at most this many training pairs")] = 4000,
+    max_pairs: Annotated[int, typer.Option("--max-pairs", help="at most this many training pairs", min=1)] = 4000,
     tune: Annotated[Path | None, typer.Option("--tune", help="labelled pairs (JSONL) to set the support threshold on; only lines with \"split\": \"tune\" if any have a split")] = None,
 ) -> None:
     """Train the learned judge on synthetic pairs from the indexed corpus; saved in <index>/judge/."""
@@ -134,7 +134,8 @@ def _speed_passages(tag: str) -> list[str]:
 
 
 @judge_app.command("speed")
-def speed(index: IndexOption = None, judge: JudgeOption = "rules", repeats: Annotated[int, typer.Option("--repeats")] = 20) -> None:
+def speed(index: IndexOption = None, judge: JudgeOption = "rules",
+          repeats: Annotated[int, typer.Option("--repeats", min=1)] = 20) -> None:
     """Time one claim against five passages (each a paragraph), the verification of one sentence:
     against passages judged before (an answer's sentences checked one after another against the
     same evidence) and against new ones (their sentences embedded in the time)."""

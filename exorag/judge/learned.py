@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from exorag.atomic import write_text_atomic
 from exorag.config import Settings, get_settings
 from exorag.judge.base import VERDICTS, Judge, JudgeError, JudgeResult, best_sentence, evidence_windows
 from exorag.judge.rules import RulesJudge
@@ -163,16 +165,20 @@ def build_judge(settings: Settings, extra_texts: Iterable[str] = (), max_pairs: 
     # The corpus's own pairs first; other texts fill up to max_pairs.
     pairs = (own + others[: max(0, max_pairs - len(own))])[:max_pairs]
     folder = judge_folder(settings)
-    report = train_judge(pairs, folder, settings, progress=progress)
+    # Trained and tuned aside, then put in place whole: an interrupted training leaves the old judge.
+    staging = folder.with_name(f".{folder.name}.training")
+    report = train_judge(pairs, staging, settings, progress=progress)
+    saved = json.loads((staging / MODEL_FILE).read_text(encoding="utf-8"))
     if tune:
-        judge = LearnedJudge(folder, settings)
+        judge = LearnedJudge(staging, settings)
         scores = [result.score for result in judge.judge_many([(claim, passages) for claim, passages, _ in tune])]
         labels = [label for _, _, label in tune]
-        threshold = max(TUNE_GRID, key=lambda t: sum((score >= t) == label for score, label in zip(scores, labels)))
-        saved = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
-        saved["threshold"] = threshold
-        (folder / MODEL_FILE).write_text(json.dumps(saved, indent=1), encoding="utf-8")
-    return report
+        saved["threshold"] = max(TUNE_GRID, key=lambda t: sum((score >= t) == label for score, label in zip(scores, labels)))
+    saved["training"]["folder"] = str(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(folder / MODEL_FILE, json.dumps(saved, indent=1))
+    shutil.rmtree(staging)
+    return replace(report, folder=str(folder))
 
 
 class LearnedJudge(Judge):
