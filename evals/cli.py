@@ -77,7 +77,7 @@ def eval_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="question set, JSON Lines in DESIGN.md's format")] = None,
     index: Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")] = None,
     corpus: Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")] = None,
-    out: Annotated[Path, typer.Option("--out", help="run folder for items.jsonl and the reports")] = Path("evals/runs/latest"),
+    out: Annotated[Path, typer.Option("--out", help="run folder for items.jsonl and the reports", file_okay=False)] = Path("evals/runs/latest"),
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="only the first N items")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,
     resume: Annotated[bool, typer.Option("--resume", help="keep the answered items of an interrupted run in --out")] = False,
@@ -188,7 +188,7 @@ def _system(name: str, settings):
 
 def pubmedqa_command(
     data: Annotated[Path, typer.Option("--data", help="a PubMedQA file (pqal_*.json) or the folder holding pqal_dev.json")],
-    out: Annotated[Path, typer.Option("--out", help="run folder: the laid-out corpus, its index, items.jsonl, report.json")] = Path(
+    out: Annotated[Path, typer.Option("--out", help="run folder: the laid-out corpus, its index, items.jsonl, report.json", file_okay=False)] = Path(
         "evals/runs/pubmedqa"),
     absent_share: Annotated[float, typer.Option("--absent-share", min=0.0, max=0.9, help="share of abstracts left out")] = 0.3,
     workers: Annotated[int, typer.Option("--workers", min=1, help="answer N items at a time (threads)")] = 1,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,10 @@ class DatasetError(ValueError):
     """A dataset file that cannot be used; the message names the line and the field."""
 
 
+# Reference numbers of a review start at 1.
+ReferenceNumber = Annotated[StrictInt, Field(ge=1)]
+
+
 class EvalItem(BaseModel):
     """One question of a question set.
 
@@ -40,12 +44,12 @@ class EvalItem(BaseModel):
     id: StrictStr = Field(min_length=1)
     question: StrictStr = Field(min_length=1)
     answerable: StrictBool
-    gold_refs: list[StrictInt] = Field(default_factory=list)
+    gold_refs: list[ReferenceNumber] = Field(default_factory=list)
     key_facts: list[list[StrictStr]] = Field(default_factory=list)
     topic: StrictStr = ""
     false_premise: StrictBool = False
     # One group of reference numbers per part of a complete answer; cited when any number of it is.
-    ref_groups: list[list[StrictInt]] = Field(default_factory=list)
+    ref_groups: list[list[ReferenceNumber]] = Field(default_factory=list)
     # The gold verdict of a yes/no question.
     verdict: Literal["yes", "no", "mixed", "not_addressed"] | None = None
     # The question's shape, when the dataset gives it (else the answer's is used in reports).
@@ -68,7 +72,7 @@ class JudgePair(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     claim: StrictStr = Field(min_length=1)
-    evidence: StrictStr | list[StrictStr]
+    evidence: StrictStr | Annotated[list[StrictStr], Field(min_length=1)]
     label: StrictBool
     error_type: StrictStr = ""
     id: StrictStr | StrictInt | None = None
@@ -106,6 +110,10 @@ def _read_objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError as error:
         raise DatasetError(f"{path}: file not found") from error
+    except IsADirectoryError as error:
+        raise DatasetError(f"{path}: a folder, not a JSON Lines file") from error
+    except OSError as error:
+        raise DatasetError(f"{path}: cannot read ({error.strerror})") from error
     except UnicodeDecodeError as error:
         raise DatasetError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from error
     objects: list[tuple[int, dict[str, Any]]] = []
@@ -139,11 +147,14 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
             raise DatasetError(f"{path} line {number}: {_describe(error)}") from error
         if item.id in first_line_of:
             raise DatasetError(f"{path} line {number}: field 'id': duplicate id {item.id!r} (first on line {first_line_of[item.id]})")
-        if not item.answerable and (item.gold_refs or item.key_facts):
-            field = "gold_refs" if item.gold_refs else "key_facts"
+        gold = {"gold_refs": item.gold_refs, "key_facts": item.key_facts, "ref_groups": item.ref_groups,
+                "verdict": item.verdict not in (None, "not_addressed")}
+        if not item.answerable and any(gold.values()):
+            field = next(name for name, value in gold.items() if value)
             raise DatasetError(f"{path} line {number}: field '{field}': must be empty when answerable is false")
-        if any(not fact for fact in item.key_facts):
-            raise DatasetError(f"{path} line {number}: field 'key_facts': a fact has no accepted spelling")
+        for position, fact in enumerate(item.key_facts, start=1):
+            if not any(spelling.strip() for spelling in fact):  # a spreadsheet's empty cells
+                raise DatasetError(f"{path} line {number}: field 'key_facts': fact {position} has no non-blank spelling")
         first_line_of[item.id] = number
         items.append(item)
     return items

@@ -282,3 +282,15 @@ def test_a_count_below_one_is_a_usage_error_naming_the_option(args: list[str], t
     result = CliRunner().invoke(app, [*args, "--index", str(tmp_path / "index")])
     assert result.exit_code == 2
     assert "greater than or equal to 1" in " ".join(result.output.replace("│", " ").split())
+
+
+def test_a_file_given_for_a_folder_or_a_folder_for_a_file_is_a_usage_error(tmp_path: Path) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine", encoding="utf-8")
+    for args in (["eval", "--dataset", str(a_file), "--out", str(a_file)], ["eval", "--dataset", str(tmp_path)],
+                 ["judge", "--dataset", str(tmp_path)], ["feedback", "export", "--out", str(tmp_path)]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        said = " ".join(result.output.replace("│", " ").split())
+        assert "is a file" in said or "is a directory" in said or "a folder, not a JSON Lines file" in said, (args, said)
+    assert a_file.read_text(encoding="utf-8") == "mine"

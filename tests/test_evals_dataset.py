@@ -127,3 +127,27 @@ def test_judge_pairs_accept_a_list_of_passages_and_report_bad_labels(tmp_path):
     assert "line 2" in error_of(path, load_judge_pairs) and "field 'label'" in error_of(path, load_judge_pairs)
     (pair,) = load_judge_pairs(write_lines(tmp_path / "one.jsonl", ["", json.dumps(good)]))
     assert pair.evidence_text == "PD-L1 binds\nPD-1 on T cells" and pair.line == 2
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    ({"key_facts": [["PD-L1"], [""], ["  "]]}, "field 'key_facts': fact 2 has no non-blank spelling"),
+    ({"gold_refs": [-3, 0]}, "field 'gold_refs.0': input should be greater than or equal to 1"),
+    ({"ref_groups": [[170], [0]]}, "field 'ref_groups.1.0': input should be greater than or equal to 1"),
+    ({"answerable": False, "gold_refs": [], "key_facts": [], "ref_groups": [[170]]},
+     "field 'ref_groups': must be empty when answerable is false"),
+    ({"answerable": False, "gold_refs": [], "key_facts": [], "verdict": "yes"},
+     "field 'verdict': must be empty when answerable is false"),
+])
+def test_gold_that_could_only_be_scored_wrongly_is_rejected(tmp_path, fields, expected):
+    assert expected in error_of(write_lines(tmp_path / "gold.jsonl", [json.dumps({**GOOD, **fields})]))
+
+
+def test_an_unanswerable_yes_no_question_may_say_the_literature_does_not_address_it(tmp_path):
+    item = {**GOOD, "answerable": False, "gold_refs": [], "key_facts": [], "verdict": "not_addressed"}
+    assert load_dataset(write_lines(tmp_path / "na.jsonl", [json.dumps(item)]))[0].verdict == "not_addressed"
+
+
+def test_a_folder_and_a_pair_without_evidence_are_named(tmp_path):
+    assert f"{tmp_path}: a folder, not a JSON Lines file" in error_of(tmp_path)
+    pair = {"claim": "PD-L1 binds PD-1.", "evidence": [], "label": True}
+    assert "field 'evidence" in error_of(write_lines(tmp_path / "pairs.jsonl", [json.dumps(pair)]), load_judge_pairs)

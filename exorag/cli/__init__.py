@@ -184,13 +184,14 @@ app.add_typer(feedback_app, name="feedback")
 
 @feedback_app.command("export")
 def feedback_export(
-    out: Annotated[Path, typer.Option("--out", help="JSONL file to write")] = Path("feedback.jsonl"),
+    out: Annotated[Path, typer.Option("--out", help="JSONL file to write", dir_okay=False)] = Path("feedback.jsonl"),
     index: IndexOption = None,
 ) -> None:
     """Write all feedback records as JSON lines."""
     from exorag.feedback import FeedbackStore, default_feedback_path
 
     settings = get_settings(index=index)
+    require_index(settings)
     count = FeedbackStore(default_feedback_path(settings)).export_jsonl(out)
     console.print(f"{count} feedback records written to {out}")
 

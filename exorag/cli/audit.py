@@ -17,7 +17,7 @@ from exorag.cli.common import console, errors, fail, require_index
 def audit_command(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="corpus folder (default corpus/, EXORAG_CORPUS)")] = None,
     index: Annotated[Path | None, typer.Option("--index", help="index folder (default index/, EXORAG_INDEX)")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="folder for audit.json, audit.md and audit.html (default <index>/audit)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="folder for audit.json, audit.md and audit.html (default <index>/audit)", file_okay=False)] = None,
     claim: Annotated[str | None, typer.Option("--claim", help="check this sentence against the whole corpus instead")] = None,
     judge: Annotated[str, typer.Option("--judge", help="rules (default), auto, learned, nli or llm")] = "rules",
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,

@@ -102,7 +102,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def bench(
         scales: Annotated[str, typer.Option(help="corpus sizes in chunks, comma-separated")] = "1000,10000,100000",
-        out: Annotated[Path, typer.Option(help="folder for bench.json, bench.md, bench.png and logs")] = Path("evals/runs/bench"),
+        out: Annotated[Path, typer.Option(help="folder for bench.json, bench.md, bench.png and logs", file_okay=False)] = Path("evals/runs/bench"),
         chroma_url: Annotated[str | None, typer.Option(help="run exorag against this Chroma server (e.g. http://127.0.0.1:8000)")] = None,
         seed: Annotated[int, typer.Option(help="seed of the generated corpora")] = 0,
         queries: Annotated[int, typer.Option(help="queries per scale and system (at least 200 for the published figures)")] = 200,
