@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from exorag.cli.common import console, errors, fail
@@ -35,7 +36,7 @@ def _metrics_table(title: str, columns: dict[str, dict]) -> Table:
 
 def _compare(run_a: Path, run_b: Path) -> dict:
     """Print what improved and regressed from run A to run B; returns B's report."""
-    from evals.compare import RunNotFound, compare_reports, load_report
+    from evals.compare import RunNotFound, compare_reports, differences, load_report
     from evals.report import format_value
 
     try:
@@ -58,6 +59,8 @@ def _compare(run_a: Path, run_b: Path) -> dict:
     regressed = [c.metric for c in changes if c.verdict == "regressed"]
     console.print(f"improved: {', '.join(improved) or 'none'}")
     console.print(f"regressed: {', '.join(regressed) or 'none'}")
+    for difference in differences(before, after):
+        errors.print(f"[yellow]note:[/yellow] the runs differ in {escape(difference)}, so their figures are not comparable")
     return after
 
 

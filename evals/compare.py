@@ -64,3 +64,10 @@ def compare_reports(before: dict, after: dict) -> list[Change]:
                _verdict(name, before["metrics"].get(name), after["metrics"].get(name)))
         for name in METRIC_NAMES
     ]
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    """What makes two runs' figures not comparable: another question set, or another judge of
+    support (a system or generator is what one compares)."""
+    return [f"{key}: A {before.get(key)!r}, B {after.get(key)!r}" for key in ("dataset", "judge")
+            if before.get(key) != after.get(key)]

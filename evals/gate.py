@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from evals.metrics import METRIC_NAMES
 
 
@@ -23,6 +25,8 @@ def parse_thresholds(specs: list[str], option: str) -> dict[str, float]:
             thresholds[name] = float(value)
         except ValueError as error:
             raise ThresholdError(f"{option} {spec!r}: {value.strip()!r} is not a number") from error
+        if not math.isfinite(thresholds[name]):  # every comparison with nan is false: the gate would always hold
+            raise ThresholdError(f"{option} {spec!r}: {value.strip()!r} is not a finite number")
     return thresholds
 
 

@@ -63,11 +63,16 @@ def test_eval_writes_the_reports_of_exorag_and_the_baseline(run_both):
     assert 'src="data:image/png;base64,' in (run_both / "report.html").read_text()
 
 
-def test_compare_prints_improvements_and_regressions(run_both):
+def test_compare_prints_improvements_and_regressions(run_both, tmp_path):
     result = exorag("eval", "--compare", run_both, run_both / "baseline")
     assert result.returncode == 0, result.stderr
     assert "improved:" in result.stdout and "regressed:" in result.stdout
     assert "key_fact_recall" in result.stdout
+    assert "note:" not in result.stderr  # two systems on one question set, one judge: comparable
+    other = json.loads((run_both / "report.json").read_text())
+    (tmp_path / "report.json").write_text(json.dumps({**other, "dataset": "evals/datasets/broad_qa.jsonl"}))
+    noted = exorag("eval", "--compare", run_both, tmp_path)
+    assert "note: the runs differ in dataset" in " ".join(noted.stderr.split())
 
 
 def test_a_failed_minimum_exits_1_and_names_the_metric(run_both):

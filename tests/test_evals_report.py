@@ -170,7 +170,7 @@ def test_thresholds_fail_below_a_minimum_or_above_a_maximum():
     assert "not measured" in check_thresholds(metrics, {"mrr": 0.5}, {})[0]
 
 
-@pytest.mark.parametrize("spec", ["ref_recall", "recall=0.9", "ref_recall=high"])
+@pytest.mark.parametrize("spec", ["ref_recall", "recall=0.9", "ref_recall=high", "ref_recall=nan", "key_fact_recall=-inf"])
 def test_a_bad_threshold_is_a_usage_error(spec):
     with pytest.raises(ThresholdError, match="--min"):
         parse_thresholds([spec], "--min")
