@@ -31,6 +31,7 @@ from exorag.pipelines import EXORAG, Parts
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, PassageRetriever
 from exorag.shape import QuestionShape, read_shape
+from exorag.store.chroma import forget_open_indexes
 from exorag.store.index import Index
 from exorag.text import english_rarity, tokenize, well_formed
 from exorag.verify import verify_sentence
@@ -93,7 +94,10 @@ def get_pipeline(settings: Settings, parts: Parts = EXORAG) -> Pipeline:
     key = (parts.name, str(settings.index.resolve()), settings.chroma_url, settings.collection, str(settings.corpus.resolve()))
     with _pipelines_lock:
         pipeline = _pipelines.get(key)
-        if pipeline is None or pipeline.index.vectors.generation != pipeline.index.lexical.generation:
+        if pipeline is not None and pipeline.index.vectors.generation != pipeline.index.lexical.generation:
+            forget_open_indexes()  # another process changed the index: read it afresh
+            pipeline = None
+        if pipeline is None:
             pipeline = _pipelines[key] = Pipeline(settings, parts)
         return pipeline
 

@@ -379,6 +379,27 @@ def test_asking_in_a_loop_during_an_ingest_always_answers_and_leaves_one_current
     reset_pipelines()
 
 
+def test_a_process_answering_reads_what_an_ingest_in_another_process_added_and_removed(tmp_path: Path) -> None:
+    # `exorag serve` or `exorag api` running while `exorag ingest` runs in a terminal.
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 30)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    reset_pipelines()
+    assert "literature/0007-paper.txt" in {e.source_path for e in answer("What do Marker7word exosomes carry?", settings=settings).evidence}
+    tiny_papers(corpus, 1, first=31)
+    (corpus / "literature" / "0007-paper.txt").unlink()
+    ingest = start_ingest(settings)
+    stdout, stderr = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, stderr
+    assert json.loads(stdout)["added"] == 1 and json.loads(stdout)["removed"] == 1
+    added = answer("What do Marker31word exosomes carry?", settings=settings)
+    assert "literature/0031-paper.txt" in {e.source_path for e in added.evidence}
+    removed = answer("What do Marker7word exosomes carry?", settings=settings)
+    assert "literature/0007-paper.txt" not in {e.source_path for e in removed.evidence}
+    reset_pipelines()
+
+
 def test_nearest_chunks_of_an_empty_and_of_a_small_collection(settings: Settings) -> None:
     vectors = Index(settings).vectors
     question = np.asarray(get_embeddings(settings).embed_query("exosome secretion"), dtype=np.float32)

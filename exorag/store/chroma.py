@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 
 from exorag.config import Settings
@@ -51,6 +52,13 @@ def drop_collection(settings: Settings) -> None:
     client = _client(settings)
     if settings.collection in {collection.name for collection in client.list_collections()}:
         client.delete_collection(settings.collection)
+
+
+def forget_open_indexes() -> None:
+    """Make the next client of an index read it from disk afresh. Chroma keeps one view of an index
+    folder per process and never sees what another process (an ``exorag ingest`` in a terminal
+    while ``exorag serve`` answers) wrote there since: ids it cannot find, vectors of deleted chunks."""
+    SharedSystemClient.clear_system_cache()
 
 
 def _client(settings: Settings) -> chromadb.ClientAPI:
