@@ -46,34 +46,36 @@ def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
 class Settings(BaseSettings):
     """Every setting of exorag; each field can be set as ``EXORAG_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="EXORAG_", extra="ignore")
+    # nan passes no comparison (a threshold of nan turns its check off) and inf overflows counts.
+    model_config = SettingsConfigDict(env_prefix="EXORAG_", extra="ignore", allow_inf_nan=False)
 
     corpus: Path = Path("corpus")
     index: Path = Path("index")
     chroma_url: str | None = Field(default=None, description="a Chroma server, e.g. http://127.0.0.1:8000")
-    collection: str = "exorag"
+    # Chroma's rule for a collection name: 3-512 letters, digits, ".", "_" or "-", a letter or digit at each end.
+    collection: str = Field(default="exorag", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
     embedding_model: str | None = Field(default=None, description="a local sentence-transformers folder")
-    embedding_batch_size: int = 64
+    embedding_batch_size: int = Field(default=64, ge=1)
     embedder: Literal["torch", "onnx", "onnx-int8"] = Field(
         default="onnx", description="onnx (ONNX Runtime fp32, the default), torch (sentence-transformers fp32) or onnx-int8")
     embedder_cache: Path | None = Field(default=None, description="where ONNX exports are kept; default <index>/embedder")
     embedder_threads: int = Field(default_factory=usable_cores, ge=1,
                                   description="ONNX Runtime intra-op threads; default every core this process may use")
 
-    chunk_words: int = 120
-    chunk_overlap_sentences: int = 1
+    chunk_words: int = Field(default=120, ge=1)
+    chunk_overlap_sentences: int = Field(default=1, ge=0)
     # A paper with its figures is a few MB; a larger file is more often a scan or a data dump, and
     # would hold the ingest lock for a long time.
     max_file_mb: float = Field(default=50.0, gt=0)
 
     generator: Literal["extractive", "llm"] = "extractive"
-    k: int = 6
+    k: int = Field(default=6, ge=1)
     llm_base_url: str | None = None
     llm_model: str = "local"
     llm_api_key: str = "not-needed"
     llm_gguf: Path | None = None
-    llm_temperature: float = 0.0
-    llm_max_tokens: int = 400
+    llm_temperature: float = Field(default=0.0, ge=0.0)
+    llm_max_tokens: int = Field(default=400, ge=1)
     llm_timeout: float = Field(default=120.0, gt=0)  # seconds a request to the LLM server may take (one retry)
     llm_threads: int = Field(default_factory=usable_cores, ge=1,
                              description="llama.cpp threads of the in-process GGUF model; default every core this process may use")
@@ -84,13 +86,13 @@ class Settings(BaseSettings):
     # relevance_passages passages; a term the source lacks earns credit from a source word whose
     # embedding cosine rises from the floor (none) to full (all). Tuned on the tune half of
     # PubMedQA-dev and exosome_qa (docs in README "When the literature does not answer").
-    min_relevance: float = 0.63
+    min_relevance: float = Field(default=0.63, ge=0.0, le=1.0)
     relevance_coverage_weight: float = Field(default=0.6, ge=0.0, le=1.0)
-    relevance_passages: int = 5
-    synonym_cosine_floor: float = 0.3
-    synonym_cosine_full: float = 0.7
+    relevance_passages: int = Field(default=5, ge=1)
+    synonym_cosine_floor: float = Field(default=0.3, ge=-1.0, le=1.0)
+    synonym_cosine_full: float = Field(default=0.7, ge=-1.0, le=1.0)
     # Below this score of its best sentence, the extractive generator finds no sentence that answers.
-    min_sentence_confidence: float = 0.15
+    min_sentence_confidence: float = Field(default=0.15, ge=0.0, le=1.0)
 
     # Which judge verifies answers (exorag.judge): on held-out claim pairs the rule judge is ahead
     # of the learned one (README, "Auditing citations").

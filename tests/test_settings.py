@@ -71,3 +71,23 @@ def test_a_malformed_setting_is_named_by_every_command_without_a_traceback(tmp_p
     assert completed.returncode == 2
     assert "fetch_rate" in completed.stderr and "greater than 0" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    ("EXORAG_MIN_RELEVANCE", "nan", "finite number"),  # every comparison with nan is false: the gate was off
+    ("EXORAG_MIN_RELEVANCE", "63", "less than or equal to 1"),  # a percentage typed for a fraction
+    ("EXORAG_K", "0", "greater than or equal to 1"),
+    ("EXORAG_MAX_FILE_MB", "inf", "finite number"),
+    ("EXORAG_CHUNK_WORDS", "-5", "greater than or equal to 1"),
+    ("EXORAG_COLLECTION", "ab", "should match pattern"),
+])
+def test_a_setting_out_of_its_range_is_named_before_anything_runs(tmp_path: Path, variable: str, value: str,
+                                                                  said: str) -> None:
+    env = {**os.environ, variable: value}
+    completed = subprocess.run([sys.executable, "-m", "exorag.cli", "ingest", "--corpus", str(tmp_path / "corpus"),
+                                "--index", str(tmp_path / "index")], capture_output=True, text=True, env=env,
+                               check=False, timeout=120)
+    assert completed.returncode == 2, completed.stderr[-1500:]
+    message = " ".join(completed.stderr.split())
+    assert variable.removeprefix("EXORAG_").lower() in message and said in message and "Traceback" not in message
+    assert not (tmp_path / "index").exists()
