@@ -29,7 +29,7 @@ from exorag.ingest.loaders import load_document
 from exorag.ingest.sync import chunk_sources, sync_corpus
 from exorag.models import Chunk
 from exorag.retrieve import Retriever
-from exorag.store.chroma import VectorStore
+from exorag.store.chroma import StoreUnavailable, VectorStore
 from exorag.store.index import Index, ingest_lock, lexical_folder
 from exorag.store.lexical import FORMAT, LexicalIndex
 from exorag.store.stats import index_stats
@@ -400,6 +400,54 @@ def test_a_process_answering_reads_what_an_ingest_in_another_process_added_and_r
     reset_pipelines()
 
 
+def test_a_reader_that_cannot_save_the_rebuilt_lexical_index_answers_from_memory_and_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 5)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    shutil.rmtree(lexical_folder(settings))  # stale, as after a killed ingest
+    reset_pipelines()
+
+    def disk_full(self: LexicalIndex, folder: Path) -> None:
+        staging = folder.parent / ".lexical-half-written"
+        staging.mkdir()
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(LexicalIndex, "save", disk_full)
+    result = answer("What do Marker3word exosomes carry?", settings=settings)
+    assert not result.abstained and "literature/0003-paper.txt" in {e.source_path for e in result.evidence}
+    reset_pipelines()
+
+
+def test_an_index_path_that_is_a_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    a_file = tmp_path / "index"
+    a_file.write_text("not an index", encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 1)
+    for args in (["ingest", "--corpus", str(corpus)], ["ask", "What do Marker1word exosomes carry?"], ["stats"]):
+        result = CliRunner().invoke(app, [*args, "--index", str(a_file)])
+        assert result.exit_code == 2, result.output
+        assert f"{a_file}: a file, not an index folder" in " ".join(result.output.split())
+    assert a_file.read_text(encoding="utf-8") == "not an index"
+
+
+def test_the_lexical_index_leaves_no_staging_folder_when_a_save_fails(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    sync_corpus(settings)
+    lexical = Index(settings).lexical
+    import bm25s
+
+    def disk_full(self, folder: str, **kwargs) -> None:
+        (Path(folder) / "params.index.json").write_text("{", encoding="utf-8")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(bm25s.BM25, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        lexical.save(lexical_folder(settings))
+    assert [p.name for p in settings.index.iterdir() if p.name.startswith(".lexical")] == []
+    assert LexicalIndex.load(lexical_folder(settings)) is not None  # the saved one is untouched
+
+
 def test_nearest_chunks_of_an_empty_and_of_a_small_collection(settings: Settings) -> None:
     vectors = Index(settings).vectors
     question = np.asarray(get_embeddings(settings).embed_query("exosome secretion"), dtype=np.float32)
@@ -435,8 +483,9 @@ def test_a_failed_write_stops_the_ingest_with_its_error_and_the_next_ingest_comp
         original(self, chunks, vectors)
 
     monkeypatch.setattr(VectorStore, "add", failing_second)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreUnavailable, match="disk full") as failed:
         sync_corpus(settings)
+    assert "run the ingest again" in str(failed.value)
     assert len(writes) == 2  # nothing was written after the failure
     monkeypatch.setattr(VectorStore, "add", original)
     report = sync_corpus(settings)

@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from chromadb.errors import ChromaError
 from filelock import Timeout
 from langchain_core.embeddings import Embeddings
 
@@ -27,7 +28,7 @@ from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.refs.corpus import is_hidden
-from exorag.store.chroma import drop_collection
+from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection
 from exorag.store.index import Index, ingest_lock
 
 Progress = Callable[[str, int, int], None]
@@ -168,6 +169,7 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
     if not discover_sources(settings.corpus):
         # Syncing an empty folder would delete the whole index: far more often a wrong --corpus.
         raise CorpusMissing(f"{settings.corpus}: no files in review/ or literature/ to ingest (is this the corpus folder?)")
+    check_index_folder(settings)
     lock = ingest_lock(settings)
     try:
         lock.acquire()
@@ -177,6 +179,9 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
         if reembed:
             drop_collection(settings)
         return _sync(settings, progress, embeddings, chunker)
+    except (OSError, ChromaError) as error:  # a full disk: what was written stays, the next ingest completes it
+        raise StoreUnavailable(f"{settings.index}: writing the index failed ({error}); free space and run the "
+                               "ingest again: it goes on from what was written") from error
     finally:
         lock.release()
 

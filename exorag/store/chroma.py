@@ -17,6 +17,7 @@ import chromadb
 import numpy as np
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 
 from exorag.config import Settings
 from exorag.models import Chunk
@@ -63,6 +64,12 @@ def forget_open_indexes() -> None:
     SharedSystemClient.clear_system_cache()
 
 
+def check_index_folder(settings: Settings) -> None:
+    """StoreUnavailable when the index path is a file (an ``--index`` typed for another argument)."""
+    if settings.index.exists() and not settings.index.is_dir():
+        raise StoreUnavailable(f"{settings.index}: a file, not an index folder")
+
+
 def _client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
@@ -76,8 +83,12 @@ def _client(settings: Settings) -> chromadb.ClientAPI:
             )
         except Exception as error:  # chromadb raises bare Exceptions on connection failure
             raise StoreUnavailable(f"EXORAG_CHROMA_URL={settings.chroma_url}: cannot connect ({error})") from error
-    settings.index.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index / "chroma"), settings=chroma_settings)
+    check_index_folder(settings)
+    try:
+        settings.index.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.index / "chroma"), settings=chroma_settings)
+    except (OSError, ChromaError) as error:
+        raise StoreUnavailable(f"{settings.index}: cannot open the index ({error})") from error
 
 
 def chunk_metadata(chunk: Chunk) -> dict:
@@ -98,9 +109,12 @@ class VectorStore:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.client = _client(settings)
-        self.collection = self.client.get_or_create_collection(
-            settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
-        self._check_embedder()
+        try:
+            self.collection = self.client.get_or_create_collection(
+                settings.collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+            self._check_embedder()
+        except ChromaError as error:  # a read-only or full disk, a database another version wrote
+            raise StoreUnavailable(f"{settings.chroma_url or settings.index}: cannot open the index ({error})") from error
 
     def _check_embedder(self) -> None:
         """Record the embedder and its model in a new collection; refuse one built by another."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -9,6 +10,8 @@ from filelock import FileLock, Timeout
 from exorag.config import Settings
 from exorag.store.chroma import VectorStore
 from exorag.store.lexical import LexicalIndex
+
+log = logging.getLogger(__name__)
 
 
 def lexical_folder(settings: Settings) -> Path:
@@ -45,8 +48,14 @@ class Index:
                 saved = LexicalIndex.load(lexical_folder(self.settings))  # another reader may have just saved it
                 if saved is not None and saved.generation == self.vectors.generation:
                     return saved
-                return self.rebuild_lexical(self.vectors.generation)
-        except Timeout:
+                lexical = self._build_lexical(self.vectors.generation)
+                try:
+                    lexical.save(lexical_folder(self.settings))
+                except OSError as error:  # a full or read-only disk: a reader needs nothing saved to answer
+                    log.warning("%s: the rebuilt lexical index could not be saved (%s); using it from memory",
+                                self.settings.index, error)
+                return lexical
+        except (Timeout, OSError):  # an ingest holds the lock, or the lock file cannot be made (read-only)
             return self._build_lexical(self.vectors.generation)
 
     def _build_lexical(self, generation: str) -> LexicalIndex:

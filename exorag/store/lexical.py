@@ -101,14 +101,18 @@ class LexicalIndex:
         half-written index is never read, and two saves never write into the same folder."""
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-        if self.model is not None:
-            self.model.save(str(staging), show_progress=False)
         meta = {"format": FORMAT, "generation": self.generation, "tokenizer": TOKENIZER_VERSION, "ids": self.ids,
                 "kinds": self.kinds.tolist(), "sections": self.sections.tolist(), "refs": self.refs,
                 "sources": self.sources.tolist(), "starts": self.starts.tolist(),
                 "centroid": self.centroid.tolist() if self.centroid is not None else None,
                 "suspect": sorted(self.suspect)}
-        (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+        try:
+            if self.model is not None:
+                self.model.save(str(staging), show_progress=False)
+            (staging / _META).write_text(json.dumps(meta), encoding="utf-8")
+        except BaseException:  # a full disk: leave no half-written staging folder taking its space
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         replaced = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
         if folder.exists():
             folder.rename(replaced / folder.name)
