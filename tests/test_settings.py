@@ -91,3 +91,15 @@ def test_a_setting_out_of_its_range_is_named_before_anything_runs(tmp_path: Path
     message = " ".join(completed.stderr.split())
     assert variable.removeprefix("EXORAG_").lower() in message and said in message and "Traceback" not in message
     assert not (tmp_path / "index").exists()
+
+
+def test_a_missing_embedding_model_folder_is_named_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "corpus" / "review").mkdir(parents=True)
+    (tmp_path / "corpus" / "review" / "r.md").write_text("# A\n\nExosomes carry PD-L1 [1].\n", encoding="utf-8")
+    env = {**os.environ, "EXORAG_EMBEDDING_MODEL": str(tmp_path / "no-model")}
+    for args in (["ingest", "--corpus", str(tmp_path / "corpus")], ["stats"], ["ask", "What do exosomes carry?"]):
+        completed = subprocess.run([sys.executable, "-m", "exorag.cli", *args, "--index", str(tmp_path / "index")],
+                                   capture_output=True, text=True, env=env, check=False, timeout=120)
+        assert completed.returncode == 2, (args, completed.stderr[-1500:])
+        assert f"EXORAG_EMBEDDING_MODEL={tmp_path / 'no-model'}: no such model folder" in " ".join(completed.stderr.split())
+        assert "Traceback" not in completed.stderr

@@ -291,8 +291,9 @@ register_audit(app)
 def main() -> None:
     """The ``exorag`` command. A malformed setting (say ``EXORAG_FETCH_RATE=0``) stops every
     command, since one settings tree is read at start: it is named, without a traceback. So does an
-    index that cannot be opened (no Chroma server, or vectors of another embedder) in any command
-    that does not report it itself, the servers (serve, slack, api, mcp) among them."""
+    index that cannot be opened (no Chroma server, or vectors of another embedder) or an embedding
+    model folder that is missing, in any command that does not report it itself, the servers
+    (serve, slack, api, mcp) among them."""
     try:
         app(prog_name="exorag")
     except ValidationError as error:
@@ -300,9 +301,10 @@ def main() -> None:
                      f"{escape(str(error))}", soft_wrap=True)
         raise SystemExit(2) from None
     except Exception as error:
+        from exorag.embeddings import EmbeddingModelMissing
         from exorag.store.chroma import StoreUnavailable  # already loaded when the error is one of its
 
-        if not isinstance(error, StoreUnavailable):
+        if not isinstance(error, (StoreUnavailable, EmbeddingModelMissing)):
             raise
         errors.print(f"[red]error:[/red] {escape(str(error))}", soft_wrap=True)
         raise SystemExit(2) from None
