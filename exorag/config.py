@@ -12,6 +12,7 @@ import math
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -110,6 +111,14 @@ class Settings(BaseSettings):
 
     literature: LiteratureSettings = Field(default_factory=LiteratureSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _an_http_url(cls, value: str | None) -> str | None:
+        # "dbhost:9000" parses as scheme "dbhost" with no host, and the client would fall back to 127.0.0.1:8000.
+        if value is not None and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).hostname):
+            raise ValueError(f"{value!r} is not an http(s) URL with a host (e.g. http://dbhost:9000)")
+        return value
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

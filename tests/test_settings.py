@@ -80,6 +80,7 @@ def test_a_malformed_setting_is_named_by_every_command_without_a_traceback(tmp_p
     ("EXORAG_MAX_FILE_MB", "inf", "finite number"),
     ("EXORAG_CHUNK_WORDS", "-5", "greater than or equal to 1"),
     ("EXORAG_COLLECTION", "ab", "should match pattern"),
+    ("EXORAG_CHROMA_URL", "dbhost:9000", "not an http(s) URL with a host"),  # had read a server on 127.0.0.1:8000
 ])
 def test_a_setting_out_of_its_range_is_named_before_anything_runs(tmp_path: Path, variable: str, value: str,
                                                                   said: str) -> None:
