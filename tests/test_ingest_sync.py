@@ -448,6 +448,31 @@ def test_the_lexical_index_leaves_no_staging_folder_when_a_save_fails(settings: 
     assert LexicalIndex.load(lexical_folder(settings)) is not None  # the saved one is untouched
 
 
+def test_a_reembed_stopped_halfway_leaves_the_live_index_whole_and_the_next_one_completes(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, 300)  # two batches
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    reset_pipelines()
+
+    def stopped(stage: str, done: int, total: int) -> None:  # Ctrl-C after the first batch is written
+        if stage == "embedding" and done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sync_corpus(settings, progress=stopped, reembed=True)
+    assert VectorStore(settings).count() == 300  # readers still have every chunk
+    assert "literature/0250-paper.txt" in {e.source_path for e in answer("What do Marker250word exosomes carry?",
+                                                                          settings=settings).evidence}
+    report = sync_corpus(settings, reembed=True)
+    assert report.added == 300 and VectorStore(settings).count() == 300
+    names = {collection.name for collection in VectorStore(settings).client.list_collections()}
+    assert names == {"exorag"}  # the staging collection is gone
+    assert LexicalIndex.load(lexical_folder(settings)).generation == VectorStore(settings).generation
+    assert not (settings.index / "lexical-exorag-reembed").exists()
+    reset_pipelines()
+
+
 def test_nearest_chunks_of_an_empty_and_of_a_small_collection(settings: Settings) -> None:
     vectors = Index(settings).vectors
     question = np.asarray(get_embeddings(settings).embed_query("exosome secretion"), dtype=np.float32)

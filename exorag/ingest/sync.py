@@ -10,6 +10,7 @@ file that fails to load keeps the chunks it had.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,8 +29,8 @@ from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.refs.corpus import is_hidden
-from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection
-from exorag.store.index import Index, ingest_lock
+from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection, rename_collection
+from exorag.store.index import Index, ingest_lock, lexical_folder
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a sync runs."""
@@ -160,8 +161,8 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
     """Bring the index in line with the corpus folder and return what changed.
 
     ``embeddings`` embeds the new chunks instead of the configured model (the benchmark passes one
-    that reuses cached vectors). ``reembed`` first drops every stored vector, so the whole corpus
-    is embedded again with the configured embedder. ``chunker`` replaces exorag's chunks (the plain
+    that reuses cached vectors). ``reembed`` embeds the whole corpus again with the configured
+    embedder, beside the live vectors, which it replaces at the end. ``chunker`` replaces exorag's chunks (the plain
     pipeline of ``exorag.pipelines`` uses LangChain's character splitter).
     """
     if not settings.corpus.is_dir():
@@ -177,13 +178,30 @@ def sync_corpus(settings: Settings, progress: Progress | None = None, embeddings
         raise IngestLocked(f"{settings.index}: another ingest is running on this index; try again when it ends") from error
     try:
         if reembed:
-            drop_collection(settings)
+            return _reembed(settings, progress, embeddings, chunker)
         return _sync(settings, progress, embeddings, chunker)
     except (OSError, ChromaError) as error:  # a full disk: what was written stays, the next ingest completes it
         raise StoreUnavailable(f"{settings.index}: writing the index failed ({error}); free space and run the "
                                "ingest again: it goes on from what was written") from error
     finally:
         lock.release()
+
+
+def _reembed(settings: Settings, progress: Progress | None, embeddings: Embeddings | None, chunker: Chunker | None
+             ) -> IngestReport:
+    """Embed the whole corpus into a collection beside the live one, then put it in the live one's
+    place: readers answer from the old vectors until the new ones are complete, and an interrupted
+    re-embed leaves the old index as it was (its staging collection is dropped by the next one)."""
+    staging = settings.model_copy(update={"collection": f"{settings.collection}-reembed"})
+    drop_collection(staging)
+    report = _sync(staging, progress, embeddings, chunker)
+    drop_collection(settings)
+    rename_collection(staging, settings.collection)
+    target = lexical_folder(settings)
+    if target.exists():
+        shutil.rmtree(target)
+    lexical_folder(staging).rename(target)
+    return report
 
 
 def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None, chunker: Chunker | None

@@ -57,6 +57,11 @@ def drop_collection(settings: Settings) -> None:
         client.delete_collection(settings.collection)
 
 
+def rename_collection(settings: Settings, name: str) -> None:
+    """Give this index's Chroma collection another name (the new name must be free)."""
+    _client(settings).get_collection(settings.collection).modify(name=name)
+
+
 def forget_open_indexes() -> None:
     """Make the next client of an index read it from disk afresh. Chroma keeps one view of an index
     folder per process and never sees what another process (an ``exorag ingest`` in a terminal
