@@ -83,6 +83,16 @@ def tiny_papers(folder: Path, count: int, first: int = 1, variant: str = "") -> 
         (literature / f"{number:04d}-paper.txt").write_text(text, encoding="utf-8")
 
 
+def ingested_tiny_papers(tmp_path: Path, count: int) -> Settings:
+    """Settings of an index holding ``count`` tiny papers, with no pipeline loaded yet."""
+    corpus = tmp_path / "corpus"
+    tiny_papers(corpus, count)
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    reset_pipelines()
+    return settings
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return get_settings(corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index")
@@ -356,11 +366,8 @@ def test_a_reader_never_writes_the_lexical_index_while_an_ingest_holds_the_lock(
 
 
 def test_asking_in_a_loop_during_an_ingest_always_answers_and_leaves_one_current_lexical_index(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    tiny_papers(corpus, 30)
-    settings = get_settings(corpus=corpus, index=tmp_path / "index")
-    sync_corpus(settings)
-    reset_pipelines()
+    settings = ingested_tiny_papers(tmp_path, 30)
+    corpus = settings.corpus
     tiny_papers(corpus, 300, first=31)  # about ten seconds of embedding
     ingest = ThreadPoolExecutor(max_workers=1).submit(sync_corpus, settings)
     answers = []
@@ -381,11 +388,8 @@ def test_asking_in_a_loop_during_an_ingest_always_answers_and_leaves_one_current
 
 def test_a_process_answering_reads_what_an_ingest_in_another_process_added_and_removed(tmp_path: Path) -> None:
     # `exorag serve` or `exorag api` running while `exorag ingest` runs in a terminal.
-    corpus = tmp_path / "corpus"
-    tiny_papers(corpus, 30)
-    settings = get_settings(corpus=corpus, index=tmp_path / "index")
-    sync_corpus(settings)
-    reset_pipelines()
+    settings = ingested_tiny_papers(tmp_path, 30)
+    corpus = settings.corpus
     assert "literature/0007-paper.txt" in {e.source_path for e in answer("What do Marker7word exosomes carry?", settings=settings).evidence}
     tiny_papers(corpus, 1, first=31)
     (corpus / "literature" / "0007-paper.txt").unlink()
@@ -402,12 +406,8 @@ def test_a_process_answering_reads_what_an_ingest_in_another_process_added_and_r
 
 def test_a_reader_that_cannot_save_the_rebuilt_lexical_index_answers_from_memory_and_leaves_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    corpus = tmp_path / "corpus"
-    tiny_papers(corpus, 5)
-    settings = get_settings(corpus=corpus, index=tmp_path / "index")
-    sync_corpus(settings)
+    settings = ingested_tiny_papers(tmp_path, 5)
     shutil.rmtree(lexical_folder(settings))  # stale, as after a killed ingest
-    reset_pipelines()
 
     def disk_full(self: LexicalIndex, folder: Path) -> None:
         staging = folder.parent / ".lexical-half-written"
@@ -449,11 +449,7 @@ def test_the_lexical_index_leaves_no_staging_folder_when_a_save_fails(settings: 
 
 
 def test_a_reembed_stopped_halfway_leaves_the_live_index_whole_and_the_next_one_completes(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus"
-    tiny_papers(corpus, 300)  # two batches
-    settings = get_settings(corpus=corpus, index=tmp_path / "index")
-    sync_corpus(settings)
-    reset_pipelines()
+    settings = ingested_tiny_papers(tmp_path, 300)  # two batches
 
     def stopped(stage: str, done: int, total: int) -> None:  # Ctrl-C after the first batch is written
         if stage == "embedding" and done:
