@@ -89,9 +89,10 @@ _pipelines_lock = threading.Lock()
 
 
 def get_pipeline(settings: Settings, parts: Parts = EXORAG) -> Pipeline:
-    """The pipeline of ``parts`` for ``settings``, loaded once per process and index."""
+    """The pipeline of ``parts`` for ``settings``, loaded once per process, index and judge."""
     settings = parts.configure(settings)
-    key = (parts.name, str(settings.index.resolve()), settings.chroma_url, settings.collection, str(settings.corpus.resolve()))
+    key = (parts.name, str(settings.index.resolve()), settings.chroma_url, settings.collection, str(settings.corpus.resolve()),
+           settings.judge)
     with _pipelines_lock:
         pipeline = _pipelines.get(key)
         if pipeline is not None and pipeline.index.vectors.generation != pipeline.index.lexical.generation:

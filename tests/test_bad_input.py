@@ -216,6 +216,16 @@ def test_a_command_given_a_mistyped_index_refuses_and_creates_nothing(tmp_path: 
     assert f"no index at {missing}" in " ".join(result.output.split()) and not missing.exists()
 
 
+def test_a_pipeline_is_kept_per_judge(indexed_settings: Settings) -> None:
+    # A process that answers with one judge and is then asked to use another gets the other.
+    from exorag.chain import answer
+    from exorag.judge import JudgeError
+
+    assert not answer("How do tumour exosomes blunt T cells?", settings=indexed_settings).abstained
+    with pytest.raises(JudgeError, match="no learned judge here"):
+        answer("How do tumour exosomes blunt T cells?", settings=indexed_settings.model_copy(update={"judge": "learned"}))
+
+
 def test_a_judge_that_cannot_load_is_a_clear_error_of_ask(indexed_settings: Settings) -> None:
     # A process of its own: this one may hold the index's pipeline, built with another judge.
     completed = subprocess.run(
