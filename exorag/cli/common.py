@@ -29,9 +29,15 @@ def fail(message: str, code: int = 2) -> None:
 def require_index(settings: Settings) -> None:
     """Exit with a usage error when ``settings.index`` is no index folder: a command that only reads
     it would otherwise create an empty one there (a mistyped ``--index``) and answer nothing."""
-    if not settings.chroma_url and settings.index.exists() and not settings.index.is_dir():
-        fail(f"{settings.index}: a file, not an index folder")
-    if not settings.chroma_url and not settings.index.is_dir():
+    from exorag.store.chroma import StoreUnavailable, check_index_folder
+
+    if settings.chroma_url:
+        return
+    try:
+        check_index_folder(settings)
+    except StoreUnavailable as error:
+        fail(str(error))
+    if not settings.index.is_dir():
         fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
 
 
