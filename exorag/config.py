@@ -116,7 +116,8 @@ class Settings(BaseSettings):
     @classmethod
     def _an_http_url(cls, value: str | None) -> str | None:
         # "dbhost:9000" parses as scheme "dbhost" with no host, and the client would fall back to 127.0.0.1:8000.
-        if value is not None and (urlparse(value).scheme not in ("http", "https") or not urlparse(value).hostname):
+        url = urlparse(value) if value is not None else None
+        if url is not None and (url.scheme not in ("http", "https") or not url.hostname):
             raise ValueError(f"{value!r} is not an http(s) URL with a host (e.g. http://dbhost:9000)")
         return value
 
