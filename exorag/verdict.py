@@ -4,8 +4,10 @@ The question is read as the claim it asks about ("Does hypoxia raise exosome rel
 "hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
 its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
 or reports the effect as not significant), or reverses the claim's direction of effect; ``yes``
-otherwise. Each paper votes with the majority of its sentences; the majority of papers wins, and
-an even split between papers is ``mixed``.
+otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is read with the one
+before it for which terms it holds. Each paper votes with its sentences that hold most of the
+claim (their majority): a paper's conclusion outweighs its sentences that only touch the topic.
+The majority of papers wins, and an even split between papers is ``mixed``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don'
 MIN_ADDRESS = 0.34
 # How many words before the claim's object a sentence's direction word may stand ("impair the function").
 OBJECT_REACH = 4
+# A sentence opening with one of these continues the one before it.
+_POINTS_BACK = re.compile(r"^\W*(?:this|these|that|those|it|they|its|their|such)\b", _I)
 
 
 def question_claim(question: str) -> str:
@@ -66,10 +70,18 @@ def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tupl
     return 0, 0
 
 
-def sentence_vote(claim: str, sentence: str) -> Verdict:
-    """``yes`` or ``no`` when ``sentence`` addresses ``claim``, else ``not_addressed``."""
+def addressed_share(claim: str, sentence: str, before: str = "") -> float:
+    """The share of the claim's terms that ``sentence`` holds, read with ``before`` when it points back to it."""
     claim_terms = set(tokenize(claim))
-    if not claim_terms or len(claim_terms & set(tokenize(sentence))) / len(claim_terms) < MIN_ADDRESS:
+    held = set(tokenize(sentence))
+    if before and _POINTS_BACK.match(sentence):
+        held |= set(tokenize(before))
+    return len(claim_terms & held) / len(claim_terms) if claim_terms else 0.0
+
+
+def sentence_vote(claim: str, sentence: str, before: str = "") -> Verdict:
+    """``yes`` or ``no`` when ``sentence`` (after ``before``) addresses ``claim``, else ``not_addressed``."""
+    if addressed_share(claim, sentence, before) < MIN_ADDRESS:
         return "not_addressed"
     claim_text, sentence_text = normalise(claim), normalise(sentence)
     negated = denies_effect(claim_text) != denies_effect(sentence_text)
@@ -84,17 +96,19 @@ def sentence_vote(claim: str, sentence: str) -> Verdict:
 def evidence_verdict(question: str, sentences: list[str], sources: list[str] | None = None) -> Verdict:
     """The verdict of ``sentences`` (an answer's, best first) on the yes/no ``question``.
 
-    ``sources`` names the paper each sentence comes from (each its own, when not given). A paper's
-    vote is the majority of its sentences' (an even split goes to its first): one study's finding
-    and a side result of it are not mixed evidence. Papers that disagree are."""
+    ``sources`` names the paper each sentence comes from (each its own, when not given). A paper
+    votes with the majority of its sentences holding most of the claim (an even split goes to the
+    first): one study's finding and a side result of it are not mixed evidence. Papers that disagree are."""
     claim = question_claim(question)
-    by_source: dict[str, list[Verdict]] = {}
+    papers = sources or [str(index) for index in range(len(sentences))]
+    by_paper: dict[str, list[tuple[float, Verdict]]] = {}
     for index, sentence in enumerate(sentences):
-        vote = sentence_vote(claim, sentence)
+        before = sentences[index - 1] if index and papers[index - 1] == papers[index] else ""
+        vote = sentence_vote(claim, sentence, before)
         if vote != "not_addressed":
-            by_source.setdefault(sources[index] if sources else str(index), []).append(vote)
-    papers = [_majority(votes) for votes in by_source.values()]
-    return _majority(papers, tie="mixed") if papers else "not_addressed"
+            by_paper.setdefault(papers[index], []).append((addressed_share(claim, sentence, before), vote))
+    votes = [_majority([vote for share, vote in scored if share == max(s for s, _ in scored)]) for scored in by_paper.values()]
+    return _majority(votes, tie="mixed") if votes else "not_addressed"
 
 
 def _majority(votes: list[Verdict], tie: Verdict | None = None) -> Verdict:

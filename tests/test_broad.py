@@ -265,20 +265,30 @@ def test_an_abstained_yes_no_question_is_not_addressed(indexed_settings):
 
 
 def test_verdicts_weigh_negation_direction_and_disagreement():
-    question = "Does drug X reduce mortality in sepsis?"
-    assert evidence_verdict(question, ["Drug X reduced mortality in sepsis by a third."]) == "yes"
-    assert evidence_verdict(question, ["Drug X did not reduce mortality in sepsis."]) == "no"
-    assert evidence_verdict(question, ["Drug X increased mortality in sepsis."]) == "no"
-    assert evidence_verdict(question, ["Drug X reduced mortality in sepsis.", "Drug X did not change mortality in sepsis."]) == "mixed"
-    assert evidence_verdict(question, ["Mortality in sepsis with drug X was not significantly reduced (p = 0.41)."]) == "no"
+    question = "Does dexamethasone reduce mortality in sepsis?"
+    assert evidence_verdict(question, ["Dexamethasone reduced mortality in sepsis by a third."]) == "yes"
+    assert evidence_verdict(question, ["Dexamethasone did not reduce mortality in sepsis."]) == "no"
+    assert evidence_verdict(question, ["Dexamethasone increased mortality in sepsis."]) == "no"
+    assert evidence_verdict(question, ["Dexamethasone reduced mortality in sepsis.", "Dexamethasone did not change mortality in sepsis."]) == "mixed"
+    assert evidence_verdict(question, ["Mortality in sepsis with dexamethasone was not significantly reduced (p = 0.41)."]) == "no"
     assert evidence_verdict(question, ["Aspirin is cheap."]) == "not_addressed"
     # One paper's finding and a side result of it are not mixed evidence; two papers that disagree are.
-    split = ["Mortality in sepsis was not significantly reduced by drug X.", "Drug X reduced mortality in sepsis at day 7."]
+    split = ["Mortality in sepsis was not significantly reduced by dexamethasone.", "Dexamethasone reduced mortality in sepsis at day 7."]
     assert evidence_verdict(question, split, ["paper1", "paper1"]) == "no"
     assert evidence_verdict(question, split, ["paper1", "paper2"]) == "mixed"
     # A contrast or a failed treatment in the sentence does not turn its finding around.
-    assert evidence_verdict(question, ["Drug X reduced mortality in sepsis rather than raising it."]) == "yes"
-    assert evidence_verdict(question, ["Drug X reduced mortality in sepsis patients who failed first-line antibiotics."]) == "yes"
+    assert evidence_verdict(question, ["Dexamethasone reduced mortality in sepsis rather than raising it."]) == "yes"
+    assert evidence_verdict(question, ["Dexamethasone reduced mortality in sepsis patients who failed first-line antibiotics."]) == "yes"
+
+
+def test_a_papers_conclusion_outweighs_its_sentences_that_only_touch_the_topic():
+    question = "Are high levels of exosomal PD-L1 associated with better responses to immunotherapy?"
+    review = ["Tumor cells expressing PD-L1 release exosomes coated with this ligand.",
+              "These exosomal PD-L1 bind to PD-1 receptors on T cells.",
+              "This acts as a decoy and is correlated with worse patient responses to immunotherapy."]
+    assert evidence_verdict(question, review, ["review:[170]"] * 3) == "no"
+    # Read alone, the conclusion's "This" holds too little of the claim to vote.
+    assert evidence_verdict(question, review[2:], ["review:[170]"]) == "not_addressed"
 
 
 def test_a_verdict_reads_the_rest_of_a_cited_study_when_the_quoted_sentence_does_not_word_the_claim():
