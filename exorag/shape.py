@@ -42,6 +42,9 @@ _CLAUSE_BREAK = re.compile(r"(?:[?;]\s+|,\s*(?:and\s+|but\s+)?(?:also\s+|if so,?
                            r"|\s+(?:and|but)\s+(?:also\s+|if so,?\s+)?(?=(?:(?:by|in|for|to|from|with|at|on)\s+)?" + _WH + r"\b)", _I)
 # A piece of a question that asks something: it opens with an auxiliary or holds a wh-word.
 _QUESTION_START = re.compile(r"^\s*(?:" + _AUXILIARIES + r")\b|\b" + _WH + r"\b", _I)
+# "When repairing a hernia, does …": a leading "when" or "where" not followed by an auxiliary
+# introduces a circumstance, not a question.
+_CIRCUMSTANCE = re.compile(r"^\s*(?:when|where)\b(?!\s+" + _AUXILIARIES + r"\b)", _I)
 # "…, right?", "…, isn't it?": a statement put up for confirmation is a yes/no question.
 _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
 # "which X … and what does each do": a list whose members each get a finding.
@@ -123,6 +126,9 @@ def yes_no_clause(question: str) -> str | None:
     if _TAG.search(text):
         return text
     clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
+    pieces = _CLAUSE_BREAK.split(clause)
+    if len(pieces) == 2 and not _asks(pieces[0]):
+        clause = pieces[1]  # after a leading phrase: "Besides raising their number, does hypoxia …?"
     if AUXILIARY_FIRST.match(clause) and not offers_choice(clause):
         return clause
     if text.endswith("?") and not _ANY_WH.search(text) and not offers_choice(text):
@@ -196,7 +202,7 @@ def _clauses(question: str) -> list[str]:
     clauses: list[str] = []
     leading = ""
     for piece in _CLAUSE_BREAK.split(question.strip()):
-        asks = bool(_QUESTION_START.search(_clean(piece)))
+        asks = _asks(_clean(piece))
         piece = _clean(f"{leading}, {piece}" if leading else piece)
         if not asks:
             leading = piece if not clauses else ""
@@ -206,6 +212,12 @@ def _clauses(question: str) -> list[str]:
         leading = ""
         clauses.append(piece)
     return clauses or [_clean(question)]
+
+
+def _asks(piece: str) -> bool:
+    """Whether a piece of a question asks something (a leading circumstance does not)."""
+    return bool(_QUESTION_START.search(piece)) and not (_CIRCUMSTANCE.match(piece) and
+                                                         not _QUESTION_START.search(_CIRCUMSTANCE.sub("", piece)))
 
 
 def read_shape(question: str) -> QuestionShape:

@@ -58,6 +58,13 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
      ["Does chemotherapy with or without radiotherapy improve survival?"]),
     ("Do one or more exosomal miRNAs predict relapse?", "yes_no", ["Do one or more exosomal miRNAs predict relapse?"]),
     ("What is EGFRvIII?", "fact", ["What is EGFRvIII?"]),
+    # A leading circumstance or aside asks nothing: the question is what follows it.
+    ("Besides raising their number, does hypoxia also change what exosomes carry?", "yes_no",
+     ["Besides raising their number, does hypoxia also change what exosomes carry?"]),
+    ("When stromal cells burn less glucose, what fuel is left for the cancer cells?", "fact",
+     ["When stromal cells burn less glucose, what fuel is left for the cancer cells?"]),
+    ("When was the trial stopped, and did it reach its endpoint?", "multi_part",
+     ["When was the trial stopped", "did it reach its endpoint"]),
 ])
 def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, facets):
     read = read_shape(question)
