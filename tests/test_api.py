@@ -201,12 +201,31 @@ def test_an_unconfigured_llm_generator_is_a_503_that_says_what_to_set(api_settin
     ({"question": "What is miR-21?", "source_kind": "blog"}, "source_kind"),
     ({"question": "What is miR-21?", "refs": ["fifty"]}, "refs.0"),
     ({"question": "What is miR-21?", "passages": 3}, "passages"),
+    # Each ref and section is a clause of the vector store's query: thousands of them crashed the server.
+    ({"question": "What is miR-21?", "refs": list(range(1, 10_001))}, "refs"),
+    ({"question": "What is miR-21?", "sections": [f"s{i}" for i in range(50_000)]}, "sections"),
+    ({"question": "What is miR-21?", "refs": [0]}, "refs.0"),
+    ({"question": "x" * 20_001}, "question"),
+    ({"question": "What is miR-21?", "history": [["q", "a"]] * 51}, "history"),
 ])
 def test_a_wrong_field_is_a_422_naming_it(api, body, field):
     response = api.post("/v1/answer", json=body)
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["param"] == field and error["message"].startswith(f"body.{field}: ")
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_read_whether_its_length_is_declared_or_not(api):
+    body = json.dumps({"question": "What is miR-21?", "history": [["x" * 1000, "y" * 1000]] * 3000}).encode()
+    declared = api.post("/v1/answer", content=body, headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413 and declared.json() == {"detail": "request body over 5 MB"}
+    chunked = api.post("/v1/answer", content=iter([body[i:i + 65536] for i in range(0, len(body), 65536)]),
+                       headers={"Content-Type": "application/json"})
+    assert chunked.status_code == 413
+    # A body under the limit sent in chunks is read whole and answered.
+    small = json.dumps({"question": "What is miR-21?"}).encode()
+    assert api.post("/v1/answer", content=iter([small[:10], small[10:]]),
+                    headers={"Content-Type": "application/json"}).status_code == 200
 
 
 def test_a_non_numeric_reference_is_a_422_naming_the_path_parameter(api):

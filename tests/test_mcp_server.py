@@ -69,6 +69,9 @@ async def exercise_every_tool(client: Client) -> None:
     assert missing.is_error and "no-such-chunk" in missing.content[0].text
     wrong = await client.call_tool("ask", {"question": RECEPTOR_QUESTION, "k": "many"})
     assert wrong.is_error and "k" in wrong.content[0].text
+    # Thousands of refs crashed the server inside the vector store; they are refused, naming the argument.
+    too_many = await client.call_tool("search_passages", {"query": "EGFRvIII", "refs": list(range(1, 10_001))})
+    assert too_many.is_error and "refs" in too_many.content[0].text
 
 
 def test_every_tool_over_stdio(mcp_settings):

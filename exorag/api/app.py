@@ -12,14 +12,17 @@ import logging
 import secrets
 from collections.abc import Iterator
 
+from chromadb.errors import ChromaError
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
+from starlette.middleware import Middleware
 
 from exorag.api import operations
+from exorag.api.body_limit import BodyLimit
 from exorag.api.operations import (
     AskRequest,
     IndexStats,
@@ -93,7 +96,7 @@ def answer_events(body: AnswerRequest, settings: Settings) -> Iterator[str]:
                 yield sse(event.answer, "answer")
             else:
                 yield sse({"text": event.text}, event.kind)
-    except (StoreUnavailable, LLMUnavailable) as error:
+    except (StoreUnavailable, LLMUnavailable, ChromaError) as error:
         yield sse({"detail": str(error)}, "error")
 
 
@@ -169,7 +172,8 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
         title="exorag API",
         description="Cited answers from a review and its literature. Every route under /v1 takes the bearer token "
                     "EXORAG_API_TOKEN when the server sets one.",
-        middleware=loopback_host_check(bound_to, settings.allowed_hosts) if bound_to is not None else [],
+        middleware=[*(loopback_host_check(bound_to, settings.allowed_hosts) if bound_to is not None else []),
+                    Middleware(BodyLimit, limit=operations.MAX_BODY_BYTES)],
     )
     app.state.settings = settings
     app.include_router(router)
@@ -178,6 +182,7 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
     app.add_exception_handler(NotFound, not_found)
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(LLMUnavailable, unavailable)
+    app.add_exception_handler(ChromaError, unavailable)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str | int]:

@@ -18,12 +18,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Literal
 
+from chromadb.errors import ChromaError
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exorag.api.app import EVENT_STREAM, current_settings, sse
-from exorag.api.operations import AskRequest, ask
+from exorag.api.operations import MAX_HISTORY_TURNS, AskRequest, ask
 from exorag.config import Settings
 from exorag.generate.llm import LLMUnavailable
 from exorag.models import Answer
@@ -123,7 +124,8 @@ def ask_request(chat: ChatRequest) -> AskRequest | str:
     history = [(asked.text, replied.text) for asked, replied in zip(turns, turns[1:])
                if asked.role == "user" and replied.role == "assistant"]
     try:
-        return AskRequest(question=turns[-1].text.strip(), history=history)
+        # A chat client sends the whole conversation; the chain reads only the last turn.
+        return AskRequest(question=turns[-1].text.strip(), history=history[-MAX_HISTORY_TURNS:])
     except ValidationError as error:  # text that is no Unicode: a lone surrogate's JSON escape
         return f"messages: {error.errors()[0]['msg']}"
 
@@ -187,7 +189,7 @@ def completion_events(request: AskRequest, settings: Settings, passage_url: str)
     yield sse(chunk(completion_id, created, {"role": "assistant", "content": ""}))
     try:
         result = completion(ask(request, settings), passage_url)
-    except (StoreUnavailable, LLMUnavailable) as error:
+    except (StoreUnavailable, LLMUnavailable, ChromaError) as error:
         yield sse({"error": {"message": str(error), "type": "server_error", "param": None, "code": None}})
         return
     message = result.choices[0].message

@@ -16,6 +16,14 @@ from exorag.refs.status import CoverageReport, CoverageRow, coverage_report
 from exorag.store.stats import index_stats
 
 MAX_PASSAGES = 50
+# Bounds of a request: each ref or section is a clause of the vector store's query (Chroma fails
+# past about 2,000), and only the last turn of a conversation is read.
+MAX_FILTER_VALUES = 200
+MAX_QUESTION_CHARACTERS = 20_000
+MAX_HISTORY_TURNS = 50
+MAX_TURN_CHARACTERS = 20_000
+# What a request body may weigh: the bounds above with room to spare.
+MAX_BODY_BYTES = 5_000_000
 
 
 class NotFound(LookupError):
@@ -25,9 +33,13 @@ class NotFound(LookupError):
 # Parameter types shared by the REST models below and the MCP tools' signatures.
 Passages = Annotated[int | None, Field(ge=1, le=MAX_PASSAGES, description="passages to retrieve (default 6)")]
 OnlyKind = Annotated[SourceKind | None, Field(description="only passages of the 'review' or of the 'literature'")]
-OnlySections = Annotated[list[str] | None, Field(description="only passages from these sections")]
-OnlyRefs = Annotated[list[int] | None, Field(description="only passages citing these reference numbers")]
-Question = Annotated[str, Field(min_length=1, description="the question, in plain language")]
+OnlySections = Annotated[list[Annotated[str, Field(max_length=1000)]] | None,
+                         Field(max_length=MAX_FILTER_VALUES, description="only passages from these sections")]
+OnlyRefs = Annotated[list[Annotated[int, Field(ge=1)]] | None,
+                     Field(max_length=MAX_FILTER_VALUES, description="only passages citing these reference numbers")]
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS,
+                                description="the question, in plain language")]
+Turn = Annotated[str, Field(max_length=MAX_TURN_CHARACTERS)]
 
 
 class PassageFilters(BaseModel):
@@ -46,8 +58,9 @@ class AskRequest(PassageFilters):
 
     question: Question
     generator: Literal["extractive", "llm"] | None = Field(default=None, description="default: the server's setting")
-    history: list[tuple[str, str]] = Field(
-        default_factory=list, description="earlier (question, answer) pairs, oldest first, for follow-up questions"
+    history: list[tuple[Turn, Turn]] = Field(
+        default_factory=list, max_length=MAX_HISTORY_TURNS,
+        description="earlier (question, answer) pairs, oldest first, for follow-up questions (the last is read)"
     )
 
     def options(self) -> AnswerOptions:
@@ -58,7 +71,7 @@ class AskRequest(PassageFilters):
 class SearchRequest(PassageFilters):
     """A query for passages, with no answer written."""
 
-    query: str = Field(min_length=1, description="what to look for")
+    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS, description="what to look for")
 
 
 class SearchResult(BaseModel):
