@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from pdf_factory import make_pdf
 
 from exorag.citations import cited_numbers, find_citations
-from exorag.ingest.chunking import chunk_document
+from exorag.ingest.chunking import MAX_PIECE_CHARACTERS, MAX_PIECE_WORDS, chunk_document
 from exorag.ingest.loaders import LoadedDocument, load_document
 from exorag.models import Chunk
 from exorag.refs.corpus import reference_number_of
@@ -128,6 +128,17 @@ def test_review_table_rows_stay_whole_under_a_tiny_word_budget() -> None:
     rows = [c for c in chunks if c.text.startswith("| Exosom")]
     assert len(rows) == 3
     assert all(c.text.endswith("|") and cited_numbers(c.text) == set(c.refs) and c.refs for c in rows)
+
+
+def test_a_run_with_no_sentence_break_is_cut_into_bounded_chunks_that_cover_it(tmp_path: Path) -> None:
+    # A lower-case transcript on one line has no sentence break to cut at, and a hash no space.
+    transcript = " ".join(f"the cells released exosomes number {i} today." for i in range(6000))
+    path = tmp_path / "transcript.txt"
+    path.write_text(transcript + "\n\n" + "a" * 50_000 + "\n")
+    document, chunks = chunk_file(path, "literature/21_transcript.txt", "literature", overlap_sentences=0)
+    assert all(len(c.text.split()) <= MAX_PIECE_WORDS and len(c.text) <= MAX_PIECE_CHARACTERS for c in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") == document.text.replace(" ", "").replace("\n", "")
+    assert all(document.text[c.char_start:c.char_end] == c.text for c in chunks)
 
 
 def test_review_chunks_fill_every_metadata_field(review) -> None:

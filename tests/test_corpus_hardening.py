@@ -63,7 +63,7 @@ def settings(tmp_path: Path) -> Settings:
     return get_settings(corpus=corpus, index=tmp_path / "index")
 
 
-def test_links_leading_out_of_the_corpus_are_skipped_reported_and_their_old_chunks_removed(settings: Settings) -> None:
+def test_links_leading_out_of_the_corpus_are_skipped_reported_and_keep_what_the_index_had(settings: Settings) -> None:
     literature = settings.corpus / "literature"
     (literature / "113_outside.txt").write_text("Reference 113 as it first was: exosomes carry PD-L1.\n")
     (literature / "114_inside.txt").symlink_to(settings.corpus / "review" / "review.md")
@@ -74,9 +74,32 @@ def test_links_leading_out_of_the_corpus_are_skipped_reported_and_their_old_chun
     assert report.failed == [{"path": "literature/113_outside.txt",
                               "error": "a link to a file outside the corpus folder; skipped "
                                        "(copy the file into the corpus to ingest it)"}]
-    paths = {chunk.source_path for chunk in VectorStore(settings).all_chunks()}
-    assert paths == {"review/review.md", "literature/114_inside.txt"}
-    assert not any("Secret host" in chunk.text for chunk in VectorStore(settings).all_chunks())
+    # A failed file keeps what the index had of it, as an unreadable one does; nothing outside is read.
+    texts = {chunk.source_path: chunk.text for chunk in VectorStore(settings).all_chunks()}
+    assert set(texts) == {"review/review.md", "literature/113_outside.txt", "literature/114_inside.txt"}
+    assert texts["literature/113_outside.txt"].startswith("Reference 113 as it first was")
+    assert not any("Secret host" in text for text in texts.values())
+    assert report.removed == 0
+
+
+def test_a_file_no_loader_can_read_fails_alone_and_keeps_what_the_index_had(settings: Settings) -> None:
+    literature = settings.corpus / "literature"
+    (literature / "12_notes.md").write_text("# Exosomes and VEGF\n\nTumour exosomes carry VEGF.\n")
+    sync_corpus(settings)
+    (literature / "12_notes.md").write_text("# Exosomes and VEGF\n\n## Results\n")  # cut down to its headings
+    (literature / "13_deep.html").write_text("<html><body>" + "<div>" * 5000 + "Deep." + "</div>" * 5000 + "</body></html>")
+    (literature / "14_ok.txt").write_text("Tumour exosomes promote angiogenesis by delivering VEGF.\n")
+    with open(bytes(literature) + b"/15_caf\xe9.txt", "wb") as latin1_name:
+        latin1_name.write(b"Exosomes carry PD-L1.\n")
+    report = sync_corpus(settings)
+    assert sorted((entry["path"], entry["error"]) for entry in report.failed) == [
+        ("literature/12_notes.md", "no text outside its headings"),
+        ("literature/13_deep.html", "elements nested too deeply to read (a thousand levels or more)"),
+        ("literature/15_caf\\xe9.txt", "the file name is not valid UTF-8; rename the file to ingest it"),
+    ]
+    texts = {chunk.source_path: chunk.text for chunk in VectorStore(settings).all_chunks()}
+    assert set(texts) == {"review/review.md", "literature/12_notes.md", "literature/14_ok.txt"}
+    assert texts["literature/12_notes.md"] == "Tumour exosomes carry VEGF."
 
 
 def test_hidden_files_are_not_sources_and_a_looping_link_is_reported_without_stopping_the_rest(settings: Settings) -> None:

@@ -355,6 +355,23 @@ def test_html_declaring_utf16_in_ascii_is_read_as_utf8(tmp_path: Path, body: str
     assert blocks_of(load_document(path)) == [f"{body} Café."]
 
 
+def test_html_nested_past_the_recursion_limit_is_a_load_error(tmp_path: Path) -> None:
+    path = tmp_path / "deep.html"
+    path.write_text("<html><body>" + "<div>" * 5000 + "Exosomes carry PD-L1." + "</div>" * 5000 + "</body></html>")
+    with pytest.raises(LoadError, match="nested too deeply"):
+        load_document(path)
+
+
+def test_html_declaring_a_charset_that_cannot_decode_it_is_read_by_detection(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    page = '<html><head><meta charset="{}"></head><body><p>Tumour exosomes carry PD-L1 à la surface.</p></body></html>'
+    path.write_bytes(page.format("punycode").encode())
+    assert blocks_of(load_document(path)) == ["Tumour exosomes carry PD-L1 à la surface."]
+    path.write_bytes(page.format("ut\x00-8").encode())  # a NUL in the name: refused as binary, not a crash
+    with pytest.raises(LoadError, match="binary content"):
+        load_document(path)
+
+
 # --- Plain text ----------------------------------------------------------------------------------
 
 FRENCH = (
@@ -370,6 +387,15 @@ def test_cp1252_text_file_decodes_accents(tmp_path: Path) -> None:
     doc = load_document(path)
     assert doc.text == FRENCH
     assert blocks_of(doc, "heading") == ["Résumé des exosomes tumoraux"]
+
+
+def test_one_stray_byte_in_a_utf8_file_costs_that_byte_not_the_files_greek_letters(tmp_path: Path) -> None:
+    utf8 = "Melanoma exosomes carry integrins (α6β4 for lung, αvβ5 for liver); IL-1β activates NF-κB.\n"
+    path = tmp_path / "stray.txt"
+    path.write_bytes(utf8.encode() + b"A pasted quote: \x92tumour\x92.\n" + utf8.encode())
+    text = load_document(path).text
+    assert text.count("α6β4") == 2 and text.count("IL-1β") == 2
+    assert "\ufffdtumour\ufffd" in text
 
 
 def test_utf16_text_file_decodes(tmp_path: Path) -> None:

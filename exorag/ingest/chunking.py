@@ -9,6 +9,7 @@ paragraph runs over. Table rows are chunks of their own, whole with their citati
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from exorag.refs.corpus import reference_number_of
 from exorag.text import split_sentences
 
 _OPEN_BRACKET_AT_END = re.compile(r"\[[^\[\]]{0,200}$")
+# The most a sentence or table row may hold before it is cut: far beyond any real one.
+MAX_PIECE_WORDS = 1000
+MAX_PIECE_CHARACTERS = 20_000
 
 Chunker = Callable[[LoadedDocument, str, SourceKind, str], list[Chunk]]
 """Cuts a loaded document into chunks: ``chunker(document, source_path, source_kind, source_id)``."""
@@ -80,6 +84,20 @@ class _Piece:
     page: int | None
 
 
+def bounded_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` (a sentence or a table row) as spans of at most ``MAX_PIECE_WORDS`` words
+    and ``MAX_PIECE_CHARACTERS`` characters: a run with no sentence break found (a transcript in lower
+    case, OCR output) must not become one chunk of megabytes, embedded only at its start."""
+    span = text[start:end]
+    if len(span) <= MAX_PIECE_CHARACTERS and len(span.split()) <= MAX_PIECE_WORDS:
+        return [(start, end)]
+    word_starts = (match.start() for match in re.finditer(r"\S+", span))
+    bounds = [0, *itertools.islice(word_starts, MAX_PIECE_WORDS, None, MAX_PIECE_WORDS), len(span)]
+    spans = [(start + piece, start + min(piece + MAX_PIECE_CHARACTERS, stop)) for first, stop in itertools.pairwise(bounds)
+             for piece in range(first, stop, MAX_PIECE_CHARACTERS)]
+    return [(a, a + len(text[a:b].rstrip())) for a, b in spans if text[a:b].strip()]
+
+
 def chunk_document(
     document: LoadedDocument,
     source_path: str,
@@ -130,6 +148,10 @@ def chunk_document(
     def words(pieces: list[_Piece]) -> int:
         return sum(len(piece.text.split()) for piece in pieces)
 
+    def too_long(pieces: list[_Piece], piece: _Piece) -> bool:
+        return (words(pieces) + len(piece.text.split()) > chunk_words
+                or sum(len(p.text) for p in pieces) + len(piece.text) > MAX_PIECE_CHARACTERS)
+
     for paragraph_index, block in enumerate(join_broken_citations(document)):
         block_text = document.block_text(block)
         if block.kind == "heading":
@@ -140,22 +162,26 @@ def chunk_document(
         if block.kind == "table_row":
             emit(pending)
             pending = []
-            emit([_Piece(block.start, block.end, " ".join(block_text.split()), paragraph_index, block.page)])
+            for start, end in bounded_spans(block_text, 0, len(block_text)):
+                emit([_Piece(block.start + start, block.start + end, " ".join(block_text[start:end].split()),
+                             paragraph_index, block.page)])
             continue
         if words(pending) >= min(chunk_words // 4, 30):
             # A new paragraph starts a new chunk unless the open one is only a fragment.
             emit(pending)
             pending = []
-        for start, end in split_sentences(block_text):
+        sentences = [span for start, end in split_sentences(block_text)
+                     for span in bounded_spans(block_text, start, end)]
+        for start, end in sentences:
             piece = _Piece(
                 block.start + start, block.start + end, " ".join(block_text[start:end].split()), paragraph_index, block.page
             )
-            if pending and words(pending) + len(piece.text.split()) > chunk_words:
+            if pending and too_long(pending, piece):
                 emit(pending)
                 # Overlap only inside a paragraph: a new paragraph starts a chunk cleanly.
                 carried = pending[-overlap_sentences:] if overlap_sentences else []
                 pending = [p for p in carried if p.paragraph == paragraph_index]
-                if pending and words(pending) + len(piece.text.split()) > chunk_words:
+                if pending and too_long(pending, piece):
                     pending = []
             pending.append(piece)
     emit(pending)

@@ -94,8 +94,8 @@ def decode_html(data: bytes) -> str:
         codec = "cp1252" if declared.lower() in _READ_AS_CP1252 else declared
         try:
             return data.decode(codec).replace("\r\n", "\n").replace("\r", "\n")
-        except (LookupError, UnicodeDecodeError):
-            pass  # a wrong declaration: fall back to detection
+        except (LookupError, UnicodeError, ValueError):
+            pass  # a wrong or unusable declaration ("punycode", a NUL in the name): fall back to detection
     return decode_text(data)
 
 
@@ -104,7 +104,10 @@ def load(path: Path) -> LoadedDocument:
     soup = BeautifulSoup(decode_html(path.read_bytes()), "html.parser")
     builder = _TextBuilder()
     pending: list[str] = []
-    _visit(soup, "paragraph", builder, pending)
+    try:
+        _visit(soup, "paragraph", builder, pending)
+    except RecursionError as error:
+        raise LoadError("elements nested too deeply to read (a thousand levels or more)") from error
     builder.add("paragraph", "".join(pending))
     if not builder.blocks:
         raise LoadError("no visible text")

@@ -21,8 +21,18 @@ def decode_text(data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = _decode_detected(data)
+        text = _mostly_utf8(data) or _decode_detected(data)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """``data`` as UTF-8 with its few undecodable bytes replaced (U+FFFD), when it holds more valid
+    multi-byte UTF-8 characters than undecodable bytes: one stray cp1252 byte in a UTF-8 file must
+    not turn every Greek letter of it into mojibake, as reading the whole file as cp1252 would."""
+    text = data.decode("utf-8-sig", errors="replace")
+    undecodable = text.count("\ufffd")
+    multibyte = sum(1 for character in text if ord(character) > 0x7F) - undecodable
+    return text if multibyte > undecodable else None
 
 
 def _decode_detected(data: bytes) -> str:
