@@ -56,9 +56,15 @@ _LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w
                    r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
                    r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
                    r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
-_SUMMARY = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
+# A request put politely ("Can you explain …?", "Please describe …") asks what the rest asks.
+_POLITE_PREFIX = r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?"
+_SUMMARY = re.compile(r"^\s*" + _POLITE_PREFIX + r"(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
                       r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
+_POLITE = re.compile(r"^\s*" + _POLITE_PREFIX + r"(?=\w)", _I)
+# A request ("explain …?") is no statement put up for confirmation.
+_REQUEST = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|list|name|enumerate|give|tell|show|compare|"
+                      r"contrast)\b", _I)
 
 
 # "which X …", "what X …": X is the kind of thing the answer names, not a word it must repeat.
@@ -122,7 +128,7 @@ def yes_no_clause(question: str) -> str | None:
     """The part of ``question`` that asks yes or no, or None: an auxiliary first ("Does X …?"),
     after a title ("Amblyopia: is visual loss permanent?"), a tag ("…, right?"), or a statement
     asked with no question word ("A disaster waiting to happen?"). A choice ("X or Y?") is not."""
-    text = question.strip()
+    text = _POLITE.sub("", question.strip())
     if _TAG.search(text):
         return text
     clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
@@ -131,7 +137,7 @@ def yes_no_clause(question: str) -> str | None:
         clause = pieces[1]  # after a leading phrase: "Besides raising their number, does hypoxia …?"
     if AUXILIARY_FIRST.match(clause) and not offers_choice(clause):
         return clause
-    if text.endswith("?") and not _ANY_WH.search(text) and not offers_choice(text):
+    if text.endswith("?") and not _ANY_WH.search(text) and not offers_choice(text) and not _REQUEST.match(text):
         return text
     return None
 

@@ -65,6 +65,14 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
      ["When stromal cells burn less glucose, what fuel is left for the cancer cells?"]),
     ("When was the trial stopped, and did it reach its endpoint?", "multi_part",
      ["When was the trial stopped", "did it reach its endpoint"]),
+    # A request put politely asks for what it requests: no yes or no.
+    ("Can you explain the main ways tumour exosomes dodge the immune system?", "summary",
+     ["Can you explain the main ways tumour exosomes dodge the immune system?"]),
+    ("Could you please describe how statins lower cholesterol?", "summary",
+     ["Could you please describe how statins lower cholesterol?"]),
+    ("Can you give me an example of an oncogene passed on by exosomes?", "fact",
+     ["Can you give me an example of an oncogene passed on by exosomes?"]),
+    ("Can exosomes be detected in urine?", "yes_no", ["Can exosomes be detected in urine?"]),
 ])
 def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, facets):
     read = read_shape(question)
