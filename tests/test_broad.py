@@ -122,6 +122,16 @@ def test_a_summary_holds_every_mechanism_with_its_citation(indexed_settings):
     assert result.facets and all(f.covered for f in result.facets)
 
 
+def test_a_summary_quotes_the_findings_the_reviews_own_statement_of_its_topic_introduces(indexed_settings):
+    # The review opens the hallmark with "… by delivering growth factors, oncogenic receptors, and
+    # miRNAs …"; the findings it introduces (EGFRvIII, miR-21) share few words with the question.
+    result = answer("Explain how exosomes help cancer cells keep up sustained proliferative signalling.",
+                    settings=indexed_settings)
+    assert result.shape == "summary" and not result.abstained
+    introduced = [s for s in result.sentences if "EGFRvIII" in s.text or "miR-21" in s.text]
+    assert introduced and all(s.citation in ("[59, 61]", "[73-75]") for s in introduced)
+
+
 def test_a_list_names_each_member_with_its_own_citation(indexed_settings):
     result = answer("Which exosomal microRNAs are mentioned and what do they do?", settings=indexed_settings)
     assert not result.abstained and result.shape == "multi_part"

@@ -5,8 +5,10 @@ topic of a list or summary), the evidence sentences found for that facet are sco
 extractive generator scores them, against the facet instead of the whole question. A sentence is
 a finding when it shares a weighted term with the facet, states the facet's own focus (the
 "limitations" of "…, and what are their limitations?"), and scores near the facet's best; near
-duplicates of a finding already chosen are left out. Findings are grouped by facet, then by
-section, in retrieval order. A facet with no finding is reported as not covered.
+duplicates of a finding already chosen are left out. When the sentence closest to the facet is a
+review's own uncited statement of the topic, a sentence also scores against that statement, so
+the findings it introduces in other words count. Findings are grouped by facet, then by section,
+in retrieval order. A facet with no finding is reported as not covered.
 """
 
 from __future__ import annotations
@@ -101,17 +103,30 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
         best = {id(s) for s in sorted(candidates, key=lambda s: (not s.terms & listed, -covers[id(s)]))[:most_embedded]}
         candidates = [s for s in candidates if id(s) in best]
     vectors = context.embed_texts([s.text for s in candidates])
-    similarity = dataclasses.replace(context, question_vector=facet.vector).topical_similarity(vectors)
     generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
-    scored = []
-    for i, s in enumerate(candidates):
-        score = (SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * covers[id(s)]
-                 - GENERALITY_PENALTY * float(generality[i])
-                 - ranking_penalty(facet.facet.text, s))
-        scored.append((score, i))
+
+    def scores(query_vector: np.ndarray, covered: dict[int, float]) -> list[tuple[float, int]]:
+        similarity = dataclasses.replace(context, question_vector=query_vector).topical_similarity(vectors)
+        return [(SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * covered[id(s)]
+                 - GENERALITY_PENALTY * float(generality[i]) - ranking_penalty(facet.facet.text, s), i)
+                for i, s in enumerate(candidates)]
+
+    scored = scores(facet.vector, covers)
+    topic = candidates[max(scored)[1]]
     # A review's sentence citing nothing is framing (an outline, a call to action): a finding only
     # where no cited sentence or paper speaks to the facet.
-    if any(not candidates[i].framing for _, i in scored):
+    if any(not s.framing for s in candidates):
+        if topic.framing:
+            # The framing sentence that matches the facet best is the literature's own statement of
+            # it ("… by delivering oncogenic receptors and miRNAs …"): its words and meaning are
+            # searched for too (pseudo-relevance feedback), so the findings it introduces count.
+            expanded = {**_weights(topic.text, context), **weights}
+            expanded_total = required_weight(expanded, facet.facet.query)
+            expanded_covers = {id(s): min(1.0, sum(expanded[t] for t in expanded.keys() & s.terms) / expanded_total)
+                               for s in candidates}
+            query = facet.vector + vectors[candidates.index(topic)]
+            fed_back = scores(query / (np.linalg.norm(query) or 1.0), expanded_covers)
+            scored = [(max(score, again), i) for (score, i), (again, _) in zip(scored, fed_back, strict=True)]
         scored = [(score, i) for score, i in scored if not candidates[i].framing]
     if not scored:
         return []
