@@ -114,10 +114,14 @@ def test_an_empty_file_or_a_pdf_that_is_none_is_no_full_text(tmp_path: Path) -> 
     corpus = make_corpus(tmp_path)
     (corpus / "literature" / "4_empty.txt").write_bytes(b"")
     (corpus / "literature" / "4_saved.pdf").write_text("<html>a publisher's sign-in page</html>", encoding="utf-8")
+    with open(bytes(corpus / "literature") + b"/4_caf\xe9.txt", "wb") as latin1_name:  # ingest fails its name
+        latin1_name.write(b"Exosomes carry PD-L1.\n")
     report = coverage_report(corpus)
     assert {row.number: row.holding for row in report.rows}[4] == "nothing"
     assert "literature/4_empty.txt: empty; not counted as the paper's text" in report.problems
     assert "literature/4_saved.pdf: not a PDF (no %PDF- header); not counted as the paper's text" in report.problems
+    assert ("literature/4_caf\\xe9.txt: the file name is not valid UTF-8 (ingest fails it); rename the file"
+            in report.problems)
 
 
 def test_status_command_prints_the_same_coverage(tmp_path: Path) -> None:

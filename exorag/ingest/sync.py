@@ -29,7 +29,7 @@ from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.refs.corpus import is_hidden
+from exorag.refs.corpus import is_hidden, shown_path
 from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection, rename_collection
 from exorag.store.index import Index, ingest_lock, lexical_folder
 
@@ -94,7 +94,7 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
 def links_outside(corpus: Path) -> list[dict[str, str]]:
     """Links in ``review/`` or ``literature/`` that lead out of the corpus folder, as ingest failures."""
     return [
-        {"path": _shown(path.relative_to(corpus).as_posix()),
+        {"path": shown_path(path.relative_to(corpus).as_posix()),
          "error": "a link to a file outside the corpus folder; skipped (copy the file into the corpus to ingest it)"}
         for folder in ("review", "literature") if (corpus / folder).is_dir()
         for path in sorted((corpus / folder).rglob("*")) if _outside(path, corpus)
@@ -130,7 +130,7 @@ def chunk_sources(settings: Settings, progress: Progress | None = None, chunker:
     for done, (path, kind) in enumerate(sources, start=1):
         relative = path.relative_to(corpus).as_posix()
         try:
-            if _shown(relative) != relative:  # a name from an archive made on another system (Latin-1 "caf\xe9.txt")
+            if shown_path(relative) != relative:  # a name from an archive made on another system (Latin-1 "caf\xe9.txt")
                 raise LoadError("the file name is not valid UTF-8; rename the file to ingest it")
             document = load_document(path, max_bytes=int(settings.max_file_mb * 1e6))
             chunks = chunker(document, relative, kind, _file_hash(path))
@@ -140,20 +140,15 @@ def chunk_sources(settings: Settings, progress: Progress | None = None, chunker:
                 chunk.suspect = instruction_like(chunk.text) is not None
             chunks_by_path[relative] = chunks
         except LoadError as error:
-            failed.append({"path": _shown(relative), "error": str(error)})
+            failed.append({"path": shown_path(relative), "error": str(error)})
         except OSError as error:
-            failed.append({"path": _shown(relative), "error": f"cannot read: {error.strerror or error}"})
+            failed.append({"path": shown_path(relative), "error": f"cannot read: {error.strerror or error}"})
         except Exception as error:  # a loader's own failure on odd input: this file fails, the rest go on
-            logger.exception("reading %s failed", _shown(relative))
-            failed.append({"path": _shown(relative), "error": f"could not be read ({type(error).__name__}: {error})"})
+            logger.exception("reading %s failed", shown_path(relative))
+            failed.append({"path": shown_path(relative), "error": f"could not be read ({type(error).__name__}: {error})"})
         if progress:
             progress("reading", done, len(sources))
     return chunks_by_path, failed
-
-
-def _shown(relative: str) -> str:
-    """A path as it can be printed and written to JSON: undecodable bytes of its name as ``\\xe9``."""
-    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def suspect_summary(chunks_by_path: dict[str, list[Chunk]]) -> list[dict[str, str | int]]:

@@ -51,6 +51,12 @@ def literature_files(corpus_dir: Path) -> dict[int, list[Path]]:
     return files
 
 
+def shown_path(relative: str) -> str:
+    """A path as it can be printed and written to JSON: the bytes of a name that is not UTF-8 (from
+    an archive made on another system, "caf\\xe9.txt") as escapes."""
+    return relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def relative_to_corpus(path: Path, corpus_dir: Path) -> str:
     """``literature/170_poggio2019.pdf``: the form references.jsonl stores."""
     try:

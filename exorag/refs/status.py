@@ -18,7 +18,7 @@ from exorag.citations import find_citations
 from exorag.ingest.chunking import join_broken_citations
 from exorag.ingest.loaders import LoadedDocument, LoadError, load_document, supported_extensions
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.refs.corpus import has_pdf_header, literature_files, relative_to_corpus, review_files
+from exorag.refs.corpus import has_pdf_header, literature_files, relative_to_corpus, review_files, shown_path
 from exorag.refs.extract import parse_bibliography
 from exorag.refs.fetch import ABSTRACT_MARKER
 from exorag.text import split_sentences
@@ -98,8 +98,10 @@ def coverage_report(corpus_dir: Path) -> CoverageReport:
     files: dict[int, list[Path]] = {}
     for number, paths in literature_files(corpus_dir).items():
         for path in paths:
-            name = relative_to_corpus(path, corpus_dir)
-            if path.suffix.lower() not in readable:
+            name = shown_path(relative_to_corpus(path, corpus_dir))
+            if name != relative_to_corpus(path, corpus_dir):
+                report.problems.append(f"{name}: the file name is not valid UTF-8 (ingest fails it); rename the file")
+            elif path.suffix.lower() not in readable:
                 report.problems.append(f"{name}: not a format exorag reads ({', '.join(sorted(readable))})")
             elif (unusable := _unusable(path)) is not None:
                 # Ingest fails such a file and the audit calls its paper missing: it holds no text.
