@@ -42,9 +42,12 @@ _CLAUSE_BREAK = re.compile(r"(?:[?;]\s+|,\s*(?:and\s+|but\s+)?(?:also\s+|if so,?
                            r"|\s+(?:and|but)\s+(?:also\s+|if so,?\s+)?(?=(?:(?:by|in|for|to|from|with|at|on)\s+)?" + _WH + r"\b)", _I)
 # A piece of a question that asks something: it opens with an auxiliary or holds a wh-word.
 _QUESTION_START = re.compile(r"^\s*(?:" + _AUXILIARIES + r")\b|\b" + _WH + r"\b", _I)
-# "When repairing a hernia, does …": a leading "when" or "where" not followed by an auxiliary
-# introduces a circumstance, not a question.
-_CIRCUMSTANCE = re.compile(r"^\s*(?:when|where)\b(?!\s+" + _AUXILIARIES + r"\b)", _I)
+# "When repairing a hernia, does …": a leading "when" or "where" that opens a clause of its own,
+# with a subject and no auxiliary anywhere ("when stromal cells burn less glucose"), introduces a
+# circumstance, not a question. One followed by an aside, an adverb or an auxiliary asks ("where,
+# in the body, do …", "when exactly were …", "where do …").
+_CIRCUMSTANCE = re.compile(r"^\s*(?:when|where)\s+(?!(?:exactly|precisely|else|if|ever|in|during|after|before|at|on|"
+                           r"according)\b)(?!.*\b" + _AUXILIARIES + r"\b)[^\W\d_]", _I)
 # "…, right?", "…, isn't it?": a statement put up for confirmation is a yes/no question.
 _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
 # "which X … and what does each do": a list whose members each get a finding.
@@ -56,12 +59,13 @@ _LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w
                    r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
                    r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
                    r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
-# A request put politely ("Can you explain …?", "Please describe …") asks what the rest asks.
-_POLITE_PREFIX = r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?"
-_SUMMARY = re.compile(r"^\s*" + _POLITE_PREFIX + r"(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
+_SUMMARY = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
                       r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
-_POLITE = re.compile(r"^\s*" + _POLITE_PREFIX + r"(?=\w)", _I)
+# A request put politely ("Can you explain …?", "Please list …") asks what the rest asks, and
+# "tell me whether X" asks whether X.
+_POLITE = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)(?=\w)", _I)
+_TELL_WHETHER = re.compile(r"^\s*(?:tell|show)\s+(?:me|us)\s+(?:whether|if)\s+", _I)
 # A request ("explain …?") is no statement put up for confirmation.
 _REQUEST = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|list|name|enumerate|give|tell|show|compare|"
                       r"contrast)\b", _I)
@@ -128,7 +132,7 @@ def yes_no_clause(question: str) -> str | None:
     """The part of ``question`` that asks yes or no, or None: an auxiliary first ("Does X …?"),
     after a title ("Amblyopia: is visual loss permanent?"), a tag ("…, right?"), or a statement
     asked with no question word ("A disaster waiting to happen?"). A choice ("X or Y?") is not."""
-    text = _POLITE.sub("", question.strip())
+    text = _TELL_WHETHER.sub("", _POLITE.sub("", question.strip()))
     if _TAG.search(text):
         return text
     clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
@@ -222,13 +226,16 @@ def _clauses(question: str) -> list[str]:
 
 def _asks(piece: str) -> bool:
     """Whether a piece of a question asks something (a leading circumstance does not)."""
-    return bool(_QUESTION_START.search(piece)) and not (_CIRCUMSTANCE.match(piece) and
-                                                         not _QUESTION_START.search(_CIRCUMSTANCE.sub("", piece)))
+    circumstance = _CIRCUMSTANCE.match(piece)
+    if circumstance:
+        return bool(_ANY_WH.search(piece, circumstance.end()))
+    return bool(_QUESTION_START.search(piece))
 
 
 def read_shape(question: str) -> QuestionShape:
     """The shape and facets of ``question`` (see the module docstring)."""
     whole = Facet(question.strip(), question.strip())
+    question = _POLITE.sub("", question)
     sides = _sides(question)
     if sides:
         # Each side is searched with the question's other words but without the other side.

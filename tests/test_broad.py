@@ -70,9 +70,15 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
      ["Can you explain the main ways tumour exosomes dodge the immune system?"]),
     ("Could you please describe how statins lower cholesterol?", "summary",
      ["Could you please describe how statins lower cholesterol?"]),
-    ("Can you give me an example of an oncogene passed on by exosomes?", "fact",
-     ["Can you give me an example of an oncogene passed on by exosomes?"]),
+    ("Can you list the microRNAs exosomes carry?", "list", ["Can you list the microRNAs exosomes carry?"]),
+    ("Could you tell me whether hypoxia raises exosome release?", "yes_no",
+     ["Could you tell me whether hypoxia raises exosome release?"]),
     ("Can exosomes be detected in urine?", "yes_no", ["Can exosomes be detected in urine?"]),
+    # A "when" or "where" followed by an aside, an adverb or an auxiliary asks its own question.
+    ("Where precisely do melanoma exosomes go, and what do they do there?", "multi_part",
+     ["Where precisely do melanoma exosomes go", "what do they do there"]),
+    ("When, if ever, is surgery indicated?", "multi_part", ["When, if ever", "is surgery indicated"]),
+    ("Where do exosomes go?", "fact", ["Where do exosomes go?"]),
 ])
 def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, facets):
     read = read_shape(question)
@@ -314,6 +320,10 @@ def test_a_papers_conclusion_outweighs_its_sentences_that_only_touch_the_topic()
     assert evidence_verdict(question, review, ["review:[170]"] * 3) == "no"
     # Read alone, the conclusion's "This" holds too little of the claim to vote.
     assert evidence_verdict(question, review[2:], ["review:[170]"]) == "not_addressed"
+    # A remark on a side point that follows a finding does not outvote it.
+    finding = ["Hypoxia increased exosome secretion three-fold in breast cancer cells.",
+               "This release was not due to cell death."]
+    assert evidence_verdict("Does hypoxia increase exosome release?", finding, ["paper"] * 2) == "yes"
 
 
 def test_a_verdict_reads_the_rest_of_a_cited_study_when_the_quoted_sentence_does_not_word_the_claim():
