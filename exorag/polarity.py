@@ -95,7 +95,12 @@ def denies_effect(text: str) -> bool:
     """Whether a whole sentence (case-folded) negates, or reports no effect (unchanged, not
     significant). Over a whole sentence "rather than X" denies only X, not what the sentence states,
     and "fail" denies only as "failed to" ("patients who failed treatment" deny nothing)."""
-    return _holds_negation(_FAILED_OBJECT.sub("", _NOT_ONLY.sub("", text))) or bool(_NO_EFFECT.search(text))
+    return _holds_negation(_FAILED_OBJECT.sub("", _NOT_ONLY.sub("", text))) or reports_no_effect(text)
+
+
+def reports_no_effect(text: str) -> bool:
+    """Whether ``text`` (case-folded) reports no change or no significant difference."""
+    return bool(_NO_EFFECT.search(text))
 
 
 @lru_cache(maxsize=1)

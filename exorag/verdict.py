@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from exorag.polarity import denies_effect, direction_of
+from exorag.polarity import denies_effect, direction_of, is_negation, reports_no_effect, reword_negation_phrases
 from exorag.text import normalise, tokenize
 
 Verdict = Literal["yes", "no", "mixed", "not_addressed"]
@@ -84,13 +84,27 @@ def sentence_vote(claim: str, sentence: str, before: str = "") -> Verdict:
     if addressed_share(claim, sentence, before) < MIN_ADDRESS:
         return "not_addressed"
     claim_text, sentence_text = normalise(claim), normalise(sentence)
-    negated = denies_effect(claim_text) != denies_effect(sentence_text)
+    sentence_denies = denies_effect(sentence_text)
+    if sentence_denies and before and _POINTS_BACK.match(sentence):
+        # A sentence that follows up on a finding may deny a side point of it ("This release was not
+        # due to cell death"): it denies the claim only when what follows its negation names part of it.
+        sentence_denies = _denies_part_of(claim, sentence_text)
+    negated = denies_effect(claim_text) != sentence_denies
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
     if not sentence_direction:
         claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
     reversed_effect = claim_direction * sentence_direction < 0
     return "no" if negated != reversed_effect else "yes"
+
+
+def _denies_part_of(claim: str, sentence_text: str) -> bool:
+    """Whether a claim term follows a negation in ``sentence_text``, or the sentence reports no effect."""
+    words = re.findall(r"[\w'-]+", reword_negation_phrases(sentence_text))
+    negations = [at for at, word in enumerate(words) if is_negation(word)]
+    claim_terms = set(tokenize(claim))
+    return (reports_no_effect(sentence_text)
+            or any(claim_terms & set(tokenize(" ".join(words[at + 1:]))) for at in negations))
 
 
 def evidence_verdict(question: str, sentences: list[str], sources: list[str] | None = None) -> Verdict:
