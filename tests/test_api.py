@@ -205,6 +205,7 @@ def test_an_unconfigured_llm_generator_is_a_503_that_says_what_to_set(api_settin
     ({"question": "What is miR-21?", "refs": list(range(1, 10_001))}, "refs"),
     ({"question": "What is miR-21?", "sections": [f"s{i}" for i in range(50_000)]}, "sections"),
     ({"question": "What is miR-21?", "refs": [0]}, "refs.0"),
+    ({"question": "What is miR-21?", "refs": [2**63]}, "refs.0"),
     ({"question": "x" * 20_001}, "question"),
     ({"question": "What is miR-21?", "history": [["q", "a"]] * 51}, "history"),
 ])

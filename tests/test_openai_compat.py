@@ -78,6 +78,16 @@ def test_earlier_turns_make_a_follow_up_standalone(client):
     assert result.standalone_question and "glioblastoma" in result.standalone_question
 
 
+def test_a_long_paste_earlier_in_the_chat_and_many_turns_leave_it_answerable(client):
+    # Chat clients send the whole conversation on every turn; exorag reads only the last turn.
+    earlier = [{"role": role, "content": "PD-L1?" if role == "user" else "[170-172]."}
+               for _ in range(60) for role in ("user", "assistant")] + [
+        {"role": "user", "content": "Here is my draft: " + "exosomes " * 5000}, {"role": "assistant", "content": "Noted."}]
+    completion = client.chat.completions.create(model="exorag", messages=[
+        *earlier, {"role": "user", "content": RECEPTOR_QUESTION}])
+    assert "EGFRvIII" in completion.choices[0].message.content
+
+
 def test_the_model_list_offers_exorag(client):
     assert [model.id for model in client.models.list()] == ["exorag"]
 

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exorag.api.app import EVENT_STREAM, current_settings, sse
-from exorag.api.operations import MAX_HISTORY_TURNS, AskRequest, ask
+from exorag.api.operations import MAX_HISTORY_TURNS, MAX_TURN_CHARACTERS, AskRequest, ask
 from exorag.config import Settings
 from exorag.generate.llm import LLMUnavailable
 from exorag.models import Answer
@@ -124,8 +124,11 @@ def ask_request(chat: ChatRequest) -> AskRequest | str:
     history = [(asked.text, replied.text) for asked, replied in zip(turns, turns[1:])
                if asked.role == "user" and replied.role == "assistant"]
     try:
-        # A chat client sends the whole conversation; the chain reads only the last turn.
-        return AskRequest(question=turns[-1].text.strip(), history=history[-MAX_HISTORY_TURNS:])
+        # A chat client sends the whole conversation, a long paste included, on every turn; the chain
+        # reads only the last turn's beginning, so no earlier turn may make the conversation invalid.
+        history = [(asked[:MAX_TURN_CHARACTERS], replied[:MAX_TURN_CHARACTERS])
+                   for asked, replied in history[-MAX_HISTORY_TURNS:]]
+        return AskRequest(question=turns[-1].text.strip(), history=history)
     except ValidationError as error:  # text that is no Unicode: a lone surrogate's JSON escape
         return f"messages: {error.errors()[0]['msg']}"
 

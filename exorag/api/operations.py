@@ -19,6 +19,7 @@ MAX_PASSAGES = 50
 # Bounds of a request: each ref or section is a clause of the vector store's query (Chroma fails
 # past about 2,000), and only the last turn of a conversation is read.
 MAX_FILTER_VALUES = 200
+MAX_REFERENCE_NUMBER = 1_000_000  # far beyond any reference list; Chroma refuses numbers past 64 bits
 MAX_QUESTION_CHARACTERS = 20_000
 MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARACTERS = 20_000
@@ -35,7 +36,7 @@ Passages = Annotated[int | None, Field(ge=1, le=MAX_PASSAGES, description="passa
 OnlyKind = Annotated[SourceKind | None, Field(description="only passages of the 'review' or of the 'literature'")]
 OnlySections = Annotated[list[Annotated[str, Field(max_length=1000)]] | None,
                          Field(max_length=MAX_FILTER_VALUES, description="only passages from these sections")]
-OnlyRefs = Annotated[list[Annotated[int, Field(ge=1)]] | None,
+OnlyRefs = Annotated[list[Annotated[int, Field(ge=1, le=MAX_REFERENCE_NUMBER)]] | None,
                      Field(max_length=MAX_FILTER_VALUES, description="only passages citing these reference numbers")]
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS,
                                 description="the question, in plain language")]
