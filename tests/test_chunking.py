@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from pdf_factory import make_pdf
 from exorag.citations import cited_numbers, find_citations
 from exorag.ingest.chunking import MAX_PIECE_CHARACTERS, MAX_PIECE_WORDS, chunk_document
 from exorag.ingest.loaders import LoadedDocument, load_document
+from exorag.ingest.loaders.base import Block
 from exorag.models import Chunk
 from exorag.refs.corpus import reference_number_of
 
@@ -139,6 +141,18 @@ def test_a_run_with_no_sentence_break_is_cut_into_bounded_chunks_that_cover_it(t
     assert all(len(c.text.split()) <= MAX_PIECE_WORDS and len(c.text) <= MAX_PIECE_CHARACTERS for c in chunks)
     assert "".join(c.text for c in chunks).replace(" ", "") == document.text.replace(" ", "").replace("\n", "")
     assert all(document.text[c.char_start:c.char_end] == c.text for c in chunks)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_long_run_is_cut_between_words_and_each_chunk_locates_its_text(seed: int) -> None:
+    rng = random.Random(seed)
+    words = ["".join(rng.choice("acgt") for _ in range(rng.randint(15, 35))) for _ in range(900)]
+    # A sequence dump on one line: every cut falls on a space, so no token is split in two.
+    text = " ".join(words)
+    document = LoadedDocument(path=Path("21_dump.txt"), text=text, blocks=[Block("paragraph", 0, len(text))], title="dump")
+    chunks = chunk_document(document, "literature/21_dump.txt", "literature", "id", overlap_sentences=0)
+    assert all(document.text[c.char_start:c.char_end] == c.text for c in chunks)
+    assert [w for c in chunks for w in c.text.split()] == words
 
 
 def test_review_chunks_fill_every_metadata_field(review) -> None:

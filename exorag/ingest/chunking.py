@@ -86,16 +86,28 @@ class _Piece:
 
 def bounded_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """``text[start:end]`` (a sentence or a table row) as spans of at most ``MAX_PIECE_WORDS`` words
-    and ``MAX_PIECE_CHARACTERS`` characters: a run with no sentence break found (a transcript in lower
-    case, OCR output) must not become one chunk of megabytes, embedded only at its start."""
+    and ``MAX_PIECE_CHARACTERS`` characters, cut between words where there is a space to cut at: a
+    run with no sentence break found (a transcript in lower case, OCR output) must not become one
+    chunk of megabytes, embedded only at its start."""
     span = text[start:end]
     if len(span) <= MAX_PIECE_CHARACTERS and len(span.split()) <= MAX_PIECE_WORDS:
         return [(start, end)]
     word_starts = (match.start() for match in re.finditer(r"\S+", span))
     bounds = [0, *itertools.islice(word_starts, MAX_PIECE_WORDS, None, MAX_PIECE_WORDS), len(span)]
-    spans = [(start + piece, start + min(piece + MAX_PIECE_CHARACTERS, stop)) for first, stop in itertools.pairwise(bounds)
-             for piece in range(first, stop, MAX_PIECE_CHARACTERS)]
-    return [(a, a + len(text[a:b].rstrip())) for a, b in spans if text[a:b].strip()]
+    spans: list[tuple[int, int]] = []
+    for first, stop in itertools.pairwise(bounds):
+        piece = first
+        while piece < stop:
+            cut = min(piece + MAX_PIECE_CHARACTERS, stop)
+            if cut < stop:
+                space = max(span.rfind(" ", piece, cut), span.rfind("\n", piece, cut))
+                cut = space if space > piece else cut  # a word longer than the limit is cut inside
+            stripped = span[piece:cut].strip()
+            if stripped:
+                offset = piece + span[piece:cut].index(stripped)
+                spans.append((start + offset, start + offset + len(stripped)))
+            piece = cut
+    return spans
 
 
 def chunk_document(
