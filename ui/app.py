@@ -178,15 +178,16 @@ def build_app(settings: Settings) -> gr.Blocks:
         for asked in asking:
             asked.then(**references_event)
         cite_format.change(**references_event)
-        new_chat.click(
-            lambda: ([], conversation_html([]), EVIDENCE_HINT, gr.DownloadButton(value=None, interactive=False),
-                     gr.DownloadButton(value=None, interactive=False), "",
-                     gr.DownloadButton(value=None, interactive=False), ""),
-            outputs=[turns, conversation, evidence, answer_download, conversation_download, feedback_status,
-                     references_download, pdf_view],
-            api_visibility="private", queue=False,
-            cancels=asking,  # an answer still being written would otherwise bring the old conversation back
-        )
+        new_chat_event = {
+            "fn": lambda: ([], conversation_html([]), EVIDENCE_HINT, gr.DownloadButton(value=None, interactive=False),
+                           gr.DownloadButton(value=None, interactive=False), "",
+                           gr.DownloadButton(value=None, interactive=False), ""),
+            "outputs": [turns, conversation, evidence, answer_download, conversation_download, feedback_status,
+                        references_download, pdf_view],
+            "api_visibility": "private", "queue": False}
+        # An answer still being written would otherwise bring the old conversation back; an update it
+        # sent before the cancel took effect can still arrive after the first reset, hence the second.
+        new_chat.click(**new_chat_event, cancels=asking).then(**new_chat_event)
         conversation.click(handlers.show_evidence, [turns], evidence, api_visibility="private",
                            concurrency_limit=None, show_progress="hidden")
         evidence.click(handlers.show_pdf, [turns], pdf_view, api_visibility="private", concurrency_limit=2)
