@@ -27,6 +27,10 @@ _SAME_LINE = 0.5
 # with at most this many letters (a running header, a page number) between them.
 _MIN_PIECE = 12
 _MAX_GAP = 400
+# The most characters read from one page (a dense A4 page holds about 6,000, a poster 50,000) and
+# from a whole document when looking for a sentence.
+MAX_PAGE_CHARS = 200_000
+MAX_DOCUMENT_CHARS = 2_000_000
 PAGE_SCALE = 1.5  # 108 dpi: sharp enough to read, small enough to send with the panel
 # A large-format page (a poster, up to 5 m square) is drawn smaller: at 1.5x it would take gigabytes.
 MAX_PAGE_PIXELS = 4_000_000
@@ -101,7 +105,12 @@ def _page_letters(document: pdfium.PdfDocument, page_indexes: range) -> tuple[st
     where: list[tuple[int, int]] = []
     for page_index in page_indexes:
         textpage = document[page_index].get_textpage()
-        chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(textpage.count_chars()))
+        count = textpage.count_chars()
+        # A few kB of PDF can print millions of characters: such a page is not searched, nor is a
+        # document past its budget (each letter costs a tuple here).
+        if count > MAX_PAGE_CHARS or len(letters) + count > MAX_DOCUMENT_CHARS:
+            continue
+        chars = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i)) for i in range(count))
         skipped = {i for m in _CITATION.finditer(chars) for i in range(m.start(), m.end())}
         for char_index, char in enumerate(chars):
             if char_index in skipped:

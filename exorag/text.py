@@ -364,3 +364,13 @@ def held_terms(terms: Iterable[str], tokens: Container[str]) -> set[str]:
 def weighted_coverage(weights: dict[str, float], tokens: Container[str]) -> float:
     """The weighted share of the terms in ``weights`` that ``tokens`` hold."""
     return sum(weights[t] for t in held_terms(weights, tokens)) / (sum(weights.values()) or 1.0)
+
+
+# What makes corpus text a link or HTML in a Markdown viewer: "](", "][" and "]:" of the link forms,
+# and "<" of raw HTML and autolinks ("[data](javascript:…)", "<a href=…>").
+_MARKDOWN_ACTIVE = re.compile(r"\](?=[(\[:])|<")
+
+
+def inert_markdown(text: str) -> str:
+    """Corpus or user text that a Markdown viewer shows as written, never as a link or HTML."""
+    return _MARKDOWN_ACTIVE.sub(lambda match: "\\" + match.group(0), text)

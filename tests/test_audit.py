@@ -9,8 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
+from exorag.audit.core import Audit, AuditItem, Passage
+from exorag.audit.render import audit_markdown, highlighted
 from exorag.cli import app
 from exorag.config import Settings, get_settings
 
@@ -174,3 +177,22 @@ def test_a_rewritten_audit_is_never_read_half_written_and_a_failed_write_keeps_t
         write_audit(broken, folder)
     assert load_audit(folder / "audit.json") == audit
     assert sorted(path.name for path in folder.iterdir()) == ["audit.html", "audit.json", "audit.md"]
+
+
+def test_the_evidence_is_marked_in_its_passage_though_the_judge_took_the_papers_citations_out() -> None:
+    passage = Passage(chunk_id="c", source_path="literature/170_x.txt", page=3,
+                      text="Background. Exosomal PD-L1 suppresses CD8 T cell activation in the draining "
+                           "lymph node [12, 13]. Other work followed.",
+                      evidence="Exosomal PD-L1 suppresses CD8 T cell activation in the draining lymph node.")
+    assert ("<mark>Exosomal PD-L1 suppresses CD8 T cell activation in the draining lymph node [12, 13].</mark>"
+            in highlighted(passage))
+
+
+def test_audit_markdown_shows_a_papers_markup_as_text_never_as_html_or_a_link() -> None:
+    hostile = 'Exosomes carry PD-L1 <img src=x onerror="alert(1)"> and [data](javascript:alert(1)) | end.'
+    passage = Passage(chunk_id="c", source_path="literature/170_x.pdf", page=3, text=hostile, evidence=hostile)
+    audit = Audit(items=[AuditItem("Exosomal PD-L1 suppresses T cells [170].", "Evasion", 170, "supported", 0.9, passage)],
+                  sentences=1)
+    rendered = MarkdownIt("commonmark").enable("table").render(audit_markdown(audit))
+    assert "<img" not in rendered and "<a " not in rendered
+    assert "&lt;img" in rendered and "[data](javascript:alert(1))" in rendered

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
 from fpdf import FPDF
 from pdf_factory import char_boxes, make_pdf, make_two_column_pdf
 
-from exorag.pdf_highlight import MAX_PAGE_PIXELS, Box, locate_text, render_page_png
+from exorag.pdf_highlight import MAX_PAGE_CHARS, MAX_PAGE_PIXELS, Box, locate_text, render_page_png
 
 FILLER = "Exosomes are small vesicles that cells release into the blood and other body fluids. "
 LEAD = "Mice were followed for ten weeks."
@@ -96,3 +97,35 @@ def test_a_large_format_page_is_drawn_small_enough_to_send(tmp_path):
     assert (round(rendered.width), round(rendered.height)) == (7200, 7200)
     assert width * height <= MAX_PAGE_PIXELS and width == height > 1000
 
+
+
+def _printing_pdf(path: Path, sentence: str, filler_chars: int) -> Path:
+    """A PDF of one page that prints ``sentence`` and then ``filler_chars`` more characters, in a few
+    hundred bytes of compressed content (as a crafted file can)."""
+    filler = b"(" + b"ab " * 10_000 + b") Tj "
+    content = b"BT /F1 10 Tf 20 700 Td (" + sentence.encode() + b") Tj " + filler * (filler_chars // 30_000) + b"ET"
+    stream = zlib.compress(content, 9)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                b"/Contents 4 0 R >>")]
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_page_printing_more_characters_than_a_page_holds_is_not_searched(tmp_path):
+    sentence = "Exosomal PD-L1 suppresses CD8 T cell activation."
+    small = _printing_pdf(tmp_path / "small.pdf", sentence, 30_000)
+    assert locate_text(small, sentence, near_page=1)
+    # A few kB that print millions of characters once cost gigabytes to search; past the cap the page is skipped.
+    crafted = _printing_pdf(tmp_path / "crafted.pdf", sentence, MAX_PAGE_CHARS + 30_000)
+    assert crafted.stat().st_size < 10_000
+    assert locate_text(crafted, sentence, near_page=1) == []

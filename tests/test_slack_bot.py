@@ -269,6 +269,17 @@ def test_a_retried_event_is_answered_once(bot):
     assert len(bot.fake.calls_to("chat.postMessage", channel=LAB, thread_ts=ts)) == 1
 
 
+def test_a_mention_in_a_direct_message_is_answered_once(bot):
+    # Slack sends such a message twice, as a message and as a mention, each with its own event id.
+    text = f"<@{bot.fake.bot_user_id}> {QUESTION}"
+    ts, as_message = bot.direct_message(text)
+    as_mention = bot.event({"type": "app_mention", "user": ALICE, "text": text, "ts": ts, "channel": DM, "event_ts": ts})
+    assert as_message.status_code == as_mention.status_code == 200
+    update_for(bot.fake, DM, ts)
+    time.sleep(QUIET_SECONDS)
+    assert len(bot.fake.calls_to("chat.postMessage", channel=DM, thread_ts=ts)) == 1
+
+
 @pytest.mark.parametrize("tamper", ["signature", "stale timestamp"])
 def test_a_bad_signature_or_a_stale_timestamp_gets_401_and_no_answer(bot, tamper):
     kwargs = {"secret": "not-the-secret"} if tamper == "signature" else {"timestamp": int(time.time()) - 10 * 60}

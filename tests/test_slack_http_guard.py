@@ -71,11 +71,12 @@ def test_a_client_that_announces_a_body_and_never_sends_it_is_let_go(events_url:
     assert time.monotonic() - started < 60 and not ended.startswith((b"HTTP/1.0 2", b"HTTP/1.1 2"))
 
 
-def test_a_content_length_of_superscript_digits_gets_400(events_url: str) -> None:
+@pytest.mark.parametrize("length", [b"\xb9", b"9" * 5000], ids=["superscript", "5000-digits"])
+def test_a_content_length_that_is_no_usable_number_gets_400(events_url: str, length: bytes) -> None:
     port = int(events_url.split(":")[2].split("/")[0])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
         connection.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                           b"Content-Length: \xb9\r\n\r\n{}")
+                           b"Content-Length: " + length + b"\r\n\r\n{}")
         reply = connection.recv(4096).decode("latin-1")
     assert reply.startswith(("HTTP/1.0 400", "HTTP/1.1 400")), reply
 
@@ -91,8 +92,10 @@ def test_an_unsigned_body_gets_401_whatever_it_holds(events_url: str, body: byte
 @pytest.mark.parametrize("headers", [[(b"X-Slack-Request-Timestamp", b"soon"), (b"X-Slack-Signature", b"v0=00")],
                                      [(b"X-Slack-Request-Timestamp", b"1"), (b"X-Slack-Signature", b"v0=\xff\xfe")],
                                      # "\xb2" is Latin-1 "²": a digit to str.isdigit(), not to int()
-                                     [(b"X-Slack-Request-Timestamp", b"\xb2"), (b"X-Slack-Signature", b"v0=00")]],
-                         ids=["non-numeric-timestamp", "stale-and-garbled", "superscript-timestamp"])
+                                     [(b"X-Slack-Request-Timestamp", b"\xb2"), (b"X-Slack-Signature", b"v0=00")],
+                                     # past 4,300 digits int() refuses a number
+                                     [(b"X-Slack-Request-Timestamp", b"9" * 5000), (b"X-Slack-Signature", b"v0=00")]],
+                         ids=["non-numeric-timestamp", "stale-and-garbled", "superscript-timestamp", "5000-digit-timestamp"])
 def test_malformed_signature_headers_get_401(events_url: str, headers: list[tuple[bytes, bytes]]) -> None:
     response = httpx.post(events_url, content=b"{}", headers=[(b"Content-Type", b"application/json"), *headers],
                           timeout=10)
@@ -101,7 +104,11 @@ def test_malformed_signature_headers_get_401(events_url: str, headers: list[tupl
 
 @pytest.mark.parametrize(("body", "content_type"), [(b"\xff\xfe\x80", "application/json"),
                                                      (b"{not json", "application/json"),
-                                                     (b"payload=%FF%FE", "application/x-www-form-urlencoded")])
+                                                     (b"payload=%FF%FE", "application/x-www-form-urlencoded"),
+                                                     # JSON, but not the object Bolt reads
+                                                     (b"[]", "application/json"), (b"null", "application/json"),
+                                                     (b'{"type": "event_callback", "event": "x"}', "application/json"),
+                                                     (b"payload=%5B%5D", "application/x-www-form-urlencoded")])
 def test_a_signed_but_malformed_body_never_gets_500(events_url: str, body: bytes, content_type: str) -> None:
     response = httpx.post(events_url, content=body, headers={"Content-Type": content_type, **signed(body)}, timeout=10)
     assert 400 <= response.status_code < 500

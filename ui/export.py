@@ -10,16 +10,9 @@ from pathlib import Path
 from exorag.citations import split_ending
 from exorag.links import doi_link, web_link
 from exorag.models import Answer, Reference
+from exorag.text import inert_markdown
 
 _QUOTE_CHARS = 600
-# What makes corpus text a link or HTML in a Markdown viewer: "](", "][" and "]:" of the link forms,
-# and "<" of raw HTML and autolinks ("[data](javascript:…)", "<a href=…>").
-_MARKDOWN_ACTIVE = re.compile(r"\](?=[(\[:])|<")
-
-
-def _inert(text: str) -> str:
-    """Corpus or user text that a Markdown viewer shows as written, never as a link or HTML."""
-    return _MARKDOWN_ACTIVE.sub(lambda match: "\\" + match.group(0), text)
 
 
 def conversation_markdown(answers: list[Answer], title: str = "exorag conversation") -> str:
@@ -47,16 +40,16 @@ def answer_markdown(answer: Answer) -> str:
 
 def _answer_lines(answer: Answer, number: int | None) -> list[str]:
     prefix = f"{number}. " if number is not None else ""
-    lines = [f"## {prefix}{_inert(answer.question)}", ""]
+    lines = [f"## {prefix}{inert_markdown(answer.question)}", ""]
     if answer.standalone_question:
-        lines += [f"_Read as: {_inert(answer.standalone_question)}_", ""]
+        lines += [f"_Read as: {inert_markdown(answer.standalone_question)}_", ""]
     if answer.abstained:
-        lines += [f"> **No answer from the indexed literature.** {_inert(answer.reason or answer.answer)}", ""]
+        lines += [f"> **No answer from the indexed literature.** {inert_markdown(answer.reason or answer.answer)}", ""]
     else:
         for sentence in answer.sentences:
             text, ending = split_ending(sentence.text)
             flag = " _(weakly supported: check the evidence)_" if sentence.flagged else ""
-            lines.append(f"{_inert(text)} {sentence.citation}{ending}{flag}")
+            lines.append(f"{inert_markdown(text)} {sentence.citation}{ending}{flag}")
         lines.append("")
     cited_ids = {i for s in answer.sentences for i in s.evidence_ids}
     shown = [e for e in answer.evidence if e.id in cited_ids] if cited_ids else answer.evidence
@@ -75,7 +68,7 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
             text = " ".join(evidence.text.split())
             if len(text) > _QUOTE_CHARS:
                 text = text[: _QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
-            lines += [f"- **{evidence.id}** {_inert(evidence.source_label)} ({where})", f"  > {_inert(text)}"]
+            lines += [f"- **{evidence.id}** {inert_markdown(evidence.source_label)} ({where})", f"  > {inert_markdown(text)}"]
         lines.append("")
     lines += [f"_Generator: {answer.generator}._", ""]
     return lines
@@ -85,7 +78,7 @@ def _reference_line(number: int, reference: Reference | None) -> str:
     if reference is None or not reference.citation:
         return f"[{number}] (not in the reference list)"
     link = doi_link(reference.doi) if reference.doi else web_link(reference.url)
-    return f"[{number}] {_inert(reference.citation)}" + (f" {link}" if link else "")
+    return f"[{number}] {inert_markdown(reference.citation)}" + (f" {link}" if link else "")
 
 
 def file_name_for(question: str, kind: str) -> str:

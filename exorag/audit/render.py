@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 from exorag.atomic import write_text_atomic
 from exorag.audit.core import AUDIT_VERDICTS, Audit, AuditItem, Passage
+from exorag.citations import find_citations
+from exorag.text import inert_markdown
 
 LABELS = {"supported": "supported", "partial": "partly supported", "contradicted": "contradicted",
           "not_found": "not found in the paper", "paper_missing": "paper not in the corpus"}
@@ -26,14 +29,33 @@ def summary_line(audit: Audit) -> str:
     return f"{counts['sentences']} sentences, {counts['pairs']} citations: {verdicts}"
 
 
+# What closes a sentence after its last word: its citations and its full stop.
+_CLOSING = re.compile(r"(?:\s*\[[^\[\]]{0,40}\])*[.!?;:]?")
+
+
+def evidence_span(evidence: str, text: str) -> tuple[int, int] | None:
+    """Where ``evidence`` is in ``text``, compared on letters and digits outside citation brackets:
+    the judge's evidence sentence has the passage's citations ("… lymph node [12, 13].") and
+    spacing taken out, so it is seldom a substring of the passage."""
+    cited = {i for start, end, _ in find_citations(text) for i in range(start, end)}
+    positions = [i for i, c in enumerate(text) if c.isalnum() and i not in cited]
+    letters = "".join(text[i] for i in positions).casefold()
+    wanted = "".join(c for c in evidence if c.isalnum()).casefold()
+    where = letters.find(wanted) if wanted else -1
+    if where < 0 or len(letters) != len(positions):  # casefold changed a length ("ß"): no safe mapping
+        return None
+    end = positions[where + len(wanted) - 1] + 1
+    return positions[where], end + len(_CLOSING.match(text, end).group())
+
+
 def highlighted(passage: Passage) -> str:
     """The passage's text, escaped, with the evidence sentence marked."""
     text = passage.text
-    where = text.find(passage.evidence) if passage.evidence else -1
-    if where < 0:
+    span = evidence_span(passage.evidence, text) if passage.evidence else None
+    if span is None:
         return html.escape(text)
-    end = where + len(passage.evidence)
-    return html.escape(text[:where]) + "<mark>" + html.escape(text[where:end]) + "</mark>" + html.escape(text[end:])
+    start, end = span
+    return html.escape(text[:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>" + html.escape(text[end:])
 
 
 def _source(passage: Passage | None) -> str:
@@ -69,7 +91,8 @@ def audit_html(audit: Audit, title: str = "Citation audit") -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """Corpus text as one Markdown table cell: on one line, its bars escaped, never a link or HTML."""
+    return inert_markdown(" ".join(text.split())).replace("|", "\\|")
 
 
 def audit_markdown(audit: Audit) -> str:

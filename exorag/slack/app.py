@@ -148,6 +148,9 @@ def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedbac
 
     @app.event("app_mention")
     def on_mention(event: dict, client: WebClient, context: BoltContext) -> None:
+        # A mention in a direct message comes as a message event too, with another event id: that one answers.
+        if event.get("channel_type") == "im" or event.get("channel", "").startswith("D"):
+            return
         reply_in_thread(event, client, context)
 
     @app.event("message")

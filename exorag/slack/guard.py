@@ -40,8 +40,9 @@ def signature_valid(secret: str, body: bytes, timestamp: str | None, signature: 
 
 
 def _is_ascii_number(text: str) -> bool:
-    # str.isdigit() also takes "²", which int() refuses: a header is Latin-1 text.
-    return text.isascii() and text.isdigit()
+    # str.isdigit() also takes "²", which int() refuses: a header is Latin-1 text. Past 4,300 digits
+    # int() refuses too; no length or time needs 20.
+    return text.isascii() and text.isdigit() and len(text) <= 20
 
 
 class SignedRequestsOnly:
@@ -68,11 +69,19 @@ class SignedRequestsOnly:
                                environ.get("HTTP_X_SLACK_SIGNATURE")):
             return _refuse(start_response, "401 Unauthorized", "invalid request signature or timestamp")
         try:
-            parse_body(body.decode("utf-8"), environ.get("CONTENT_TYPE"))  # as Bolt will, where its errors are 500s
+            parsed = parse_body(body.decode("utf-8"), environ.get("CONTENT_TYPE"))  # as Bolt will, where its errors are 500s
         except ValueError:
             return _refuse(start_response, "400 Bad Request", "the body is not the UTF-8 JSON or form it claims to be")
+        if not _is_slack_payload(parsed):
+            return _refuse(start_response, "400 Bad Request", "the body is not a Slack event, command or interaction")
         environ["wsgi.input"] = io.BytesIO(body)
         return self.app(environ, start_response)
+
+
+def _is_slack_payload(parsed: object) -> bool:
+    """Whether a parsed body has the shape Bolt reads: an object whose ``payload`` and ``event``, if
+    any, are objects too (Bolt calls ``.get`` on them, and a list or a string there is a 500)."""
+    return isinstance(parsed, dict) and all(isinstance(parsed.get(key, {}), dict) for key in ("payload", "event"))
 
 
 def _refuse(start_response: Callable, status: str, message: str) -> list[bytes]:
