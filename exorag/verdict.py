@@ -79,10 +79,9 @@ def addressed_share(claim: str, sentence: str, before: str = "") -> float:
     return len(claim_terms & held) / len(claim_terms) if claim_terms else 0.0
 
 
-def sentence_vote(claim: str, sentence: str, before: str = "") -> Verdict:
-    """``yes`` or ``no`` when ``sentence`` (after ``before``) addresses ``claim``, else ``not_addressed``."""
-    if addressed_share(claim, sentence, before) < MIN_ADDRESS:
-        return "not_addressed"
+def sentence_vote(claim: str, sentence: str, before: str = "") -> Literal["yes", "no"]:
+    """``no`` when ``sentence`` (after ``before``) denies ``claim`` or reverses its direction of
+    effect, else ``yes``; whether the sentence addresses the claim at all is ``addressed_share``'s."""
     claim_text, sentence_text = normalise(claim), normalise(sentence)
     sentence_denies = denies_effect(sentence_text)
     if sentence_denies and before and _POINTS_BACK.match(sentence):
@@ -118,11 +117,17 @@ def evidence_verdict(question: str, sentences: list[str], sources: list[str] | N
     by_paper: dict[str, list[tuple[float, Verdict]]] = {}
     for index, sentence in enumerate(sentences):
         before = sentences[index - 1] if index and papers[index - 1] == papers[index] else ""
-        vote = sentence_vote(claim, sentence, before)
-        if vote != "not_addressed":
-            by_paper.setdefault(papers[index], []).append((addressed_share(claim, sentence, before), vote))
-    votes = [_majority([vote for share, vote in scored if share == max(s for s, _ in scored)]) for scored in by_paper.values()]
+        share = addressed_share(claim, sentence, before)
+        if share >= MIN_ADDRESS:
+            by_paper.setdefault(papers[index], []).append((share, sentence_vote(claim, sentence, before)))
+    votes = [_paper_vote(scored) for scored in by_paper.values()]
     return _majority(votes, tie="mixed") if votes else "not_addressed"
+
+
+def _paper_vote(scored: list[tuple[float, Verdict]]) -> Verdict:
+    """The majority of a paper's votes among its sentences that hold most of the claim."""
+    most = max(share for share, _ in scored)
+    return _majority([vote for share, vote in scored if share == most])
 
 
 def _majority(votes: list[Verdict], tie: Verdict | None = None) -> Verdict:
