@@ -52,14 +52,17 @@ _CIRCUMSTANCE = re.compile(r"^\s*(?:when|where)\s+(?!(?:exactly|precisely|else|i
 _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
 # "which X … and what does each do": a list whose members each get a finding.
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
-_LIST = re.compile(r"^\s*(?:list|name|enumerate|give)\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
+# The verbs that open a request for a list, and for a summary ("list …", "summarise …").
+_LIST_VERBS = r"list|name|enumerate|give"
+_SUMMARY_VERBS = r"summari[sz]e|describe|outline|review|explain"
+_LIST = re.compile(r"^\s*(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
                    r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\bwhat kinds? of\b|\bwhat types? of\b"
                    r"|\bwhich (?:of the )?(?:(?:are|were)\s+)?(?:(?!" + _AUXILIARIES + r"\b)\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
                    # "what side effects of X in Y have been reported": the verb comes after the kind's qualifiers
                    r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
                    r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
                    r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
-_SUMMARY = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|overview)\b|\b(?:overview|summary) of\b|"
+_SUMMARY = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + r"|overview)\b|\b(?:overview|summary) of\b|"
                       r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
 # A request put politely ("Can you explain …?", "Please list …") asks what the rest asks, and
@@ -67,8 +70,7 @@ _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
 _POLITE = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)(?=\w)", _I)
 _TELL_WHETHER = re.compile(r"^\s*(?:tell|show)\s+(?:me|us)\s+(?:whether|if)\s+", _I)
 # A request ("explain …?") is no statement put up for confirmation.
-_REQUEST = re.compile(r"^\s*(?:summari[sz]e|describe|outline|review|explain|list|name|enumerate|give|tell|show|compare|"
-                      r"contrast)\b", _I)
+_REQUEST = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + "|" + _LIST_VERBS + r"|tell|show|compare|contrast)\b", _I)
 
 
 # "which X …", "what X …": X is the kind of thing the answer names, not a word it must repeat.
