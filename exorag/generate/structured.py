@@ -112,7 +112,8 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
                 for i, s in enumerate(candidates)]
 
     scored = scores(facet.vector, covers)
-    topic = candidates[max(scored)[1]]
+    topic_index = max(scored)[1]
+    topic = candidates[topic_index]
     # A review's sentence citing nothing is framing (an outline, a call to action): a finding only
     # where no cited sentence or paper speaks to the facet.
     if any(not s.framing for s in candidates):
@@ -124,7 +125,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
             expanded_total = required_weight(expanded, facet.facet.query)
             expanded_covers = {id(s): min(1.0, sum(expanded[t] for t in expanded.keys() & s.terms) / expanded_total)
                                for s in candidates}
-            query = facet.vector + vectors[candidates.index(topic)]
+            query = facet.vector + vectors[topic_index]
             fed_back = scores(query / (np.linalg.norm(query) or 1.0), expanded_covers)
             scored = [(max(score, again), i) for (score, i), (again, _) in zip(scored, fed_back, strict=True)]
         scored = [(score, i) for score, i in scored if not candidates[i].framing]

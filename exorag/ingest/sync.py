@@ -129,8 +129,9 @@ def chunk_sources(settings: Settings, progress: Progress | None = None, chunker:
     failed: list[dict[str, str]] = []
     for done, (path, kind) in enumerate(sources, start=1):
         relative = path.relative_to(corpus).as_posix()
+        shown = shown_path(relative)
         try:
-            if shown_path(relative) != relative:  # a name from an archive made on another system (Latin-1 "caf\xe9.txt")
+            if shown != relative:  # a name from an archive made on another system (Latin-1 "caf\xe9.txt")
                 raise LoadError("the file name is not valid UTF-8; rename the file to ingest it")
             document = load_document(path, max_bytes=int(settings.max_file_mb * 1e6))
             chunks = chunker(document, relative, kind, _file_hash(path))
@@ -140,12 +141,12 @@ def chunk_sources(settings: Settings, progress: Progress | None = None, chunker:
                 chunk.suspect = instruction_like(chunk.text) is not None
             chunks_by_path[relative] = chunks
         except LoadError as error:
-            failed.append({"path": shown_path(relative), "error": str(error)})
+            failed.append({"path": shown, "error": str(error)})
         except OSError as error:
-            failed.append({"path": shown_path(relative), "error": f"cannot read: {error.strerror or error}"})
+            failed.append({"path": shown, "error": f"cannot read: {error.strerror or error}"})
         except Exception as error:  # a loader's own failure on odd input: this file fails, the rest go on
-            logger.exception("reading %s failed", shown_path(relative))
-            failed.append({"path": shown_path(relative), "error": f"could not be read ({type(error).__name__}: {error})"})
+            logger.exception("reading %s failed", shown)
+            failed.append({"path": shown, "error": f"could not be read ({type(error).__name__}: {error})"})
         if progress:
             progress("reading", done, len(sources))
     return chunks_by_path, failed

@@ -98,8 +98,9 @@ def coverage_report(corpus_dir: Path) -> CoverageReport:
     files: dict[int, list[Path]] = {}
     for number, paths in literature_files(corpus_dir).items():
         for path in paths:
-            name = shown_path(relative_to_corpus(path, corpus_dir))
-            if name != relative_to_corpus(path, corpus_dir):
+            relative = relative_to_corpus(path, corpus_dir)
+            name = shown_path(relative)
+            if name != relative:
                 report.problems.append(f"{name}: the file name is not valid UTF-8 (ingest fails it); rename the file")
             elif path.suffix.lower() not in readable:
                 report.problems.append(f"{name}: not a format exorag reads ({', '.join(sorted(readable))})")
