@@ -20,7 +20,7 @@ from wordfreq import zipf_frequency
 from exorag.citations import find_citations
 
 # Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
-TOKENIZER_VERSION = 5
+TOKENIZER_VERSION = 6
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -57,6 +57,10 @@ _SPELLING = {
     "haem": "heme", "haematopoietic": "hematopoietic", "oestrogen": "estrogen", "leukaemia": "leukemia",
     "anaemia": "anemia", "oesophageal": "esophageal", "centre": "center", "fibre": "fiber", "programme": "program",
 }
+# The ae/oe of British medical words ("oestradiol", "tachypnoea", "paediatric"): the American form must
+# be a word and a rare one, since a common word it turns into is another word ("boeing", "being").
+_DIGRAPH = re.compile(r"(?:ae|oe)(?=\w)")
+DIGRAPH_VARIANT_MAX_ZIPF = 4.0
 
 
 def _american(word: str) -> str:
@@ -66,7 +70,12 @@ def _american(word: str) -> str:
         american = ending.sub(replacement, word)
         # Only a real variant: "colonisation" becomes "colonization", "precise" and "flour" stay.
         if american != word and zipf_frequency(american, "en") >= zipf_frequency(word, "en"):
-            return american
+            word = american
+            break
+    american = _DIGRAPH.sub("e", word)
+    frequency = zipf_frequency(american, "en")
+    if american != word and 0 < frequency < DIGRAPH_VARIANT_MAX_ZIPF and frequency >= zipf_frequency(word, "en"):
+        return american
     return word
 
 
