@@ -408,3 +408,29 @@ def test_an_overview_reads_on_past_the_passage_that_introduces_its_topic(indexed
     # The filters hold for what is read on: no literature passage follows a review passage.
     literature_only = pipeline.index.lexical.allowed("literature", None, None)
     assert with_following_passages(pipeline, lead, vector, literature_only) == lead
+
+
+def test_a_list_quotes_each_studys_finding_though_its_background_shares_more_of_the_questions_words(tmp_path):
+    """A study's aim and background repeat the question's words; its result ("The staple line leak
+    rate fell from 6.5% to 1.4%") shares few. The result is as relevant as its study, and is what a list asks for."""
+    from exorag.config import get_settings
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    background = ("Laparoscopic sleeve gastrectomy is increasingly performed in {place}, and its complications are a "
+                  "growing concern. Complications after sleeve gastrectomy are reported more often in {place}'s "
+                  "registries than in trials. Surgeons in {place} increasingly discuss the complications of sleeve "
+                  "gastrectomy with their patients. ")
+    findings = {"registry": "The staple line leak rate fell from 6.5% to 1.4% over seven years.",
+                "stenosis": "Mid-gastric stenosis developed at a rate of 2.5% (3 of 120 patients)."}
+    for (name, finding), place in zip(findings.items(), ["Germany", "Italy"], strict=True):
+        (literature / f"{name}.txt").write_text(
+            f"{background.format(place=place)}We studied consecutive patients operated on at our centre. {finding}",
+            encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    result = answer("List the complications reported after sleeve gastrectomy, with their rates.", settings=settings)
+    assert result.shape == "list" and not result.abstained, result.reason
+    for finding in findings.values():
+        assert finding.rstrip(".") in result.answer, result.answer

@@ -7,8 +7,11 @@ a finding when it shares a weighted term with the facet, states the facet's own 
 "limitations" of "…, and what are their limitations?"), and scores near the facet's best; near
 duplicates of a finding already chosen are left out. When the sentence closest to the facet is a
 review's own uncited statement of the topic, a sentence also scores against that statement, so
-the findings it introduces in other words count. Findings are grouped by facet, then by section,
-in retrieval order. A facet with no finding is reported as not covered.
+the findings it introduces in other words count. Where the question asks what was found, a
+study's finding scores nearly as well as the study's best sentence: its aim and background repeat
+the question's words, its results ("the leak rate fell from 6.5% to 1.4%") often share few.
+Findings are grouped by facet, then by section, in retrieval order. A facet with no finding is
+reported as not covered.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import (
     EvidenceSentence,
+    asks_for_finding,
     evidence_sentences,
     finding_of_same_study,
     is_header_row,
@@ -48,6 +52,9 @@ MIN_FINDING = 0.1
 MAX_EMBEDDED = 16
 # Two sentences this similar (embedding cosine) say the same thing.
 DUPLICATE_COSINE = 0.9
+# A study's finding is as relevant as the study: it scores at least this share of the study's best
+# sentence (its aim or background matches the question's words; its results often share few).
+STUDY_SHARE = 0.8
 # Words that point back at an earlier part of the question rather than name a topic.
 POINTING_WORDS = frozenset(tokenize("it its they them their these those this that each one ones else other others "
                                     "act acts achieve achieves consequence consequences result results"))
@@ -96,20 +103,27 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     if not candidates:
         return []
     covers = {id(s): coverage(s.terms | context_terms(s)) for s in candidates}
+    study_findings = {id(s) for s in candidates if reports_study_finding(facet.facet.text, s)}
+    study_cover = _best_by_study(candidates, covers)
+    ranked_cover = {id(s): max(covers[id(s)], STUDY_SHARE * study_cover[s.evidence.source_path])
+                    if id(s) in study_findings else covers[id(s)] for s in candidates}
     # The members found in the corpus each get a sentence, so all of theirs are embedded.
     listed = set(facet.members)
     most_embedded = max(MAX_EMBEDDED, sum(bool(s.terms & listed) for s in candidates))
     if len(candidates) > most_embedded:
-        best = {id(s) for s in sorted(candidates, key=lambda s: (not s.terms & listed, -covers[id(s)]))[:most_embedded]}
+        best = {id(s) for s in sorted(candidates, key=lambda s: (not s.terms & listed, -ranked_cover[id(s)]))[:most_embedded]}
         candidates = [s for s in candidates if id(s) in best]
     vectors = context.embed_texts([s.text for s in candidates])
     generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
 
     def scores(query_vector: np.ndarray, covered: dict[int, float]) -> list[tuple[float, int]]:
         similarity = dataclasses.replace(context, question_vector=query_vector).topical_similarity(vectors)
-        return [(SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * covered[id(s)]
-                 - GENERALITY_PENALTY * float(generality[i]) - ranking_penalty(facet.facet.text, s), i)
-                for i, s in enumerate(candidates)]
+        own = {id(s): SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * covered[id(s)]
+               - GENERALITY_PENALTY * float(generality[i]) - ranking_penalty(facet.facet.text, s)
+               for i, s in enumerate(candidates)}
+        study = _best_by_study(candidates, own)
+        return [(max(own[id(s)], STUDY_SHARE * study[s.evidence.source_path] + (1 - STUDY_SHARE) * own[id(s)])
+                 if id(s) in study_findings else own[id(s)], i) for i, s in enumerate(candidates)]
 
     scored = scores(facet.vector, covers)
     topic_index = max(scored)[1]
@@ -154,6 +168,19 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
             chosen.append((finding, vectors[position[id(finding)]]))
             quoted.add(id(finding))
     return chosen
+
+
+def reports_study_finding(question: str, sentence: EvidenceSentence) -> bool:
+    """Whether ``sentence`` reports a study's finding where ``question`` asks for findings."""
+    return (sentence.evidence.source_kind == "literature" and asks_for_finding(question)
+            and not ranking_penalty(question, sentence))
+
+
+def _best_by_study(candidates: list[EvidenceSentence], scores: dict[int, float]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for s in candidates:
+        best[s.evidence.source_path] = max(best.get(s.evidence.source_path, float("-inf")), scores[id(s)])
+    return best
 
 
 def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Evidence],
