@@ -16,6 +16,7 @@ import numpy as np
 
 from exorag.asked import is_yes_no, unstated
 from exorag.config import Settings
+from exorag.facet_relevance import absent_subject
 from exorag.generate.base import GenerationContext
 from exorag.generate.extractive import evidence_sentences
 from exorag.models import Evidence, ReasonCode
@@ -149,6 +150,11 @@ def assess_evidence(question: str, evidence: list[Evidence], context: Generation
     if absent:
         code = ReasonCode.ENTITIES_NOT_TOGETHER if absent.together else ReasonCode.NAMED_ENTITY_ABSENT
         return Assessment(code, 0.0, absent.reason)
+    # The subject of a yes/no question no passage mentions: the literature does not study it, though
+    # it may study the same outcome ("Does giving zoledronic acid … reduce hip fractures?").
+    subject = absent_subject(lexical, question)
+    if subject:
+        return Assessment(ReasonCode.NO_RELEVANT_EVIDENCE, 0.0, f"No indexed passage mentions {subject}.")
     identifiers = exact_identifiers(question)
     # An identifier no passage mentions got past the check above as a possible abbreviation of
     # words the corpus spells out ("nSMase2"): it says nothing either way about relevance.

@@ -298,7 +298,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         # judged by its parts: the later parts' words dilute the whole question's relevance.
         first_answered = (plan is not None and shape.shape == "multi_part" and bool(plan.facets)
                           and plan.facets[0].assessment.answerable
-                          and unused_rare_word(pipeline, plan.facets[0].facet.text) is None)
+                          and unused_rare_word(lexical, plan.facets[0].facet.text) is None)
         vetoes = WHOLE_QUESTION_VETOES - {ReasonCode.NO_RELEVANT_EVIDENCE} if first_answered else WHOLE_QUESTION_VETOES
         if plan is not None and assessment.code not in vetoes:
             assessment = plan_assessment(plan)

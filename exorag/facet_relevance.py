@@ -1,17 +1,24 @@
-"""What the relevance judgement of a broad question's parts adds to ``exorag.answerability``: a
-"how does X <verb> Y?" whose topic Y no passage mentions, and the weight a finding must cover."""
+"""What the relevance judgement adds to ``exorag.answerability`` for things a question names that
+no passage mentions: the topic Y of a broad "how does X <verb> Y?", the subject of a yes/no
+question ("Does giving zoledronic acid … reduce …?"); and the weight a finding must cover."""
 
 from __future__ import annotations
 
 import re
 
-from exorag.shape import asked_kind_terms
+from exorag.shape import AUXILIARY_FIRST, asked_kind_terms, yes_no_clause
+from exorag.store.lexical import LexicalIndex
 from exorag.text import english_rarity, tokenize
 
 # A word this rare in English that no indexed passage uses is a topic the literature lacks
 # ("angiogenesis"), not a paraphrase of one it has.
 ABSENT_TOPIC_RARITY = 0.6
 SHARED_PREFIX = 5
+# The words after a yes/no question's auxiliary that name its subject: a head and its modifier
+# ("serum procalcitonin", "coblation tonsillectomy", "giving zoledronic acid").
+SUBJECT_WORDS = 2
+# A pronoun or "there" names no subject: "Should we select …?", "Is it true that …?", "Is there …?"
+_NO_SUBJECT = frozenset("there it its we you i they he she one this these that those".split())
 
 
 # In "how does X <verb> Y?", Y is what the answer must explain: its last word names the topic.
@@ -21,22 +28,35 @@ _CLAUSE_END = re.compile(r"[,;:(\u2013\u2014]|\s-\s|\b(?:for example|for instanc
                          re.IGNORECASE)
 
 
-def absent_topic(pipeline, question: str) -> str | None:
+def absent_topic(lexical: LexicalIndex, question: str) -> str | None:
     """The topic word of a "how does X <verb> Y?" question (its main clause, without the example or
     aside after a comma) when it is rare and no indexed passage uses it, nor a word of the same stem
     (``vesicular`` for ``vesicles``)."""
     match = _HOW_OBJECT.match(_CLAUSE_END.split(question, maxsplit=1)[0])
-    return match.group(1) if match and is_unused_rare_word(pipeline, match.group(1)) else None
+    return match.group(1) if match and is_unused_rare_word(lexical, match.group(1)) else None
 
 
-def unused_rare_word(pipeline, text: str) -> str | None:
+def absent_subject(lexical: LexicalIndex, question: str) -> str | None:
+    """A rare word of a yes/no question's subject (the first words after its auxiliary) that no
+    indexed passage uses: what the question asks about, which another study of the same disease does
+    not answer."""
+    clause = yes_no_clause(question)
+    match = AUXILIARY_FIRST.match(clause) if clause else None
+    if match is None:
+        return None
+    words = [w for w in re.findall(r"[^\W\d_]+", clause[match.end():]) if w.casefold() not in {"the", "a", "an"}]
+    if not words or words[0].casefold() in _NO_SUBJECT:
+        return None
+    return next((word for word in words[:SUBJECT_WORDS] if is_unused_rare_word(lexical, word)), None)
+
+
+def unused_rare_word(lexical: LexicalIndex, text: str) -> str | None:
     """A word of ``text`` that is rare in English and that no indexed passage uses (see above)."""
-    return next((word for word in re.findall(r"[^\W\d_]+", text) if is_unused_rare_word(pipeline, word)), None)
+    return next((word for word in re.findall(r"[^\W\d_]+", text) if is_unused_rare_word(lexical, word)), None)
 
 
-def is_unused_rare_word(pipeline, word: str) -> bool:
+def is_unused_rare_word(lexical: LexicalIndex, word: str) -> bool:
     tokens = tokenize(word)
-    lexical = pipeline.index.lexical
     if len(tokens) != 1 or lexical.knows(tokens[0]) or english_rarity(word) < ABSENT_TOPIC_RARITY:
         return False
     return not lexical.has_prefix(tokens[0][:SHARED_PREFIX])

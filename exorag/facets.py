@@ -175,7 +175,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         searched.append(hits)
         if shape.shape == "summary":
             hits = with_following_passages(pipeline, hits, vector, mask)
-        absent = absent_topic(pipeline, facet.query) if assessment.answerable else None
+        absent = absent_topic(pipeline.index.lexical, facet.query) if assessment.answerable else None
         if absent:
             assessment = _absent_assessment(absent)
         facets.append(FacetEvidence(facet, hits, vector, assessment, members=members, families=prefixes, absent_topic=absent))

@@ -14,6 +14,7 @@ from exorag.answerability import assess_answer, focus_relevance
 from exorag.asked import is_yes_no
 from exorag.chain import AnswerOptions, answer, get_pipeline, search
 from exorag.config import get_settings
+from exorag.facet_relevance import absent_subject
 from exorag.embeddings import CachedTextEmbedder
 from exorag.models import ReasonCode
 
@@ -205,3 +206,44 @@ def test_absent_abstract_harness_on_a_pubmedqa_sample(tmp_path):
 def test_every_abstention_of_a_broad_question_is_typed_too(indexed_settings, question):
     result = answer(question, settings=indexed_settings)
     assert result.abstained and result.reason and result.reason_code in set(ReasonCode)
+
+
+@pytest.mark.parametrize(("question", "subject"), [
+    ("Is glypican-1 on circulating exosomes a reliable marker for early pancreatic cancer?", "glypican"),
+    ("Do cardiomyocyte-derived exosomes protect the myocardium after ischaemia-reperfusion injury?", "cardiomyocyte"),
+    # Named in the corpus: the subject is studied, whatever is asked of it.
+    ("Does hypoxia raise exosome release from breast cancer cells?", None),
+    # A pronoun or "there" names no subject; the rare word after it is a paraphrase, not a topic.
+    ("Should we preferentially select patients with high exosomal PD-L1 for checkpoint blockade?", None),
+    ("Is there a druggable target for stopping tumour cells from releasing vesicles?", None),
+    # Not a yes/no question: its rare word may be a paraphrase ("rewire" for "reprogram").
+    ("How do cancer exosomes rewire the metabolism of the cells that receive them?", None),
+])
+def test_a_yes_no_question_whose_subject_no_passage_mentions_is_not_answered_from_its_neighbours(
+        indexed_settings, question, subject):
+    lexical = get_pipeline(indexed_settings).index.lexical
+    assert absent_subject(lexical, question) == subject
+    if subject:
+        result = answer(question, settings=indexed_settings)
+        assert result.abstained and result.reason_code == ReasonCode.NO_RELEVANT_EVIDENCE
+        assert subject in result.reason
+
+
+def test_a_drug_no_abstract_studies_is_not_answered_from_a_study_of_the_same_fracture(tmp_path):
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    (literature / "contralateral.txt").write_text(
+        "We followed 1,200 elderly patients after surgery for a first hip fracture. A previous hip fracture more "
+        "than doubled the risk of a second, contralateral hip fracture within five years.", encoding="utf-8")
+    (literature / "mortality.txt").write_text(
+        "Hip fracture in geriatric patients carries a substantial economic burden. One-year mortality after hip "
+        "fracture surgery was 21% in our cohort of 640 patients.", encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    refused = answer("Does giving zoledronic acid after hip fracture surgery reduce the risk of a second hip fracture?",
+                     settings=settings)
+    assert refused.abstained and refused.reason == "No indexed passage mentions zoledronic."
+    answered = answer("Does a previous hip fracture raise the risk of a contralateral hip fracture?", settings=settings)
+    assert not answered.abstained and "contralateral" in answered.answer
