@@ -1,6 +1,7 @@
 """What the relevance judgement adds to ``exorag.answerability`` for things a question names that
 no passage mentions: the topic Y of a broad "how does X <verb> Y?", the subject of a yes/no
-question ("Does giving zoledronic acid … reduce …?"); and the weight a finding must cover."""
+question ("Does giving zoledronic acid … reduce …?"), a side of a comparison; and the weight a
+finding must cover."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import re
 
 from exorag.shape import AUXILIARY_FIRST, asked_kind_terms, yes_no_clause
 from exorag.store.lexical import LexicalIndex
-from exorag.text import english_rarity, tokenize
+from exorag.text import STOPWORDS, english_rarity, tokenize
 
 # A word this rare in English that no indexed passage uses is a topic the literature lacks
 # ("angiogenesis"), not a paraphrase of one it has.
 ABSENT_TOPIC_RARITY = 0.6
 SHARED_PREFIX = 5
-# The words after a yes/no question's auxiliary that name its subject: a head and its modifier
-# ("serum procalcitonin", "coblation tonsillectomy", "giving zoledronic acid").
+# The first content words of a yes/no question's subject or of a compared side name it: a head and
+# its modifier ("serum procalcitonin", "coblation tonsillectomy", "giving zoledronic acid").
 SUBJECT_WORDS = 2
 # A pronoun or "there" names no subject: "Should we select …?", "Is it true that …?", "Is there …?"
-_NO_SUBJECT = frozenset("there it its we you i they he she one this these that those".split())
+_NO_SUBJECT = frozenset({"there", "it", "its", "we", "you", "i", "they", "he", "she", "one", "this", "these", "that",
+                         "those"})
 
 
 # In "how does X <verb> Y?", Y is what the answer must explain: its last word names the topic.
@@ -44,10 +46,24 @@ def absent_subject(lexical: LexicalIndex, question: str) -> str | None:
     match = AUXILIARY_FIRST.match(clause) if clause else None
     if match is None:
         return None
-    words = [w for w in re.findall(r"[^\W\d_]+", clause[match.end():]) if w.casefold() not in {"the", "a", "an"}]
+    words = re.findall(r"[^\W\d_]+", clause[match.end():])
     if not words or words[0].casefold() in _NO_SUBJECT:
         return None
-    return next((word for word in words[:SUBJECT_WORDS] if is_unused_rare_word(lexical, word)), None)
+    return _unused_leading_word(lexical, words)
+
+
+def absent_side(lexical: LexicalIndex, side: str) -> str | None:
+    """A rare word of a compared side's first words ("Hemiarthroplasty", "How does ticagrelor …")
+    that no indexed passage uses: with one side unstudied there is nothing to compare. The kind a
+    "which" side asks for ("Which integrin heterodimers …") is answered by its members, and need
+    not be named."""
+    kind = asked_kind_terms(side)
+    return _unused_leading_word(lexical, [w for w in re.findall(r"[^\W\d_]+", side) if not kind & set(tokenize(w))])
+
+
+def _unused_leading_word(lexical: LexicalIndex, words: list[str]) -> str | None:
+    leading = [word for word in words if word.casefold() not in STOPWORDS][:SUBJECT_WORDS]
+    return next((word for word in leading if is_unused_rare_word(lexical, word)), None)
 
 
 def unused_rare_word(lexical: LexicalIndex, text: str) -> str | None:

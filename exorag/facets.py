@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from exorag import answerability
-from exorag.facet_relevance import absent_topic
+from exorag.facet_relevance import absent_side, absent_topic
 from exorag.generate.base import Draft
 from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
@@ -176,6 +176,8 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
         if shape.shape == "summary":
             hits = with_following_passages(pipeline, hits, vector, mask)
         absent = absent_topic(pipeline.index.lexical, facet.query) if assessment.answerable else None
+        if shape.shape == "comparison" and assessment.answerable:
+            absent = absent or absent_side(pipeline.index.lexical, facet.text)
         if absent:
             assessment = _absent_assessment(absent)
         facets.append(FacetEvidence(facet, hits, vector, assessment, members=members, families=prefixes, absent_topic=absent))
@@ -197,7 +199,11 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
 
 def plan_assessment(plan: EvidencePlan) -> answerability.Assessment:
     """The question's assessment from its parts': answerable when some part is (the rest are named
-    as uncovered), else the first part's reason."""
+    as uncovered), else the first part's reason. A comparison one of whose sides no passage
+    mentions is not answered: there is nothing to compare."""
+    unstudied = next((f for f in plan.facets if f.absent_topic), None) if plan.shape.shape == "comparison" else None
+    if unstudied is not None:
+        return unstudied.assessment
     if any(f.assessment.answerable for f in plan.facets):
         return answerability.Assessment()
     first = next((f.assessment for f in plan.facets if f.assessment.reason), None)

@@ -434,3 +434,24 @@ def test_a_list_quotes_each_studys_finding_though_its_background_shares_more_of_
     assert result.shape == "list" and not result.abstained, result.reason
     for finding in findings.values():
         assert finding.rstrip(".") in result.answer, result.answer
+
+
+def test_a_comparison_one_of_whose_sides_no_passage_mentions_is_refused_whole(tmp_path, indexed_settings):
+    from exorag.config import get_settings
+    from exorag.facet_relevance import absent_side
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    (literature / "tha.txt").write_text(
+        "We followed 300 elderly patients after total hip arthroplasty for a displaced femoral neck fracture. "
+        "Harris hip scores at one year averaged 84 points, and 6% needed revision.", encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    result = answer("Hemiarthroplasty versus total hip arthroplasty for displaced femoral neck fractures: "
+                    "which gives better function?", settings=settings)
+    assert result.shape == "comparison"
+    assert result.abstained and result.reason == "No indexed passage mentions Hemiarthroplasty." and not result.sentences
+    # A "which" side asks for members of a kind: the kind's own name need not be in the corpus.
+    lexical = get_pipeline(indexed_settings).index.lexical
+    assert absent_side(lexical, "Which integrin heterodimers on melanoma-derived EVs steer them to the lung") is None
