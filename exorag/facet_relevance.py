@@ -6,6 +6,7 @@ finding must cover."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from exorag.shape import AUXILIARY_FIRST, asked_kind_terms, yes_no_clause
 from exorag.store.lexical import LexicalIndex
@@ -63,7 +64,13 @@ def absent_side(lexical: LexicalIndex, side: str) -> str | None:
 
 def _unused_leading_word(lexical: LexicalIndex, words: list[str]) -> str | None:
     leading = [word for word in words if word.casefold() not in STOPWORDS][:SUBJECT_WORDS]
-    return next((word for word in leading if is_unused_rare_word(lexical, word)), None)
+    # An abbreviation ("rTMS", the "nSMase" of "nSMase2") may be one the corpus spells out:
+    # ``exorag.scope`` judges those.
+    return next((word for word in leading if not _abbreviation(word) and is_unused_rare_word(lexical, word)), None)
+
+
+def _abbreviation(word: str) -> bool:
+    return any(character.isupper() for character in word[1:])
 
 
 def unused_rare_word(lexical: LexicalIndex, text: str) -> str | None:
@@ -72,10 +79,17 @@ def unused_rare_word(lexical: LexicalIndex, text: str) -> str | None:
 
 
 def is_unused_rare_word(lexical: LexicalIndex, word: str) -> bool:
+    """Whether ``word`` is rare in English and no indexed passage uses it in any spelling: not its
+    stem, nor a word of the same first letters, nor one without its accents ("Sjogren"), its British
+    ae/oe ("hemarthrosis") or a slip of the pen ("zoledronic" for "zolendronic")."""
     tokens = tokenize(word)
-    if len(tokens) != 1 or lexical.knows(tokens[0]) or english_rarity(word) < ABSENT_TOPIC_RARITY:
+    if len(tokens) != 1 or english_rarity(word) < ABSENT_TOPIC_RARITY:
         return False
-    return not lexical.has_prefix(tokens[0][:SHARED_PREFIX])
+    token = tokens[0]
+    plain = unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode()
+    spellings = {token, plain, *(re.sub(r"ae|oe", "e", form) for form in (token, plain))}
+    return not any(lexical.knows(s) or lexical.has_prefix(s[:SHARED_PREFIX]) or lexical.spells_nearly(s)
+                   for s in spellings if s)
 
 
 def required_weight(weights: dict[str, float], question: str) -> float:

@@ -20,7 +20,7 @@ from wordfreq import zipf_frequency
 from exorag.citations import find_citations
 
 # Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
-TOKENIZER_VERSION = 6
+TOKENIZER_VERSION = 7
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -57,10 +57,11 @@ _SPELLING = {
     "haem": "heme", "haematopoietic": "hematopoietic", "oestrogen": "estrogen", "leukaemia": "leukemia",
     "anaemia": "anemia", "oesophageal": "esophageal", "centre": "center", "fibre": "fiber", "programme": "program",
 }
-# The ae/oe of British medical words ("oestradiol", "tachypnoea", "paediatric"): the American form must
-# be a word and a rare one, since a common word it turns into is another word ("boeing", "being").
-_DIGRAPH = re.compile(r"(?:ae|oe)(?=\w)")
-DIGRAPH_VARIANT_MAX_ZIPF = 4.0
+# The ae/oe of British medical spelling, where American writes e: haem-, paed-, aetio-, anaes-, caes-,
+# faec-, gynaec-, -aemia; oes-, oed-, foet-, coel-, amoeb-, -oea ("diarrhoea"). Only there: elsewhere
+# an ae/oe is another word ("AECs", "canoes", "Loewy").
+_DIGRAPH = re.compile(r"(?<=h)ae(?=m)|(?<=p)ae(?=d)|^ae(?=t)|ae(?=mi)|(?<=an)ae(?=s)|(?<=c)ae(?=s)|(?<=f)ae(?=c)"
+                      r"|(?<=gyn)ae(?=c)|^oe(?=[sd])|(?<=f)oe(?=t)|(?<=c)oe(?=l)|oe(?=a$)|(?<=am)oe(?=b)")
 
 
 def _american(word: str) -> str:
@@ -73,8 +74,8 @@ def _american(word: str) -> str:
             word = american
             break
     american = _DIGRAPH.sub("e", word)
-    frequency = zipf_frequency(american, "en")
-    if american != word and 0 < frequency < DIGRAPH_VARIANT_MAX_ZIPF and frequency >= zipf_frequency(word, "en"):
+    # "Caesar" is not "Cesar": a variant is at least as common as the British form.
+    if american != word and zipf_frequency(american, "en") >= zipf_frequency(word, "en"):
         return american
     return word
 

@@ -247,3 +247,27 @@ def test_a_drug_no_abstract_studies_is_not_answered_from_a_study_of_the_same_fra
     assert refused.abstained and refused.reason == "No indexed passage mentions zoledronic."
     answered = answer("Does a previous hip fracture raise the risk of a contralateral hip fracture?", settings=settings)
     assert not answered.abstained and "contralateral" in answered.answer
+
+
+def test_a_subject_the_corpus_writes_another_way_or_abbreviates_is_not_refused(tmp_path, indexed_settings):
+    """Accents, British ae/oe, a slip of the pen and an abbreviation the corpus may spell out are
+    the corpus's subject in other letters, not a subject it lacks."""
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    (literature / "trials.txt").write_text(
+        "In 120 patients with primary Sjogren syndrome, hydroxychloroquine did not improve dryness. Prophylactic "
+        "factor VIII reduced the annual rate of hemarthrosis from 12 to 2 in boys with hemophilia. Zoledronic acid "
+        "reduced new clinical fractures by 35% after hip fracture surgery.", encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    lexical = get_pipeline(settings).index.lexical
+    for question in ["Does Sjögren's syndrome respond to hydroxychloroquine?",
+                     "Is haemarthrosis less frequent with prophylactic factor VIII?",
+                     "Does zolendronic acid reduce new fractures after hip fracture?"]:
+        assert absent_subject(lexical, question) is None, question
+    assert absent_subject(lexical, "Does denosumab reduce new fractures after hip fracture?") == "denosumab"
+    # "nSMase2" abbreviates the review's "neutral sphingomyelinase-2": the yes/no wording is answered too.
+    result = answer("Does blocking nSMase2 reduce exosome numbers?", settings=indexed_settings)
+    assert not result.abstained and "sphingomyelinase" in result.answer.casefold()

@@ -8,6 +8,7 @@ it only when the stamp no longer matches, e.g. after a sync was killed or ran on
 from __future__ import annotations
 
 import bisect
+import difflib
 import itertools
 import json
 import math
@@ -242,6 +243,11 @@ class LexicalIndex:
     def has_prefix(self, prefix: str) -> bool:
         """Whether some token of the corpus starts with ``prefix``."""
         return next(self._tokens_starting(prefix), None) is not None
+
+    def spells_nearly(self, token: str, shared: int = 3, likeness: float = 0.85) -> bool:
+        """Whether the corpus has a token spelled nearly like ``token`` ("zoledron" for "zolendron"):
+        the same first ``shared`` letters and a ``difflib`` likeness of at least ``likeness``."""
+        return bool(difflib.get_close_matches(token, list(self._tokens_starting(token[:shared])), n=1, cutoff=likeness))
 
     def _tokens_extending(self, spellings: list[str]) -> list[str]:
         return [token for spelling in spellings for token in self._tokens_starting(spelling)
