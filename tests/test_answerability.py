@@ -14,11 +14,24 @@ from exorag.answerability import assess_answer, focus_relevance
 from exorag.asked import is_yes_no
 from exorag.chain import AnswerOptions, answer, get_pipeline, search
 from exorag.config import get_settings
-from exorag.facet_relevance import absent_subject
 from exorag.embeddings import CachedTextEmbedder
+from exorag.facet_relevance import absent_subject
 from exorag.models import ReasonCode
 
 PUBMEDQA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pubmedqa-dev"
+
+
+def _indexed_literature(tmp_path: Path, papers: dict[str, str]):
+    """Settings whose index holds ``papers`` (file name: text) as literature, ingested for real."""
+    from exorag.ingest.sync import sync_corpus
+
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    for name, text in papers.items():
+        (literature / name).write_text(text, encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    sync_corpus(settings)
+    return settings
 
 
 @pytest.mark.parametrize(("question", "code"), [
@@ -120,23 +133,19 @@ def test_the_closest_sentence_keeps_a_negative_cosine():
 
 def test_same_topic_words_with_another_focus_abstain(tmp_path):
     """Two abstracts on one operation; a question about an outcome neither reports."""
-    from exorag.ingest.sync import sync_corpus
-
-    literature = tmp_path / "corpus" / "literature"
-    literature.mkdir(parents=True)
-    (literature / "0001_cholecystectomy.txt").write_text(
-        "Laparoscopic cholecystectomy was completed in 212 patients with symptomatic gallstones. Conversion to open "
-        "surgery was needed in 9 patients, mostly because of dense adhesions. Mean hospital stay was 1.8 days and "
-        "wound infection occurred in 2 patients.", encoding="utf-8")
-    (literature / "0002_hernia.txt").write_text(
-        "Inguinal hernia repair by the totally extraperitoneal approach was compared with open mesh repair in 180 men. "
-        "Chronic groin pain at one year was less frequent after the laparoscopic approach, and return to work was "
-        "faster by five days.", encoding="utf-8")
-    (literature / "0003_statins.txt").write_text(
-        "Statin therapy lowered low-density lipoprotein cholesterol by 38 percent in adults with type 2 diabetes and "
-        "reduced major cardiovascular events over four years of follow-up.", encoding="utf-8")
-    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    sync_corpus(settings)
+    settings = _indexed_literature(tmp_path, {
+        "0001_cholecystectomy.txt":
+            "Laparoscopic cholecystectomy was completed in 212 patients with symptomatic gallstones. Conversion to "
+            "open surgery was needed in 9 patients, mostly because of dense adhesions. Mean hospital stay was 1.8 "
+            "days and wound infection occurred in 2 patients.",
+        "0002_hernia.txt":
+            "Inguinal hernia repair by the totally extraperitoneal approach was compared with open mesh repair in 180 "
+            "men. Chronic groin pain at one year was less frequent after the laparoscopic approach, and return to "
+            "work was faster by five days.",
+        "0003_statins.txt":
+            "Statin therapy lowered low-density lipoprotein cholesterol by 38 percent in adults with type 2 diabetes "
+            "and reduced major cardiovascular events over four years of follow-up.",
+    })
     on_focus = answer("How often was conversion to open surgery needed in laparoscopic cholecystectomy?", settings=settings)
     assert not on_focus.abstained and "Conversion" in on_focus.answer
     off_focus = answer("Does laparoscopic cholecystectomy influence peri-sinusoidal Kupffer cell activity in the liver?",
@@ -230,18 +239,14 @@ def test_a_yes_no_question_whose_subject_no_passage_mentions_is_not_answered_fro
 
 
 def test_a_drug_no_abstract_studies_is_not_answered_from_a_study_of_the_same_fracture(tmp_path):
-    from exorag.ingest.sync import sync_corpus
-
-    literature = tmp_path / "corpus" / "literature"
-    literature.mkdir(parents=True)
-    (literature / "contralateral.txt").write_text(
-        "We followed 1,200 elderly patients after surgery for a first hip fracture. A previous hip fracture more "
-        "than doubled the risk of a second, contralateral hip fracture within five years.", encoding="utf-8")
-    (literature / "mortality.txt").write_text(
-        "Hip fracture in geriatric patients carries a substantial economic burden. One-year mortality after hip "
-        "fracture surgery was 21% in our cohort of 640 patients.", encoding="utf-8")
-    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    sync_corpus(settings)
+    settings = _indexed_literature(tmp_path, {
+        "contralateral.txt":
+            "We followed 1,200 elderly patients after surgery for a first hip fracture. A previous hip fracture more "
+            "than doubled the risk of a second, contralateral hip fracture within five years.",
+        "mortality.txt":
+            "Hip fracture in geriatric patients carries a substantial economic burden. One-year mortality after hip "
+            "fracture surgery was 21% in our cohort of 640 patients.",
+    })
     refused = answer("Does giving zoledronic acid after hip fracture surgery reduce the risk of a second hip fracture?",
                      settings=settings)
     assert refused.abstained and refused.reason == "No indexed passage mentions zoledronic."
@@ -252,16 +257,10 @@ def test_a_drug_no_abstract_studies_is_not_answered_from_a_study_of_the_same_fra
 def test_a_subject_the_corpus_writes_another_way_or_abbreviates_is_not_refused(tmp_path, indexed_settings):
     """Accents, British ae/oe, a slip of the pen and an abbreviation the corpus may spell out are
     the corpus's subject in other letters, not a subject it lacks."""
-    from exorag.ingest.sync import sync_corpus
-
-    literature = tmp_path / "corpus" / "literature"
-    literature.mkdir(parents=True)
-    (literature / "trials.txt").write_text(
+    settings = _indexed_literature(tmp_path, {"trials.txt":
         "In 120 patients with primary Sjogren syndrome, hydroxychloroquine did not improve dryness. Prophylactic "
         "factor VIII reduced the annual rate of hemarthrosis from 12 to 2 in boys with hemophilia. Zoledronic acid "
-        "reduced new clinical fractures by 35% after hip fracture surgery.", encoding="utf-8")
-    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    sync_corpus(settings)
+        "reduced new clinical fractures by 35% after hip fracture surgery."})
     lexical = get_pipeline(settings).index.lexical
     for question in ["Does Sjögren's syndrome respond to hydroxychloroquine?",
                      "Is haemarthrosis less frequent with prophylactic factor VIII?",
