@@ -24,6 +24,8 @@ _NO_SUBJECT = frozenset({"there", "it", "its", "we", "you", "i", "they", "he", "
                          "those"})
 
 
+# A word of a question, as the checks below read it: letters only ("nSMase" of "nSMase2").
+_WORD = re.compile(r"[^\W\d_]+")
 # In "how does X <verb> Y?", Y is what the answer must explain: its last word names the topic.
 _HOW_OBJECT = re.compile(r"^\s*how\s+(?:do|does|did|can|could|might|may)\s+.+\s([^\W\d_]+)\W*$", re.IGNORECASE)
 # Where the main clause ends: what follows elaborates it ("…, for example by delivering VEGF").
@@ -47,7 +49,7 @@ def absent_subject(lexical: LexicalIndex, question: str) -> str | None:
     match = AUXILIARY_FIRST.match(clause) if clause else None
     if match is None:
         return None
-    words = re.findall(r"[^\W\d_]+", clause[match.end():])
+    words = _WORD.findall(clause[match.end():])
     if not words or words[0].casefold() in _NO_SUBJECT:
         return None
     return _unused_leading_word(lexical, words)
@@ -59,7 +61,7 @@ def absent_side(lexical: LexicalIndex, side: str) -> str | None:
     "which" side asks for ("Which integrin heterodimers …") is answered by its members, and need
     not be named."""
     kind = asked_kind_terms(side)
-    return _unused_leading_word(lexical, [w for w in re.findall(r"[^\W\d_]+", side) if not kind & set(tokenize(w))])
+    return _unused_leading_word(lexical, [w for w in _WORD.findall(side) if not kind & set(tokenize(w))])
 
 
 def _unused_leading_word(lexical: LexicalIndex, words: list[str]) -> str | None:
@@ -75,7 +77,7 @@ def _abbreviation(word: str) -> bool:
 
 def unused_rare_word(lexical: LexicalIndex, text: str) -> str | None:
     """A word of ``text`` that is rare in English and that no indexed passage uses (see above)."""
-    return next((word for word in re.findall(r"[^\W\d_]+", text) if is_unused_rare_word(lexical, word)), None)
+    return next((word for word in _WORD.findall(text) if is_unused_rare_word(lexical, word)), None)
 
 
 def is_unused_rare_word(lexical: LexicalIndex, word: str) -> bool:

@@ -103,7 +103,12 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     if not candidates:
         return []
     covers = {id(s): coverage(s.terms | context_terms(s)) for s in candidates}
-    study_findings = {id(s) for s in candidates if reports_study_finding(facet.facet.text, s)}
+    # What a sentence loses for reporting no finding, once per sentence; a study's sentence that
+    # loses nothing, where the question asks what was found, reports one.
+    penalty = {id(s): ranking_penalty(facet.facet.text, s) for s in candidates}
+    asks_finding = asks_for_finding(facet.facet.text)
+    study_findings = {id(s) for s in candidates
+                      if asks_finding and s.evidence.source_kind == "literature" and not penalty[id(s)]}
     study_cover = _best_by_study(candidates, covers)
     ranked_cover = {id(s): max(covers[id(s)], STUDY_SHARE * study_cover[s.evidence.source_path])
                     if id(s) in study_findings else covers[id(s)] for s in candidates}
@@ -119,7 +124,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     def scores(query_vector: np.ndarray, covered: dict[int, float]) -> list[tuple[float, int]]:
         similarity = dataclasses.replace(context, question_vector=query_vector).topical_similarity(vectors)
         own = {id(s): SIMILARITY_WEIGHT * float(similarity[i]) + (1 - SIMILARITY_WEIGHT) * covered[id(s)]
-               - GENERALITY_PENALTY * float(generality[i]) - ranking_penalty(facet.facet.text, s)
+               - GENERALITY_PENALTY * float(generality[i]) - penalty[id(s)]
                for i, s in enumerate(candidates)}
         study = _best_by_study(candidates, own)
         return [(max(own[id(s)], STUDY_SHARE * study[s.evidence.source_path] + (1 - STUDY_SHARE) * own[id(s)])
@@ -168,12 +173,6 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
             chosen.append((finding, vectors[position[id(finding)]]))
             quoted.add(id(finding))
     return chosen
-
-
-def reports_study_finding(question: str, sentence: EvidenceSentence) -> bool:
-    """Whether ``sentence`` reports a study's finding where ``question`` asks for findings."""
-    return (sentence.evidence.source_kind == "literature" and asks_for_finding(question)
-            and not ranking_penalty(question, sentence))
 
 
 def _best_by_study(candidates: list[EvidenceSentence], scores: dict[int, float]) -> dict[str, float]:
