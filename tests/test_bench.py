@@ -132,6 +132,29 @@ def test_embedders_are_shown_side_by_side_with_their_ratio_to_torch() -> None:
     assert "| 1,000 | exorag (onnx-int8) |" in text
 
 
+def test_the_embedder_targets_are_checked_per_embedder_against_torch_at_10000_chunks() -> None:
+    from exorag.bench.report import embedder_targets
+
+    def row(embedder: str, rate: float, retrieve_p95: float, answer_p95: float, recall: float, rss: float) -> dict:
+        return {"system": "exorag", "embedder": embedder, "chunks": 10_000, "embed_chunks_per_s": rate,
+                "ingest_vs_embed": 0.95, "retrieve_ms_p95": retrieve_p95, "answer_ms_p95": answer_p95,
+                "recall_at_5": recall, "peak_rss_mb": rss}
+
+    rows = [row("torch", 20.0, 30.0, 400.0, 0.985, 1500.0), row("onnx", 34.0, 18.0, 140.0, 0.985, 700.0),
+            row("onnx-int8", 48.0, 15.0, 160.0, 0.970, 1600.0)]
+    checks = {name: (value, met) for name, value, met in embedder_targets(rows)}
+
+    assert checks["onnx: retrieval p95 < 20 ms (at 10,000 chunks)"] == ("18.0 ms", True)
+    assert checks["torch: retrieval p95 < 20 ms (at 10,000 chunks)"] == ("30.0 ms", False)
+    assert checks["onnx-int8: extractive answer p95 < 150 ms (at 10,000 chunks)"] == ("160 ms", False)
+    assert checks["onnx-int8: model rate >= 2.5x torch's (at 10,000 chunks)"] == ("2.40x", False)
+    assert checks["onnx-int8: recall@5 within 0.01 of torch's (at 10,000 chunks)"] == ("-0.015", False)
+    assert checks["onnx-int8: peak memory no higher than torch's (at 10,000 chunks)"] == ("1600 vs 1500 MB", False)
+    assert checks["onnx: recall@5 within 0.01 of torch's (at 10,000 chunks)"] == ("+0.000", True)
+    assert "onnx: model rate >= 2.5x torch's (at 10,000 chunks)" not in checks
+    assert embedder_targets([{**rows[1], "chunks": 1000}]) == []
+
+
 class _Server:
     """A stand-in for the ``exorag serve`` child process."""
 
