@@ -155,6 +155,18 @@ def test_the_embedder_targets_are_checked_per_embedder_against_torch_at_10000_ch
     assert embedder_targets([{**rows[1], "chunks": 1000}]) == []
 
 
+def test_the_general_targets_are_checked_on_the_default_embedder_and_name_it() -> None:
+    from exorag.bench.report import targets
+
+    def row(embedder: str, retrieve_p95: float) -> dict:
+        return {"system": "exorag", "embedder": embedder, "chunks": 10_000, "retrieve_ms_p95": retrieve_p95,
+                "answer_ms_p95": 100.0, "ingest_chunks_per_s": 30.0, "embed_chunks_per_s": 31.0, "ingest_vs_embed": 0.97,
+                "ingest_basis": "measured", "peak_rss_mb": 700.0, "startup_s": 5.0, "recall_at_5": 0.985}
+
+    checks = {name: value for name, value, _ in targets([row("torch", 32.0), row("onnx", 16.0), row("onnx-int8", 13.0)])}
+    assert checks["retrieval p95 < 50 ms (at 10,000 chunks, exorag (onnx))"] == "16.0 ms"
+
+
 class _Server:
     """A stand-in for the ``exorag serve`` child process."""
 
