@@ -20,7 +20,7 @@ from wordfreq import zipf_frequency
 from exorag.citations import find_citations
 
 # Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
-TOKENIZER_VERSION = 7
+TOKENIZER_VERSION = 8
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -56,27 +56,36 @@ _BRITISH_ENDINGS = [
 _SPELLING = {
     "haem": "heme", "haematopoietic": "hematopoietic", "oestrogen": "estrogen", "leukaemia": "leukemia",
     "anaemia": "anemia", "oesophageal": "esophageal", "centre": "center", "fibre": "fiber", "programme": "program",
+    # Drugs whose British (or international) name is not the American one.
+    "paracetamol": "acetaminophen", "adrenaline": "epinephrine", "noradrenaline": "norepinephrine",
+    "salbutamol": "albuterol", "lignocaine": "lidocaine", "frusemide": "furosemide", "pethidine": "meperidine",
+    "glibenclamide": "glyburide", "rifampicin": "rifampin", "ciclosporin": "cyclosporine", "cyclosporin": "cyclosporine",
+    "aciclovir": "acyclovir", "amoxycillin": "amoxicillin", "phenobarbitone": "phenobarbital",
+    "isoprenaline": "isoproterenol", "suxamethonium": "succinylcholine", "hyoscine": "scopolamine",
+    "thiopentone": "thiopental", "bendrofluazide": "bendroflumethiazide", "cefalexin": "cephalexin",
+    "mitozantrone": "mitoxantrone", "oxpentifylline": "pentoxifylline", "chlorphenamine": "chlorpheniramine",
+    "torasemide": "torsemide", "colecalciferol": "cholecalciferol", "amfetamine": "amphetamine",
+    "dexamfetamine": "dextroamphetamine", "beclometasone": "beclomethasone", "betametasone": "betamethasone",
 }
 # The ae/oe of British medical spelling, where American writes e: haem-, paed-, aetio-, anaes-, caes-,
 # faec-, gynaec-, -aemia; oes-, oed-, foet-, coel-, amoeb-, -oea ("diarrhoea"). Only there: elsewhere
-# an ae/oe is another word ("AECs", "canoes", "Loewy").
-_DIGRAPH = re.compile(r"(?<=h)ae(?=m)|(?<=p)ae(?=d)|^ae(?=t)|ae(?=mi)|(?<=an)ae(?=s)|(?<=c)ae(?=s)|(?<=f)ae(?=c)"
-                      r"|(?<=gyn)ae(?=c)|^oe(?=[sd])|(?<=f)oe(?=t)|(?<=c)oe(?=l)|oe(?=a$)|(?<=am)oe(?=b)")
+# an ae/oe is another word ("AECs", "canoes", "Loewy"). And sulph- ("sulphate", "sulphonylurea").
+_BRITISH_LETTERS = re.compile(r"(?<=h)ae(?=m)|(?<=p)ae(?=d)|^ae(?=t)|ae(?=mi)|(?<=an)ae(?=s)|(?<=c)ae(?=s)|(?<=f)ae(?=c)"
+                              r"|(?<=gyn)ae(?=c)|^oe(?=[sd])|(?<=f)oe(?=t)|(?<=c)oe(?=l)|oe(?=a$)|(?<=am)oe(?=b)|^sulph")
+_AMERICAN_LETTERS = {"ae": "e", "oe": "e", "sulph": "sulf"}
 
 
 def _american(word: str) -> str:
     if word in _SPELLING:
         return _SPELLING[word]
-    for ending, replacement in _BRITISH_ENDINGS:
-        american = ending.sub(replacement, word)
-        # Only a real variant: "colonisation" becomes "colonization", "precise" and "flour" stay.
+    ended = next((american for ending, replacement in _BRITISH_ENDINGS
+                  if (american := ending.sub(replacement, word)) != word), word)
+    respelled = _BRITISH_LETTERS.sub(lambda m: _AMERICAN_LETTERS[m.group(0)], ended)
+    # Only a real variant: "colonisation" becomes "colonization", "Caesar" is not "Cesar". Both
+    # changes together first ("anaesthetised", "sulphonated"), whose halves may be rarer than either.
+    for american in (respelled, ended, _BRITISH_LETTERS.sub(lambda m: _AMERICAN_LETTERS[m.group(0)], word)):
         if american != word and zipf_frequency(american, "en") >= zipf_frequency(word, "en"):
-            word = american
-            break
-    american = _DIGRAPH.sub("e", word)
-    # "Caesar" is not "Cesar": a variant is at least as common as the British form.
-    if american != word and zipf_frequency(american, "en") >= zipf_frequency(word, "en"):
-        return american
+            return american
     return word
 
 
