@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from exorag.cli.common import console, errors, fail
+from exorag.cli.common import console, errors, fail, require_index
 
 SYSTEMS = ("exorag", "baseline", "both")
 
@@ -110,23 +110,25 @@ def eval_command(
         fail(f"--system: {system!r} is not one of {', '.join(SYSTEMS)}")
     if generator not in (None, "extractive", "llm"):
         fail(f"--generator: unknown generator {generator!r}; use extractive or llm")
-    report = run_evaluation(dataset, out, index=index, corpus=corpus, limit=limit, workers=workers, resume=resume,
-                            system=system, judge_name=judge, generator=generator)
-    if report["failed"]:
-        # A failed item is in no metric's denominator: an outage would otherwise pass every gate.
-        failed, first = len(report["failed"]), report["failed"][0]
-        fail(f"{failed} of {failed + report['metrics']['n']} items failed, so the metrics cover only the answered "
-             f"ones (first: {first['id']}: {first['error']}); fix the cause and rerun with --resume", code=1)
-    _gate(report["metrics"], minimums, maximums)
+    reports = run_evaluation(dataset, out, index=index, corpus=corpus, limit=limit, workers=workers, resume=resume,
+                             system=system, judge_name=judge, generator=generator)
+    for name, report in reports.items():
+        if report["failed"]:
+            # A failed item is in no metric's denominator: an outage would otherwise pass every gate.
+            failed, first = len(report["failed"]), report["failed"][0]
+            fail(f"{name}: {failed} of {failed + report['metrics']['n']} items failed, so the metrics cover only the "
+                 f"answered ones (first: {first['id']}: {first['error']}); fix the cause and rerun with --resume", code=1)
+    _gate(next(iter(reports.values()))["metrics"], minimums, maximums)
 
 
 def run_evaluation(
     dataset: Path, out: Path, *, index: Path | None, corpus: Path | None, limit: int | None, workers: int,
     resume: bool, system: str, judge_name: str, generator: str | None,
-) -> dict:
-    """Run the chosen system(s), write the reports, print the summary; returns the main report."""
+) -> dict[str, dict]:
+    """Run the chosen system(s), write the reports, print the summary; returns the report of each
+    system, the main one first."""
     from evals.dataset import DatasetError, load_dataset
-    from evals.harness import run_items
+    from evals.harness import ResumeMismatch, run_items
     from evals.report import build_report, write_report
     from exorag.config import get_settings
     from exorag.generate import get_generator
@@ -138,8 +140,11 @@ def run_evaluation(
     except DatasetError as error:
         fail(str(error))
     settings = get_settings(index=index, corpus=corpus, generator=generator)
-    if not settings.chroma_url and not settings.index.is_dir():
-        fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+    require_index(settings)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        fail(f"--out {out}: cannot create the run folder ({error.strerror})")
     try:
         judge = get_judge(judge_name, settings)
         get_generator(settings.generator, settings)  # an LLM that is not configured fails here, not on every item
@@ -150,7 +155,13 @@ def run_evaluation(
     reports: dict[str, dict] = {}
     for name in names:
         run_dir = out / "baseline" if system == "both" and name == "baseline" else out
-        results = run_items(items, _system(name, settings), run_dir, workers=workers, resume=resume, progress_label=f"{name}: answering")
+        producer = {"system": name, "generator": settings.generator,
+                    "index": f"{settings.chroma_url} {settings.collection}" if settings.chroma_url else str(settings.index.resolve())}
+        try:
+            results = run_items(items, _system(name, settings), run_dir, workers=workers, resume=resume,
+                                progress_label=f"{name}: answering", producer=producer)
+        except ResumeMismatch as error:
+            fail(str(error))
         try:
             reports[name] = build_report(items, results, judge, system=name, dataset=str(dataset),
                                          generator=settings.generator, workers=workers)
@@ -168,7 +179,7 @@ def run_evaluation(
     console.print(_metrics_table(f"{Path(dataset).name}: {len(items)} items, judge {judge.name}",
                                  {name: report["metrics"] for name, report in reports.items()}))
     console.print("wrote " + ", ".join(str(path) for path in paths))
-    return main
+    return reports
 
 
 def _system(name: str, settings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,14 @@ def load_report(path: Path) -> dict:
         raise RunNotFound(f"{file}: no such report (run `exorag eval --out {path}` first)") from error
     except json.JSONDecodeError as error:
         raise RunNotFound(f"{file}: not a report ({error.msg} at line {error.lineno})") from error
+    except UnicodeDecodeError as error:
+        raise RunNotFound(f"{file}: not a report (not UTF-8 text)") from error
     if not isinstance(report, dict) or not isinstance(report.get("metrics"), dict):
         raise RunNotFound(f"{file}: not a report (no 'metrics' object)")
+    for name in METRIC_NAMES:
+        value = report["metrics"].get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)):
+            raise RunNotFound(f"{file}: not a report (metric {name!r} is {value!r}, not a number)")
     return report
 
 
@@ -67,7 +74,13 @@ def compare_reports(before: dict, after: dict) -> list[Change]:
 
 
 def differences(before: dict, after: dict) -> list[str]:
-    """What makes two runs' figures not comparable: another question set, or another judge of
-    support (a system or generator is what one compares)."""
-    return [f"{key}: A {before.get(key)!r}, B {after.get(key)!r}" for key in ("dataset", "judge")
-            if before.get(key) != after.get(key)]
+    """What makes two runs' figures not comparable: another question set or other items of it (a
+    ``--limit``), or another judge of support (a system or generator is what one compares)."""
+    found = [f"{key}: A {before.get(key)!r}, B {after.get(key)!r}" for key in ("dataset", "judge")
+             if before.get(key) != after.get(key)]
+    ids_before, ids_after = ({item.get("id") for item in report.get("items") or [] if isinstance(item, dict)}
+                             for report in (before, after))
+    if ids_before != ids_after:
+        found.append(f"items: A {len(ids_before)}, B {len(ids_after)} ({len(ids_before - ids_after)} only in A, "
+                     f"{len(ids_after - ids_before)} only in B)")
+    return found

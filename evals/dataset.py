@@ -6,6 +6,7 @@ scientist can fix a hand-written file without reading a traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -41,19 +42,26 @@ class EvalItem(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: StrictStr = Field(min_length=1)
-    question: StrictStr = Field(min_length=1)
+    id: StrictStr
+    question: StrictStr
     answerable: StrictBool
     gold_refs: list[ReferenceNumber] = Field(default_factory=list)
     key_facts: list[list[StrictStr]] = Field(default_factory=list)
     topic: StrictStr = ""
     false_premise: StrictBool = False
     # One group of reference numbers per part of a complete answer; cited when any number of it is.
-    ref_groups: list[list[ReferenceNumber]] = Field(default_factory=list)
+    ref_groups: list[Annotated[list[ReferenceNumber], Field(min_length=1)]] = Field(default_factory=list)
     # The gold verdict of a yes/no question.
     verdict: Literal["yes", "no", "mixed", "not_addressed"] | None = None
     # The question's shape, when the dataset gives it (else the answer's is used in reports).
     shape: StrictStr = ""
+
+    @field_validator("id", "question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
 
     @field_validator("key_facts", mode="before")
     @classmethod
@@ -107,7 +115,9 @@ def _describe(error: ValidationError) -> str:
 def _read_objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` for every non-blank line of a JSON Lines file."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # utf-8-sig: spreadsheets and Notepad write a byte-order mark. Lines end at "\n" only: a
+        # U+2028 pasted from a PDF is inside a JSON string, where splitlines() would cut it.
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
     except FileNotFoundError as error:
         raise DatasetError(f"{path}: file not found") from error
     except IsADirectoryError as error:
@@ -145,6 +155,9 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
             item = EvalItem.model_validate(value)
         except ValidationError as error:
             raise DatasetError(f"{path} line {number}: {_describe(error)}") from error
+        misspelt = _misspelt_field(value)
+        if misspelt:
+            raise DatasetError(f"{path} line {number}: unknown field {misspelt[0]!r} (did you mean {misspelt[1]!r}?)")
         if item.id in first_line_of:
             raise DatasetError(f"{path} line {number}: field 'id': duplicate id {item.id!r} (first on line {first_line_of[item.id]})")
         gold = {"gold_refs": item.gold_refs, "key_facts": item.key_facts, "ref_groups": item.ref_groups,
@@ -158,6 +171,17 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
         first_line_of[item.id] = number
         items.append(item)
     return items
+
+
+def _misspelt_field(value: dict[str, Any]) -> tuple[str, str] | None:
+    """An unknown field that is a near miss of a known one ("gold_ref", "keyfacts"), with the known
+    one: its item would silently drop out of the metrics that field feeds. Other extra fields (a
+    dataset's own notes, "source_pmids") are kept."""
+    known = list(EvalItem.model_fields)
+    for name in value:
+        if name not in known and (close := difflib.get_close_matches(name, known, n=1, cutoff=0.8)):
+            return name, close[0]
+    return None
 
 
 def load_judge_pairs(path: str | Path) -> list[JudgePair]:

@@ -19,6 +19,8 @@ from evals.dataset import EvalItem
 from exorag.models import Answer
 
 ITEMS_FILE = "items.jsonl"
+# What produced the answers in items.jsonl (system, generator, index): a resume must match it.
+PRODUCER_FILE = "producer.json"
 
 AnswerFunction = Callable[[str], Answer]
 
@@ -40,18 +42,28 @@ class ItemResult:
         return cls(id=str(value["id"]), answer=answer, error=value.get("error"))
 
 
+class ResumeMismatch(ValueError):
+    """``--resume`` in a run folder whose answers another system, generator or index produced."""
+
+
 def read_results(path: Path) -> dict[str, ItemResult]:
     """The last recorded result of each id in an items file (a torn last line is ignored)."""
     results: dict[str, ItemResult] = {}
     if not path.exists():
         return results
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").split("\n"):  # "\n" only: answers may hold U+2028
         try:
             result = ItemResult.from_json(json.loads(line))
         except (json.JSONDecodeError, KeyError, ValueError):
             continue  # a line cut short when the run was killed
         results[result.id] = result
     return results
+
+
+def _describe_producer(producer: dict | None) -> str:
+    if producer is None:
+        return "an unrecorded system"
+    return ", ".join(f"{key} {value}" for key, value in producer.items())
 
 
 def _run_one(item: EvalItem, answer_fn: AnswerFunction) -> ItemResult:
@@ -71,16 +83,27 @@ def run_items(
     resume: bool = False,
     progress_label: str | None = "answering",
     warm_up: bool = True,
+    producer: dict | None = None,
 ) -> dict[str, ItemResult]:
     """Answer every item, appending each result to ``run_dir/items.jsonl``; returns results by id.
 
     ``workers`` threads answer in parallel. With ``resume``, items already answered in the file
     are kept and skipped; without it the file starts empty. ``warm_up`` answers the first pending
     question once before timing starts, so model loading does not land in the latencies.
-    ``progress_label`` names a rich progress bar on stderr (None: no bar).
+    ``progress_label`` names a rich progress bar on stderr (None: no bar). ``producer`` (the
+    system, generator and index) is kept beside the answers; a resume with another one raises
+    ResumeMismatch rather than report one system's answers as another's.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / ITEMS_FILE
+    producer_path = run_dir / PRODUCER_FILE
+    if resume and producer is not None and path.exists():
+        recorded = json.loads(producer_path.read_text(encoding="utf-8")) if producer_path.exists() else None
+        if recorded != producer:
+            raise ResumeMismatch(f"{path} holds answers of {_describe_producer(recorded)}, not of "
+                                 f"{_describe_producer(producer)}: rerun without --resume, or use another --out")
+    if producer is not None:
+        producer_path.write_text(json.dumps(producer, indent=2), encoding="utf-8")
     # An answer is reused only for the same question: the file may come from an edited or another dataset.
     questions = {item.id: item.question for item in items}
     done = {id_: r for id_, r in read_results(path).items()

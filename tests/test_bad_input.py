@@ -207,13 +207,27 @@ def test_reference_list_saved_with_a_byte_order_mark_is_read_whole(tmp_path: Pat
     assert sorted(references) == [58, 170] and references[170].doi == "10.1016/j.cell.2019.02.016"
 
 
-@pytest.mark.parametrize("command", [["api", "--port", "1"], ["mcp", "--http", "--port", "1"],
-                                     ["ask", "How do tumour exosomes blunt T cells?"], ["stats"]])
+READING_COMMANDS = [["api", "--port", "1"], ["mcp", "--http", "--port", "1"], ["ask", "How do tumour exosomes blunt T cells?"],
+                    ["stats"], ["eval", "--dataset", str(Path(__file__).resolve().parent.parent / "evals/datasets/exosome_qa.jsonl")],
+                    ["judge", "train"]]
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
 def test_a_command_given_a_mistyped_index_refuses_and_creates_nothing(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "idnex"
     result = CliRunner().invoke(app, [*command, "--index", str(missing)])
     assert result.exit_code == 2
     assert f"no index at {missing}" in " ".join(result.output.split()) and not missing.exists()
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
+def test_a_command_given_an_index_folder_with_nothing_ingested_refuses(tmp_path: Path, command: list[str]) -> None:
+    # A fresh clone's index/ holds only the embedder's export: answering from it would abstain on everything.
+    (tmp_path / "index" / "embedder").mkdir(parents=True)
+    result = CliRunner().invoke(app, [*command, "--index", str(tmp_path / "index")])
+    assert result.exit_code == 2
+    assert "nothing has been ingested there" in " ".join(result.output.split())
+    assert sorted(p.name for p in (tmp_path / "index").iterdir()) == ["embedder"]
 
 
 def test_a_pipeline_is_kept_per_judge(indexed_settings: Settings) -> None:

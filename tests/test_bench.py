@@ -198,3 +198,31 @@ def test_the_load_test_waits_for_the_ui_to_answer_and_stops_if_it_exits(monkeypa
         monkeypatch.setattr(load.subprocess, "Popen", lambda *args, **kwargs: _Server(3))
         with pytest.raises(load.ServerNotReady, match="exited with 3"):
             load.start_ui(tmp_path, tmp_path, log)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--users", "0"], "Invalid value for '--users'"),
+    (["--load-seconds", "-1"], "Invalid value for '--load-seconds'"),
+    (["--chroma-url", "http://127.0.0.1:9"], "Invalid value for --chroma-url"),
+])
+def test_bad_bench_options_are_usage_errors_before_any_work(tmp_path: Path, args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from exorag.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--scales", "100", "--queries", "5", "--out", str(tmp_path / "out"),
+                                      "--cache", str(tmp_path / "cache"), *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not (tmp_path / "cache" / "corpora").exists()
+
+
+def test_a_bench_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from exorag.cli import app
+
+    (tmp_path / "file").write_text("")
+    for option in ("--out", "--cache"):
+        result = CliRunner().invoke(app, ["bench", "--scales", "100", "--queries", "5", "--out", str(tmp_path / "out"),
+                                          option, str(tmp_path / "file" / "sub")], env={"COLUMNS": "200"})
+        assert result.exit_code == 2 and "cannot create the folder" in result.output, result.output

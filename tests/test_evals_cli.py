@@ -75,6 +75,58 @@ def test_compare_prints_improvements_and_regressions(run_both, tmp_path):
     assert "note: the runs differ in dataset" in " ".join(noted.stderr.split())
 
 
+def test_compare_notes_runs_over_other_items_and_refuses_what_is_not_a_report(run_both, tmp_path):
+    report = json.loads((run_both / "report.json").read_text())
+    (tmp_path / "limited").mkdir()
+    (tmp_path / "limited" / "report.json").write_text(json.dumps({**report, "items": report["items"][:3]}))
+    noted = exorag_in_process("eval", "--compare", run_both, tmp_path / "limited")
+    assert "the runs differ in items: A 5, B 3 (2 only in A, 0 only in B)" in " ".join(noted.stderr.split())
+    for name, content in (("binary", b"\xff\xfe{}"), ("text", json.dumps({"metrics": {"ref_recall": "0.9"}}).encode())):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.json").write_bytes(content)
+        refused = exorag_in_process("eval", "--compare", tmp_path / name, run_both)
+        assert refused.exit_code == 2 and "not a report" in refused.stderr, refused.output
+
+
+def test_resume_refuses_the_answers_of_another_system(run_both, index_copy, indexed_settings, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(run_both, run)
+    result = exorag_in_process("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus,
+                               "--out", run, "--limit", "5", "--resume", "--system", "baseline")
+    assert result.exit_code == 2
+    assert "holds answers of system exorag" in " ".join(result.stderr.split())
+
+
+def test_a_baseline_that_fails_fails_the_run_of_both(index_copy, indexed_settings, tmp_path, monkeypatch):
+    import evals.cli
+
+    real_system = evals.cli._system
+
+    def system(name, settings):
+        answer = real_system(name, settings)
+        if name != "baseline":
+            return answer
+
+        def down(question: str):
+            if question.startswith("Which"):
+                raise RuntimeError("connection refused")
+            return answer(question)
+        return down
+
+    monkeypatch.setattr(evals.cli, "_system", system)
+    result = exorag_in_process("eval", "--dataset", QUESTIONS, "--index", index_copy, "--corpus", indexed_settings.corpus,
+                               "--out", tmp_path / "run", "--limit", "4", "--system", "both")
+    assert result.exit_code == 1, result.output
+    assert "baseline: 1 of 4 items failed" in " ".join(result.stderr.split())
+
+
+def test_an_out_folder_that_cannot_be_made_is_a_usage_error_before_any_work(index_copy, tmp_path):
+    (tmp_path / "file").write_text("")
+    result = exorag_in_process("eval", "--dataset", QUESTIONS, "--index", index_copy, "--out", tmp_path / "file" / "run")
+    assert result.exit_code == 2
+    assert f"--out {tmp_path / 'file' / 'run'}: cannot create the run folder" in " ".join(result.stderr.split())
+
+
 def test_a_failed_minimum_exits_1_and_names_the_metric(run_both):
     result = exorag("eval", "--compare", run_both / "baseline", run_both, "--min", "ref_recall=1.01", "--max", "latency_ms_p95=1e9")
     assert result.returncode == 1

@@ -151,3 +151,24 @@ def test_a_folder_and_a_pair_without_evidence_are_named(tmp_path):
     assert f"{tmp_path}: a folder, not a JSON Lines file" in error_of(tmp_path)
     pair = {"claim": "PD-L1 binds PD-1.", "evidence": [], "label": True}
     assert "field 'evidence" in error_of(write_lines(tmp_path / "pairs.jsonl", [json.dumps(pair)]), load_judge_pairs)
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("gold_ref", "gold_refs"), ("keyfacts", "key_facts"), ("topc", "topic")])
+def test_a_misspelt_field_is_named_with_the_one_meant(tmp_path, typo, meant):
+    item = {**{k: v for k, v in GOOD.items() if k != meant}, typo: GOOD[meant]}
+    message = error_of(write_lines(tmp_path / "typo.jsonl", [json.dumps(GOOD | {"id": "q0"}), json.dumps(item)]))
+    assert f"line 2: unknown field {typo!r} (did you mean {meant!r}?)" in message
+
+
+def test_an_empty_ref_group_and_a_blank_id_or_question_are_rejected(tmp_path):
+    assert "field 'ref_groups.1'" in error_of(write_lines(tmp_path / "g.jsonl", [json.dumps({**GOOD, "ref_groups": [[170], []]})]))
+    for field in ("id", "question"):
+        assert f"field '{field}': value error, must not be blank" in error_of(
+            write_lines(tmp_path / f"{field}.jsonl", [json.dumps({**GOOD, field: "   "})]))
+
+
+def test_a_byte_order_mark_and_a_line_separator_inside_a_string_are_read(tmp_path):
+    path = tmp_path / "excel.jsonl"
+    question = "How does hypoxia change exosome release?\u2028(breast cancer)"
+    path.write_text("\ufeff" + json.dumps({**GOOD, "question": question}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert [item.question for item in load_dataset(path)] == [question]

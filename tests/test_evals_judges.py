@@ -360,6 +360,19 @@ def test_judge_table_reports_every_part_with_the_dev_and_held_out_files(tmp_path
     assert "| learned | – | – | not available" in result.output
 
 
+def test_judge_table_and_train_refuse_a_split_that_matches_nothing(tmp_path: Path, indexed_settings):
+    datasets = tmp_path / "datasets"
+    datasets.mkdir()
+    pair = {"claim": SUPPORTED[1], "evidence": EVIDENCE, "label": True}
+    (datasets / "judge_calibration.jsonl").write_text(json.dumps(pair) + "\n", encoding="utf-8")
+    table = CliRunner().invoke(app, ["judge", "table", "--index", str(tmp_path / "index"), "--datasets", str(datasets)])
+    assert table.exit_code == 2 and 'no line has a "split" of tune or test' in " ".join(table.output.split())
+    tune = tmp_path / "test-only.jsonl"
+    tune.write_text(json.dumps({**pair, "split": "test"}) + "\n", encoding="utf-8")
+    train = CliRunner().invoke(app, ["judge", "train", "--index", str(indexed_settings.index), "--tune", str(tune)])
+    assert train.exit_code == 2 and 'no line has "split": "tune"' in " ".join(train.output.split())
+
+
 @pytest.mark.parametrize(("first", "second", "same"), [
     ("unshaved", "nonshaved", True),
     ("nonsmoker", "nonsmoking", True),  # two forms of one negative word stay one word

@@ -11,7 +11,7 @@ import pytest
 from evals.compare import RunNotFound, compare_reports, load_report
 from evals.dataset import EvalItem
 from evals.gate import ThresholdError, check_thresholds, parse_thresholds
-from evals.harness import ITEMS_FILE, read_results, run_items
+from evals.harness import ITEMS_FILE, ResumeMismatch, read_results, run_items
 from evals.metrics import METRIC_NAMES
 from evals.report import build_report, write_report
 from exorag.judge.rules import RulesJudge
@@ -69,6 +69,29 @@ def test_resume_runs_only_the_items_not_yet_answered(tmp_path):
     assert retry.calls == [ITEMS[3].question]
     assert all(result.answer is not None for result in results.values())
     assert read_results(tmp_path / ITEMS_FILE)["boom"].answer is not None
+
+
+def test_resume_refuses_answers_that_another_system_or_index_produced(tmp_path):
+    exorag = {"system": "exorag", "generator": "extractive", "index": "/data/index"}
+    run_items(ITEMS, HandSystem(), tmp_path, progress_label=None, warm_up=False, producer=exorag)
+    for other in ({**exorag, "system": "baseline"}, {**exorag, "index": "/data/other"}):
+        with pytest.raises(ResumeMismatch, match="holds answers of system exorag, generator extractive, index /data/index"):
+            run_items(ITEMS, HandSystem(), tmp_path, resume=True, progress_label=None, warm_up=False, producer=other)
+    retry = HandSystem(crash=False)
+    run_items(ITEMS, retry, tmp_path, resume=True, progress_label=None, warm_up=False, producer=exorag)
+    assert retry.calls == [ITEMS[3].question]
+
+
+def test_an_answer_holding_a_line_separator_is_kept_on_resume(tmp_path):
+    class Separated(HandSystem):
+        def __call__(self, question: str) -> Answer:
+            answer = super().__call__(question)
+            return answer.model_copy(update={"answer": answer.answer + "\u2028(see table)"})
+
+    run_items(ITEMS[:1], Separated(), tmp_path, progress_label=None, warm_up=False)
+    again = HandSystem()
+    results = run_items(ITEMS[:1], again, tmp_path, resume=True, progress_label=None, warm_up=False)
+    assert again.calls == [] and results["a1"].answer.answer.endswith("\u2028(see table)")
 
 
 def test_a_fresh_run_starts_a_new_items_file_and_ignores_a_torn_line(tmp_path):

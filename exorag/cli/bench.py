@@ -106,11 +106,11 @@ def register(app: typer.Typer) -> None:
         chroma_url: Annotated[str | None, typer.Option(help="run exorag against this Chroma server (e.g. http://127.0.0.1:8000)")] = None,
         seed: Annotated[int, typer.Option(help="seed of the generated corpora")] = 0,
         queries: Annotated[int, typer.Option(help="queries per scale and system (at least 200 for the published figures)")] = 200,
-        load_seconds: Annotated[float, typer.Option(help="seconds of the UI load test (0 skips it)")] = 60,
-        users: Annotated[int, typer.Option(help="concurrent users of the load test")] = 20,
+        load_seconds: Annotated[float, typer.Option(min=0, help="seconds of the UI load test (0 skips it)")] = 60,
+        users: Annotated[int, typer.Option(min=1, help="concurrent users of the load test")] = 20,
         cache: Annotated[Path | None, typer.Option(help="folder for generated corpora and cached embeddings "
                                                        "(default ~/.cache/exorag-bench)")] = None,
-        fresh_up_to: Annotated[int, typer.Option(help="scales up to this many chunks embed afresh; larger ones use the cache")] = 1000,
+        fresh_up_to: Annotated[int, typer.Option(min=0, help="scales up to this many chunks embed afresh; larger ones use the cache")] = 1000,
         embedders: Annotated[str | None, typer.Option(help="exorag runs once per embedder, e.g. torch,onnx-int8 "
                                                           "(default EXORAG_EMBEDDER); the baseline uses the first")] = None,
         baseline: Annotated[bool, typer.Option(help="also measure the plain LangChain RAG")] = True,
@@ -130,6 +130,14 @@ def register(app: typer.Typer) -> None:
         unknown = [name for name in chosen or [] if name not in EMBEDDERS]
         if unknown or chosen == []:
             raise typer.BadParameter(f"{', '.join(unknown) or 'nothing'}: use {', '.join(EMBEDDERS)}", param_hint="--embedders")
+        for folder, hint in ((out, "--out"), (cache, "--cache")):
+            try:
+                if folder is not None:
+                    folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise typer.BadParameter(f"{folder}: cannot create the folder ({error.strerror})", param_hint=hint) from None
+        if chroma_url:
+            _require_chroma_server(chroma_url)
         command = "exorag " + " ".join(shlex.quote(argument) for argument in sys.argv[1:])
         try:
             run_bench(parsed, out, chroma_url, seed, queries, load_seconds, users, cache, fresh_up_to, command, chosen,
@@ -138,3 +146,14 @@ def register(app: typer.Typer) -> None:
             errors.print(f"[red]error:[/red] {error}")
             raise typer.Exit(1) from None
         errors.print(f"wrote {out / 'bench.json'}, {out / 'bench.md'} and {out / 'bench.png'}")
+
+
+def _require_chroma_server(url: str) -> None:
+    """A usage error unless a Chroma server answers at ``url``: the bench would fail minutes in."""
+    from exorag.config import Settings
+    from exorag.store.chroma import StoreUnavailable, check_server
+
+    try:
+        check_server(Settings(chroma_url=url))
+    except StoreUnavailable as error:
+        raise typer.BadParameter(str(error), param_hint="--chroma-url") from None

@@ -29,7 +29,7 @@ def fail(message: str, code: int = 2) -> None:
 def require_index(settings: Settings) -> None:
     """Exit with a usage error when ``settings.index`` is no index folder: a command that only reads
     it would otherwise create an empty one there (a mistyped ``--index``) and answer nothing."""
-    from exorag.store.chroma import StoreUnavailable, check_index_folder
+    from exorag.store.chroma import StoreUnavailable, check_index_folder, has_chroma_data
 
     if settings.chroma_url:
         return
@@ -39,6 +39,10 @@ def require_index(settings: Settings) -> None:
         fail(str(error))
     if not settings.index.is_dir():
         fail(f"no index at {settings.index}: run `exorag ingest --index {settings.index}` first")
+    if not has_chroma_data(settings):
+        # A folder with nothing ingested (a fresh clone's index/ holds only the embedder's export):
+        # answering from it would abstain on every question.
+        fail(f"no index at {settings.index} (nothing has been ingested there): run `exorag ingest --index {settings.index}` first")
 
 
 def require_guard_beyond_loopback(host: str, guarded: bool, unguarded: str, remedy: str) -> None:

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from exorag.cli.common import IndexOption, console, errors, fail
+from exorag.cli.common import IndexOption, console, errors, fail, require_index
 
 judge_app = typer.Typer(help="Judges of claim support: score labelled pairs, train the learned judge, time it.",
                         invoke_without_command=True, no_args_is_help=False)
@@ -91,6 +91,7 @@ def train(
     from exorag.judge.learned import build_judge
 
     settings = get_settings(index=index)
+    require_index(settings)
     texts: list[str] = []
     for path in extra or []:
         if not path.is_file():
@@ -109,6 +110,8 @@ def train(
             fail(str(error))
         if any(getattr(pair, "split", None) for pair in labelled):
             labelled = [pair for pair in labelled if getattr(pair, "split", None) == "tune"]
+            if not labelled:
+                fail(f'{tune}: no line has "split": "tune"')
         tune_pairs = [(pair.claim, pair.evidence_list, pair.label) for pair in labelled]
     with Progress("reading training pairs", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=errors) as bar:
         task = bar.add_task("train", total=None)
@@ -184,8 +187,10 @@ def calibration_table(
                 parts.append((part, load_judge_pairs(datasets / file)))
     except DatasetError as error:
         fail(str(error))
+    if not any(pairs for part, pairs in parts if part.startswith("calibration")):
+        fail(f'{datasets / "judge_calibration.jsonl"}: no line has a "split" of tune or test')
     error_types = sorted({pair.error_type for _, pairs in parts for pair in pairs if pair.error_type and not pair.label})
-    print("| judge | part | n | accuracy | precision (supported) | recall (supported) | " + " | ".join(error_types) + " |")
+    print("| " + " | ".join(["judge", "part", "n", "accuracy", "precision (supported)", "recall (supported)", *error_types]) + " |")
     print("|---|---|---:|---:|---:|---:|" + "---:|" * len(error_types))
     for name in ("rules", "learned", "nli"):
         try:

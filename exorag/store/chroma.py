@@ -31,6 +31,8 @@ _UNRECORDED_EMBEDDER = "torch"
 # Rows read per call when walking the whole collection: larger pages make Chroma hold more memory
 # (about 0.2 GB more at 5,000 rows than at 1,000 on a 100,000-chunk index) for little speed.
 _PAGE = 1000
+# Chroma's own files inside the index folder.
+CHROMA_FOLDER = "chroma"
 
 
 class StoreUnavailable(RuntimeError):
@@ -69,6 +71,11 @@ def forget_open_indexes() -> None:
     SharedSystemClient.clear_system_cache()
 
 
+def has_chroma_data(settings: Settings) -> bool:
+    """Whether the index folder holds Chroma's files, i.e. something was ingested there."""
+    return (settings.index / CHROMA_FOLDER).is_dir()
+
+
 def check_index_folder(settings: Settings) -> None:
     """StoreUnavailable when the index path is a file (an ``--index`` typed for another argument)."""
     if settings.index.exists() and not settings.index.is_dir():
@@ -91,9 +98,19 @@ def _client(settings: Settings) -> chromadb.ClientAPI:
     check_index_folder(settings)
     try:
         settings.index.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.index / "chroma"), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(settings.index / CHROMA_FOLDER), settings=chroma_settings)
     except (OSError, ChromaError) as error:
         raise StoreUnavailable(f"{settings.index}: cannot open the index ({error})") from error
+
+
+def check_server(settings: Settings) -> None:
+    """StoreUnavailable unless a Chroma server answers at ``settings.chroma_url``."""
+    try:
+        _client(settings).heartbeat()
+    except StoreUnavailable:
+        raise
+    except Exception as error:  # chromadb raises bare Exceptions on connection failure
+        raise StoreUnavailable(f"EXORAG_CHROMA_URL={settings.chroma_url}: cannot connect ({error})") from error
 
 
 def chunk_metadata(chunk: Chunk) -> dict:
