@@ -174,12 +174,12 @@ def load_dataset(path: str | Path) -> list[EvalItem]:
 
 
 def _misspelt_field(value: dict[str, Any]) -> tuple[str, str] | None:
-    """An unknown field that is a near miss of a known one ("gold_ref", "keyfacts"), with the known
-    one: its item would silently drop out of the metrics that field feeds. Other extra fields (a
-    dataset's own notes, "source_pmids") are kept."""
-    known = list(EvalItem.model_fields)
+    """An unknown field that is a near miss of a known one the item lacks ("gold_ref" without
+    "gold_refs"), with the known one: its item would silently drop out of the metrics that field
+    feeds. Other extra fields (a dataset's own notes, "question_id" beside "question") are kept."""
+    lacking = [name for name in EvalItem.model_fields if name not in value]
     for name in value:
-        if name not in known and (close := difflib.get_close_matches(name, known, n=1, cutoff=0.8)):
+        if name not in EvalItem.model_fields and (close := difflib.get_close_matches(name, lacking, n=1, cutoff=0.8)):
             return name, close[0]
     return None
 

@@ -60,9 +60,7 @@ def read_results(path: Path) -> dict[str, ItemResult]:
     return results
 
 
-def _describe_producer(producer: dict | None) -> str:
-    if producer is None:
-        return "an unrecorded system"
+def _describe_producer(producer: dict) -> str:
     return ", ".join(f"{key} {value}" for key, value in producer.items())
 
 
@@ -97,8 +95,8 @@ def run_items(
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / ITEMS_FILE
     producer_path = run_dir / PRODUCER_FILE
-    if resume and producer is not None and path.exists():
-        recorded = json.loads(producer_path.read_text(encoding="utf-8")) if producer_path.exists() else None
+    if resume and producer is not None and producer_path.exists():  # folders from before it resume as they did
+        recorded = json.loads(producer_path.read_text(encoding="utf-8"))
         if recorded != producer:
             raise ResumeMismatch(f"{path} holds answers of {_describe_producer(recorded)}, not of "
                                  f"{_describe_producer(producer)}: rerun without --resume, or use another --out")

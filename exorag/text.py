@@ -20,7 +20,7 @@ from wordfreq import zipf_frequency
 from exorag.citations import find_citations
 
 # Saved with a lexical index: an index built by another tokenizer version is rebuilt on load.
-TOKENIZER_VERSION = 8
+TOKENIZER_VERSION = 9
 
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = {
@@ -58,6 +58,7 @@ _SPELLING = {
     "anaemia": "anemia", "oesophageal": "esophageal", "centre": "center", "fibre": "fiber", "programme": "program",
     # Drugs whose British (or international) name is not the American one.
     "paracetamol": "acetaminophen", "adrenaline": "epinephrine", "noradrenaline": "norepinephrine",
+    "adrenalin": "epinephrine", "noradrenalin": "norepinephrine",
     "salbutamol": "albuterol", "lignocaine": "lidocaine", "frusemide": "furosemide", "pethidine": "meperidine",
     "glibenclamide": "glyburide", "rifampicin": "rifampin", "ciclosporin": "cyclosporine", "cyclosporin": "cyclosporine",
     "aciclovir": "acyclovir", "amoxycillin": "amoxicillin", "phenobarbitone": "phenobarbital",
@@ -69,15 +70,17 @@ _SPELLING = {
 }
 # The ae/oe of British medical spelling, where American writes e: haem-, paed-, aetio-, anaes-, caes-,
 # faec-, gynaec-, -aemia; oes-, oed-, foet-, coel-, amoeb-, -oea ("diarrhoea"). Only there: elsewhere
-# an ae/oe is another word ("AECs", "canoes", "Loewy"). And sulph- ("sulphate", "sulphonylurea").
+# an ae/oe is another word ("AECs", "canoes", "Loewy"). And sulph ("sulphate", "disulphide").
 _BRITISH_LETTERS = re.compile(r"(?<=h)ae(?=m)|(?<=p)ae(?=d)|^ae(?=t)|ae(?=mi)|(?<=an)ae(?=s)|(?<=c)ae(?=s)|(?<=f)ae(?=c)"
-                              r"|(?<=gyn)ae(?=c)|^oe(?=[sd])|(?<=f)oe(?=t)|(?<=c)oe(?=l)|oe(?=a$)|(?<=am)oe(?=b)|^sulph")
+                              r"|(?<=gyn)ae(?=c)|^oe(?=[sd])|(?<=f)oe(?=t)|(?<=c)oe(?=l)|oe(?=a$)|(?<=am)oe(?=b)|sulph")
 _AMERICAN_LETTERS = {"ae": "e", "oe": "e", "sulph": "sulf"}
 
 
 def _american(word: str) -> str:
     if word in _SPELLING:
         return _SPELLING[word]
+    if word[:-1] in _SPELLING and word.endswith("s"):  # "amfetamines"
+        return _SPELLING[word[:-1]] + "s"
     ended = next((american for ending, replacement in _BRITISH_ENDINGS
                   if (american := ending.sub(replacement, word)) != word), word)
     respelled = _BRITISH_LETTERS.sub(lambda m: _AMERICAN_LETTERS[m.group(0)], ended)

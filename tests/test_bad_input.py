@@ -322,3 +322,22 @@ def test_a_file_given_for_a_folder_or_a_folder_for_a_file_is_a_usage_error(tmp_p
         said = " ".join(result.output.replace("│", " ").split())
         assert "is a file" in said or "is a directory" in said or "a folder, not a JSON Lines file" in said, (args, said)
     assert a_file.read_text(encoding="utf-8") == "mine"
+
+
+def test_feedback_export_reads_the_feedback_database_wherever_it_is_and_creates_none(tmp_path: Path) -> None:
+    from exorag.feedback import FeedbackStore
+    from exorag.models import Answer
+
+    database = tmp_path / "elsewhere" / "feedback.sqlite3"
+    database.parent.mkdir()
+    FeedbackStore(database).add("How do exosomes blunt T cells?", Answer(question="q", answer="a"), rating=1, channel="slack")
+    (tmp_path / "index" / "embedder").mkdir(parents=True)  # nothing ingested: the export needs no index
+    out = tmp_path / "feedback.jsonl"
+    result = CliRunner().invoke(app, ["feedback", "export", "--index", str(tmp_path / "index"), "--out", str(out)],
+                                env={"EXORAG_FEEDBACK_DB": str(database)})
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["rating"] for line in out.read_text().splitlines()] == [1]
+    missing = tmp_path / "idnex"
+    refused = CliRunner().invoke(app, ["feedback", "export", "--index", str(missing), "--out", str(out)])
+    assert refused.exit_code == 2 and f"no feedback at {missing}" in " ".join(refused.output.split())
+    assert not missing.exists()

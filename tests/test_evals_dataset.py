@@ -160,6 +160,12 @@ def test_a_misspelt_field_is_named_with_the_one_meant(tmp_path, typo, meant):
     assert f"line 2: unknown field {typo!r} (did you mean {meant!r}?)" in message
 
 
+def test_a_field_that_only_looks_like_a_known_one_beside_it_is_kept(tmp_path):
+    item = {**GOOD, "question_id": "PMC-7", "qid": 7, "uid": "u7"}
+    assert load_dataset(write_lines(tmp_path / "ids.jsonl", [json.dumps(item)]))[0].model_extra == {
+        "question_id": "PMC-7", "qid": 7, "uid": "u7"}
+
+
 def test_an_empty_ref_group_and_a_blank_id_or_question_are_rejected(tmp_path):
     assert "field 'ref_groups.1'" in error_of(write_lines(tmp_path / "g.jsonl", [json.dumps({**GOOD, "ref_groups": [[170], []]})]))
     for field in ("id", "question"):

@@ -82,6 +82,14 @@ def test_resume_refuses_answers_that_another_system_or_index_produced(tmp_path):
     assert retry.calls == [ITEMS[3].question]
 
 
+def test_a_run_folder_from_before_producers_were_recorded_resumes(tmp_path):
+    run_items(ITEMS, HandSystem(), tmp_path, progress_label=None, warm_up=False)
+    retry = HandSystem(crash=False)
+    run_items(ITEMS, retry, tmp_path, resume=True, progress_label=None, warm_up=False,
+              producer={"system": "exorag", "generator": "extractive", "index": "/data/index"})
+    assert retry.calls == [ITEMS[3].question]
+
+
 def test_an_answer_holding_a_line_separator_is_kept_on_resume(tmp_path):
     class Separated(HandSystem):
         def __call__(self, question: str) -> Answer:

@@ -191,8 +191,11 @@ def feedback_export(
     from exorag.feedback import FeedbackStore, default_feedback_path
 
     settings = get_settings(index=index)
-    require_index(settings)
-    count = FeedbackStore(default_feedback_path(settings)).export_jsonl(out)
+    path = default_feedback_path(settings)
+    if not path.is_file():
+        # Opening the store would create it (and a mistyped --index folder around it).
+        fail(f"no feedback at {path}: nothing has been rated with this index (or EXORAG_FEEDBACK_DB)")
+    count = FeedbackStore(path).export_jsonl(out)
     console.print(f"{count} feedback records written to {out}")
 
 
