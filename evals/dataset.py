@@ -86,6 +86,14 @@ class JudgePair(BaseModel):
     id: StrictStr | StrictInt | None = None
     _line: int | None = PrivateAttr(default=None)
 
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _some_evidence(cls, value: Any) -> Any:
+        # Checked before the union's own types, whose message would name "evidence.str" for an empty list.
+        if value == [] or (isinstance(value, str) and not value.strip()):
+            raise ValueError("must be a non-empty passage or list of passages")
+        return value
+
     @property
     def line(self) -> int | None:
         """The line of the file this pair was read from."""

@@ -149,8 +149,10 @@ def test_an_unanswerable_yes_no_question_may_say_the_literature_does_not_address
 
 def test_a_folder_and_a_pair_without_evidence_are_named(tmp_path):
     assert f"{tmp_path}: a folder, not a JSON Lines file" in error_of(tmp_path)
-    pair = {"claim": "PD-L1 binds PD-1.", "evidence": [], "label": True}
-    assert "field 'evidence" in error_of(write_lines(tmp_path / "pairs.jsonl", [json.dumps(pair)]), load_judge_pairs)
+    for evidence in ([], "  "):
+        pair = {"claim": "PD-L1 binds PD-1.", "evidence": evidence, "label": True}
+        assert "field 'evidence': value error, must be a non-empty passage or list of passages" in error_of(
+            write_lines(tmp_path / "pairs.jsonl", [json.dumps(pair)]), load_judge_pairs)
 
 
 @pytest.mark.parametrize(("typo", "meant"), [("gold_ref", "gold_refs"), ("keyfacts", "key_facts"), ("topc", "topic")])
