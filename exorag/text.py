@@ -76,6 +76,10 @@ _BRITISH_LETTERS = re.compile(r"(?<=h)ae(?=m)|(?<=p)ae(?=d)|^ae(?=t)|ae(?=mi)|(?
 _AMERICAN_LETTERS = {"ae": "e", "oe": "e", "sulph": "sulf"}
 
 
+def _respell_letters(word: str) -> str:
+    return _BRITISH_LETTERS.sub(lambda match: _AMERICAN_LETTERS[match.group(0)], word)
+
+
 def _american(word: str) -> str:
     if word in _SPELLING:
         return _SPELLING[word]
@@ -83,10 +87,9 @@ def _american(word: str) -> str:
         return _SPELLING[word[:-1]] + "s"
     ended = next((american for ending, replacement in _BRITISH_ENDINGS
                   if (american := ending.sub(replacement, word)) != word), word)
-    respelled = _BRITISH_LETTERS.sub(lambda m: _AMERICAN_LETTERS[m.group(0)], ended)
     # Only a real variant: "colonisation" becomes "colonization", "Caesar" is not "Cesar". Both
     # changes together first ("anaesthetised", "sulphonated"), whose halves may be rarer than either.
-    for american in (respelled, ended, _BRITISH_LETTERS.sub(lambda m: _AMERICAN_LETTERS[m.group(0)], word)):
+    for american in (_respell_letters(ended), ended, _respell_letters(word)):
         if american != word and zipf_frequency(american, "en") >= zipf_frequency(word, "en"):
             return american
     return word
