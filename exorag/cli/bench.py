@@ -131,9 +131,10 @@ def register(app: typer.Typer) -> None:
         if unknown or chosen == []:
             raise typer.BadParameter(f"{', '.join(unknown) or 'nothing'}: use {', '.join(EMBEDDERS)}", param_hint="--embedders")
         for folder, hint in ((out, "--out"), (cache, "--cache")):
+            if folder is None:
+                continue
             try:
-                if folder is not None:
-                    folder.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise typer.BadParameter(f"{folder}: cannot create the folder ({error.strerror})", param_hint=hint) from None
         if chroma_url:
