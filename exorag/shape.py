@@ -53,17 +53,24 @@ _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don'
 # "which X … and what does each do": a list whose members each get a finding.
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
 # The verbs that open a request for a list, and for a summary ("list …", "summarise …").
-_LIST_VERBS = r"list|name|enumerate|give"
+_LIST_VERBS = r"list|name|enumerate|give(?!\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+)?(?:overview|summary|gist|outline|picture)\b)"
 _SUMMARY_VERBS = r"summari[sz]e|describe|outline|review|explain"
 _LIST = re.compile(r"^\s*(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
-                   r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\bwhat kinds? of\b|\bwhat types? of\b"
+                   r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\b(?:what|which) (?:kinds?|types?|sorts?|classes|categories) of\b"
+                   # "what glycolysis-related proteins can exosomes hand over": a plural kind, then its verb's auxiliary
+                   r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have)\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\s+"
+                   r"(?:can|could|do|did|might|may|will|would)\b"
                    r"|\bwhich (?:of the )?(?:(?:are|were)\s+)?(?:(?!" + _AUXILIARIES + r"\b)\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
                    # "what side effects of X in Y have been reported": the verb comes after the kind's qualifiers
                    r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
                    r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
                    r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
-_SUMMARY = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + r"|overview)\b|\b(?:overview|summary) of\b|"
-                      r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|^\s*how (?:do|does|did|can|could|might)\b", _I)
+# "how do …" after a title or a leading phrase too ("Big picture please: how do …"), and the idioms
+# of asking for the whole of a topic ("the gist of", "in a nutshell", "pull together everything").
+_SUMMARY = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + r"|overview)\b|\b(?:overview|summary|outline) of\b|"
+                      r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|(?:^|[:;,]\s*)how (?:do|does|did|can|could|might)\b|"
+                      r"\b(?:gist|big picture|nutshell|recap|sum up|summing up|main (?:argument|points|message|takeaways?)|"
+                      r"key (?:points|messages|takeaways))\b|\b(?:pull|bring|put) together\b|\beverything\b|\bwhat do we know\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
 # A request put politely ("Can you explain …?", "Please list …") asks what the rest asks, and
 # "tell me whether X" asks whether X.
@@ -74,14 +81,19 @@ _REQUEST = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + "|" + _LIST_VERBS + r"|tell|
 
 
 # "which X …", "what X …": X is the kind of thing the answer names, not a word it must repeat.
-_ASKED_KIND = re.compile(r"\b(?:which|what)\s+((?:(?!(?:is|are|was|were|do|does|did|can|could|have|has|had)\b)[\w-]+\s+){0,3}?"
+_ASKED_KIND = re.compile(r"\b(?:which|what)\s+(?!(?:each|it|its|they|their|these|those|this|that)\b)"
+                         r"((?:(?!(?:is|are|was|were|do|does|did|can|could|have|has|had)\b)[\w-]+\s+){0,3}?"
                          r"[\w-]+?)(?=\s+(?:is|are|was|were|do|does|did|can|could|have|has|had|of|in|on|from|by|that)\b|[,?]|$)",
                          re.IGNORECASE)
+# "list the exosomal miRNAs mentioned …", "name all the drugs that …": the kind a request lists.
+_LISTED_KIND = re.compile(r"^\s*(?:list|name|enumerate|give)\s+(?:me\s+|us\s+)?(?:(?:all\s+)?(?:the|some|any)\s+|all\s+)?"
+                          r"((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:that|which|who|mentioned|discussed|described|reported|named|"
+                          r"in|of|from|on|by|and|with|involved|used)\b|[,?.;:]|$)", re.IGNORECASE)
 
 
 def _kind_heads(question: str) -> list[str]:
     heads = []
-    for match in _ASKED_KIND.finditer(question):
+    for match in [*_LISTED_KIND.finditer(_POLITE.sub("", question)), *_ASKED_KIND.finditer(question)]:
         words = match.group(1).split()
         # The head noun: the first plural ("strategies" in "therapeutic strategies target …"), else the last word.
         heads.append(next((w for w in words if re.fullmatch(r"\w{3,}[^\Ws]s", w)), words[-1]))

@@ -364,7 +364,8 @@ QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose rol
 # compared as written: their stems would take in "collecting duct" or "public health".
 ASKING_WORDS = frozenset(["give", "tell", "describe", "explain", "summarise", "summarize", "overview", "summary", "say",
                           "says", "know", "known", "literature", "abstracts", "paper", "papers", "article", "articles",
-                          "collection", "documented"])
+                          "collection", "documented", "list", "enumerate", "mention", "mentions", "mentioned",
+                          "discuss", "discusses", "discussed", "briefly", "gist", "nutshell", "recap"])
 
 
 def names_topic(token: str, word: str) -> bool:

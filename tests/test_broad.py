@@ -13,10 +13,10 @@ import pytest
 from exorag.chain import answer, get_pipeline
 from exorag.facets import FOLLOWING_PASSAGES, annotate, with_following_passages
 from exorag.generate.base import Draft
-from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents
+from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents, with_consequents
 from exorag.models import Answer, Evidence, Sentence
 from exorag.retrieve import Filters
-from exorag.shape import read_shape
+from exorag.shape import asked_kind, read_shape
 from exorag.verdict import evidence_verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,10 +79,37 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
      ["Where precisely do melanoma exosomes go", "what do they do there"]),
     ("When, if ever, is surgery indicated?", "multi_part", ["When, if ever", "is surgery indicated"]),
     ("Where do exosomes go?", "fact", ["Where do exosomes go?"]),
+    # Asking for the whole of a topic in idiom, or after a title.
+    ("Big picture please: how do statins protect the heart?", "summary",
+     ["Big picture please: how do statins protect the heart?"]),
+    ("What's the gist of how statins lower cholesterol?", "summary", ["What's the gist of how statins lower cholesterol?"]),
+    ("In a nutshell, what is the main argument of the paper?", "summary",
+     ["In a nutshell, what is the main argument of the paper?"]),
+    ("Pull together everything the papers report on statins in the elderly", "summary",
+     ["Pull together everything the papers report on statins in the elderly"]),
+    ("Give me an overview of how hypoxia changes exosome cargo.", "summary",
+     ["Give me an overview of how hypoxia changes exosome cargo."]),
+    ("Give me the drugs used for gout.", "list", ["Give me the drugs used for gout."]),
+    # A plural kind before its verb's auxiliary, or "what sorts of", asks for members.
+    ("What glycolysis-related proteins can exosomes hand over to recipient cells?", "list",
+     ["What glycolysis-related proteins can exosomes hand over to recipient cells?"]),
+    ("What sorts of cargo do tumour exosomes carry?", "list", ["What sorts of cargo do tumour exosomes carry?"]),
+    ("What process does the virus use?", "fact", ["What process does the virus use?"]),
 ])
 def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, facets):
     read = read_shape(question)
     assert read.shape == shape and [f.text for f in read.facets] == facets
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("list the exosomal miRNAs mentioned and say briefly what each is doing", "miRNAs"),
+    ("Can you name all the drugs that lower uric acid?", "drugs"),
+    ("Which exosomal microRNAs are mentioned and what do they do?", "microRNAs"),
+    # "what each does" points back at the kind; it names none.
+    ("what does each one do", None),
+])
+def test_the_kind_a_list_asks_for_is_read_from_a_request_too(question, kind):
+    assert asked_kind(question) == kind
 
 
 @pytest.mark.parametrize("question", [
@@ -270,6 +297,45 @@ def test_a_sentence_that_points_back_is_quoted_after_the_sentence_it_points_back
     assert with_antecedents([also, known]) == [also, known]
     # A sentence already quoted is not quoted twice.
     assert len(with_antecedents([sentences[0], decoy])) == 3
+
+
+def test_a_finding_is_quoted_with_the_sentences_that_go_on_from_it():
+    evidence = Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[1, 2, 3],
+                        text="Glioma cells release exosomes laden with EGFRvIII. Fusion of these exosomes with other cells "
+                             "confers EGFR signalling [1]. This raises their proliferation [1]. Hypoxia raises exosome "
+                             "release [2].\nIt is known that exosomes circulate widely [3].")
+    sentences = evidence_sentences(evidence)
+    release, fusion, raises, hypoxia = sentences[:4]
+    # "Fusion of these …" and "This raises …" go on from the finding; "Hypoxia …" starts anew.
+    assert with_consequents([release]) == [release, fusion, raises]
+    assert with_consequents([hypoxia]) == [hypoxia]
+    # A sentence already quoted is not quoted twice, and the last of a paragraph has nothing after it.
+    assert with_consequents([release, fusion]) == [release, fusion, raises]
+    assert with_consequents([sentences[4]]) == [sentences[4]]
+
+
+def test_a_summary_quotes_what_a_reviews_own_statement_of_a_topic_introduces_under_its_headings(tmp_path):
+    """A review states each topic in a sentence of its own, citing nothing, and then gives the
+    cited findings under a heading; the findings share few words with a question on the topic."""
+    from exorag.config import get_settings
+    from exorag.ingest.sync import sync_corpus
+
+    corpus = tmp_path / "corpus"
+    (corpus / "review").mkdir(parents=True)
+    (corpus / "review" / "review.md").write_text(
+        "# Heart failure\n\nBeta blockers reshape the failing heart in several ways.\n\n"
+        "## Carvedilol and remodelling\n\nCarvedilol reversed left ventricular dilation in 62% of patients [12]. "
+        "This cut admissions by a third [12].\n\nMetoprolol slowed the resting pulse by 14 beats per minute [13].\n\n"
+        "Loop diuretics relieve congestion without changing survival.\n\n"
+        "## Furosemide\n\nFurosemide shortened the hospital stay by two days [20].\n", encoding="utf-8")
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    result = answer("Summarise how beta blockers reshape the failing heart.", settings=settings)
+    assert result.shape == "summary" and not result.abstained, result.reason
+    assert [s.citation for s in result.sentences] == ["[12]", "[12]", "[13]"]
+    assert "62%" in result.sentences[0].text and "a third" in result.sentences[1].text
+    # The next topic the review states in its own words is not part of this one.
+    assert "Furosemide" not in result.answer
 
 
 def test_a_summary_quotes_what_this_and_these_refer_to(indexed_settings):

@@ -293,8 +293,8 @@ def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
 # A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …") says little
 # without the sentence before it.
 _POINTS_BACK = re.compile(r"^(?:(?:however|moreover|furthermore|in addition|additionally|in turn|thus|therefore|"
-                          r"consequently|similarly|notably|importantly),?\s+)?(?:this|these|those|such|they|their|its)\b",
-                          re.IGNORECASE)
+                          r"consequently|similarly|notably|importantly),?\s+)?(?:[\w-]+\s+(?:of|with|by)\s+)?"
+                          r"(?:this|these|those|such|they|their|its)\b", re.IGNORECASE)
 # How many sentences back a chain of such sentences is followed.
 ANTECEDENTS = 2
 
@@ -307,6 +307,30 @@ def _antecedent(sentence: EvidenceSentence) -> EvidenceSentence | None:
     prior = next((s for s in evidence_sentences(sentence.evidence)
                   if s.paragraph == sentence.paragraph and s.position == sentence.position - 1), None)
     return None if prior is None or (sentence.refs and not prior.refs) else prior
+
+
+def _consequent(sentence: EvidenceSentence) -> EvidenceSentence | None:
+    """The sentence after ``sentence`` in its paragraph, when it points back to it ("This acts as a decoy")."""
+    following = next((s for s in evidence_sentences(sentence.evidence)
+                      if s.paragraph == sentence.paragraph and s.position == sentence.position + 1), None)
+    return following if following is not None and _antecedent(following) is not None else None
+
+
+def with_consequents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """``sentences`` in order, each followed by the sentences that go on from it (what a finding
+    leads to is often said in the next sentence, which points back to it)."""
+    result: list[EvidenceSentence] = []
+    placed: set[tuple[str, int, int]] = set()
+    for sentence in sentences:
+        chain = [sentence]
+        while len(chain) <= ANTECEDENTS and (following := _consequent(chain[-1])) is not None:
+            chain.append(following)
+        for item in chain:
+            place = (item.evidence.id, item.paragraph, item.position)
+            if place not in placed:
+                placed.add(place)
+                result.append(item)
+    return result
 
 
 def with_antecedents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:

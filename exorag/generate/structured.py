@@ -34,6 +34,7 @@ from exorag.generate.extractive import (
     ranking_penalty,
     section_terms,
     with_antecedents,
+    with_consequents,
 )
 from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
@@ -55,6 +56,8 @@ DUPLICATE_COSINE = 0.9
 # A study's finding is as relevant as the study: it scores at least this share of the study's best
 # sentence (its aim or background matches the question's words; its results often share few).
 STUDY_SHARE = 0.8
+# Passages of one document this close (a heading between them) are read as one run of text.
+HEADING_GAP = 200
 # Words that point back at an earlier part of the question rather than name a topic.
 POINTING_WORDS = frozenset(tokenize("it its they them their these those this that each one ones else other others "
                                     "act acts achieve achieves consequence consequences result results"))
@@ -70,9 +73,35 @@ def _weights(text: str, context: GenerationContext) -> dict[str, float]:
     return {t: context.term_weight(t, w) for t, w in words.items()}
 
 
+def elaboration(topic: EvidenceSentence, facet: FacetEvidence, evidence: list[Evidence]) -> list[EvidenceSentence]:
+    """The sentences a review's uncited statement of a topic introduces: those after it in its
+    document, across headings, up to its next uncited statement or a passage the search did not read."""
+    chunks = {h.chunk.chunk_id: h.chunk for h in facet.hits}
+    by_chunk = {e.chunk_id: e for e in evidence}
+    first = chunks.get(topic.evidence.chunk_id)
+    if first is None:
+        return []
+    run = sorted((c for c in chunks.values() if c.source_id == first.source_id and c.char_start >= first.char_start
+                  and c.chunk_id in by_chunk), key=lambda c: c.char_start)
+    found: dict[str, EvidenceSentence] = {}
+    end = first.char_start
+    for chunk in run:
+        if chunk.char_start > end + HEADING_GAP:
+            break
+        end = max(end, chunk.char_end)
+        for sentence in evidence_sentences(by_chunk[chunk.chunk_id]):
+            if chunk is first and (sentence.paragraph, sentence.position) <= (topic.paragraph, topic.position):
+                continue
+            if sentence.framing:
+                return list(found.values())
+            found.setdefault(sentence.text, sentence)
+    return list(found.values())
+
+
 def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidence], context: GenerationContext,
-                   most: int) -> list[tuple[EvidenceSentence, np.ndarray]]:
-    """The findings of one facet, best first, each with its embedding."""
+                   most: int, elaborate: bool = False) -> list[tuple[EvidenceSentence, np.ndarray]]:
+    """The findings of one facet, best first, each with its embedding. With ``elaborate`` (a summary),
+    a review's uncited statement of the facet's topic brings the sentences that elaborate it first."""
     weights = _weights(facet.facet.query, context)
     if not weights:
         return []
@@ -133,9 +162,11 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     scored = scores(facet.vector, covers)
     topic_index = max(scored)[1]
     topic = candidates[topic_index]
+    # A summary of a topic the review states in its own words quotes what the review says under it.
+    elaborating = elaboration(topic, facet, evidence)[:most] if elaborate and topic.framing else []
     # A review's sentence citing nothing is framing (an outline, a call to action): a finding only
     # where no cited sentence or paper speaks to the facet.
-    if any(not s.framing for s in candidates):
+    if elaborating or any(not s.framing for s in candidates):
         if topic.framing:
             # The framing sentence that matches the facet best is the literature's own statement of
             # it ("… by delivering oncogenic receptors and miRNAs …"): its words and meaning are
@@ -148,13 +179,15 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
             fed_back = scores(query / (np.linalg.norm(query) or 1.0), expanded_covers)
             scored = [(max(score, again), i) for (score, i), (again, _) in zip(scored, fed_back, strict=True)]
         scored = [(score, i) for score, i in scored if not candidates[i].framing]
-    if not scored:
+    if not scored and not elaborating:
         return []
     scored.sort(reverse=True)
-    floor = max(MIN_FINDING, RELATIVE_SCORE * scored[0][0])
+    floor = max(MIN_FINDING, RELATIVE_SCORE * scored[0][0]) if scored else 0.0
     # Each member of a listed family gets its best sentence, however it scores against the question.
     unnamed = set(facet.members)
     chosen: list[tuple[EvidenceSentence, np.ndarray]] = []
+    if elaborating:
+        chosen = list(zip(elaborating, context.embed_texts([s.text for s in elaborating]), strict=True))
     for score, i in scored:
         names = unnamed & candidates[i].terms
         if (score < floor and not names) or len(chosen) >= max(most, len(facet.members)):
@@ -201,13 +234,14 @@ def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Ev
         elif shape.shape == "comparison":
             focus = set(tokenize(facet.facet.text)) - QUESTION_WORDS
         earlier = f"{earlier} {facet.facet.text}"
-        found = facet_findings(facet, focus, evidence, context, most) if facet.assessment.answerable else []
+        found = (facet_findings(facet, focus, evidence, context, most, elaborate=shape.shape == "summary")
+                 if facet.assessment.answerable else [])
         # Asked for a dose or a drawback, a part is covered only by findings that state one.
         if found and not assess_answer(facet.facet.text, [s.text for s, _ in found],
                                        list(dict.fromkeys(s.evidence.text for s, _ in found))).answerable:
             found = []
         found.sort(key=lambda f: (section_rank[f[0].evidence.section], order[f[0].evidence.id], f[0].paragraph, f[0].position))
-        for sentence in with_antecedents([s for s, _ in found]):
+        for sentence in with_antecedents(with_consequents([s for s, _ in found])):
             if sentence.text not in quoted:
                 quoted[sentence.text] = sentence.evidence.id
                 sentences.append(DraftSentence(sentence.text, [sentence.evidence.id], sentence.refs))
