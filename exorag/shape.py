@@ -53,9 +53,12 @@ _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don'
 # "which X … and what does each do": a list whose members each get a finding.
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
 # The verbs that open a request for a list, and for a summary ("list …", "summarise …").
-_LIST_VERBS = r"list|name|enumerate|give(?!\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+)?(?:overview|summary|gist|outline|picture)\b)"
+_LIST_VERBS = r"list|name|enumerate|give(?!\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}(?:overview|summary|gist|outline|picture)\b)"
 _SUMMARY_VERBS = r"summari[sz]e|describe|outline|review|explain"
-_LIST = re.compile(r"^\s*(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
+# A request opens the question, or a sentence after one that sets the scene ("miR-21 keeps coming
+# up. Explain the roles it plays.").
+_REQUEST_START = r"(?:^|[.!?]\s+)\s*"
+_LIST = re.compile(_REQUEST_START + r"(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
                    r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\b(?:what|which) (?:kinds?|types?|sorts?|classes|categories) of\b"
                    # "what glycolysis-related proteins can exosomes hand over": a plural kind, then its verb's auxiliary
                    r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have)\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\s+"
@@ -67,7 +70,7 @@ _LIST = re.compile(r"^\s*(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+
                    r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
 # "how do …" after a title or a leading phrase too ("Big picture please: how do …"), and the idioms
 # of asking for the whole of a topic ("the gist of", "in a nutshell", "pull together everything").
-_SUMMARY = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + r"|overview)\b|\b(?:overview|summary|outline) of\b|"
+_SUMMARY = re.compile(_REQUEST_START + r"(?:" + _SUMMARY_VERBS + r"|overview)\b|\b(?:overview|summary|outline) of\b|"
                       r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|(?:^|[:;,]\s*)how (?:do|does|did|can|could|might)\b|"
                       r"\b(?:gist|big picture|nutshell|recap|sum up|summing up|main (?:argument|points|message|takeaways?)|"
                       r"key (?:points|messages|takeaways))\b|\b(?:pull|bring|put) together\b|\beverything\b|\bwhat do we know\b", _I)

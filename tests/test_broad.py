@@ -90,11 +90,16 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("Give me an overview of how hypoxia changes exosome cargo.", "summary",
      ["Give me an overview of how hypoxia changes exosome cargo."]),
     ("Give me the drugs used for gout.", "list", ["Give me the drugs used for gout."]),
+    ("How do statins act? Give a short overview.", "summary", ["How do statins act? Give a short overview."]),
     # A plural kind before its verb's auxiliary, or "what sorts of", asks for members.
     ("What glycolysis-related proteins can exosomes hand over to recipient cells?", "list",
      ["What glycolysis-related proteins can exosomes hand over to recipient cells?"]),
     ("What sorts of cargo do tumour exosomes carry?", "list", ["What sorts of cargo do tumour exosomes carry?"]),
     ("What process does the virus use?", "fact", ["What process does the virus use?"]),
+    # The request may follow a sentence that sets the scene.
+    ("miR-21 keeps coming up in these papers. Explain the roles it plays.", "summary",
+     ["miR-21 keeps coming up in these papers. Explain the roles it plays."]),
+    ("I study gout. List the drugs that lower urate.", "list", ["I study gout. List the drugs that lower urate."]),
 ])
 def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, facets):
     read = read_shape(question)
@@ -336,6 +341,31 @@ def test_a_summary_quotes_what_a_reviews_own_statement_of_a_topic_introduces_und
     assert "62%" in result.sentences[0].text and "a third" in result.sentences[1].text
     # The next topic the review states in its own words is not part of this one.
     assert "Furosemide" not in result.answer
+
+
+def test_a_sections_closing_remark_does_not_introduce_the_next_sections_findings(tmp_path):
+    from exorag.config import get_settings
+    from exorag.ingest.sync import sync_corpus
+
+    corpus = tmp_path / "corpus"
+    (corpus / "review").mkdir(parents=True)
+    (corpus / "review" / "review.md").write_text(
+        "# Beta blockers\n\nCarvedilol reversed left ventricular dilation in 62% of patients [12]. "
+        "Overall, beta blockers reshape the failing heart.\n\n"
+        "## Diuretics\n\nFurosemide shortened the hospital stay by two days [20].\n", encoding="utf-8")
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    result = answer("Summarise how beta blockers reshape the failing heart.", settings=settings)
+    assert result.shape == "summary"
+    assert "Furosemide" not in result.answer
+
+
+def test_a_single_answer_quotes_what_its_finding_leads_to(indexed_settings):
+    result = answer("Can exosomes from senescent stromal cells help tumours grow?", settings=indexed_settings)
+    assert result.shape == "yes_no" and not result.abstained
+    texts = [s.text for s in result.sentences]
+    assert texts[0].startswith("Senescent stromal cells secrete exosomes") and texts[1].startswith("These vesicles interact")
+    assert {s.citation for s in result.sentences} == {"[113]"}
 
 
 def test_a_summary_quotes_what_this_and_these_refer_to(indexed_settings):

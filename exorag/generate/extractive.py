@@ -171,6 +171,10 @@ class ExtractiveGenerator:
             if (same_paragraph and (close or adds_terms)) or (close and adds_terms):
                 chosen.append(sentence)
                 covered |= sentence.terms
+        # What the lead finding leads to is said in the sentences that go on from it ("These vesicles …").
+        for following in with_consequents([lead])[1:]:
+            if sum(len(s.text.split()) for s in with_antecedents([*chosen, following])) <= MAX_WORDS:
+                chosen.append(following)
         # A study's aim restates the question: it is quoted with the best finding of the same paper
         # (a review is no single study: its sentences of that kind are not paired).
         for aim in [s for s in chosen if needs_its_finding(question, s)]:

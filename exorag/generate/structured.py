@@ -75,14 +75,18 @@ def _weights(text: str, context: GenerationContext) -> dict[str, float]:
 
 def elaboration(topic: EvidenceSentence, facet: FacetEvidence, evidence: list[Evidence]) -> list[EvidenceSentence]:
     """The sentences a review's uncited statement of a topic introduces: those after it in its
-    document, across headings, up to its next uncited statement or a passage the search did not read."""
+    document, up to its next uncited statement or a passage the search did not read. They run on
+    past a heading only from a paragraph that cites nothing (a topic stated before its heading), not
+    from the closing sentence of a paragraph of cited findings."""
     chunks = {h.chunk.chunk_id: h.chunk for h in facet.hits}
     by_chunk = {e.chunk_id: e for e in evidence}
     first = chunks.get(topic.evidence.chunk_id)
     if first is None:
         return []
+    # A paragraph that cites nothing introduces what follows; one closing a run of cited sentences sums it up.
+    introduces = all(s.framing for s in evidence_sentences(topic.evidence) if s.paragraph == topic.paragraph)
     run = sorted((c for c in chunks.values() if c.source_id == first.source_id and c.char_start >= first.char_start
-                  and c.chunk_id in by_chunk), key=lambda c: c.char_start)
+                  and c.chunk_id in by_chunk and (introduces or c.section == first.section)), key=lambda c: c.char_start)
     found: dict[str, EvidenceSentence] = {}
     end = first.char_start
     for chunk in run:
