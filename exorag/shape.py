@@ -89,7 +89,7 @@ _ASKED_KIND = re.compile(r"\b(?:which|what)\s+(?!(?:each|it|its|they|their|these
                          r"[\w-]+?)(?=\s+(?:is|are|was|were|do|does|did|can|could|have|has|had|of|in|on|from|by|that)\b|[,?]|$)",
                          re.IGNORECASE)
 # "list the exosomal miRNAs mentioned …", "name all the drugs that …": the kind a request lists.
-_LISTED_KIND = re.compile(r"^\s*(?:list|name|enumerate|give)\s+(?:me\s+|us\s+)?(?:(?:all\s+)?(?:the|some|any)\s+|all\s+)?"
+_LISTED_KIND = re.compile(r"^\s*(?:list|name|enumerate)\s+(?:(?:all\s+)?(?:the|some|any)\s+|all\s+)?"
                           r"((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:that|which|who|mentioned|discussed|described|reported|named|"
                           r"in|of|from|on|by|and|with|involved|used)\b|[,?.;:]|$)", re.IGNORECASE)
 
