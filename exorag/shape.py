@@ -53,27 +53,32 @@ _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don'
 # "which X … and what does each do": a list whose members each get a finding.
 _EACH = re.compile(r"\b(each|every one|respectively|individually)\b", _I)
 # The verbs that open a request for a list, and for a summary ("list …", "summarise …").
-_LIST_VERBS = r"list|name|enumerate|give(?!\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}(?:overview|summary|gist|outline|picture)\b)"
+_LIST_VERBS = r"list|name|enumerate|give"
 _SUMMARY_VERBS = r"summari[sz]e|describe|outline|review|explain"
-# A request opens the question, or a sentence after one that sets the scene ("miR-21 keeps coming
-# up. Explain the roles it plays.").
-_REQUEST_START = r"(?:^|[.!?]\s+)\s*"
-_LIST = re.compile(_REQUEST_START + r"(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
+# A request opens the question, or follows a title or a sentence that sets the scene ("miR-21
+# keeps coming up. Explain the roles it plays.", "Heart failure: how do SGLT2 inhibitors help?").
+_REQUEST_START = r"(?:^|[.!?:;,])\s*"
+# What follows "what/which" that is no kind of thing: an auxiliary, what happens, or a quantity of something.
+_NO_KIND = (r"(?:is|are|was|were|does|do|did|has|have|happens|causes|explains|should|can|could|would|will|might|may)\b"
+            r"|(?:proportion|percentage|number|fraction|rate|share|amount|dose|level|degree)s?\s+of\b")
+# "give me a short overview of …" asks for a summary, not a list.
+_GIVE_OVERVIEW = r"give\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+)?(?:[\w-]+\s+){0,2}(?:overview|summary|gist|outline|picture)\b"
+_LIST = re.compile(_REQUEST_START + r"(?!" + _GIVE_OVERVIEW + r")(?:" + _LIST_VERBS + r")\b|\b(?:which|what)\s+(?:\w+\s+){0,3}?\w+s\b\s+(?:are|were|have|has)\b"
                    r"|\b(?:what|which)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,3}?\w+s\b|\b(?:what|which) (?:kinds?|types?|sorts?|classes|categories) of\b"
                    # "what glycolysis-related proteins can exosomes hand over": a plural kind, then its verb's auxiliary
-                   r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|has|have)\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\s+"
+                   r"|\b(?:which|what)\s+(?!" + _NO_KIND + r")(?:[\w-]+\s+){0,2}?[\w-]{2,}[^\Wsiua]s\s+"
                    r"(?:can|could|do|did|might|may|will|would)\b"
                    r"|\bwhich (?:of the )?(?:(?:are|were)\s+)?(?:(?!" + _AUXILIARIES + r"\b)\w+\s+){0,2}?\w{2,}[^\Ws]s\b(?<!\bdoes)(?<!\bthis)"
                    # "what side effects of X in Y have been reported": the verb comes after the kind's qualifiers
-                   r"|\b(?:which|what)\s+(?!(?:is|are|was|were|does|do|did|happens|causes|explains)\b|(?:proportion|percentage|"
-                   r"number|fraction|rate|share|amount)\s+of\b)(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
+                   r"|\b(?:which|what)\s+(?!" + _NO_KIND + r")(?:[\w-]+\s+){0,3}?[\w-]{2,}[^\Wsiu]s\b"
                    r"(?:(?!\b(?:who|that|whose|which|whom|where)\b)[^?.;]){0,120}?\b(?:have|has) been\b", _I)
 # "how do …" after a title or a leading phrase too ("Big picture please: how do …"), and the idioms
 # of asking for the whole of a topic ("the gist of", "in a nutshell", "pull together everything").
-_SUMMARY = re.compile(_REQUEST_START + r"(?:" + _SUMMARY_VERBS + r"|overview)\b|\b(?:overview|summary|outline) of\b|"
-                      r"\bwhat (?:is|does the \w+) (?:known|say|report)\b|(?:^|[:;,]\s*)how (?:do|does|did|can|could|might)\b|"
-                      r"\b(?:gist|big picture|nutshell|recap|sum up|summing up|main (?:argument|points|message|takeaways?)|"
-                      r"key (?:points|messages|takeaways))\b|\b(?:pull|bring|put) together\b|\beverything\b|\bwhat do we know\b", _I)
+_SUMMARY = re.compile(_REQUEST_START + r"(?:" + _SUMMARY_VERBS + r"|overview|" + _GIVE_OVERVIEW + r"|how (?:do|does|did|can|could|might))\b|"
+                      r"\b(?:overview|summary|outline) of\b|\bwhat (?:is|does the \w+) (?:known|say|report)\b|"
+                      r"\b(?:gist|big picture|nutshell|recap|sum up|summing up|main (?:argument|points|messages?|takeaways?)|"
+                      r"key (?:points|messages?|takeaways?))\b|\b(?:pull|bring|put) together (?:everything|all|the evidence|what)\b|"
+                      r"\beverything (?:we know|(?:that )?is known|(?:the |these |this )?\w+ (?:says?|reports?))\b|\bwhat do we know\b", _I)
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
 # A request put politely ("Can you explain …?", "Please list …") asks what the rest asks, and
 # "tell me whether X" asks whether X.
@@ -89,17 +94,23 @@ _ASKED_KIND = re.compile(r"\b(?:which|what)\s+(?!(?:each|it|its|they|their|these
                          r"[\w-]+?)(?=\s+(?:is|are|was|were|do|does|did|can|could|have|has|had|of|in|on|from|by|that)\b|[,?]|$)",
                          re.IGNORECASE)
 # "list the exosomal miRNAs mentioned …", "name all the drugs that …": the kind a request lists.
-_LISTED_KIND = re.compile(r"^\s*(?:list|name|enumerate)\s+(?:(?:all\s+)?(?:the|some|any)\s+|all\s+)?"
+_LISTED_KIND = re.compile(_REQUEST_START + r"(?:list|name|enumerate)\s+(?:(?:all\s+)?(?:the|some|any)\s+|all\s+)?"
                           r"((?:[\w-]+\s+){0,3}?[\w-]+?)(?=\s+(?:that|which|who|mentioned|discussed|described|reported|named|"
                           r"in|of|from|on|by|and|with|involved|used)\b|[,?.;:]|$)", re.IGNORECASE)
 
 
+def _plural(word: str) -> bool:
+    return bool(re.fullmatch(r"\w{3,}[^\Ws]s", word))
+
+
 def _kind_heads(question: str) -> list[str]:
-    heads = []
-    for match in [*_LISTED_KIND.finditer(_POLITE.sub("", question)), *_ASKED_KIND.finditer(question)]:
+    # A request lists a kind only when it names one in the plural ("list the miRNAs …", not "name the gene …").
+    listed = [m.group(1).split() for m in _LISTED_KIND.finditer(_POLITE.sub("", question))]
+    heads = [next(w for w in words if _plural(w)) for words in listed if any(_plural(w) for w in words)]
+    for match in _ASKED_KIND.finditer(question):
         words = match.group(1).split()
         # The head noun: the first plural ("strategies" in "therapeutic strategies target …"), else the last word.
-        heads.append(next((w for w in words if re.fullmatch(r"\w{3,}[^\Ws]s", w)), words[-1]))
+        heads.append(next((w for w in words if _plural(w)), words[-1]))
     return heads
 
 

@@ -364,8 +364,12 @@ QUESTION_WORDS = frozenset(tokenize("what which how why when where who whose rol
 # compared as written: their stems would take in "collecting duct" or "public health".
 ASKING_WORDS = frozenset(["give", "tell", "describe", "explain", "summarise", "summarize", "overview", "summary", "say",
                           "says", "know", "known", "literature", "abstracts", "paper", "papers", "article", "articles",
-                          "collection", "documented", "list", "enumerate", "mention", "mentions", "mentioned",
-                          "discuss", "discusses", "discussed", "briefly", "gist", "nutshell", "recap"])
+                          "collection", "documented", "mention", "mentions", "mentioned", "discuss", "discusses",
+                          "discussed", "briefly", "gist", "nutshell", "recap"])
+# The verb of a request for a list ("list the drugs …", "can you name …") is no term of the question;
+# elsewhere the word may be one ("the transplant waiting list").
+_LIST_REQUEST = re.compile(r"(^|[.!?:;]\s+)\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?"
+                           r"(?:list|enumerate|name)\b", re.IGNORECASE)
 
 
 def names_topic(token: str, word: str) -> bool:
@@ -374,10 +378,15 @@ def names_topic(token: str, word: str) -> bool:
     return token not in QUESTION_WORDS and word.casefold() not in ASKING_WORDS
 
 
+def without_list_request(question: str) -> str:
+    """``question`` without the verb of a request for a list ("list", "can you name")."""
+    return _LIST_REQUEST.sub(r"\1", question)
+
+
 def question_terms(question: str) -> dict[str, str]:
     """``{token: word}`` of what a question is about; a compound's joined form ("mir1273f") is
     another spelling of its whole form, not a second term."""
-    words = {t: w for t, w in tokens_with_words(question).items() if names_topic(t, w)}
+    words = {t: w for t, w in tokens_with_words(without_list_request(question)).items() if names_topic(t, w)}
     joined = {JOINERS.sub("", t.rstrip("%")) for t in words if JOINERS.search(t.rstrip("%"))}
     return {t: w for t, w in words.items() if t not in joined}
 

@@ -17,6 +17,7 @@ from exorag.generate.extractive import evidence_sentences, table_row_text, with_
 from exorag.models import Answer, Evidence, Sentence
 from exorag.retrieve import Filters
 from exorag.shape import asked_kind, read_shape
+from exorag.text import question_terms
 from exorag.verdict import evidence_verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +91,17 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("Give me an overview of how hypoxia changes exosome cargo.", "summary",
      ["Give me an overview of how hypoxia changes exosome cargo."]),
     ("Give me the drugs used for gout.", "list", ["Give me the drugs used for gout."]),
-    ("How do statins act? Give a short overview.", "summary", ["How do statins act? Give a short overview."]),
+    ("Give me a brief overview on statins.", "summary", ["Give me a brief overview on statins."]),
+    # A request for an overview, put politely, asks no yes or no.
+    ("Could you give an overview of asthma biologics?", "summary", ["Could you give an overview of asthma biologics?"]),
+    ("Heart failure: how do SGLT2 inhibitors help?", "summary", ["Heart failure: how do SGLT2 inhibitors help?"]),
+    # A quantity, what happens or what one should do is no kind to list; "everything" alone asks for no summary.
+    ("What fraction of smokers will develop COPD?", "fact", ["What fraction of smokers will develop COPD?"]),
+    ("What happens if asthmatics do not use their inhalers?", "fact",
+     ["What happens if asthmatics do not use their inhalers?"]),
+    ("What should diabetics do when they are sick?", "fact", ["What should diabetics do when they are sick?"]),
+    ("Why does everything taste metallic during chemotherapy?", "fact",
+     ["Why does everything taste metallic during chemotherapy?"]),
     # A plural kind before its verb's auxiliary, or "what sorts of", asks for members.
     ("What glycolysis-related proteins can exosomes hand over to recipient cells?", "list",
      ["What glycolysis-related proteins can exosomes hand over to recipient cells?"]),
@@ -110,8 +121,9 @@ def test_the_shape_and_facets_come_from_the_questions_syntax(question, shape, fa
     ("list the exosomal miRNAs mentioned and say briefly what each is doing", "miRNAs"),
     ("Can you name all the drugs that lower uric acid?", "drugs"),
     ("Which exosomal microRNAs are mentioned and what do they do?", "microRNAs"),
-    # "what each does" points back at the kind; it names none.
-    ("what does each one do", None),
+    # "what each does" points back at the kind; it names none, and nor does a request for one thing.
+    ("Say briefly what each is doing.", None),
+    ("Name the gene mutated in cystic fibrosis.", None),
 ])
 def test_the_kind_a_list_asks_for_is_read_from_a_request_too(question, kind):
     assert asked_kind(question) == kind
@@ -304,6 +316,11 @@ def test_a_sentence_that_points_back_is_quoted_after_the_sentence_it_points_back
     assert len(with_antecedents([sentences[0], decoy])) == 3
 
 
+def test_only_a_request_verb_is_no_term_of_the_question():
+    assert "list" not in question_terms("List the drugs that lower urate.")
+    assert "list" in question_terms("What is the mortality on the kidney transplant waiting list?")
+
+
 def test_a_finding_is_quoted_with_the_sentences_that_go_on_from_it():
     evidence = Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[1, 2, 3],
                         text="Glioma cells release exosomes laden with EGFRvIII. Fusion of these exosomes with other cells "
@@ -317,6 +334,11 @@ def test_a_finding_is_quoted_with_the_sentences_that_go_on_from_it():
     # A sentence already quoted is not quoted twice, and the last of a paragraph has nothing after it.
     assert with_consequents([release, fusion]) == [release, fusion, raises]
     assert with_consequents([sentences[4]]) == [sentences[4]]
+    # "Women with their first pregnancy …" names its own subject: it goes on from nothing.
+    metformin, women = evidence_sentences(Evidence(
+        id="e2", chunk_id="d", source_label="Review", source_path="r", refs=[3, 4],
+        text="Metformin lowered HbA1c by 1.1 points [3]. Women with their first pregnancy had more pre-eclampsia [4]."))
+    assert with_consequents([metformin]) == [metformin] and with_antecedents([women]) == [women]
 
 
 def test_a_summary_quotes_what_a_reviews_own_statement_of_a_topic_introduces_under_its_headings(tmp_path):
@@ -343,21 +365,53 @@ def test_a_summary_quotes_what_a_reviews_own_statement_of_a_topic_introduces_und
     assert "Furosemide" not in result.answer
 
 
-def test_a_sections_closing_remark_does_not_introduce_the_next_sections_findings(tmp_path):
+def _review_answer(tmp_path, review: str, question: str):
     from exorag.config import get_settings
     from exorag.ingest.sync import sync_corpus
 
     corpus = tmp_path / "corpus"
     (corpus / "review").mkdir(parents=True)
-    (corpus / "review" / "review.md").write_text(
-        "# Beta blockers\n\nCarvedilol reversed left ventricular dilation in 62% of patients [12]. "
-        "Overall, beta blockers reshape the failing heart.\n\n"
-        "## Diuretics\n\nFurosemide shortened the hospital stay by two days [20].\n", encoding="utf-8")
+    (corpus / "review" / "review.md").write_text(review, encoding="utf-8")
     settings = get_settings(corpus=corpus, index=tmp_path / "index")
     sync_corpus(settings)
-    result = answer("Summarise how beta blockers reshape the failing heart.", settings=settings)
+    return answer(question, settings=settings)
+
+
+CARVEDILOL = "Carvedilol reversed left ventricular dilation in 62% of patients [12]."
+FUROSEMIDE = "Furosemide shortened the hospital stay by two days [20]."
+
+
+@pytest.mark.parametrize("review", [
+    # A remark closing a paragraph of findings, before the next heading or the next paragraph.
+    f"# Beta blockers\n\n{CARVEDILOL} Overall, beta blockers reshape the failing heart.\n\n## Diuretics\n\n{FUROSEMIDE}\n",
+    f"## Beta blockers\n\n{CARVEDILOL} Overall, beta blockers reshape the failing heart.\n\n{FUROSEMIDE}\n",
+    # A statement of the topic, its findings under one heading, and another chapter after them.
+    (f"# Heart failure\n\nBeta blockers reshape the failing heart in several ways.\n\n## Carvedilol\n\n{CARVEDILOL}"
+     f"\n\n# Diuretics\n\n{FUROSEMIDE}\n"),
+])
+def test_a_summary_quotes_no_findings_beyond_what_the_statement_of_its_topic_introduces(tmp_path, review):
+    result = _review_answer(tmp_path, review, "Summarise how beta blockers reshape the failing heart.")
     assert result.shape == "summary"
     assert "Furosemide" not in result.answer
+
+
+def test_the_rest_of_a_topics_uncited_paragraph_belongs_to_its_statement(tmp_path):
+    result = _review_answer(
+        tmp_path, "# Heart failure\n\nBeta blockers reshape the failing heart in several ways. Their use has grown "
+        "over two decades.\n\n## Carvedilol\n\nCarvedilol reversed left ventricular dilation in 62% of patients [12].\n",
+        "Summarise how beta blockers reshape the failing heart.")
+    assert [s.citation for s in result.sentences] == ["[12]"]
+
+
+def test_a_broad_answer_quotes_at_most_twice_as_many_sentences_as_findings(tmp_path):
+    drugs = ["Allopurinol", "Febuxostat", "Probenecid", "Lesinurad", "Pegloticase", "Benzbromarone", "Topiroxostat"]
+    review = "# Gout\n\n" + "\n\n".join(
+        f"{drug} lowered serum urate in gout by {20 + i} percent [{i + 1}]. This reduced flares in {drug} users [{i + 1}]. "
+        f"These effects of {drug} persisted for a year [{i + 1}]." for i, drug in enumerate(drugs)) + "\n"
+    result = _review_answer(tmp_path, review, "Summarise how drugs lower serum urate in gout.")
+    findings = [s for s in result.sentences if "lowered serum urate" in s.text]
+    assert findings and len(result.sentences) <= 2 * 5
+    assert any(s.text.startswith("This reduced flares") for s in result.sentences)
 
 
 def test_a_single_answer_quotes_what_its_finding_leads_to(indexed_settings):

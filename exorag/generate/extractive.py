@@ -158,9 +158,16 @@ class ExtractiveGenerator:
         confidence = score[id(ranked[0])]
         ranked.sort(key=lambda s: score[id(s)] - ranking_penalty(question, s), reverse=True)
         lead = ranked[0]
+        # What the lead finding leads to is said in the sentences that go on from it ("These vesicles …").
         chosen = [lead]
-        covered = lead.terms | section_terms(lead.evidence)
+        for following in with_consequents([lead])[1:]:
+            if sum(len(s.text.split()) for s in with_antecedents([*chosen, following])) <= MAX_WORDS:
+                chosen.append(following)
+        covered = set().union(*(s.terms | section_terms(s.evidence) for s in chosen))
         for sentence in ranked[1:]:
+            if any((s.evidence.id, s.paragraph, s.position) == (sentence.evidence.id, sentence.paragraph, sentence.position)
+                   for s in chosen):
+                continue
             # What a sentence points back to is quoted with it, and counts towards the length.
             words_with_it = sum(len(s.text.split()) for s in with_antecedents([*chosen, sentence]))
             if len(chosen) >= MAX_SENTENCES or words_with_it > MAX_WORDS:
@@ -171,10 +178,6 @@ class ExtractiveGenerator:
             if (same_paragraph and (close or adds_terms)) or (close and adds_terms):
                 chosen.append(sentence)
                 covered |= sentence.terms
-        # What the lead finding leads to is said in the sentences that go on from it ("These vesicles …").
-        for following in with_consequents([lead])[1:]:
-            if sum(len(s.text.split()) for s in with_antecedents([*chosen, following])) <= MAX_WORDS:
-                chosen.append(following)
         # A study's aim restates the question: it is quoted with the best finding of the same paper
         # (a review is no single study: its sentences of that kind are not paired).
         for aim in [s for s in chosen if needs_its_finding(question, s)]:
@@ -294,41 +297,37 @@ def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
     return 0.0
 
 
-# A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …") says little
-# without the sentence before it.
+# A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …", "Fusion of these
+# exosomes …") says little without the sentence before it.
 _POINTS_BACK = re.compile(r"^(?:(?:however|moreover|furthermore|in addition|additionally|in turn|thus|therefore|"
-                          r"consequently|similarly|notably|importantly),?\s+)?(?:[\w-]+\s+(?:of|with|by)\s+)?"
-                          r"(?:this|these|those|such|they|their|its)\b", re.IGNORECASE)
-# How many sentences back a chain of such sentences is followed.
-ANTECEDENTS = 2
+                          r"consequently|similarly|notably|importantly),?\s+)?"
+                          r"(?:(?:this|these|those|such|they|their|its)|[\w-]+\s+of\s+(?:this|these|those|such))\b", re.IGNORECASE)
+# How many sentences a chain of such sentences is followed, back to what they point to or on from a finding.
+CHAIN = 2
 
 
-def _antecedent(sentence: EvidenceSentence) -> EvidenceSentence | None:
-    """The sentence before ``sentence`` in its paragraph, when ``sentence`` points back to it (and
-    is cited if ``sentence`` is: a cited finding is never preceded by uncited framing)."""
-    if not _POINTS_BACK.match(sentence.text):
+def _neighbour(sentence: EvidenceSentence, step: int) -> EvidenceSentence | None:
+    """The sentence ``step`` places away from ``sentence`` in its paragraph when the later of the two
+    points back to the earlier (and the earlier is cited if the later is: a cited finding is never
+    read with uncited framing)."""
+    other = next((s for s in evidence_sentences(sentence.evidence)
+                  if s.paragraph == sentence.paragraph and s.position == sentence.position + step), None)
+    if other is None:
         return None
-    prior = next((s for s in evidence_sentences(sentence.evidence)
-                  if s.paragraph == sentence.paragraph and s.position == sentence.position - 1), None)
-    return None if prior is None or (sentence.refs and not prior.refs) else prior
+    earlier, later = (other, sentence) if step < 0 else (sentence, other)
+    return other if _POINTS_BACK.match(later.text) and not (later.refs and not earlier.refs) else None
 
 
-def _consequent(sentence: EvidenceSentence) -> EvidenceSentence | None:
-    """The sentence after ``sentence`` in its paragraph, when it points back to it ("This acts as a decoy")."""
-    following = next((s for s in evidence_sentences(sentence.evidence)
-                      if s.paragraph == sentence.paragraph and s.position == sentence.position + 1), None)
-    return following if following is not None and _antecedent(following) is not None else None
-
-
-def with_consequents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:
-    """``sentences`` in order, each followed by the sentences that go on from it (what a finding
-    leads to is often said in the next sentence, which points back to it)."""
+def _with_chains(sentences: list[EvidenceSentence], step: int) -> list[EvidenceSentence]:
     result: list[EvidenceSentence] = []
     placed: set[tuple[str, int, int]] = set()
     for sentence in sentences:
         chain = [sentence]
-        while len(chain) <= ANTECEDENTS and (following := _consequent(chain[-1])) is not None:
-            chain.append(following)
+        while len(chain) <= CHAIN and (other := _neighbour(chain[0] if step < 0 else chain[-1], step)) is not None:
+            if step < 0:
+                chain.insert(0, other)
+            else:
+                chain.append(other)
         for item in chain:
             place = (item.evidence.id, item.paragraph, item.position)
             if place not in placed:
@@ -339,18 +338,13 @@ def with_consequents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence
 
 def with_antecedents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:
     """``sentences`` in order, each one that points back preceded by what it points back to."""
-    result: list[EvidenceSentence] = []
-    placed: set[tuple[str, int, int]] = set()
-    for sentence in sentences:
-        chain = [sentence]
-        while len(chain) <= ANTECEDENTS and (prior := _antecedent(chain[0])) is not None:
-            chain.insert(0, prior)
-        for item in chain:
-            place = (item.evidence.id, item.paragraph, item.position)
-            if place not in placed:
-                placed.add(place)
-                result.append(item)
-    return result
+    return _with_chains(sentences, -1)
+
+
+def with_consequents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """``sentences`` in order, each followed by the sentences that go on from it (what a finding
+    leads to is often said in the next sentence, which points back to it)."""
+    return _with_chains(sentences, 1)
 
 
 def section_terms(evidence: Evidence) -> set[str]:

@@ -39,10 +39,20 @@ from exorag.generate.extractive import (
 from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
 from exorag.store.lexical import is_family_member
-from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, names_topic, tokenize, tokens_with_words
+from exorag.text import (
+    QUESTION_WORDS,
+    exact_identifiers,
+    names_all,
+    names_topic,
+    tokenize,
+    tokens_with_words,
+    without_list_request,
+)
 
-# Findings kept per facet, by shape.
+# Findings kept per facet, by shape; with the sentences that go on from them, a facet quotes at most
+# QUOTED_PER_FINDING times as many sentences.
 FINDINGS_PER_FACET = {"list": 6, "summary": 5, "comparison": 2, "multi_part": 3}
+QUOTED_PER_FINDING = 2
 PASSAGES_PER_FACET = 10
 SIMILARITY_WEIGHT = 0.5
 GENERALITY_PENALTY = 0.1
@@ -69,34 +79,38 @@ def focus_terms(facet_text: str, earlier: str) -> set[str]:
 
 
 def _weights(text: str, context: GenerationContext) -> dict[str, float]:
-    words = {t: w for t, w in tokens_with_words(text).items() if names_topic(t, w) and t not in POINTING_WORDS}
+    words = {t: w for t, w in tokens_with_words(without_list_request(text)).items()
+             if names_topic(t, w) and t not in POINTING_WORDS}
     return {t: context.term_weight(t, w) for t, w in words.items()}
 
 
 def elaboration(topic: EvidenceSentence, facet: FacetEvidence, evidence: list[Evidence]) -> list[EvidenceSentence]:
-    """The sentences a review's uncited statement of a topic introduces: those after it in its
-    document, up to its next uncited statement or a passage the search did not read. They run on
-    past a heading only from a paragraph that cites nothing (a topic stated before its heading), not
-    from the closing sentence of a paragraph of cited findings."""
+    """The cited sentences a review's uncited statement of a topic introduces: those after it in its
+    document, up to its next uncited statement, the second heading after it or a passage the search
+    did not read. Only a paragraph that cites nothing introduces (a topic stated before its heading);
+    an uncited sentence closing a paragraph of cited findings sums them up instead."""
+    if not all(s.framing for s in evidence_sentences(topic.evidence) if s.paragraph == topic.paragraph):
+        return []
     chunks = {h.chunk.chunk_id: h.chunk for h in facet.hits}
     by_chunk = {e.chunk_id: e for e in evidence}
-    first = chunks.get(topic.evidence.chunk_id)
-    if first is None:
-        return []
-    # A paragraph that cites nothing introduces what follows; one closing a run of cited sentences sums it up.
-    introduces = all(s.framing for s in evidence_sentences(topic.evidence) if s.paragraph == topic.paragraph)
+    first = chunks[topic.evidence.chunk_id]
     run = sorted((c for c in chunks.values() if c.source_id == first.source_id and c.char_start >= first.char_start
-                  and c.chunk_id in by_chunk and (introduces or c.section == first.section)), key=lambda c: c.char_start)
+                  and c.chunk_id in by_chunk), key=lambda c: c.char_start)
     found: dict[str, EvidenceSentence] = {}
-    end = first.char_start
+    end, sections = first.char_start, [first.section]
     for chunk in run:
-        if chunk.char_start > end + HEADING_GAP:
+        if chunk.section != sections[-1]:
+            sections.append(chunk.section)
+        if chunk.char_start > end + HEADING_GAP or len(sections) > 2:
             break
         end = max(end, chunk.char_end)
         for sentence in evidence_sentences(by_chunk[chunk.chunk_id]):
             if chunk is first and (sentence.paragraph, sentence.position) <= (topic.paragraph, topic.position):
                 continue
             if sentence.framing:
+                # The rest of the statement's own paragraph is part of it; any other uncited sentence starts anew.
+                if chunk is first and sentence.paragraph == topic.paragraph:
+                    continue
                 return list(found.values())
             found.setdefault(sentence.text, sentence)
     return list(found.values())
@@ -219,6 +233,17 @@ def _best_by_study(candidates: list[EvidenceSentence], scores: dict[int, float])
     return best
 
 
+def _with_consequents_within(found: list[tuple[EvidenceSentence, np.ndarray]], most: int) -> list[EvidenceSentence]:
+    """The findings, each followed by the sentences that go on from it while the facet quotes at most ``most``."""
+    spare = most - len(found)
+    quoted: list[EvidenceSentence] = []
+    for finding, _ in found:
+        following = with_consequents([finding])[1:][:max(0, spare)]
+        spare -= len(following)
+        quoted += [finding, *following]
+    return quoted
+
+
 def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Evidence],
                      context: GenerationContext) -> Draft:
     """One cited sentence per finding, grouped by facet and then by section; facets without one uncovered."""
@@ -245,7 +270,7 @@ def structured_draft(shape: QuestionShape, plan: EvidencePlan, evidence: list[Ev
                                        list(dict.fromkeys(s.evidence.text for s, _ in found))).answerable:
             found = []
         found.sort(key=lambda f: (section_rank[f[0].evidence.section], order[f[0].evidence.id], f[0].paragraph, f[0].position))
-        for sentence in with_antecedents(with_consequents([s for s, _ in found])):
+        for sentence in with_antecedents(_with_consequents_within(found, QUOTED_PER_FINDING * most)):
             if sentence.text not in quoted:
                 quoted[sentence.text] = sentence.evidence.id
                 sentences.append(DraftSentence(sentence.text, [sentence.evidence.id], sentence.refs))
