@@ -3,7 +3,9 @@
 Read from the question's syntax only: an auxiliary verb first makes a yes/no question, a contrast
 marker ("versus", "differ from", "compare") a comparison, coordinated questions ("…, and what are
 its limitations?") several parts, a plural "which/what" or "list" a list, and "how do…",
-"summarise", "overview" a summary. No topic word of any corpus is part of these rules.
+"summarise", "overview" and the idioms of asking for a whole topic ("the gist of", "in a
+nutshell") a summary, also after a title or a sentence that sets the scene. No topic word of any
+corpus is part of these rules.
 """
 
 from __future__ import annotations

@@ -7,11 +7,13 @@ a finding when it shares a weighted term with the facet, states the facet's own 
 "limitations" of "…, and what are their limitations?"), and scores near the facet's best; near
 duplicates of a finding already chosen are left out. When the sentence closest to the facet is a
 review's own uncited statement of the topic, a sentence also scores against that statement, so
-the findings it introduces in other words count. Where the question asks what was found, a
+the findings it introduces in other words count, and a summary quotes the cited sentences that
+follow the statement in the review (its elaboration). Where the question asks what was found, a
 study's finding scores nearly as well as the study's best sentence: its aim and background repeat
 the question's words, its results ("the leak rate fell from 6.5% to 1.4%") often share few.
-Findings are grouped by facet, then by section, in retrieval order. A facet with no finding is
-reported as not covered.
+Findings are grouped by facet, then by section, in retrieval order, each with the sentences of its
+paragraph that go on from it ("This acts as a decoy …"). A facet with no finding is reported as
+not covered.
 """
 
 from __future__ import annotations
