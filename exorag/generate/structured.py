@@ -53,7 +53,7 @@ from exorag.text import (
 
 # Findings kept per facet, by shape; with the sentences that go on from them, a facet quotes at most
 # QUOTED_PER_FINDING times as many sentences.
-FINDINGS_PER_FACET = {"list": 6, "summary": 5, "comparison": 2, "multi_part": 3}
+FINDINGS_PER_FACET = {"list": 8, "summary": 8, "comparison": 2, "multi_part": 4}
 QUOTED_PER_FINDING = 2
 PASSAGES_PER_FACET = 10
 SIMILARITY_WEIGHT = 0.5
