@@ -378,15 +378,16 @@ def names_topic(token: str, word: str) -> bool:
     return token not in QUESTION_WORDS and word.casefold() not in ASKING_WORDS
 
 
-def without_list_request(question: str) -> str:
-    """``question`` without the verb of a request for a list ("list", "can you name")."""
-    return _LIST_REQUEST.sub(r"\1", question)
+def topic_words(text: str) -> dict[str, str]:
+    """``{token: word}`` of the words of ``text`` that name what it asks about: not its question
+    words, words of asking, nor the verb of a request for a list ("list", "can you name")."""
+    return {t: w for t, w in tokens_with_words(_LIST_REQUEST.sub(r"\1", text)).items() if names_topic(t, w)}
 
 
 def question_terms(question: str) -> dict[str, str]:
     """``{token: word}`` of what a question is about; a compound's joined form ("mir1273f") is
     another spelling of its whole form, not a second term."""
-    words = {t: w for t, w in tokens_with_words(without_list_request(question)).items() if names_topic(t, w)}
+    words = topic_words(question)
     joined = {JOINERS.sub("", t.rstrip("%")) for t in words if JOINERS.search(t.rstrip("%"))}
     return {t: w for t, w in words.items() if t not in joined}
 

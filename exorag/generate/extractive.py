@@ -51,6 +51,11 @@ class EvidenceSentence:
     terms: set[str]
 
     @property
+    def place(self) -> tuple[str, int, int]:
+        """Where the sentence stands: its passage, paragraph and position (one sentence, however found)."""
+        return self.evidence.id, self.paragraph, self.position
+
+    @property
     def framing(self) -> bool:
         """A review sentence that cites nothing: the author's framing (an outline, a call to action).
         A paper's own sentence is a finding, cited by the paper, numbered or not."""
@@ -165,8 +170,7 @@ class ExtractiveGenerator:
                 chosen.append(following)
         covered = set().union(*(s.terms | section_terms(s.evidence) for s in chosen))
         for sentence in ranked[1:]:
-            if any((s.evidence.id, s.paragraph, s.position) == (sentence.evidence.id, sentence.paragraph, sentence.position)
-                   for s in chosen):
+            if any(s.place == sentence.place for s in chosen):
                 continue
             # What a sentence points back to is quoted with it, and counts towards the length.
             words_with_it = sum(len(s.text.split()) for s in with_antecedents([*chosen, sentence]))
@@ -329,9 +333,8 @@ def _with_chains(sentences: list[EvidenceSentence], step: int) -> list[EvidenceS
             else:
                 chain.append(other)
         for item in chain:
-            place = (item.evidence.id, item.paragraph, item.position)
-            if place not in placed:
-                placed.add(place)
+            if item.place not in placed:
+                placed.add(item.place)
                 result.append(item)
     return result
 

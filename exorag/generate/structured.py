@@ -41,15 +41,7 @@ from exorag.generate.extractive import (
 from exorag.models import Evidence, FacetCoverage, ReasonCode
 from exorag.shape import QuestionShape
 from exorag.store.lexical import is_family_member
-from exorag.text import (
-    QUESTION_WORDS,
-    exact_identifiers,
-    names_all,
-    names_topic,
-    tokenize,
-    tokens_with_words,
-    without_list_request,
-)
+from exorag.text import QUESTION_WORDS, exact_identifiers, names_all, tokenize, topic_words
 
 # Findings kept per facet, by shape; with the sentences that go on from them, a facet quotes at most
 # QUOTED_PER_FINDING times as many sentences.
@@ -81,8 +73,7 @@ def focus_terms(facet_text: str, earlier: str) -> set[str]:
 
 
 def _weights(text: str, context: GenerationContext) -> dict[str, float]:
-    words = {t: w for t, w in tokens_with_words(without_list_request(text)).items()
-             if names_topic(t, w) and t not in POINTING_WORDS}
+    words = {t: w for t, w in topic_words(text).items() if t not in POINTING_WORDS}
     return {t: context.term_weight(t, w) for t, w in words.items()}
 
 
