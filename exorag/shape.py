@@ -200,6 +200,16 @@ def _clean(text: str) -> str:
 _SHARED_CONTEXT = re.compile(r"\s+(?:in|for|when|after|before|during|among|with respect to|regarding)\s+(?:terms of\s+)?", _I)
 
 
+# What ends the sides of a comparison: a colon, a dash, or a comma before the question ("X versus
+# Y, which is better?").
+_SIDES_END = re.compile(r":\s+|\s[-\u2013\u2014]\s|,\s*(?=(?:which|what|how|why|when|where|who|is|are|does|do|did|can|"
+                        r"should|was|were)\b)", _I)
+# Words that point at the sides or say which is ahead rather than name one ("is either different from
+# placebo?", "which is better compared with placebo?").
+_NO_SIDE = frozenset({"it", "they", "them", "either", "neither", "both", "each", "one", "these", "those", "this", "that",
+                      "better", "worse", "more", "less", "higher", "lower", "greater", "fewer", "superior", "inferior"})
+
+
 def _second_side(first: str, second: str) -> str:
     """``second`` without the context both sides share; when both sides name the same thing in
     their own context ("mortality in men and mortality in women"), the second's context is its own."""
@@ -211,16 +221,30 @@ def _second_side(first: str, second: str) -> str:
 
 def _sides(question: str) -> list[str] | None:
     body = question.strip().rstrip("?. ")
+    # "Genetic versus epigenetic: how does X differ from Y?": a question after a headline that asks
+    # nothing, comparing things it names, is the comparison ("…: is either better?" names none).
+    headline, _, asked = body.partition(": ")
+    if asked and not _asks(_clean(headline)):
+        inner = _sides_of(asked)
+        if inner and not any(side.casefold() in _NO_SIDE for side in inner):
+            return inner
+    return _sides_of(body)
+
+
+def _sides_of(body: str) -> list[str] | None:
     for pattern in (_COMPARE_VERB, _BETWEEN):
         match = pattern.search(body)
         if match:
-            return [_clean(match.group("a")), _clean(_second_side(match.group("a"), match.group("b")))]
+            second = _SIDES_END.split(match.group("b"), maxsplit=1)[0]
+            return [_clean(match.group("a")), _clean(_second_side(match.group("a"), second))]
     match = _CONTRAST.search(body)
     if not match:
         return None
-    before, after = body[: match.start()], body[match.end():]
-    if len(_clauses(before)) > 1:
+    if len(_clauses(body[: match.start()])) > 1:
         return None  # a comparison asked in a later part: the question has several parts
+    # "X versus Y: which is better?", "Hip fracture: nail versus screw, which …?": the sides end there.
+    before = _SIDES_END.split(body[: match.start()])[-1]
+    after = _SIDES_END.split(body[match.end():], maxsplit=1)[0]
     # "How does X differ from Y" (after a leading phrase: "In women with eclampsia, how did X compare
     # with Y"): the side is what follows the auxiliary.
     asked = re.search(r"(?:^|\b" + _WH + r")\s*(?:\w+\s+)?(?:does|do|did|is|are|was|were)\s+(?P<side>.+)$", before, flags=_I)
@@ -231,8 +255,10 @@ def _sides(question: str) -> list[str] | None:
 
 
 def _without(text: str, parts: list[str]) -> str:
+    """``text`` without ``parts``, each taken out only as whole words: "operative" leaves the
+    "non-operative" of the other side whole."""
     for part in parts:
-        text = re.sub(re.escape(part), " ", text, flags=_I)
+        text = re.sub(rf"(?<![\w\u2010\u2011-]){re.escape(part)}(?![\w\u2010\u2011-])", " ", text, flags=_I)
     return text
 
 

@@ -151,9 +151,47 @@ def test_what_follows_the_second_side_of_a_comparison_is_searched_with_both(ques
      ["statins after myocardial infarction", "PCSK9 inhibitors"]),
     ("How does survival after surgery differ from survival after radiotherapy?",
      ["survival after surgery", "survival after radiotherapy"]),
+    # a colon or a comma before the question ends the sides; a question after a headline that
+    # compares on its own is the comparison
+    ("Sliding hip screw versus intramedullary nail: is either one better?", ["Sliding hip screw", "intramedullary nail"]),
+    ("Hip fracture: sliding hip screw versus intramedullary nail, which is better?",
+     ["sliding hip screw", "intramedullary nail"]),
+    ("Compare septal suturing and nasal packing: how do complications compare?", ["septal suturing", "nasal packing"]),
+    ("Genetic versus epigenetic: how does the DNA-fragment route differ from the miR-21 route?",
+     ["the DNA-fragment route", "the miR-21 route"]),
 ])
 def test_the_sides_of_a_comparison_are_what_is_compared(question, sides):
     assert read_shape(question).sides == sides
+
+
+@pytest.mark.parametrize("hyphen", ["-", "\u2010"])
+def test_a_side_that_is_part_of_a_word_of_the_other_side_leaves_that_word_whole(hyphen):
+    read = read_shape(f"Compare operative with non{hyphen}operative treatment for displaced clavicle fractures.")
+    assert read.sides == ["operative", f"non{hyphen}operative treatment"]
+    first, second = (facet.query for facet in read.facets)
+    assert f"non{hyphen}operative treatment" in second and "non" not in first and "operative with" in first
+
+
+@pytest.mark.parametrize("question", [
+    "What causes preeclampsia, how does aspirin compare with placebo for prevention?",
+    "Regarding ondansetron, what is known, how does it compare with metoclopramide?",
+])
+def test_a_comparison_after_a_question_of_its_own_leaves_the_question_in_several_parts(question):
+    assert read_shape(question).shape == "multi_part"
+
+
+@pytest.mark.parametrize(("question", "sides"), [
+    # after the colon the question points at the sides or says which is ahead: the headline names them
+    ("Dexamethasone versus prednisolone in croup: is either different from placebo?", ["Dexamethasone", "prednisolone"]),
+    ("Drug A versus drug B: which is better compared with placebo?", ["Drug A", "drug B"]),
+])
+def test_a_question_after_a_headline_that_names_no_sides_keeps_the_headlines(question, sides):
+    assert read_shape(question).sides == sides
+
+
+def test_a_question_of_many_colons_and_commas_is_read_without_error():
+    assert read_shape("Note: " * 2000 + "aspirin versus placebo?").shape == "comparison"
+    assert read_shape("Aspirin versus placebo" + ", which" * 2000 + "?").sides[0] == "Aspirin"
 
 
 def test_a_comparison_asked_in_a_later_part_leaves_the_question_in_several_parts():
