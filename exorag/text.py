@@ -392,6 +392,46 @@ def question_terms(question: str) -> dict[str, str]:
     return {t: w for t, w in words.items() if t not in joined}
 
 
+# "long form (SF)": a short form of 2-10 characters in brackets after its words ("iron(II)" is no definition).
+_DEFINED_SHORT_FORM = re.compile(r"(?<=\s)\(\s*([A-Za-z0-9][\w\u03b1-\u03c9-]{1,9})\s*(?:\)|[,;](?!\s*(?:\d{4}|et al)))")
+_WORDS_BEFORE = re.compile(r"[^\s()]+")
+# A capital and lower case only is a name ("(Li, 2019)"), not a short form.
+_NAME = re.compile(r"[A-Z][a-z]+")
+
+
+def _long_form(words: list[str], short: str) -> list[str] | None:
+    """The last of ``words`` that spell ``short`` (Schwartz and Hearst's rule): its letters and
+    digits in order, from right to left, the first one opening a word."""
+    letters = [c for c in short.lower() if c.isalnum()]
+    text = " ".join(words).lower()
+    at = len(text) - 1
+    for index in range(len(letters) - 1, -1, -1):
+        while at >= 0 and (text[at] != letters[index] or (index == 0 and at > 0 and text[at - 1].isalnum())):
+            at -= 1
+        if at < 0:
+            return None
+        at -= 1
+    start = text.rfind(" ", 0, at + 2) + 1
+    chosen = text[start:].split()
+    return words[len(words) - len(chosen):] if len(chosen) > 1 or len(chosen[0]) > len(short) else None
+
+
+def defined_abbreviations(text: str) -> dict[str, set[str]]:
+    """``{short form as written: tokens of its long form}`` for each abbreviation ``text`` defines
+    in brackets after the words it shortens: "high flow nasal cannulae (HFNC)" gives ``HFNC``."""
+    defined: dict[str, set[str]] = {}
+    for match in _DEFINED_SHORT_FORM.finditer(text):
+        short = match.group(1)
+        if not any(c.isupper() for c in short) or _NAME.fullmatch(short) or not tokenize(short):
+            continue
+        before = re.split(r"[.;:,!?()\[\]]", text[max(0, match.start() - 200):match.start()])[-1]
+        words = _WORDS_BEFORE.findall(before)[-min(len(short) + 5, 2 * len(short)):]
+        long_form = _long_form(words, short) if words else None
+        if long_form:
+            defined[short] = set(tokenize(" ".join(long_form)))
+    return defined
+
+
 def held_terms(terms: Iterable[str], tokens: Container[str]) -> set[str]:
     """The ``terms`` that ``tokens`` hold; a compound counts as held when its joined spelling is."""
     return {t for t in terms if t in tokens or JOINERS.sub("", t.rstrip("%")) in tokens}

@@ -260,12 +260,16 @@ def test_an_unsupported_llm_sentence_is_replaced_by_the_evidence_sentence_it_par
     assert sentence.text == "Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation."
 
 
-def test_an_llm_sentence_that_no_evidence_sentence_resembles_stays_flagged():
+def test_an_llm_sentence_that_no_passage_speaks_to_and_no_evidence_sentence_resembles_is_removed():
     evidence = [Evidence(id="e1", chunk_id="c", source_label="Review", source_path="r", refs=[170],
                          text="Exosomal PD-L1 binds PD-1 on T cells and suppresses their activation [170].")]
-    draft = Draft([DraftSentence("Vesicles quietly reshape faraway organs over decades.", ["e1"])])
-    sentence = build_answer("q", draft, evidence, "llm", {}).sentences[0]
-    assert sentence.flagged and not sentence.repaired and sentence.support < 0.6
+    draft = Draft([DraftSentence("Vesicles quietly reshape faraway organs over decades.", ["e1"]),
+                   DraftSentence("Exosomal PD-L1 binds PD-1 on T cells.", ["e1"])])
+    kept = build_answer("q", draft, evidence, "llm", {}).sentences
+    assert [s.text for s in kept] == ["Exosomal PD-L1 binds PD-1 on T cells."]
+    # The extractive generator only quotes: such a sentence there would be the judge's miss, kept and flagged.
+    quoted = build_answer("q", draft, evidence, "extractive", {}).sentences[0]
+    assert quoted.flagged and quoted.verdict == "not_found" and quoted.support < 0.6
 
 
 def test_exorag_ask_json_prints_the_answer(indexed_settings):
@@ -353,6 +357,13 @@ ABSTRACTS = {
         "separated hepatocellular carcinoma from cirrhotic nodules with a sensitivity of 88% and a specificity of "
         "91%, which supports a diagnostic role for c-kit staining on biopsies."
     ),
+    # its result names the two arms only by the abbreviations its first sentence defines
+    "pmid107.txt": (
+        "High flow nasal cannulae (HFNC) are an alternative to bubble continuous positive airway pressure (BCPAP) "
+        "for preterm infants.\n\n"
+        "Sound levels in the ear canal were recorded in 21 preterm infants.\n\n"
+        "Average levels were 1.6 dBA lower with HFNC than with BCPAP, and at 500 Hz HFNC was 3.0 dBA quieter."
+    ),
     "pmid106.txt": (
         "Statin therapy is widely prescribed after acute ischaemic stroke, and functional recovery after ischaemic "
         "stroke is the first goal of stroke care.\n\n"
@@ -417,6 +428,22 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     ("Primary outcome measures were maternal and neonatal adverse outcomes.", True),
     ("This prospective case-control study consisted of 33 patients and 32 controls.", True),
     ("Blood pressure was measured by a nurse and by a physician on the same day.", True),
+    ("We retrospectively analysed the records of 212 patients who underwent fusion biopsy.", True),
+    ("We performed Cox analyses to examine the ability of four nomograms.", True),
+    ("Multivariable logistic regression was used to assess the parameters of each biopsy.", True),
+    ("The qSOFA score was used to identify sepsis and had a sensitivity of 54%.", False),
+    ("Here we investigated exosome release under hypoxia and found that it rose threefold.", False),
+    ("Testing if symptoms recurred identified 12 relapses.", False),
+    ("We identified two new susceptibility loci for atopic dermatitis on chromosome 11.", False),
+    ("We recorded 17 deaths, all in the placebo arm.", False),
+    ("This trial was a failure: survival was unchanged with the new drug.", False),
+    ("All were considered cured, and no relapse was observed.", False),
+    ("The variables analysed were clinical stage, PSA and Gleason sum.", True),
+    ("This study was a double-blind, multi-centre, randomised, placebo-controlled trial.", True),
+    ("Here we examined whether biopsy timing changes the detection rate.", True),
+    ("Here we show that exosomal PD-L1 suppresses T cells.", False),
+    ("We found that mortality was 12% lower after surgery (p = 0.03).", False),
+    ("Patients who were considered frail had higher mortality (32% vs 12%).", False),
     ("Blood pressure measured by a nurse was 7 mmHg lower than by a physician.", False),
     ("Patients were followed for five years, and recurrence was more frequent after surgery alone.", False),
     ("Statins lowered stroke risk by 21% (p = 0.01).", False),
@@ -432,6 +459,13 @@ def test_a_broad_answer_quotes_a_studys_aim_with_its_finding(abstracts_settings)
     result = answer("Compare early mobilisation and late mobilisation after hip fracture surgery.", settings=abstracts_settings)
     assert result.shape == "comparison" and "The aim of this study" in result.answer
     assert "2.1 days earlier" in result.answer
+
+
+def test_a_comparison_quotes_a_result_that_names_the_sides_by_their_abbreviations(abstracts_settings):
+    result = answer("High flow nasal cannulae versus bubble CPAP in preterm infants: which is noisier?",
+                    settings=abstracts_settings)
+    assert result.shape == "comparison" and not result.abstained
+    assert "1.6 dBA lower with HFNC than with BCPAP" in result.answer
 
 
 def test_a_hyphenated_modifier_is_not_the_kind_of_detail_asked_for(abstracts_settings):

@@ -14,6 +14,7 @@ from exorag.retrieve import fuse_scores
 from exorag.store.lexical import LexicalIndex
 from exorag.text import (
     TOKENIZER_VERSION,
+    defined_abbreviations,
     entity_key,
     exact_identifiers,
     named_entities,
@@ -176,3 +177,28 @@ def test_the_lexical_index_finds_chunks_naming_every_identifier_whole() -> None:
     assert lexical.naming_all(["mir-21", "gw4869"]) == set()
     assert lexical.naming_all(["mir-21"], mask=lexical.allowed("review", None, None)) == {"c"}
     assert lexical.naming_all([]) == set()
+
+
+@pytest.mark.parametrize(("text", "short", "words"), [
+    ("High flow nasal cannulae (HFNC) are an alternative to CPAP.", "HFNC", "high flow nasal cannulae"),
+    ("The risk after robotically assisted laparoscopic prostatectomy (RALP) was lower.", "RALP",
+     "robotically assisted laparoscopic prostatectomy"),
+    ("Blocking neutral sphingomyelinase-2 (nSMase2) lowers release.", "nSMase2", "neutral sphingomyelinase-2"),
+    ("Cells underwent epithelial-mesenchymal transition (EMT, as judged by vimentin).", "EMT",
+     "epithelial-mesenchymal transition"),
+])
+def test_an_abbreviation_defined_in_brackets_stands_for_the_words_before_it(text, short, words):
+    assert defined_abbreviations(text)[short] == set(tokenize(words))
+
+
+@pytest.mark.parametrize("text", [
+    "Noise was measured in decibels (10 dB) at the ear.",  # a quantity, no capital
+    "Patients were treated (see Table 2).",  # its letters are not the words before it
+    "The stents (DES) were placed.",  # "stents" alone does not spell D-E-S
+    "Tumours were graded (grade III) by two pathologists.",
+    "Exosomes were abundant in the liver (Li, 2019).",  # an author and a year
+    "Exosomes promote metastasis (Ma, 2019; Xu, 2020).",
+    "Ferrous sulphate is iron(II) sulphate.",  # a bracket inside a word
+])
+def test_brackets_that_define_no_abbreviation_define_none(text):
+    assert defined_abbreviations(text) == {}

@@ -10,7 +10,7 @@ A sentence carries the citation that closes it in its paragraph.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence, ReasonCode
 from exorag.shape import asks_about_each
 from exorag.text import (
+    defined_abbreviations,
     exact_identifiers,
     names_all,
     question_terms,
@@ -142,6 +143,7 @@ class ExtractiveGenerator:
         # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
         naming = {e.id for e in evidence[:MAX_PASSAGES] if names_all(e.text, identifiers)}
         candidates = [s for e in evidence[:MAX_PASSAGES] for s in evidence_sentences(e)][:MAX_CANDIDATES]
+        spelled_out = abbreviation_reader(evidence[:MAX_PASSAGES])
         if not candidates:
             return Draft(abstain_reason="The retrieved passages hold no usable sentence.",
                          abstain_code=ReasonCode.NO_ANSWERING_SENTENCE)
@@ -151,7 +153,7 @@ class ExtractiveGenerator:
         generality = vectors @ context.centroid if context.centroid is not None else np.zeros(len(candidates))
         score = {
             id(s): SIMILARITY_WEIGHT * float(similarity[i])
-            + (1 - SIMILARITY_WEIGHT) * coverage(s.terms | section_terms(s.evidence))
+            + (1 - SIMILARITY_WEIGHT) * coverage(spelled_out(s) | section_terms(s.evidence))
             - GENERALITY_PENALTY * float(generality[i])
             # A review sentence citing nothing is the author's framing; a finding goes before it.
             - (UNCITED_PENALTY if s.framing else 0.0)
@@ -234,6 +236,18 @@ _METHOD = re.compile(
     r"screened|performed|conducted|carried out|collected|obtained|retrieved|reviewed|identified|matched|categori[sz]ed|"
     r"classified|grouped|administered|given|treated|tested|used|employed|applied|recorded|calculated|estimated|evaluated|"
     r"assessed|measured|analy[sz]ed|studied|examined|investigated|compared|determined)\b"
+    r"|\b(?:were|was) (?:informed|explored|sampled|invited|contacted|approached|reviewed|randomi[sz]ed|registered)\b"
+    r"|\bwe (?:\w+ly )?(?:performed|used|analy[sz]ed|included|enrolled|reviewed|recruited|conducted|collected|examined|"
+    r"evaluated|assessed|studied|investigated|selected|followed|surveyed|interviewed|screened|defined|tested|applied|"
+    r"searched|extracted|sampled|matched)\b"
+    r"|\b(?:to|we|was|were) (?:\w+ )?(?:determin|assess|evaluat|investigat|examin|test|establish|explor|ascertain)\w* if\b"
+    r"|\bhere,? we (?:\w+ly )?(?:investigat|examin|evaluat|assess|test|explor|stud|analy[sz])\w*"
+    r"|\b(?:is|are|was|were) used to (?:assess|evaluate|determine|identify|compare|examine|estimate|measure|test|"
+    r"calculate|analy[sz]e|define|predict|adjust|model)\b"
+    r"|\b(?:variables|parameters|factors|data|measures|outcomes) (?:analy[sz]ed|collected|recorded|assessed|examined|"
+    r"studied|evaluated|considered) (?:was|were|included)\b"
+    r"|\b(?:this|the|our) (?:present |current )?(?:study|trial) (?:was|is) an? (?:[\w-]+,? ){0,5}(?:study|trial|"
+    r"analysis|review|survey|audit)\b"
     r"|\b(?:outcome|end ?point)s?(?: measures?)? (?:was|were|included)\b|\bwill be\b"
     r"|\b(?:study|trial|analysis|cohort|sample|survey|population) (?:consisted|comprised|included|involved|enrolled)\b"
     r"|\b(?:prospective|retrospective|randomi[sz]ed|cross-sectional|case-control|cohort|observational|longitudinal|pilot|"
@@ -306,6 +320,13 @@ def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
 _POINTS_BACK = re.compile(r"^(?:(?:however|moreover|furthermore|in addition|additionally|in turn|thus|therefore|"
                           r"consequently|similarly|notably|importantly),?\s+)?"
                           r"(?:(?:this|these|those|such|they|their|its)|[\w-]+\s+of\s+(?:this|these|those|such))\b", re.IGNORECASE)
+
+
+def points_back(text: str) -> bool:
+    """Whether a sentence opens by pointing back to the one before it ("This acts as a decoy …")."""
+    return _POINTS_BACK.match(text) is not None
+
+
 # How many sentences a chain of such sentences is followed, back to what they point to or on from a finding.
 CHAIN = 2
 
@@ -319,7 +340,7 @@ def _neighbour(sentence: EvidenceSentence, step: int) -> EvidenceSentence | None
     if other is None:
         return None
     earlier, later = (other, sentence) if step < 0 else (sentence, other)
-    return other if _POINTS_BACK.match(later.text) and not (later.refs and not earlier.refs) else None
+    return other if points_back(later.text) and not (later.refs and not earlier.refs) else None
 
 
 def _with_chains(sentences: list[EvidenceSentence], step: int) -> list[EvidenceSentence]:
@@ -352,3 +373,19 @@ def with_consequents(sentences: list[EvidenceSentence]) -> list[EvidenceSentence
 
 def section_terms(evidence: Evidence) -> set[str]:
     return set(tokenize(evidence.section)) if evidence.section else set()
+
+
+def abbreviation_reader(passages: list[Evidence]) -> Callable[[EvidenceSentence], set[str]]:
+    """A function giving a sentence's terms with the words of each abbreviation it writes (in the
+    case defined) that ``passages`` define: a study's results name its arms and measures by their
+    short forms ("HFNC was 3.0 dBA quieter than BCPAP"), which hold the words they stand for."""
+    defined = {short: words for e in passages for short, words in defined_abbreviations(e.text).items()}
+    if not defined:
+        return lambda sentence: sentence.terms
+    shorts = "|".join(re.escape(short) for short in sorted(defined, key=len, reverse=True))
+    written = re.compile(rf"(?<![\w\u2010\u2011-])(?:{shorts})(?![\w\u2010\u2011-])")
+
+    def with_long_forms(sentence: EvidenceSentence) -> set[str]:
+        return sentence.terms.union(*(defined[short] for short in set(written.findall(sentence.text))))
+
+    return with_long_forms

@@ -28,6 +28,7 @@ from exorag.facets import EvidencePlan, FacetEvidence
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import (
     EvidenceSentence,
+    abbreviation_reader,
     asks_for_finding,
     evidence_sentences,
     finding_of_same_study,
@@ -124,6 +125,7 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
     named = exact_identifiers(facet.facet.text)
     passages = [e for e in passages if names_all(e.text, named)] or passages if named else passages
     candidates = list({s.text: s for e in passages for s in evidence_sentences(e)}.values())
+    spelled_out = abbreviation_reader(passages)
     # A table's rows are about what its column headings name ("Strategy", "Key Limitations").
     headings = {(e.source_path, e.section): set(tokenize(e.text)) for e in passages if is_header_row(e.text)}
 
@@ -138,11 +140,11 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
         return any(is_family_member(t, family) for t in s.terms for family in facet.families)
 
     # Only sentences that speak to the facet are embedded: embedding is most of an answer's time.
-    candidates = [s for s in candidates if coverage(s.terms) and (not focus or focus & s.terms)
+    candidates = [s for s in candidates if coverage(spelled_out(s)) and (not focus or focus & spelled_out(s))
                   and (not facet.families or names_member(s))]
     if not candidates:
         return []
-    covers = {id(s): coverage(s.terms | context_terms(s)) for s in candidates}
+    covers = {id(s): coverage(spelled_out(s) | context_terms(s)) for s in candidates}
     # What a sentence loses for reporting no finding, once per sentence; a study's sentence that
     # loses nothing, where the question asks what was found, reports one.
     penalty = {id(s): ranking_penalty(facet.facet.text, s) for s in candidates}
