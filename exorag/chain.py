@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 import numpy as np
@@ -23,7 +23,8 @@ from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.facet_relevance import unused_rare_word
 from exorag.facets import annotate, gather_evidence, plan_assessment
-from exorag.generate import Draft, GenerationContext, get_generator
+from exorag.generate import Draft, DraftSentence, GenerationContext, get_generator
+from exorag.generate.llm import omitted_findings
 from exorag.generate.repair import best_supporting_sentence
 from exorag.judge import Judge, runtime_judge
 from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, SourceKind
@@ -156,22 +157,27 @@ def abstention(question: str, assessment: Assessment, evidence: list[Evidence], 
 
 
 def build_answer(question: str, draft: Draft, evidence: list[Evidence], generator: str,
-                 references: dict[int, Reference], judge: Judge | None = None) -> Answer:
+                 references: dict[int, Reference], judge: Judge | None = None,
+                 completion: Callable[[list[str]], list[DraftSentence]] | None = None) -> Answer:
     """Map a draft to a verified Answer: citations from evidence only, unsupported sentences out.
 
     A sentence is dropped when it cites no known evidence or the judge (default: the runtime
     judge of the settings' index) finds it contradicted by its evidence; one the judge does not
-    find supported stays, flagged.
+    find supported stays, flagged, unless a model wrote it and no passage speaks to it (a model's
+    sentence failing verification is first replaced by the evidence sentence that makes its point).
+    ``completion`` gives, from the texts of the sentences found supported, the sentences to verify
+    and add after them (a broad answer's findings a model left out).
     """
     judge = judge or runtime_judge(get_settings())
     if draft.abstain_reason:
         return abstention(question, Assessment(draft.abstain_code, draft.confidence, draft.abstain_reason), evidence, generator)
     by_id = {e.id: e for e in evidence}
     sentences: list[Sentence] = []
-    for drafted in draft.sentences:
+
+    def verified(drafted: DraftSentence) -> Sentence | None:
         cited = [by_id[i] for i in dict.fromkeys(drafted.evidence_ids) if i in by_id]
         if not drafted.text.strip():
-            continue
+            return None
         check = verify_sentence(drafted.text, [e.text for e in cited], judge)
         repaired = False
         # A model's sentence that fails is replaced by the evidence sentence that best makes its point.
@@ -181,15 +187,19 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
                 drafted, repaired = replacement, True
                 cited = [by_id[i] for i in replacement.evidence_ids]
                 check = verify_sentence(drafted.text, [e.text for e in cited], judge)
-        if not cited or check.verdict == "contradicted" or any(s.text == drafted.text.strip() for s in sentences):
-            continue
+        # What a model writes that no passage speaks to is its own claim, however it is cited.
+        invented = generator == "llm" and check.verdict == "not_found"
+        if not cited or check.verdict == "contradicted" or invented or any(s.text == drafted.text.strip() for s in sentences):
+            return None
         available = {n for e in cited for n in e.refs}
         refs = available if drafted.refs is None else drafted.refs & available
         citation = format_numbers(refs) if refs else "[" + "; ".join(dict.fromkeys(e.source_label for e in cited)) + "]"
-        sentences.append(
-            Sentence(text=drafted.text.strip(), citation=citation, refs=sorted(refs), evidence_ids=[e.id for e in cited],
-                     support=round(check.score, 4), verdict=check.verdict, flagged=not check.supported, repaired=repaired)
-        )
+        return Sentence(text=drafted.text.strip(), citation=citation, refs=sorted(refs), evidence_ids=[e.id for e in cited],
+                        support=round(check.score, 4), verdict=check.verdict, flagged=not check.supported, repaired=repaired)
+
+    sentences += filter(None, map(verified, draft.sentences))
+    if completion and sentences:
+        sentences += filter(None, map(verified, completion([s.text for s in sentences if s.verdict == "supported"])))
     if not sentences:
         return abstention(question, Assessment(ReasonCode.UNSUPPORTED_DRAFT, 0.0, "No sentence of the draft answer was "
                                                "supported by the retrieved evidence."), evidence, generator)
@@ -221,9 +231,10 @@ def _retrieve(question: str, options: AnswerOptions, pipeline: Pipeline, setting
 
 
 def _finish(question: str, standalone: str, draft: Draft, evidence: list[Evidence], generator: str,
-            pipeline: Pipeline, timings: dict[str, float], started: float, shape: QuestionShape) -> Answer:
+            pipeline: Pipeline, timings: dict[str, float], started: float, shape: QuestionShape,
+            completion: Callable[[list[str]], list[DraftSentence]] | None = None) -> Answer:
     verify_started = time.perf_counter()
-    result = build_answer(question, draft, evidence, generator, pipeline.references, pipeline.judge)
+    result = build_answer(question, draft, evidence, generator, pipeline.references, pipeline.judge, completion)
     # A broad question's parts are checked one by one, and a part left open is named, not refused.
     if not result.abstained and not shape.broad and pipeline.parts.checks:
         # On topic is not enough: asked for a mouse strain or a survival figure, the answer must state one.
@@ -315,6 +326,18 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
             else:
                 yield StreamEvent(kind="token", text=piece)
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
-    result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape)
+    added: list[DraftSentence] = []
+    completion = None
+    if generator_name == "llm" and plan is not None:
+        # A model's broad answer is followed by the findings its verified sentences leave out.
+        def completion(written: list[str]) -> list[DraftSentence]:
+            added.extend(omitted_findings(written, plan, evidence, context))
+            return added
+
+    result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape, completion)
+    added_texts = {sentence.text.strip() for sentence in added}
+    for sentence in result.sentences:
+        if sentence.text in added_texts:
+            yield StreamEvent(kind="token", text=" " + cite(sentence.text, sentence.citation))
     result.held_back = held_back
     yield StreamEvent(kind="answer", answer=annotate(result, shape, draft, plan) if parts.checks else result)

@@ -1,7 +1,8 @@
 """Checking an answer sentence against the evidence it cites, with the judge (``exorag.judge``).
 
 The verdict decides what the chain does with the sentence: ``supported`` stays, ``partial`` and
-``not_found`` stay flagged, ``contradicted`` is removed.
+``not_found`` stay flagged, ``contradicted`` is removed; a model's ``not_found`` sentence that no
+evidence sentence can replace is removed too (``exorag.chain.build_answer``).
 """
 
 from __future__ import annotations

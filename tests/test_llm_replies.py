@@ -34,7 +34,25 @@ def test_a_decline_beside_a_cited_finding_keeps_the_finding(indexed_settings):
              "activation [1].")
     with fake_llm(reply) as base_url:
         result = answer(T_CELLS, LLM, indexed_settings.model_copy(update={"llm_base_url": base_url}))
-    assert not result.abstained and len(result.sentences) == 1 and "mention" not in result.answer
+    assert not result.abstained and result.sentences and "mention" not in result.answer
+
+
+def test_a_broad_answer_quotes_the_findings_the_models_sentences_leave_out(indexed_settings):
+    # The model writes one of the review's mechanisms; the others are quoted after it, with their
+    # own citations, and the one it wrote is not quoted again.
+    reply = "Tumour cells release exosomes coated with PD-L1, which bind PD-1 receptors on T cells and suppress their activation [1, 2, 3, 4]."
+    with fake_llm(reply) as base_url:
+        settings = indexed_settings.model_copy(update={"llm_base_url": base_url})
+        events = list(answer_stream(T_CELLS, LLM, settings))
+    streamed = "".join(event.text for event in events if event.kind == "token")
+    result = events[-1].answer
+    assert not result.abstained and result.sentences[0].text.startswith("Tumour cells release exosomes coated with PD-L1")
+    quoted = [s for s in result.sentences[1:] if "TGF" in s.text]
+    assert quoted and quoted[0].citation == "[20, 175]" and quoted[0].verdict == "supported"
+    assert quoted[0].text.rstrip(".") + " [20, 175]" in streamed  # streamed once verified, with its citation
+    assert not any("These exosomal PD-L1 bind to PD-1 receptors" in s.text for s in result.sentences)
+    # What goes on from the finding the model wrote is not quoted after another one, where "This" would point at it.
+    assert "This acts as a decoy" not in result.answer
 
 
 def test_a_reasoning_block_is_neither_shown_nor_read_as_the_answer(indexed_settings):
@@ -62,3 +80,25 @@ def test_a_failing_llm_server_is_a_clear_error_not_a_traceback(indexed_settings,
     assert completed.returncode == 2, completed.stderr[-2000:]
     assert "error: the LLM (EXORAG_LLM_BASE_URL or EXORAG_LLM_GGUF) failed" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_a_models_sentence_that_no_passage_speaks_to_is_removed_not_flagged(indexed_settings):
+    reply = ("Exosomal PD-L1 binds PD-1 receptors on T cells and suppresses their activation [1, 2, 3]. "
+             "Zebrafish embryos grow fewer blood vessels after vitamin C treatment [1, 2, 3].")
+    with fake_llm(reply) as base_url:
+        result = answer("What does exosomal PD-L1 bind on T cells?", LLM,
+                        indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    assert not result.abstained and "PD-1" in result.answer
+    assert "Zebrafish" not in result.answer and all(s.verdict != "not_found" for s in result.sentences)
+
+
+def test_a_models_paraphrase_that_drops_a_findings_numbers_leaves_the_finding_to_be_quoted(indexed_settings):
+    # It keeps most of the finding's words but not how much more (the review's "3-tenfold" at 1% O2).
+    reply = ("Hypoxia, common in solid tumors, significantly enhances exosome production by breast cancer cells and alters cargo "
+             "composition, driven by HIF-1α activation [1, 2, 3, 4].")
+    with fake_llm(reply) as base_url:
+        result = answer("Give me an overview of how hypoxia changes exosome release by tumour cells.", LLM,
+                        indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    assert result.sentences[0].text.startswith("Hypoxia, common in solid tumors, significantly enhances exosome production by")
+    assert any("3-tenfold" in s.text for s in result.sentences[1:])
+

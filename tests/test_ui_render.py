@@ -83,10 +83,10 @@ def test_question_and_corpus_text_are_escaped(indexed_settings):
 def test_a_weakly_supported_sentence_is_flagged_on_screen(t_cell_answer):
     evidence = t_cell_answer.evidence[:1]
     draft = Draft(sentences=[DraftSentence("Vesicles quietly reshape faraway organs over decades.", [evidence[0].id])])
-    flagged = build_answer(T_CELLS, draft, evidence, "llm", {})
+    flagged = build_answer(T_CELLS, draft, evidence, "extractive", {})
     assert flagged.sentences and flagged.sentences[0].flagged
     html = conversation_html([Turn(T_CELLS, flagged)])
-    assert "xr-flagged" in html and "weakly supported" in html and "generator: llm" in html
+    assert "xr-flagged" in html and "weakly supported" in html and "generator: extractive" in html
 
 
 def test_evidence_panel_shows_the_passage_with_the_sentence_marked_and_the_reference(t_cell_answer, referenced_settings):

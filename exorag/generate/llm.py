@@ -13,16 +13,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from exorag.config import Settings
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
+from exorag.generate.extractive import points_back
+from exorag.generate.structured import structured_draft
 from exorag.models import Evidence, ReasonCode
-from exorag.text import split_sentences, strip_citations
+from exorag.text import (
+    entity_key,
+    exact_identifiers,
+    identifier_spellings,
+    numbers_in,
+    split_sentences,
+    strip_citations,
+    tokenize,
+)
+
+if TYPE_CHECKING:
+    from exorag.facets import EvidencePlan
 
 MAX_SENTENCES = 4
+# A finding of the extractive answer whose terms the model's sentences hold at least this share of is written.
+WRITTEN_SHARE = 0.6
 SYSTEM_PROMPT = f"""You answer questions from cancer biologists using only the numbered passages you are given.
 Rules:
 - Write at most {MAX_SENTENCES} short sentences. Every sentence ends with the number(s) of the passage(s) that support it, like [2] or [1, 3].
@@ -248,6 +264,43 @@ class LLMGenerator:
             uncited = [s for s in uncited if len(s.text.split()) >= 3 and not declines(s.text)][: sentence_budget(parts)]
             draft = Draft(uncited) if uncited else draft
         yield draft
+
+
+def omitted_findings(written: list[str], plan: EvidencePlan, evidence: list[Evidence], context: GenerationContext
+                     ) -> list[DraftSentence]:
+    """The findings of the extractive answer to a broad question that the model's verified
+    sentences (``written``) leave out, to be quoted after them: a small model's connected answer
+    often keeps two findings of eight. A finding counts as written when those sentences hold most of
+    its terms and every one of its numbers and coded names (a paraphrase that drops "3-tenfold" or
+    "miR-1273f" lost the finding); a sentence going on from a written finding ("This acts as a
+    decoy …") is left with it, since after another finding it would speak of that one."""
+    model_facts = _facts(" ".join(written))
+    model_terms = set(tokenize(_STATISTICS.sub(" ", " ".join(written))))
+    omitted: list[DraftSentence] = []
+    head_omitted = False
+    for finding in structured_draft(plan.shape, plan, evidence, context).sentences:
+        terms = set(tokenize(_STATISTICS.sub(" ", finding.text)))
+        facts = _facts(finding.text)
+        left_out = bool(terms) and (len(terms & model_terms) / len(terms) < WRITTEN_SHARE or not facts <= model_facts)
+        appended = left_out and (head_omitted or not points_back(finding.text))
+        if appended:
+            omitted.append(finding)
+            model_terms |= terms
+            model_facts |= facts
+        head_omitted = appended
+    return omitted
+
+
+# A bracket of statistics ("(HR 0.79, 95% CI 0.70-0.89; p = 0.01)"): a model may leave it out of a finding it writes.
+_STATISTICS = re.compile(r"\((?=[^()]*\b(?:CI|p\s*[<=>\u2264\u2265]|[HO]R|RR|n\s*=|SD|SEM|IQR)\b)[^()]*\)")
+
+
+def _facts(text: str) -> set[str]:
+    """The numbers and coded names of ``text`` outside brackets of statistics, as compared: "1,200"
+    as 1200, and a coded name in each of its spellings ("HIF-1α", "HIF-1a")."""
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", _STATISTICS.sub(" ", text))
+    names = {entity_key(spelling) for name in exact_identifiers(text) for spelling in identifier_spellings(name)}
+    return numbers_in(text) | names
 
 
 def openai_chat_model(settings: Settings, max_tokens: int, temperature: float, streaming: bool = False) -> BaseChatModel:
