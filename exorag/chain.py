@@ -166,7 +166,7 @@ def build_answer(question: str, draft: Draft, evidence: list[Evidence], generato
     find supported stays, flagged, unless a model wrote it and no passage speaks to it (a model's
     sentence failing verification is first replaced by the evidence sentence that makes its point).
     ``completion`` gives, from the texts of the sentences found supported, the sentences to verify
-    and add after them (a broad answer's findings a model left out).
+    and add after them (the findings of the extractive answer a model left out).
     """
     judge = judge or runtime_judge(get_settings())
     if draft.abstain_reason:
@@ -328,10 +328,11 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     timings["generate"] = (time.perf_counter() - generate_started) * 1000
     added: list[DraftSentence] = []
     completion = None
-    if generator_name == "llm" and plan is not None:
-        # A model's broad answer is followed by the findings its verified sentences leave out.
+    if generator_name == "llm" and (shape.broad or shape.shape == "yes_no"):
+        # A model's broad or yes/no answer is followed by the findings its verified sentences leave out.
         def completion(written: list[str]) -> list[DraftSentence]:
-            added.extend(omitted_findings(written, plan, evidence, context))
+            quoted = get_generator("extractive", settings).generate(standalone, evidence, context).sentences
+            added.extend(omitted_findings(written, quoted))
             return added
 
     result = _finish(question, standalone, draft, evidence, generator_name, pipeline, timings, started, shape, completion)

@@ -102,3 +102,11 @@ def test_a_models_paraphrase_that_drops_a_findings_numbers_leaves_the_finding_to
     assert result.sentences[0].text.startswith("Hypoxia, common in solid tumors, significantly enhances exosome production by")
     assert any("3-tenfold" in s.text for s in result.sentences[1:])
 
+
+
+def test_a_models_bare_yes_is_followed_by_the_finding_it_rests_on(indexed_settings):
+    with fake_llm("Yes, hypoxia raises exosome release by tumour cells [1, 2, 3, 4].") as base_url:
+        result = answer("Does hypoxia increase exosome release by tumour cells?", LLM,
+                        indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    assert result.shape == "yes_no" and result.sentences[0].text.startswith("Yes, hypoxia raises")
+    assert any("3-tenfold" in s.text and s.citation == "[13-16]" for s in result.sentences[1:])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -21,7 +20,6 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from exorag.config import Settings
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.generate.extractive import points_back
-from exorag.generate.structured import structured_draft
 from exorag.models import Evidence, ReasonCode
 from exorag.text import (
     entity_key,
@@ -32,9 +30,6 @@ from exorag.text import (
     strip_citations,
     tokenize,
 )
-
-if TYPE_CHECKING:
-    from exorag.facets import EvidencePlan
 
 MAX_SENTENCES = 4
 # A finding of the extractive answer whose terms the model's sentences hold at least this share of is written.
@@ -266,19 +261,19 @@ class LLMGenerator:
         yield draft
 
 
-def omitted_findings(written: list[str], plan: EvidencePlan, evidence: list[Evidence], context: GenerationContext
-                     ) -> list[DraftSentence]:
-    """The findings of the extractive answer to a broad question that the model's verified
-    sentences (``written``) leave out, to be quoted after them: a small model's connected answer
-    often keeps two findings of eight. A finding counts as written when those sentences hold most of
-    its terms and every one of its numbers and coded names (a paraphrase that drops "3-tenfold" or
-    "miR-1273f" lost the finding); a sentence going on from a written finding ("This acts as a
-    decoy …") is left with it, since after another finding it would speak of that one."""
+def omitted_findings(written: list[str], quoted: list[DraftSentence]) -> list[DraftSentence]:
+    """The sentences of the extractive answer (``quoted``) that the model's verified sentences
+    (``written``) leave out, to be quoted after them: a small model's connected answer often keeps
+    two findings of eight, and answers yes or no without the finding. A finding counts as written
+    when those sentences hold most of its terms and every one of its numbers and coded names (a
+    paraphrase that drops "3-tenfold" or "miR-1273f" lost the finding); a sentence going on from a
+    written finding ("This acts as a decoy …") is left with it, since after another finding it
+    would speak of that one."""
     model_facts = _facts(" ".join(written))
     model_terms = set(tokenize(_STATISTICS.sub(" ", " ".join(written))))
     omitted: list[DraftSentence] = []
     head_omitted = False
-    for finding in structured_draft(plan.shape, plan, evidence, context).sentences:
+    for finding in quoted:
         terms = set(tokenize(_STATISTICS.sub(" ", finding.text)))
         facts = _facts(finding.text)
         left_out = bool(terms) and (len(terms & model_terms) / len(terms) < WRITTEN_SHARE or not facts <= model_facts)
