@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from exorag.text import POLITELY, tokenize, whole_word
+
 Shape = Literal["fact", "yes_no", "list", "summary", "comparison", "multi_part"]
 BROAD_SHAPES: frozenset[str] = frozenset({"list", "summary", "comparison", "multi_part"})
 
@@ -84,7 +86,7 @@ _SUMMARY = re.compile(_REQUEST_START + r"(?:" + _SUMMARY_VERBS + r"|overview|" +
 _LEADING_WORDS = re.compile(r"^\s*(?:and|but|also|then)\s+", _I)
 # A request put politely ("Can you explain …?", "Please list …") asks what the rest asks, and
 # "tell me whether X" asks whether X.
-_POLITE = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)(?=\w)", _I)
+_POLITE = re.compile(r"^\s*" + POLITELY + r"(?=\w)", _I)
 _TELL_WHETHER = re.compile(r"^\s*(?:tell|show)\s+(?:me|us)\s+(?:whether|if)\s+", _I)
 # A request ("explain …?") is no statement put up for confirmation.
 _REQUEST = re.compile(r"^\s*(?:" + _SUMMARY_VERBS + "|" + _LIST_VERBS + r"|tell|show|compare|contrast)\b", _I)
@@ -124,8 +126,6 @@ def asked_kind(question: str) -> str | None:
 
 def asked_kind_terms(question: str) -> set[str]:
     """The tokens of the kinds a question asks for (see ``asked_kind``)."""
-    from exorag.text import tokenize
-
     return {t for head in _kind_heads(question) for t in tokenize(head)}
 
 
@@ -258,7 +258,7 @@ def _without(text: str, parts: list[str]) -> str:
     """``text`` without ``parts``, each taken out only as whole words: "operative" leaves the
     "non-operative" of the other side whole."""
     for part in parts:
-        text = re.sub(rf"(?<![\w\u2010\u2011-]){re.escape(part)}(?![\w\u2010\u2011-])", " ", text, flags=_I)
+        text = re.sub(whole_word(re.escape(part)), " ", text, flags=_I)
     return text
 
 

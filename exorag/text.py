@@ -366,10 +366,11 @@ ASKING_WORDS = frozenset(["give", "tell", "describe", "explain", "summarise", "s
                           "says", "know", "known", "literature", "abstracts", "paper", "papers", "article", "articles",
                           "collection", "documented", "mention", "mentions", "mentioned", "discuss", "discusses",
                           "discussed", "briefly", "gist", "nutshell", "recap"])
+# How a request is put politely ("can you please …", "please …"): no part of what it asks.
+POLITELY = r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)"
 # The verb of a request for a list ("list the drugs …", "can you name …") is no term of the question;
 # elsewhere the word may be one ("the transplant waiting list").
-_LIST_REQUEST = re.compile(r"(^|[.!?:;]\s+)\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?"
-                           r"(?:list|enumerate|name)\b", re.IGNORECASE)
+_LIST_REQUEST = re.compile(r"(^|[.!?:;]\s+)\s*(?:" + POLITELY + r")?(?:list|enumerate|name)\b", re.IGNORECASE)
 
 
 def names_topic(token: str, word: str) -> bool:
@@ -390,6 +391,12 @@ def question_terms(question: str) -> dict[str, str]:
     words = topic_words(question)
     joined = {JOINERS.sub("", t.rstrip("%")) for t in words if JOINERS.search(t.rstrip("%"))}
     return {t: w for t, w in words.items() if t not in joined}
+
+
+def whole_word(pattern: str) -> str:
+    """``pattern`` matched only as whole words: not inside a word or a hyphenated compound
+    ("operative" is not found in "non-operative", "CPAP" not in "BCPAP")."""
+    return rf"(?<![\w\u2010\u2011-])(?:{pattern})(?![\w\u2010\u2011-])"
 
 
 # "long form (SF)": a short form of 2-10 characters in brackets after its words ("iron(II)" is no definition).

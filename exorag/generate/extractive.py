@@ -28,6 +28,7 @@ from exorag.text import (
     strip_citations,
     tokenize,
     weighted_coverage,
+    whole_word,
 )
 
 MAX_SENTENCES = 4
@@ -143,10 +144,10 @@ class ExtractiveGenerator:
         # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
         naming = {e.id for e in evidence[:MAX_PASSAGES] if names_all(e.text, identifiers)}
         candidates = [s for e in evidence[:MAX_PASSAGES] for s in evidence_sentences(e)][:MAX_CANDIDATES]
-        spelled_out = abbreviation_reader(evidence[:MAX_PASSAGES])
         if not candidates:
             return Draft(abstain_reason="The retrieved passages hold no usable sentence.",
                          abstain_code=ReasonCode.NO_ANSWERING_SENTENCE)
+        spelled_out = abbreviation_reader(evidence[:MAX_PASSAGES])
         vectors = context.embed_texts([s.text for s in candidates])
         similarity = context.topical_similarity(vectors)
         # A sentence close to the corpus centroid says what every passage says: a summary, not an answer.
@@ -383,7 +384,7 @@ def abbreviation_reader(passages: list[Evidence]) -> Callable[[EvidenceSentence]
     if not defined:
         return lambda sentence: sentence.terms
     shorts = "|".join(re.escape(short) for short in sorted(defined, key=len, reverse=True))
-    written = re.compile(rf"(?<![\w\u2010\u2011-])(?:{shorts})(?![\w\u2010\u2011-])")
+    written = re.compile(whole_word(shorts))
 
     def with_long_forms(sentence: EvidenceSentence) -> set[str]:
         return sentence.terms.union(*(defined[short] for short in set(written.findall(sentence.text))))

@@ -140,11 +140,12 @@ def facet_findings(facet: FacetEvidence, focus: set[str], evidence: list[Evidenc
         return any(is_family_member(t, family) for t in s.terms for family in facet.families)
 
     # Only sentences that speak to the facet are embedded: embedding is most of an answer's time.
-    candidates = [s for s in candidates if coverage(spelled_out(s)) and (not focus or focus & spelled_out(s))
+    spelled = {id(s): spelled_out(s) for s in candidates}
+    candidates = [s for s in candidates if coverage(spelled[id(s)]) and (not focus or focus & spelled[id(s)])
                   and (not facet.families or names_member(s))]
     if not candidates:
         return []
-    covers = {id(s): coverage(spelled_out(s) | context_terms(s)) for s in candidates}
+    covers = {id(s): coverage(spelled[id(s)] | context_terms(s)) for s in candidates}
     # What a sentence loses for reporting no finding, once per sentence; a study's sentence that
     # loses nothing, where the question asks what was found, reports one.
     penalty = {id(s): ranking_penalty(facet.facet.text, s) for s in candidates}
