@@ -163,6 +163,44 @@ def test_offline_judge_refuses_a_wrong_claim_that_only_looks_reworded(offline, c
     assert not offline.supports(claim, evidence), offline.reasons(claim, evidence)
 
 
+def test_a_rare_verb_is_wording_and_a_rare_noun_is_a_fact_of_its_own(offline):
+    evidence = "Nurses delivered the vaccine to homebound patients."
+    reworded = offline.reasons("The vaccine was ferried by nurses to homebound patients.", evidence)
+    assert reworded.problems == [] and reworded.score >= 0.8, reworded
+    for added in ("Nurses delivered the vaccine to homebound paraplegics.",
+                  "Nurses delivered the vaccine and anticoagulants to homebound patients."):
+        verdict = offline.reasons(added, evidence)
+        assert not offline.supports(added, evidence) and verdict.problems[0].startswith("rare words"), verdict
+
+
+# Two specific words that trade places (a relation swap), next to the same evidence reworded
+# in ways that move words but keep every role: a passive, a reordered list, a transposed pair.
+# (A bare mirror, "A released vesicles that silenced B" against "B … silenced A", reads like a
+# passive to word order alone, and is not caught.)
+ROLE_SWAPS = [
+    ("Regulatory T cells from the spleen released vesicles that silenced dendritic cells in the lymph node.",
+     "Dendritic cells from the spleen released vesicles that silenced regulatory T cells in the lymph node.",
+     ["Vesicles released by splenic regulatory T cells silenced dendritic cells in the lymph node."]),
+    ("PET detected more lesions (92%) than ultrasound and CT.",
+     "CT detected more lesions (92%) than ultrasound and PET.",
+     ["More lesions (92%) were detected by PET than by ultrasound and CT.",
+      "PET detected more lesions (92%) than CT and ultrasound."]),
+    ("Within three days of admission, the rash and fever resolved spontaneously without corticosteroid therapy.",
+     "Within three days of corticosteroid therapy, the rash and fever resolved spontaneously without admission.",
+     ["Within three days of admission, spontaneous resolution of the fever and rash occurred without corticosteroid therapy."]),
+]
+
+
+@pytest.mark.parametrize(("evidence", "swapped", "reworded"), ROLE_SWAPS)
+def test_offline_judge_refuses_two_words_that_trade_roles_and_accepts_moves_that_keep_them(
+        offline, evidence, swapped, reworded):
+    verdict = offline.reasons(swapped, evidence)
+    assert any(problem.startswith("roles swapped") for problem in verdict.problems), verdict
+    assert offline.judge(swapped, [evidence]).verdict == "contradicted"
+    for claim in reworded:
+        assert not any(problem.startswith("roles swapped") for problem in offline.reasons(claim, evidence).problems), claim
+
+
 @pytest.mark.parametrize(("text", "shares"), [
     ("three in four patients", [(3, 4)]), ("1 out of 5 children", [(1, 5)]), ("one in every ten", [(1, 10)]),
     ("twice in 5 years", []), ("the second in 3 trials", []), ("0.5 in 4 weeks", []), ("5 in 3 groups", []),
