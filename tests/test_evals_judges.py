@@ -20,7 +20,7 @@ from exorag.config import get_settings
 from exorag.judge import JudgeError, get_judge
 from exorag.judge.llm import LLMJudge, parse_verdict
 from exorag.judge.nli import NLIJudge
-from exorag.judge.rules import RulesJudge
+from exorag.judge.rules import RulesJudge, swapped_roles
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "evals" / "datasets" / "judge_calibration.jsonl"
@@ -161,6 +161,25 @@ LOOK_ALIKES = [
 @pytest.mark.parametrize(("claim", "evidence"), LOOK_ALIKES)
 def test_offline_judge_refuses_a_wrong_claim_that_only_looks_reworded(offline, claim, evidence):
     assert not offline.supports(claim, evidence), offline.reasons(claim, evidence)
+
+
+# Comparisons and pairings told the other way round, each role kept: no swap.
+TURNED_ROUND = [
+    ("MRI had better specificity than MDCT (45% vs 30%).", "MDCT had worse specificity than MRI (30% vs 45%)."),
+    ("At 12 months, recurrence was lower after laparoscopic repair than after open repair.",
+     "Open repair was followed by more recurrence than laparoscopic repair at 12 months."),
+    ("Serum ferritin was higher in smokers than in nonsmokers, whereas transferrin did not differ.",
+     "Transferrin did not differ, whereas smokers had higher serum ferritin than nonsmokers."),
+    ("Tamoxifen-treated women had fewer fractures than those given anastrozole (2% vs 5%).",
+     "Anastrozole was associated with more fractures than tamoxifen (5% vs 2%)."),
+    ("Melanoma exosomes carry integrins (α6β4 for lung, αvβ5 for liver).",
+     "Exosomal αvβ5 directs melanoma exosomes to the liver and α6β4 to the lung."),
+]
+
+
+@pytest.mark.parametrize(("evidence", "claim"), TURNED_ROUND)
+def test_a_comparison_told_the_other_way_round_swaps_no_roles(evidence, claim):
+    assert swapped_roles(claim, evidence) is None
 
 
 def test_a_rare_verb_is_wording_and_a_rare_noun_is_a_fact_of_its_own(offline):
