@@ -2,8 +2,8 @@
 
 One reading for the evidence verdict on yes/no questions, the rules judge and the synthetic pair
 generator alike: what denies, what states no effect, which words raise or lower what follows them
-(``suppresses``, ``higher``) or call it good or bad (``favourable``, ``worse``), and each effect
-word's opposite.
+(``suppresses``, ``higher``, "holds back") or call it good or bad (``favourable``, ``worse``), each
+effect word's opposite, and prefixes of opposite sense ("anti-" and "pro-").
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ _DIRECTION_VERBS: dict[Direction, str] = {
         expand gain""",
     "down": """decrease lower reduce suppress inhibit downregulate block repress impair attenuate silence
         blunt dampen diminish prevent abolish weaken deplete degrade hinder impede disrupt fall drop
-        decline slow shrink lose""",
+        decline slow shrink lose restrain curb""",
     "good": "improve",
     "bad": "",
 }
@@ -71,10 +71,58 @@ _NOMINAL = re.compile(r"(ion|ment)s?$")
 
 
 def reword_negation_phrases(text: str) -> str:
-    """``text`` (case-folded) with "rather than" read as "not" and "not only" as no negation."""
+    """``text`` (case-folded) with "rather than" read as "not", "not only" as no negation, and a
+    phrasal verb of effect as its one-word verb ("holds back" as "inhibits")."""
     for pattern, replacement in _NEGATION_PHRASES:
         text = pattern.sub(replacement, text)
+    return reword_effect_phrases(text)
+
+
+# Phrasal verbs and idioms of effect, read as the one-word verb ("held tumour growth in check" as "inhibited").
+_HOLD = r"(?:hold|holds|held|holding|keep|keeps|kept|keeping)"
+_EFFECT_PHRASES = (
+    (re.compile(rf"\b{_HOLD}\s+back\b"), "inhibits"),
+    (re.compile(rf"\b{_HOLD}\s+((?:[\w-]+\s+){{1,4}}?)in\s+check\b"), r"inhibits \1"),
+    (re.compile(rf"\b{_HOLD}\s+in\s+check\b"), "inhibits"),
+    (re.compile(r"\breins?\s+in\b|\breined\s+in\b"), "inhibits"),
+    (re.compile(r"\b(?:ramps?|ramped|ramping)\s+up\b"), "increases"),
+    (re.compile(r"\b(?:scales?|scaled|scaling|cuts?|cutting)\s+back\b"), "reduces"),
+)
+
+
+def reword_effect_phrases(text: str) -> str:
+    """``text`` (case-folded) with phrasal verbs of effect as one word: "hold back", "keep X in
+    check", "rein in" as "inhibits"; "ramp up" as "increases"; "scale back", "cut back" as "reduces"."""
+    for pattern, replacement in _EFFECT_PHRASES:
+        text = pattern.sub(replacement, text)
     return text
+
+
+# A negation right after a relative pronoun describes who or what is meant ("cells that lack the
+# receptor", "patients who did not respond"): it does not deny what the sentence states of them.
+_RELATIVE_NEGATION = re.compile(
+    r"\b(?:that|which|who|whom|whose\s+[\w-]+)\s+(?:(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would)\s+not|"
+    r"\w+n't|not|never|cannot|lacks?|lacked|lacking)\b")
+
+
+def main_clause_denies(text: str) -> bool:
+    """``denies_effect`` for what a sentence (case-folded) states, not what its relative clauses describe."""
+    return denies_effect(_RELATIVE_NEGATION.sub("that", text))
+
+
+# Prefixes of opposite sense on one stem ("anti-inflammatory" and "pro-inflammatory").
+_OPPOSED_PREFIXES = (("anti", "pro"), ("hyper", "hypo"), ("over", "under"))
+
+
+def opposed_prefix(first: str, second: str) -> str | None:
+    """A word of ``first`` whose stem ``second`` writes with the opposite prefix (both case-folded):
+    ``anti-inflammatory`` against ``pro-inflammatory``, ``hyperglycaemia`` against ``hypoglycaemia``."""
+    for one, other in _OPPOSED_PREFIXES:
+        for prefix, opposite in ((one, other), (other, one)):
+            for match in re.finditer(rf"\b{prefix}-?([a-z]{{4,}})\b", first):
+                if re.search(rf"\b{opposite}-?{match.group(1)}\b", second):
+                    return match.group(0)
+    return None
 
 
 def is_negation(word: str) -> bool:

@@ -20,7 +20,7 @@ from exorag.config import get_settings
 from exorag.judge import JudgeError, get_judge
 from exorag.judge.llm import LLMJudge, parse_verdict
 from exorag.judge.nli import NLIJudge
-from exorag.judge.rules import RulesJudge, swapped_roles
+from exorag.judge.rules import RulesJudge
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "evals" / "datasets" / "judge_calibration.jsonl"
@@ -163,61 +163,16 @@ def test_offline_judge_refuses_a_wrong_claim_that_only_looks_reworded(offline, c
     assert not offline.supports(claim, evidence), offline.reasons(claim, evidence)
 
 
-# Comparisons and pairings told the other way round, each role kept: no swap.
-TURNED_ROUND = [
-    ("MRI had better specificity than MDCT (45% vs 30%).", "MDCT had worse specificity than MRI (30% vs 45%)."),
-    ("At 12 months, recurrence was lower after laparoscopic repair than after open repair.",
-     "Open repair was followed by more recurrence than laparoscopic repair at 12 months."),
-    ("Serum ferritin was higher in smokers than in nonsmokers, whereas transferrin did not differ.",
-     "Transferrin did not differ, whereas smokers had higher serum ferritin than nonsmokers."),
-    ("Tamoxifen-treated women had fewer fractures than those given anastrozole (2% vs 5%).",
-     "Anastrozole was associated with more fractures than tamoxifen (5% vs 2%)."),
-    ("Melanoma exosomes carry integrins (α6β4 for lung, αvβ5 for liver).",
-     "Exosomal αvβ5 directs melanoma exosomes to the liver and α6β4 to the lung."),
-]
-
-
-@pytest.mark.parametrize(("evidence", "claim"), TURNED_ROUND)
-def test_a_comparison_told_the_other_way_round_swaps_no_roles(evidence, claim):
-    assert swapped_roles(claim, evidence) is None
-
-
-def test_a_rare_verb_is_wording_and_a_rare_noun_is_a_fact_of_its_own(offline):
-    evidence = "Nurses delivered the vaccine to homebound patients."
-    reworded = offline.reasons("The vaccine was ferried by nurses to homebound patients.", evidence)
-    assert reworded.problems == [] and reworded.score >= 0.8, reworded
-    for added in ("Nurses delivered the vaccine to homebound paraplegics.",
-                  "Nurses delivered the vaccine and anticoagulants to homebound patients."):
-        verdict = offline.reasons(added, evidence)
-        assert not offline.supports(added, evidence) and verdict.problems[0].startswith("rare words"), verdict
-
-
-# Two specific words that trade places (a relation swap), next to the same evidence reworded
-# in ways that move words but keep every role: a passive, a reordered list, a transposed pair.
-# (A bare mirror, "A released vesicles that silenced B" against "B … silenced A", reads like a
-# passive to word order alone, and is not caught.)
-ROLE_SWAPS = [
-    ("Regulatory T cells from the spleen released vesicles that silenced dendritic cells in the lymph node.",
-     "Dendritic cells from the spleen released vesicles that silenced regulatory T cells in the lymph node.",
-     ["Vesicles released by splenic regulatory T cells silenced dendritic cells in the lymph node."]),
-    ("PET detected more lesions (92%) than ultrasound and CT.",
-     "CT detected more lesions (92%) than ultrasound and PET.",
-     ["More lesions (92%) were detected by PET than by ultrasound and CT.",
-      "PET detected more lesions (92%) than CT and ultrasound."]),
-    ("Within three days of admission, the rash and fever resolved spontaneously without corticosteroid therapy.",
-     "Within three days of corticosteroid therapy, the rash and fever resolved spontaneously without admission.",
-     ["Within three days of admission, spontaneous resolution of the fever and rash occurred without corticosteroid therapy."]),
-]
-
-
-@pytest.mark.parametrize(("evidence", "swapped", "reworded"), ROLE_SWAPS)
-def test_offline_judge_refuses_two_words_that_trade_roles_and_accepts_moves_that_keep_them(
-        offline, evidence, swapped, reworded):
-    verdict = offline.reasons(swapped, evidence)
-    assert any(problem.startswith("roles swapped") for problem in verdict.problems), verdict
-    assert offline.judge(swapped, [evidence]).verdict == "contradicted"
-    for claim in reworded:
-        assert not any(problem.startswith("roles swapped") for problem in offline.reasons(claim, evidence).problems), claim
+def test_offline_judge_reads_opposed_prefixes_and_phrasal_verbs_as_directions(offline):
+    evidence = "The adjuvant pushed dendritic cells toward a pro-inflammatory state and held tumour growth in check."
+    for wrong in ("The adjuvant pushed dendritic cells toward an anti-inflammatory state.",
+                  "The adjuvant promoted tumour growth."):
+        verdict = offline.reasons(wrong, evidence)
+        assert any(p.startswith("direction of effect reversed") for p in verdict.problems), (wrong, verdict)
+    assert offline.supports("The adjuvant inhibited tumour growth.", evidence)
+    methylation = offline.judge("The CDKN2A promoter was hypomethylated in tumours.",
+                                ["The CDKN2A promoter was hypermethylated in tumours."])
+    assert methylation.verdict == "contradicted", methylation
 
 
 @pytest.mark.parametrize(("text", "shares"), [

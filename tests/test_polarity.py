@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from exorag.polarity import denies_effect, direction_of, effect_verb_base, negates, opposite_word
+from exorag.polarity import (
+    denies_effect,
+    direction_of,
+    effect_verb_base,
+    main_clause_denies,
+    negates,
+    opposed_prefix,
+    opposite_word,
+    reword_effect_phrases,
+)
 
 
 def test_negation_reads_phrases_before_words():
@@ -37,3 +46,26 @@ def test_opposites_keep_the_form():
     assert opposite_word("upregulated") == "downregulated"
     assert opposite_word("higher") == "lower"
     assert effect_verb_base("promoted") == "promote"
+
+
+def test_a_negation_in_a_relative_clause_describes_and_does_not_deny():
+    assert not main_clause_denies("patients who did not respond had higher mortality")
+    assert not main_clause_denies("cells that lack the receptor took up the toxin")
+    assert not main_clause_denies("infants whose mothers were not immunised were protected")
+    # "that" opening a stated finding, not a relative clause, keeps its negation.
+    assert main_clause_denies("the trial showed that the drug did not reduce pain")
+    assert main_clause_denies("cells that lack the receptor did not take up the toxin")
+
+
+def test_phrasal_verbs_of_effect_read_as_one_verb():
+    assert reword_effect_phrases("regulatory t cells held tumour growth in check") == "regulatory t cells inhibits tumour growth "
+    assert reword_effect_phrases("the drug holds back fibrosis") == "the drug inhibits fibrosis"
+    assert reword_effect_phrases("the cells ramp up glycolysis") == "the cells increases glycolysis"
+    assert reword_effect_phrases("the patients held their breath") == "the patients held their breath"
+
+
+def test_opposed_prefixes_on_one_stem():
+    assert opposed_prefix("an anti-inflammatory state", "pro-inflammatory mediators") == "anti-inflammatory"
+    assert opposed_prefix("hyperglycaemia was common", "hypoglycaemia was common") == "hyperglycaemia"
+    assert opposed_prefix("proinflammatory cytokines", "pro-inflammatory cytokines") is None
+    assert opposed_prefix("an anti-inflammatory state", "an inflammatory state") is None

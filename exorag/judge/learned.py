@@ -39,10 +39,9 @@ WINDOW_SENTENCES = 2
 TUNE_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 FEATURES = ("score", "coverage", "similarity", "entity_missing", "number_missing", "negation", "asserts_negated",
             "direction", "term_swapped", "rare_missing", "verbatim", "order_discordance", "class_changed",
-            "entity_order_discordance", "roles_swapped")
+            "entity_order_discordance")
 _PROBLEM_FEATURES = {"entity not": "entity_missing", "number not": "number_missing", "negation": "negation",
-                     "asserts what": "asserts_negated", "direction": "direction", "term swapped": "term_swapped",
-                     "roles swapped": "roles_swapped"}
+                     "asserts what": "asserts_negated", "direction": "direction", "term swapped": "term_swapped"}
 
 
 def judge_folder(settings: Settings) -> Path:

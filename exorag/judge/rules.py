@@ -16,18 +16,16 @@ overlap alone misses in biomedical text:
   claim that states no effect, ``unrelated to``, and no effect of its own asserts nothing; a
   negation in other words than the evidence's agrees with any denial there);
 - an effect whose direction the evidence reverses (``raises`` where the evidence ``suppresses``
-  the same thing, ``better`` where it says ``worse``);
+  the same thing, ``better`` where it says ``worse``, "holds back" where it ``promotes``,
+  ``anti-inflammatory`` where it says ``pro-inflammatory``);
 - a specific term swapped for another in the same frame (``prostate cancer cells`` where the
   evidence says ``breast cancer cells``); a verb (``acquire`` for ``confers``) is another
-  wording, not a swap;
-- two specific words that trade roles (``MRI was more specific than MDCT`` where MDCT was more
-  specific than MRI): they come in the other order, and each has the other's neighbours.
+  wording, not a swap.
 
 Any failed check caps the score below the threshold, and the verdict is ``contradicted`` when the
-evidence otherwise covers the claim (``not_found`` when it does not). A rare noun (a drug, a tissue,
+evidence otherwise covers the claim (``not_found`` when it does not). A rare word (a drug, a tissue,
 a method) that the evidence lacks lowers the score, unless the evidence holds another form of it
-(``hypoxic`` for ``hypoxia``); a rare verb or adverb (``shuttled``, ``spontaneously``) is wording.
-Partial support
+(``hypoxic`` for ``hypoxia``). Partial support
 (a claim that adds an unsupported clause in common words) shows only as lower coverage, which this
 judge catches less reliably.
 The checks are word rules for English biomedical prose, not a model: they miss paraphrased
@@ -40,9 +38,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from collections import Counter
 from dataclasses import dataclass, field
-from itertools import combinations
 from functools import lru_cache
 
 import numpy as np
@@ -56,6 +52,7 @@ from exorag.polarity import (
     denies_effect,
     direction_of,
     is_negation,
+    opposed_prefix,
     reword_negation_phrases,
 )
 from exorag.text import (
@@ -342,6 +339,9 @@ def negation_problem(claim: _Sentence, sentences: list[_Sentence]) -> str | None
 def reversed_effect(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     """An effect the claim states where the evidence states the opposite effect on the same thing:
     the evidence effects whose objects share most with the claim's all have the opposite direction."""
+    for sentence in sentences:
+        if word := opposed_prefix(claim.text.casefold(), sentence.text.casefold()):
+            return f"direction of effect reversed ({word})"
     stated = [effect for sentence in sentences for effect in sentence.effects()]
     for direction, objects in claim.effects():
         shared = [(len(objects & evidence_objects), evidence_direction) for evidence_direction, evidence_objects in stated]
@@ -434,61 +434,6 @@ def swapped_term(claim: _Sentence, sentences: list[_Sentence]) -> str | None:
     return None
 
 
-# A specific word joined to an id that it describes ("EphA2-enriched", "PD-1-coated"): two words.
-_DESCRIBED_ID = re.compile(r"^(.*?[\dA-Z\u03b1-\u03c9].*?)-([a-z]{4,})$")
-
-
-def _role_words(word: str) -> list[tuple[str, str]]:
-    """``(key, word)`` for the specific words in ``word``: an id by its ``entity_key``, a plain
-    word (rarer than SPECIFIC_ZIPF, not a verb form or an effect) by its stems; an id with a
-    describing word joined gives both. A common word gives none."""
-    found: list[tuple[str, str]] = []
-    while (match := _DESCRIBED_ID.match(word)) and entity_kind(match.group(1)):
-        found.extend(_role_words(match.group(2)))
-        word = match.group(1)
-    if entity_kind(word):
-        return [("id:" + entity_key(word), word), *found]
-    plain = word.casefold()
-    if (plain not in STOPWORDS and re.fullmatch(rf"[a-z{_GREEK}-]+", plain) and _swappable(plain)
-            and not _reads_as_verb(plain) and (stems := tokenize(plain))):
-        return [("word:" + " ".join(stems), word), *found]
-    return found
-
-
-def _anchor_order(text: str, anchors: set[str]) -> tuple[list[str], dict[str, set[str]]]:
-    """The anchors of ``text`` in order, and for each the anchors next to it (before and after) in
-    its sentence, counting only anchors: the words between them are free to change."""
-    order: list[str] = []
-    beside: dict[str, set[str]] = {}
-    for start, end in split_sentences(text):
-        keys = [key for match in _WORD.finditer(_id_text(text[start:end]))
-                for key, _ in _role_words(match.group(0)) if key in anchors]
-        order.extend(keys)
-        for position, key in enumerate(keys):
-            beside[key] = {keys[other] for other in (position - 1, position + 1) if 0 <= other < len(keys)}
-    return order, beside
-
-
-def swapped_roles(claim_text: str, evidence_text: str) -> str | None:
-    """Two specific words of one kind that trade places: they come in the other order, and each has,
-    in the claim, the neighbours the other has in the evidence and keeps none of its own ("T cells
-    release exosomes that bind tumour cells" where tumour cells release them and they bind T cells;
-    "MRI was better than MDCT" where MDCT was better than MRI). Neighbours are the nearest specific
-    words both texts hold once each, so rewording, passives and reordered lists keep them."""
-    claim_keys = Counter(key for match in _WORD.finditer(_id_text(claim_text)) for key, _ in _role_words(match.group(0)))
-    evidence_keys = Counter(key for match in _WORD.finditer(_id_text(evidence_text)) for key, _ in _role_words(match.group(0)))
-    anchors = {key for key, count in claim_keys.items() if count == 1 and evidence_keys[key] == 1}
-    claim_order, in_claim = _anchor_order(claim_text, anchors)
-    evidence_order, in_evidence = _anchor_order(evidence_text, anchors)
-    moved = [key for key in claim_order if in_claim[key] and in_evidence[key] and not in_claim[key] & in_evidence[key]]
-    for first, second in combinations(moved, 2):  # ``first`` comes first in the claim
-        if (first.split(":")[0] == second.split(":")[0]
-                and evidence_order.index(second) < evidence_order.index(first)
-                and in_claim[first] & in_evidence[second] and in_claim[second] & in_evidence[first]):
-            return f"roles swapped: {first.split(':', 1)[1]} and {second.split(':', 1)[1]}"
-    return None
-
-
 def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
     """The hard checks (entities, numbers, negation, direction, swapped terms), as problems."""
     problems: list[str] = []
@@ -506,8 +451,6 @@ def structural_problems(claim_text: str, evidence_text: str) -> list[str]:
         for check in (negation_problem, reversed_effect, swapped_term):
             if problem := check(claim, sentences):
                 problems.append(problem)
-        if problem := swapped_roles(claim_text, evidence_text):
-            problems.append(problem)
     return problems
 
 
@@ -548,17 +491,10 @@ def same_word(first: str, second: str) -> bool:
     return first == second or (shared >= VARIANT_PREFIX and max(len(first), len(second)) - shared <= VARIANT_ENDING)
 
 
-def _wording(word: str) -> bool:
-    """A verb form or an adverb (``shuttled``, ``underlies``, ``spontaneously``): how a claim words
-    a relation, which the swap and direction checks read; the facts a rare word adds are nouns."""
-    return bool(re.search(r"(?:ed|ly)$", word)) or _reads_as_verb(word)
-
-
 def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
     """Claim words rarer than RARE_ZIPF that the evidence lacks (likely facts of their own); a word
     inside an evidence word (``tropism`` in ``organotropism``), another form of an evidence word,
-    a word stating an effect (the direction check reads those), a verb form or an adverb (wording),
-    an acronym the evidence spells out
+    a word stating an effect (the direction check reads those), an acronym the evidence spells out
     (``LVEF`` for ``left ventricular ejection fraction``) or words an evidence acronym spells out
     (``intraluminal vesicles`` for ``ILV``) are not missing."""
     evidence_terms = set(tokenize(evidence_text))
@@ -583,7 +519,6 @@ def rare_missing_terms(claim_text: str, evidence_text: str) -> list[str]:
             and position not in spelled_out
             and not any(len(word) >= 5 and word in other or same_word(word, other) for other in evidence_words)
             and direction_of(word) is None
-            and not _wording(word)
             and not (word in claim_acronyms and _spelled_in(word, evidence_sequence))
         ):
             rare.append(word)
@@ -617,7 +552,7 @@ CONTRADICTION_COVERAGE = 0.5
 # A name or number the evidence lacks, in a claim otherwise this well covered, replaces one the
 # evidence states (a swap, a contradiction); in a less covered claim it is an added fact.
 SWAP_COVERAGE = 0.75
-_CONTRADICTING = ("negation", "asserts what", "direction", "term swapped", "roles swapped")
+_CONTRADICTING = ("negation", "asserts what", "direction", "term swapped")
 
 
 @dataclass
