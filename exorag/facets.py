@@ -21,7 +21,7 @@ from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
 from exorag.store.lexical import family_of
-from exorag.text import exact_identifiers, identifier_spellings, split_sentences
+from exorag.text import exact_identifiers, identifier_spellings, named_entities, split_sentences
 from exorag.verdict import evidence_verdict
 
 # Passages searched per facet, by shape; the merged evidence holds at most MAX_EVIDENCE.
@@ -162,6 +162,8 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
     searched: list[list[Hit]] = []  # each facet's hits as searched, before reading on
     # One batch for every facet's query: far cheaper than one embedding call each.
     others = [f.query for f in shape.facets if f.query != question]
+    if shape.shape == "comparison":
+        others += [f.text for f in shape.facets if f.text not in others and f.text != question]
     vectors = dict(zip(others, pipeline.embed_texts(others), strict=True)) if others else {}
     for facet in shape.facets:
         vector = question_vector if facet.query == question else np.asarray(vectors[facet.query], dtype=np.float32)
@@ -172,6 +174,13 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
             hits, members, prefixes = with_family_members(pipeline, facet, hits, filters)
         hits = with_table_rows(pipeline, hits, vector, mask)
         assessment = judge(facet.query, hits, vector)
+        if (shape.shape == "comparison" and assessment.code == ReasonCode.NO_RELEVANT_EVIDENCE
+                and facet.text != facet.query and named_entities(facet.text)):
+            # A side naming an entity is searched with the question's shared words ("… how do these two
+            # routes to more proliferation differ?"), which may dilute it: its passages may address the
+            # side itself. A side of common words alone ("liver metastasis") would pass on any passage.
+            side_vector = question_vector if facet.text == question else np.asarray(vectors[facet.text], dtype=np.float32)
+            assessment = judge(facet.text, hits, side_vector)
         searched.append(hits)
         if shape.shape == "summary":
             hits = with_following_passages(pipeline, hits, vector, mask)

@@ -293,6 +293,16 @@ def test_a_comparison_quotes_each_sides_table_row_though_no_passage_names_both(i
     assert steps["retrieve"] + steps["assess"] + steps["generate"] + steps["verify"] <= steps["total"] + 0.1
 
 
+def test_a_side_of_a_comparison_is_judged_on_its_own_words_when_the_shared_ones_dilute_it(indexed_settings):
+    # Searched as "Transfer of EGFRvIII versus : how do these two routes to faster proliferation differ?",
+    # the side's passage holds few of the shared words; it addresses the side itself.
+    result = answer("Transfer of EGFRvIII versus exosomal miR-21: how do these two routes to faster proliferation differ?",
+                    settings=indexed_settings)
+    assert result.shape == "comparison" and [f.covered for f in result.facets] == [True, True]
+    assert "EGFRvIII" in _sentence_with(result, "laden with").text
+    assert "miR-21" in _sentence_with(result, "most abundant").text
+
+
 def test_a_partial_answer_quotes_the_rows_and_names_the_part_it_cannot_answer(indexed_settings):
     result = answer("What therapeutic strategies target exosomes, and what are their limitations?", settings=indexed_settings)
     assert not result.abstained
