@@ -162,8 +162,6 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
     searched: list[list[Hit]] = []  # each facet's hits as searched, before reading on
     # One batch for every facet's query: far cheaper than one embedding call each.
     others = [f.query for f in shape.facets if f.query != question]
-    if shape.shape == "comparison":
-        others += [f.text for f in shape.facets if f.text not in others and f.text != question]
     vectors = dict(zip(others, pipeline.embed_texts(others), strict=True)) if others else {}
     for facet in shape.facets:
         vector = question_vector if facet.query == question else np.asarray(vectors[facet.query], dtype=np.float32)
@@ -179,8 +177,7 @@ def gather_evidence(pipeline, question: str, shape: QuestionShape, filters: Filt
             # A side naming an entity is searched with the question's shared words ("… how do these two
             # routes to more proliferation differ?"), which may dilute it: its passages may address the
             # side itself. A side of common words alone ("liver metastasis") would pass on any passage.
-            side_vector = question_vector if facet.text == question else np.asarray(vectors[facet.text], dtype=np.float32)
-            assessment = judge(facet.text, hits, side_vector)
+            assessment = judge(facet.text, hits, np.asarray(pipeline.embed_texts([facet.text])[0], dtype=np.float32))
         searched.append(hits)
         if shape.shape == "summary":
             hits = with_following_passages(pipeline, hits, vector, mask)

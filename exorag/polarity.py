@@ -72,55 +72,48 @@ _NOMINAL = re.compile(r"(ion|ment)s?$")
 
 def reword_negation_phrases(text: str) -> str:
     """``text`` (case-folded) with "rather than" read as "not", "not only" as no negation, and a
-    phrasal verb of effect as its one-word verb ("holds back" as "inhibits")."""
+    phrasal verb of effect as its one-word verb ("keeps X in check" as "inhibits")."""
     for pattern, replacement in _NEGATION_PHRASES:
         text = pattern.sub(replacement, text)
     return reword_effect_phrases(text)
 
 
-# Phrasal verbs and idioms of effect, read as the one-word verb ("held tumour growth in check" as "inhibited").
+# Phrasal verbs of effect, read as the one-word verb ("held tumour growth in check" as "inhibited"):
+# "hold back" only before its object, not "held back a school year" or "held back from publication".
 _HOLD = r"(?:hold|holds|held|holding|keep|keeps|kept|keeping)"
+_CHECKED = r"(?:(?!and\b|or\b|but\b)[\w-]+\s+){0,4}?"
 _EFFECT_PHRASES = (
-    (re.compile(rf"\b{_HOLD}\s+back\b"), "inhibits"),
-    (re.compile(rf"\b{_HOLD}\s+((?:[\w-]+\s+){{1,4}}?)in\s+check\b"), r"inhibits \1"),
-    (re.compile(rf"\b{_HOLD}\s+in\s+check\b"), "inhibits"),
-    (re.compile(r"\breins?\s+in\b|\breined\s+in\b"), "inhibits"),
+    (re.compile(rf"\b{_HOLD}\s+back\s+(?!(?:a|an|the|from|for|to|on|at|in|by|of)\b)(?=\w)"), "inhibits "),
+    (re.compile(rf"\b{_HOLD}\s+({_CHECKED})in\s+check(?![\w-])"), r"inhibits \1"),
     (re.compile(r"\b(?:ramps?|ramped|ramping)\s+up\b"), "increases"),
-    (re.compile(r"\b(?:scales?|scaled|scaling|cuts?|cutting)\s+back\b"), "reduces"),
 )
 
 
 def reword_effect_phrases(text: str) -> str:
-    """``text`` (case-folded) with phrasal verbs of effect as one word: "hold back", "keep X in
-    check", "rein in" as "inhibits"; "ramp up" as "increases"; "scale back", "cut back" as "reduces"."""
+    """``text`` (case-folded) with phrasal verbs of effect as one word: "hold back X", "keep X in
+    check" as "inhibits"; "ramp up" as "increases"."""
     for pattern, replacement in _EFFECT_PHRASES:
         text = pattern.sub(replacement, text)
     return text
 
 
-# A negation right after a relative pronoun describes who or what is meant ("cells that lack the
-# receptor", "patients who did not respond"): it does not deny what the sentence states of them.
-_RELATIVE_NEGATION = re.compile(
-    r"\b(?:that|which|who|whom|whose\s+[\w-]+)\s+(?:(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would)\s+not|"
-    r"\w+n't|not|never|cannot|lacks?|lacked|lacking)\b")
-
-
-def main_clause_denies(text: str) -> bool:
-    """``denies_effect`` for what a sentence (case-folded) states, not what its relative clauses describe."""
-    return denies_effect(_RELATIVE_NEGATION.sub("that", text))
-
-
 # Prefixes of opposite sense on one stem ("anti-inflammatory" and "pro-inflammatory").
-_OPPOSED_PREFIXES = (("anti", "pro"), ("hyper", "hypo"), ("over", "under"))
+_OPPOSED_PREFIXES = (("anti", "pro"), ("hyper", "hypo"))
+_HYPHENS = re.compile("[\u2010\u2011\u2013]")
 
 
 def opposed_prefix(first: str, second: str) -> str | None:
-    """A word of ``first`` whose stem ``second`` writes with the opposite prefix (both case-folded):
-    ``anti-inflammatory`` against ``pro-inflammatory``, ``hyperglycaemia`` against ``hypoglycaemia``."""
+    """A word of ``first`` whose stem ``second`` writes with the opposite prefix (both case-folded),
+    where neither text also writes the other's form: ``anti-inflammatory`` against
+    ``pro-inflammatory``, ``hyperglycaemia`` against ``hypoglycaemia``; not "from a pro- to an
+    anti-inflammatory phenotype", which names both."""
+    first, second = _HYPHENS.sub("-", first), _HYPHENS.sub("-", second)
     for one, other in _OPPOSED_PREFIXES:
         for prefix, opposite in ((one, other), (other, one)):
             for match in re.finditer(rf"\b{prefix}-?([a-z]{{4,}})\b", first):
-                if re.search(rf"\b{opposite}-?{match.group(1)}\b", second):
+                ours = re.compile(rf"\b{prefix}-?{match.group(1)}\b")
+                theirs = re.compile(rf"\b{opposite}-?{match.group(1)}\b")
+                if theirs.search(second) and not ours.search(second) and not theirs.search(first):
                     return match.group(0)
     return None
 

@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+from wordfreq import zipf_frequency
 
 from exorag.store.lexical import LexicalIndex
-from exorag.text import exact_identifiers
+from exorag.text import exact_identifiers, stem
 
 # Names in parentheses that ask, give examples or offer alternatives are the asker's guesses ("Which
 # MMPs (MMP-2, MMP-9?) do they carry?", "(MMP-2 or MMP-9)"): the question is about what stands
@@ -51,14 +52,16 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
 
     Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
     what a passage says. An unknown identifier counts only when the corpus names others of its
-    family (``miR-9`` where it names ``miR-21``): one with no relatives may be an abbreviation of
+    family (``miR-9`` where it names ``miR-21``), or when it is a word and a number whose word no
+    passage uses (``glypican-1``): one in capitals with no relatives may be an abbreviation of
     words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names offered in
     parentheses as examples or guesses are not required.
     """
     identifiers = exact_identifiers(_without_offered_names(question))
     if not identifiers or not len(lexical):
         return None
-    unknown = [name for name in identifiers if not lexical.mentions(name, mask) and lexical.names_relatives(name)]
+    unknown = [name for name in identifiers if not lexical.mentions(name, mask)
+               and (lexical.names_relatives(name) or _unused_named_word(name, _word_before(question, name), lexical))]
     if unknown:
         return Unmentioned(unknown)
     known = [name for name in identifiers if lexical.naming_all([name], mask)]
@@ -66,6 +69,43 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
     if linked and not alternatives and len(known) > 1 and not lexical.naming_all(known, mask):
         return Unmentioned(known, together=True)
     return None
+
+
+# A word and a number ("glypican-1", "Caspase-3") name a molecule; an abbreviation of words a
+# passage spells out is written in capitals ("nSMase2").
+_WORD_AND_NUMBER = re.compile(r"([A-Za-z][a-z]{4,})[-\u2010\u2011\u2013]?(\d+)[a-z]?")
+# Rarer than this in English (wordfreq's Zipf scale), the word names a molecule, not a phase or a table.
+MOLECULE_ZIPF = 3.0
+
+
+def _word_before(question: str, name: str) -> str:
+    """The word just before ``name`` in ``question`` ("matrix" of "matrix metalloproteinase-9"), or ""."""
+    before = re.search(rf"([A-Za-z]+)\s+{re.escape(name)}", question)
+    return before.group(1).casefold() if before else ""
+
+
+def _unused_named_word(name: str, before: str, lexical: LexicalIndex) -> bool:
+    """Whether ``name`` is a rare word and a number ("glypican-1") that no passage names in any form:
+    no token starts with its word's stem, and none is a symbol with its number whose letters the word
+    holds in order from its first ("GPC1", "CASP3", "Cx43", "COX-2" for "cyclooxygenase-2"), or the
+    word with the one ``before`` it ("MMP-9" for "matrix metalloproteinase-9")."""
+    match = _WORD_AND_NUMBER.fullmatch(name)
+    if match is None:
+        return False
+    word, number = match.group(1).casefold(), match.group(2)
+    if zipf_frequency(word, "en") >= MOLECULE_ZIPF or lexical.has_prefix(stem(word)[:5]):
+        return False
+    spelled = [word, before + word] if before else [word]
+    return not any(_abbreviates(token.removesuffix(number).rstrip("-"), letters)
+                   for letters in spelled for token in lexical.tokens_starting(letters[0]) if token.endswith(number))
+
+
+def _abbreviates(letters: str, word: str) -> bool:
+    """Whether ``letters`` (two or more) come in order in ``word``, the first being its first."""
+    if len(letters) < 2 or not letters.isalpha() or letters[0] != word[0]:
+        return False
+    rest = iter(word[1:])
+    return all(letter in rest for letter in letters[1:])
 
 
 def _listed(names: list[str], most: int = 4) -> str:

@@ -4,9 +4,8 @@ The question is read as the claim it asks about ("Does hypoxia raise exosome rel
 "hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
 its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
 or reports the effect as not significant), or reverses the claim's direction of effect (an effect
-word, a phrasal verb such as "hold back", or a prefix of opposite sense: "pro-" against "anti-");
-``yes`` otherwise. A negation in a relative clause ("cells that lack the receptor") says which
-things are meant and denies nothing. A sentence that opens by pointing back ("This acts as a decoy …") is read with the one
+word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "pro-" against
+"anti-"); ``yes`` otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is read with the one
 before it for which terms it holds. Each paper votes with its sentences that hold most of the
 claim (their majority): a paper's conclusion outweighs its sentences that only touch the topic.
 The majority of papers wins, and an even split between papers is ``mixed``.
@@ -18,9 +17,9 @@ import re
 from typing import Literal
 
 from exorag.polarity import (
+    denies_effect,
     direction_of,
     is_negation,
-    main_clause_denies,
     opposed_prefix,
     reports_no_effect,
     reword_effect_phrases,
@@ -93,12 +92,12 @@ def sentence_vote(claim: str, sentence: str, before: str = "") -> Literal["yes",
     """``no`` when ``sentence`` (after ``before``) denies ``claim`` or reverses its direction of
     effect, else ``yes``; whether the sentence addresses the claim at all is ``addressed_share``'s."""
     claim_text, sentence_text = reword_effect_phrases(normalise(claim)), reword_effect_phrases(normalise(sentence))
-    sentence_denies = main_clause_denies(sentence_text)
+    sentence_denies = denies_effect(sentence_text)
     if sentence_denies and before and _POINTS_BACK.match(sentence):
         # A sentence that follows up on a finding may deny a side point of it ("This release was not
         # due to cell death"): it denies the claim only when what follows its negation names part of it.
         sentence_denies = _denies_part_of(claim, sentence_text)
-    negated = main_clause_denies(claim_text) != sentence_denies
+    negated = denies_effect(claim_text) != sentence_denies
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
     if not sentence_direction:

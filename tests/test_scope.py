@@ -33,6 +33,9 @@ def lexical() -> LexicalIndex:
     ("Does the pair (miR-9 and PTEN) predict relapse?", "No indexed passage mentions miR-9."),
     # named things the corpus names, never in one passage
     ("Does HIF-1α load PD-L1 into exosomes?", "No indexed passage mentions HIF-1α and PD-L1 together."),
+    # a word and a number name a molecule, whose word no passage uses: no abbreviation of anything
+    ("Do tumour exosomes carry glypican-1?", "No indexed passage mentions glypican-1."),
+    ("Is Caspase-3 cleaved in recipient cells?", "No indexed passage mentions Caspase-3."),
 ])
 def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question, reason):
     assert unmentioned(question, lexical).reason == reason
@@ -44,6 +47,7 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
     "Does HIF-1a raise release?",  # a Latin letter typed for the Greek one
     "Which targets does miR-21-5p hit?",  # a more specific form of miR-21
     "How does blocking nSMase2 cut exosome numbers?",  # an abbreviation with no relatives in the corpus
+    "Does sphingomyelinase-2 matter?",  # a word and a number whose word the corpus uses
     "How do exosomes carry cargo?",  # no identifiers: nothing to check
     "Does HIF-1α or PD-L1 matter more?",  # alternatives need not share a passage
     "What does the miR-21/PTEN axis do?",  # a slash separates two names
@@ -55,6 +59,20 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
 ])
 def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):
     assert unmentioned(question, lexical) is None
+
+
+@pytest.mark.parametrize(("question", "passage"), [
+    ("Is Caspase-3 activated after exosome uptake?", "CASP3 was cleaved in recipient cells."),
+    ("Do tumour exosomes carry glypican-1?", "Exosomal GPC1 marks pancreatic cancer."),
+    ("Is connexin-43 lost?", "Cx43 was lost."),
+    ("Is cyclooxygenase-2 induced?", "COX-2 was induced."),
+    ("Is matrix metalloproteinase-9 secreted?", "MMP-9 was secreted."),  # the letters span "matrix" too
+    ("Is interleukin-6 raised?", "IL-6 was raised."),
+    ("What does Table-1 list?", "Table 1 lists the cohort."),  # a common word: no molecule
+    ("Did phase-3 trials succeed?", "Trials succeeded."),
+])
+def test_a_word_and_a_number_the_corpus_names_by_its_symbol_or_another_spelling_goes_on(question, passage):
+    assert unmentioned(question, LexicalIndex.build([chunk("a", passage)], generation="g")) is None
 
 
 def test_a_follow_up_is_not_held_to_linking_the_names_of_two_questions(lexical):

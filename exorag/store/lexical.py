@@ -240,6 +240,10 @@ class LexicalIndex:
             return []
         return list(itertools.islice((t for t in self._tokens_starting(family) if is_family_member(t, family)), most))
 
+    def tokens_starting(self, prefix: str) -> Iterator[str]:
+        """The corpus's tokens that start with ``prefix``, in alphabetical order."""
+        return self._tokens_starting(prefix)
+
     def has_prefix(self, prefix: str) -> bool:
         """Whether some token of the corpus starts with ``prefix``."""
         return next(self._tokens_starting(prefix), None) is not None
