@@ -52,8 +52,8 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
 
     Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
     what a passage says. An unknown identifier counts only when the corpus names others of its
-    family (``miR-9`` where it names ``miR-21``), or when it is a word and a number whose word no
-    passage uses (``glypican-1``): one in capitals with no relatives may be an abbreviation of
+    family (``miR-9`` where it names ``miR-21``), or when it is a rare word and a number that no
+    passage names in any form (``glypican-1``): one in capitals with no relatives may be an abbreviation of
     words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names offered in
     parentheses as examples or guesses are not required.
     """

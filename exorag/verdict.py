@@ -5,8 +5,8 @@ The question is read as the claim it asks about ("Does hypoxia raise exosome rel
 its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
 or reports the effect as not significant), or reverses the claim's direction of effect (an effect
 word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "pro-" against
-"anti-"); ``yes`` otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is read with the one
-before it for which terms it holds. Each paper votes with its sentences that hold most of the
+"anti-"); ``yes`` otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is
+read with the one before it for which terms it holds. Each paper votes with its sentences that hold most of the
 claim (their majority): a paper's conclusion outweighs its sentences that only touch the topic.
 The majority of papers wins, and an even split between papers is ``mixed``.
 """
