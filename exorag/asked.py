@@ -59,7 +59,8 @@ KINDS = (
                    r"\b(what|which|at what)\s+(?:[\w-]+\s+){0,4}?(dose|doses|dosage|ratio|percentage|percent|price|cost|"
                    r"concentration|sensitivity|specificity|diameter|size|cut-?offs?|thresholds?|fdr|fold[- ]changes?|"
                    r"amount|number|proportion|fraction|ic50|p-value|auc|hazard ratio|odds ratio|"
-                   r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?)\b", _I),
+                   r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?|"
+                   r"(\d+|one|two|three|five|ten)[- ]year (survival|mortality|recurrence))\b", _I),
         lambda text: bool(numbers_in(text) or _NUMBER_WORD.search(text)),
     ),
     AskedKind(
@@ -122,7 +123,8 @@ KINDS = (
     ),
     AskedKind(
         "a clinical trial or approval",
-        re.compile(r"\b(clinical trials?|phase (i{1,3}|iv|[1-4]) (clinical )?trials?|fda|ema|approv\w*|licensed)\b", _I),
+        re.compile(r"\b(clinical (trials?|testing|development)|phase (i{1,3}|iv|[1-4]) (clinical )?trials?|fda|ema|"
+                   r"approv\w*|licensed)\b", _I),
         _words(r"\b(trials?|phase|approv\w*|fda|ema|licensed|clinic\w*|patients?)\b"),
     ),
     AskedKind(
@@ -164,6 +166,9 @@ _TITLED = re.compile(r"^(?![^:]*\b(?:what|which|how|why|when|where|who|is|are|wa
                      r"should|will|would)\b)[^?:]+:\s+(?P<asked>[^:]+\?)\s*$", _I)
 
 
+_CONTRACTED_WH = re.compile(r"\b(what|which|who|how)['\u2019]s\b", _I)
+
+
 def unstated(question: str, answer_texts: list[str], whether: bool = False) -> str | None:
     """What the question asks for that none of ``answer_texts`` states ("an animal model", "one of
     MyD88, IRAK4 or TRAF6"), or None.
@@ -174,7 +179,8 @@ def unstated(question: str, answer_texts: list[str], whether: bool = False) -> s
     """
     question_words = re.compile(r"\b(" + "|".join(map(re.escape, set(re.findall(r"\w+", question)))) + r")\b", _I)
     titled = _TITLED.match(question.strip())
-    asked = titled.group("asked") if titled else question
+    # "What's the AUC …?" asks as "What is the AUC …?" does.
+    asked = _CONTRACTED_WH.sub(r"\1 is", titled.group("asked") if titled else question)
     for kind in KINDS:
         if not kind.asked.search(asked):
             continue

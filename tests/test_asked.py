@@ -31,6 +31,10 @@ FINDING = "Melanoma exosomes carry specific integrins that determine organotropi
     ("Exosomal PD-L1 in melanoma: which drugs block its release?", "a drug or agent"),
     ("Which drugs inhibit exosome release in this setting: hypoxic melanoma cells?", "a drug or agent"),
     ("Which antibody-drug conjugates target exosomal HER2?", "a drug or agent"),
+    # "What's" asks as "What is" does; an N-year survival is a figure; clinical testing is a trial.
+    ("What's the sensitivity of exosomal GPC1 for early cancer?", "a quantity"),
+    ("What five-year survival do patients with high exosomal miR-21 have?", "a quantity"),
+    ("Which phase of clinical testing has the exo-PD-L1 antibody reached?", "a clinical trial or approval"),
 ])
 def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(question, kind):
     assert unstated(question, [FINDING]) == kind
@@ -47,6 +51,8 @@ def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(q
     ("Is αvβ5 more efficient than α6β4?", "αvβ5 exosomes reach the liver more often than α6β4 ones."),
     ("Does knocking down Rab27a or Rab27b cut release?", "Silencing Rab27 GTPases cuts release."),
     ("How long do injected exosomes circulate?", "They are cleared within minutes."),
+    ("What's the five-year survival after resection?", "Five-year survival after resection was 42%."),
+    ("Which phase of clinical development has the inhibitor reached?", "The inhibitor is in a phase II trial."),
     # a word of the kind used as the topic, not asked for
     ("Do tumour exosomes affect sensitivity to cisplatin?", "Exosomal miR-21 confers cisplatin resistance."),
     ("Is exosome uptake dose-dependent?", "Uptake rises in a dose-dependent manner."),
