@@ -71,11 +71,10 @@ _NOMINAL = re.compile(r"(ion|ment)s?$")
 
 
 def reword_negation_phrases(text: str) -> str:
-    """``text`` (case-folded) with "rather than" read as "not", "not only" as no negation, and a
-    phrasal verb of effect as its one-word verb ("keeps X in check" as "inhibits")."""
+    """``text`` (case-folded) with "rather than" read as "not" and "not only" as no negation."""
     for pattern, replacement in _NEGATION_PHRASES:
         text = pattern.sub(replacement, text)
-    return reword_effect_phrases(text)
+    return text
 
 
 # Phrasal verbs of effect, read as the one-word verb ("held tumour growth in check" as "inhibited"):

@@ -10,7 +10,7 @@ import numpy as np
 from wordfreq import zipf_frequency
 
 from exorag.store.lexical import LexicalIndex
-from exorag.text import exact_identifiers, stem
+from exorag.text import exact_identifiers, long_form, stem
 
 # Names in parentheses that ask, give examples or offer alternatives are the asker's guesses ("Which
 # MMPs (MMP-2, MMP-9?) do they carry?", "(MMP-2 or MMP-9)"): the question is about what stands
@@ -95,17 +95,11 @@ def _unused_named_word(name: str, before: str, lexical: LexicalIndex) -> bool:
     word, number = match.group(1).casefold(), match.group(2)
     if zipf_frequency(word, "en") >= MOLECULE_ZIPF or lexical.has_prefix(stem(word)[:5]):
         return False
-    spelled = [word, before + word] if before else [word]
-    return not any(_abbreviates(token.removesuffix(number).rstrip("-"), letters)
-                   for letters in spelled for token in lexical.tokens_starting(letters[0]) if token.endswith(number))
-
-
-def _abbreviates(letters: str, word: str) -> bool:
-    """Whether ``letters`` (two or more) come in order in ``word``, the first being its first."""
-    if len(letters) < 2 or not letters.isalpha() or letters[0] != word[0]:
-        return False
-    rest = iter(word[1:])
-    return all(letter in rest for letter in letters[1:])
+    words = [before, word] if before else [word]
+    symbols = (token.removesuffix(number).rstrip("-") for first in {w[0] for w in words}
+               for token in lexical.tokens_starting(first) if token.endswith(number))
+    # Schwartz and Hearst's rule, as for a defined abbreviation: the symbol's letters in order, the first opening a word.
+    return not any(len(letters) >= 2 and letters.isalpha() and long_form(words, letters) for letters in symbols)
 
 
 def _listed(names: list[str], most: int = 4) -> str:

@@ -406,7 +406,7 @@ _WORDS_BEFORE = re.compile(r"[^\s()]+")
 _NAME = re.compile(r"[A-Z][a-z]+")
 
 
-def _long_form(words: list[str], short: str) -> list[str] | None:
+def long_form(words: list[str], short: str) -> list[str] | None:
     """The last of ``words`` that spell ``short`` (Schwartz and Hearst's rule): its letters and
     digits in order, from right to left, the first one opening a word."""
     letters = [c for c in short.lower() if c.isalnum()]
@@ -433,9 +433,9 @@ def defined_abbreviations(text: str) -> dict[str, set[str]]:
             continue
         before = re.split(r"[.;:,!?()\[\]]", text[max(0, match.start() - 200):match.start()])[-1]
         words = _WORDS_BEFORE.findall(before)[-min(len(short) + 5, 2 * len(short)):]
-        long_form = _long_form(words, short) if words else None
-        if long_form:
-            defined[short] = set(tokenize(" ".join(long_form)))
+        spelled = long_form(words, short) if words else None
+        if spelled:
+            defined[short] = set(tokenize(" ".join(spelled)))
     return defined
 
 

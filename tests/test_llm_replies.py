@@ -11,10 +11,17 @@ import pytest
 from fake_llm import fake_llm
 
 from exorag.chain import AnswerOptions, answer, answer_stream
-from exorag.models import ReasonCode
+from exorag.config import Settings
+from exorag.models import Answer, ReasonCode
 
 T_CELLS = "How do tumour exosomes blunt T cells?"
 LLM = AnswerOptions(generator="llm")
+
+
+def _llm_answer(question: str, reply: str, settings: Settings) -> Answer:
+    """``question`` answered by the llm generator, whose model replies ``reply``."""
+    with fake_llm(reply) as base_url:
+        return answer(question, LLM, settings.model_copy(update={"llm_base_url": base_url}))
 
 
 @pytest.mark.parametrize("reply", [
@@ -23,8 +30,7 @@ LLM = AnswerOptions(generator="llm")
     "Unfortunately, there is no information in the passages about this [1].",
 ])
 def test_a_decline_in_the_models_own_words_is_an_abstention_not_a_repaired_answer(indexed_settings, reply):
-    with fake_llm(reply) as base_url:
-        result = answer(T_CELLS, LLM, indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    result = _llm_answer(T_CELLS, reply, indexed_settings)
     assert result.abstained and result.reason_code == ReasonCode.GENERATOR_DECLINED, result.answer
     assert not result.sentences
 
@@ -32,8 +38,7 @@ def test_a_decline_in_the_models_own_words_is_an_abstention_not_a_repaired_answe
 def test_a_decline_beside_a_cited_finding_keeps_the_finding(indexed_settings):
     reply = ("The passages do not mention NK cells. Exosomal PD-L1 binds PD-1 on T cells and suppresses their "
              "activation [1].")
-    with fake_llm(reply) as base_url:
-        result = answer(T_CELLS, LLM, indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    result = _llm_answer(T_CELLS, reply, indexed_settings)
     assert not result.abstained and result.sentences and "mention" not in result.answer
 
 
@@ -85,9 +90,7 @@ def test_a_failing_llm_server_is_a_clear_error_not_a_traceback(indexed_settings,
 def test_a_models_sentence_that_no_passage_speaks_to_is_removed_not_flagged(indexed_settings):
     reply = ("Exosomal PD-L1 binds PD-1 receptors on T cells and suppresses their activation [1, 2, 3]. "
              "Zebrafish embryos grow fewer blood vessels after vitamin C treatment [1, 2, 3].")
-    with fake_llm(reply) as base_url:
-        result = answer("What does exosomal PD-L1 bind on T cells?", LLM,
-                        indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    result = _llm_answer("What does exosomal PD-L1 bind on T cells?", reply, indexed_settings)
     assert not result.abstained and "PD-1" in result.answer
     assert "Zebrafish" not in result.answer and all(s.verdict != "not_found" for s in result.sentences)
 
@@ -96,17 +99,14 @@ def test_a_models_paraphrase_that_drops_a_findings_numbers_leaves_the_finding_to
     # It keeps most of the finding's words but not how much more (the review's "3-tenfold" at 1% O2).
     reply = ("Hypoxia, common in solid tumors, significantly enhances exosome production by breast cancer cells and alters cargo "
              "composition, driven by HIF-1α activation [1, 2, 3, 4].")
-    with fake_llm(reply) as base_url:
-        result = answer("Give me an overview of how hypoxia changes exosome release by tumour cells.", LLM,
-                        indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    result = _llm_answer("Give me an overview of how hypoxia changes exosome release by tumour cells.", reply,
+                         indexed_settings)
     assert result.sentences[0].text.startswith("Hypoxia, common in solid tumors, significantly enhances exosome production by")
     assert any("3-tenfold" in s.text for s in result.sentences[1:])
 
 
-
 def test_a_models_bare_yes_is_followed_by_the_finding_it_rests_on(indexed_settings):
-    with fake_llm("Yes, hypoxia raises exosome release by tumour cells [1, 2, 3, 4].") as base_url:
-        result = answer("Does hypoxia increase exosome release by tumour cells?", LLM,
-                        indexed_settings.model_copy(update={"llm_base_url": base_url}))
+    result = _llm_answer("Does hypoxia increase exosome release by tumour cells?",
+                         "Yes, hypoxia raises exosome release by tumour cells [1, 2, 3, 4].", indexed_settings)
     assert result.shape == "yes_no" and result.sentences[0].text.startswith("Yes, hypoxia raises")
     assert any("3-tenfold" in s.text and s.citation == "[13-16]" for s in result.sentences[1:])

@@ -53,6 +53,7 @@ from exorag.polarity import (
     direction_of,
     is_negation,
     opposed_prefix,
+    reword_effect_phrases,
     reword_negation_phrases,
 )
 from exorag.text import (
@@ -260,7 +261,7 @@ class _Sentence:
     @classmethod
     def parse(cls, text: str) -> _Sentence:
         sentence = cls(text)
-        prepared = reword_negation_phrases(_prepare(text))
+        prepared = reword_effect_phrases(reword_negation_phrases(_prepare(text)))
         for clause_number, clause in enumerate(_CLAUSE_BREAK.split(prepared)):
             for match in _WORD.finditer(clause):
                 sentence.words.append(match.group(0))

@@ -230,7 +230,7 @@ class LexicalIndex:
             return False
         letters = family.group(0)
         return (self.knows(letters) or self.knows(letters + "s")
-                or any(next(self._tokens_starting(letters + digit), None) for digit in "0123456789"))
+                or any(next(self.tokens_starting(letters + digit), None) for digit in "0123456789"))
 
     def family_members(self, name: str, most: int = 12) -> list[str]:
         """Numbered names of ``name``'s family that the corpus uses (``mir-122``, ``mir-21`` for
@@ -238,26 +238,23 @@ class LexicalIndex:
         family = family_of(name)
         if family is None:
             return []
-        return list(itertools.islice((t for t in self._tokens_starting(family) if is_family_member(t, family)), most))
-
-    def tokens_starting(self, prefix: str) -> Iterator[str]:
-        """The corpus's tokens that start with ``prefix``, in alphabetical order."""
-        return self._tokens_starting(prefix)
+        return list(itertools.islice((t for t in self.tokens_starting(family) if is_family_member(t, family)), most))
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether some token of the corpus starts with ``prefix``."""
-        return next(self._tokens_starting(prefix), None) is not None
+        return next(self.tokens_starting(prefix), None) is not None
 
     def spells_nearly(self, token: str, shared: int = 3, likeness: float = 0.85) -> bool:
         """Whether the corpus has a token spelled nearly like ``token`` ("zoledron" for "zolendron"):
         the same first ``shared`` letters and a ``difflib`` likeness of at least ``likeness``."""
-        return bool(difflib.get_close_matches(token, list(self._tokens_starting(token[:shared])), n=1, cutoff=likeness))
+        return bool(difflib.get_close_matches(token, list(self.tokens_starting(token[:shared])), n=1, cutoff=likeness))
 
     def _tokens_extending(self, spellings: list[str]) -> list[str]:
-        return [token for spelling in spellings for token in self._tokens_starting(spelling)
+        return [token for spelling in spellings for token in self.tokens_starting(spelling)
                 if token != spelling and not token[len(spelling)].isdigit()]
 
-    def _tokens_starting(self, prefix: str) -> Iterator[str]:
+    def tokens_starting(self, prefix: str) -> Iterator[str]:
+        """The corpus's tokens that start with ``prefix``, in alphabetical order."""
         vocabulary = self._sorted_vocabulary()
         start = bisect.bisect_left(vocabulary, prefix)
         following = (vocabulary[position] for position in range(start, len(vocabulary)))
