@@ -229,7 +229,7 @@ def pubmedqa_command(
     report.update(data=str(data), absent_share=absent_share, generator=settings.generator)
     (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     table = Table(title=f"PubMedQA answerability: {len(items)} items, {len(absent)} abstracts left out")
-    columns = ("present", "absent", "retrieval_recall@5", "false_abstention_rate", "abstention_on_absent")
+    columns = ("present", "absent", "retrieval_recall@5", "false_abstention_rate", "abstention_on_absent", "results_quoted")
     table.add_column("split")
     for column in columns:
         table.add_column(column, justify="right")

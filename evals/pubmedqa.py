@@ -38,6 +38,13 @@ class PubMedQAItem:
     contexts: list[str]
     long_answer: str
     decision: str
+    # Each context's section heading (RESULTS, METHODS, …), where the file gives them.
+    labels: tuple[str, ...] = ()
+
+    @property
+    def results(self) -> list[str]:
+        """The abstract's results sections: headed RESULTS, MAIN RESULTS, PRINCIPAL FINDINGS, … (not METHODS AND RESULTS)."""
+        return [context for context, label in zip(self.contexts, self.labels, strict=False) if _RESULTS_HEADING.search(label)]
 
     @property
     def file_name(self) -> str:
@@ -49,6 +56,9 @@ class PubMedQAItem:
 
     def is_absent(self, share: float) -> bool:
         return _hash_share(self.pmid, "absent") < share
+
+
+_RESULTS_HEADING = re.compile(r"^(?!.*\bMETHODS?\b).*\b(?:RESULTS?|FINDINGS)\b", re.IGNORECASE)
 
 
 def _hash_share(pmid: str, salt: str) -> float:
@@ -74,8 +84,12 @@ def load_pubmedqa(path: Path) -> list[PubMedQAItem]:
                 raise PubMedQAError(f"{file}: item {pmid}: QUESTION must be a non-empty string")
             if not (isinstance(contexts, list) and contexts and all(isinstance(c, str) for c in contexts)):
                 raise PubMedQAError(f"{file}: item {pmid}: CONTEXTS must be a list of strings (the abstract's sections)")
-            items.append(PubMedQAItem(str(pmid), question, contexts,
-                                      entry.get("LONG_ANSWER", ""), entry.get("final_decision", "")))
+            labels = entry.get("LABELS", [])
+            if not (isinstance(labels, list) and all(isinstance(label, str) for label in labels)
+                    and len(labels) in (0, len(contexts))):
+                raise PubMedQAError(f"{file}: item {pmid}: LABELS must be a list of strings, one heading per context")
+            items.append(PubMedQAItem(str(pmid), question, contexts, entry.get("LONG_ANSWER", ""),
+                                      entry.get("final_decision", ""), tuple(labels)))
         except (KeyError, TypeError) as error:
             raise PubMedQAError(f"{file}: item {pmid}: missing or malformed field {error}") from error
     return items
@@ -117,6 +131,9 @@ class SplitScores:
     found_at_5: int = 0
     false_abstentions: int = 0
     abstentions_on_absent: int = 0
+    # Answered questions whose abstract has a results section, and those whose answer quotes it.
+    with_results: int = 0
+    results_quoted: int = 0
 
     def as_dict(self) -> dict[str, float | int | None]:
         def share(count: int, total: int) -> float | None:
@@ -128,11 +145,25 @@ class SplitScores:
             "retrieval_recall@5": share(self.found_at_5, self.present),
             "false_abstention_rate": share(self.false_abstentions, self.present),
             "abstention_on_absent": share(self.abstentions_on_absent, self.absent),
+            "results_quoted": share(self.results_quoted, self.with_results),
         }
 
 
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def quotes_results(item: PubMedQAItem, answer: Answer) -> bool:
+    """Whether ``answer`` quotes a sentence of the results section of ``item``'s own abstract."""
+    results = [f" {_words(section)} " for section in item.results]
+    own = {e.id for e in answer.evidence if Path(e.source_path).name == item.file_name}
+    return any(f" {_words(sentence.text)} " in section for sentence in answer.sentences
+               if own.intersection(sentence.evidence_ids) for section in results)
+
+
 def score_answers(items: list[PubMedQAItem], answers: dict[str, Answer], absent: set[str]) -> dict:
-    """Per split: recall@5 and false abstention where the abstract is present, abstention where absent."""
+    """Per split: recall@5, false abstention and the answers quoting the abstract's results where the
+    abstract is present, abstention where it is absent."""
     scores = {split: SplitScores() for split in (*SPLITS, "all")}
     reasons: Counter[str] = Counter()
     for item in items:
@@ -146,6 +177,9 @@ def score_answers(items: list[PubMedQAItem], answers: dict[str, Answer], absent:
                 score.present += 1
                 score.false_abstentions += answer.abstained
                 score.found_at_5 += any(Path(e.source_path).name == item.file_name for e in answer.evidence[:5])
+                if item.results and not answer.abstained:
+                    score.with_results += 1
+                    score.results_quoted += quotes_results(item, answer)
         if answer.abstained:
             reasons[f"{'absent' if item.pmid in absent else 'present'}:{answer.reason_code}"] += 1
     return {"splits": {name: score.as_dict() for name, score in scores.items()}, "abstention_reasons": dict(reasons)}

@@ -22,8 +22,9 @@ from exorag.citations import format_numbers, split_ending
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.facet_relevance import unused_rare_word
-from exorag.facets import annotate, gather_evidence, plan_assessment
+from exorag.facets import annotate, gather_evidence, plan_assessment, with_following_passages
 from exorag.generate import Draft, DraftSentence, GenerationContext, get_generator
+from exorag.generate.extractive import asks_for_finding
 from exorag.generate.llm import omitted_findings
 from exorag.generate.repair import best_supporting_sentence
 from exorag.judge import Judge, runtime_judge
@@ -315,6 +316,15 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
             assessment = plan_assessment(plan)
         timings["assess"] = (time.perf_counter() - assess_started + assess_s) * 1000
     generate_started = time.perf_counter()
+    if assessment.answerable and plan is None and parts.checks and hits and hits[0].chunk.source_kind == "literature" \
+            and asks_for_finding(standalone):
+        # A question on what a study found matches its aim or methods best; its results follow them in
+        # the paper, worded apart from the question: they are read after the search's passages (whether
+        # the literature answers rested on those alone).
+        present = {hit.chunk.chunk_id for hit in hits}
+        following = with_following_passages(pipeline, hits[:1], question_vector, mask, leading=1)[1:]
+        hits = [*hits, *(hit for hit in following if hit.chunk.chunk_id not in present)]
+        evidence = _evidence_from(hits)
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)
     else:

@@ -100,15 +100,16 @@ def with_table_rows(pipeline, hits: list[Hit], question_vector: np.ndarray, mask
     return list(expanded.values())
 
 
-def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, mask: np.ndarray | None) -> list[Hit]:
-    """``hits`` with the passages that follow the best ones in their document, each read right after
-    the one it follows: an overview reads on past the passage that introduces its topic (its
-    elaboration is often worded apart from the question). Like table rows, they keep to ``mask``."""
+def with_following_passages(pipeline, hits: list[Hit], question_vector: np.ndarray, mask: np.ndarray | None,
+                            leading: int = LEADING_PASSAGES) -> list[Hit]:
+    """``hits`` with the passages that follow the ``leading`` best ones in their document, each read
+    right after the one it follows: an overview reads on past the passage that introduces its topic
+    (its elaboration is often worded apart from the question). Like table rows, they keep to ``mask``."""
     present = {hit.chunk.chunk_id for hit in hits}
     expanded: list[Hit] = []
     for rank, hit in enumerate(hits):
         expanded.append(hit)
-        if rank >= LEADING_PASSAGES:
+        if rank >= leading:
             continue
         for chunk, vector in _passages_of(pipeline, hit.chunk.source_id, mask, after=hit.chunk.char_start,
                                           until=hit.chunk.char_start + FOLLOWING_REACH, most=FOLLOWING_PASSAGES):

@@ -21,7 +21,7 @@ from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, con
 from exorag.citations import format_numbers, parse_citation
 from exorag.config import get_settings
 from exorag.generate import Draft, DraftSentence
-from exorag.generate.extractive import asks_for_finding, states_aim_or_method
+from exorag.generate.extractive import MAX_SENTENCES, MAX_WORDS, asks_for_finding, states_aim_or_method
 from exorag.ingest.sync import sync_corpus
 from exorag.models import Answer, Evidence, Sentence
 from exorag.render import render_answer
@@ -397,6 +397,47 @@ def test_a_studys_aim_or_method_which_restates_the_question_is_quoted_with_its_f
     assert not result.abstained and finding in result.answer
 
 
+# A trial's abstract in paragraphs: its question and aim, its method, and its results (a count of its
+# sample, then its tested result, worded apart from the question); other abstracts share the question's words.
+TRIAL = (
+    "Whether nurse-led telephone follow-up improves glycaemic control in adults with type 2 diabetes is unclear, "
+    "and primary care practices differ in how they follow up these adults. We asked whether nurse-led telephone "
+    "follow-up improves glycaemic control in adults with type 2 diabetes treated in primary care.\n\n"
+    "We randomly assigned 412 adults attending four primary care practices to monthly calls from a practice nurse "
+    "or to usual care for one year; the primary outcome was the change in HbA1c.\n\n"
+    "Of the 412 adults, 203 (49.3%) received monthly calls and 209 (50.7%) received usual care, and 19 withdrew or moved. "
+    "HbA1c fell by 0.6 percentage points more with monthly calls than with usual care (95% CI 0.3 to 0.9; p<0.001).")
+NEIGHBOURS = {
+    "foot.txt": "Nurse-led foot checks in adults with type 2 diabetes were audited in 12 primary care practices. "
+                "Practices that used a telephone reminder checked 81% of feet, against 64% without one.",
+    "insulin.txt": "Adults with type 2 diabetes starting insulin in primary care were followed for glycaemic control. "
+                   "Group education halved the rate of severe hypoglycaemia in the first year.",
+    "retinal.txt": "Telephone invitations raised attendance at retinal screening among adults with type 2 diabetes "
+                   "from 58% to 73% in a cluster trial of primary care practices.",
+    "walking.txt": "A walking programme led by practice nurses improved glycaemic control in adults with prediabetes; "
+                   "fasting glucose fell by 0.3 mmol/L.",
+    "weight.txt": "Nurse-led weight management calls in primary care reduced body weight by 2.1 kg at one year in "
+                  "adults with type 2 diabetes.",
+}
+
+
+def test_a_question_on_a_study_is_answered_with_its_tested_result_from_the_passage_after_its_aim(tmp_path):
+    """The aim repeats the question's words and is retrieved first; the result that answers it lies in
+    a later passage of the same paper, worded apart from the question."""
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    for name, text in {"trial.txt": TRIAL, **NEIGHBOURS}.items():
+        (literature / name).write_text(text, encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    assert not sync_corpus(settings).failed
+    result = answer("Does nurse-led telephone follow-up improve glycaemic control in type 2 diabetes?", settings=settings)
+    assert not result.abstained, result.reason
+    assert "HbA1c fell by 0.6 percentage points more with monthly calls" in result.answer, result.answer
+    # A count of the trial's sample reports a finding too, but not the one tested against the question.
+    assert "203 (49.3%)" not in result.answer, result.answer
+    assert len(result.sentences) <= MAX_SENTENCES and len(result.answer.split()) <= MAX_WORDS + 10
+
+
 def test_a_studys_finding_is_quoted_before_its_background(abstracts_settings):
     result = answer("Does statin therapy improve functional recovery after ischaemic stroke?", settings=abstracts_settings)
     assert not result.abstained and result.sentences[0].text.startswith("In 412 patients")
@@ -450,6 +491,16 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     ("In this prospective study, 5-year survival was 62%.", False),
     ("This study showed that exosomal PD-L1 binds PD-1 on T cells.", False),
     ("Mortality did not differ between the groups.", False),
+    # A hypothesis put to the test is an aim, however its words read; one the findings support is not.
+    ("We tested the hypothesis that outcomes would be better in units led by geriatricians.", True),
+    ("The hypothesis of this trial was that early feeding shortens hospital stay.", True),
+    ("Our findings support the hypothesis that hypoxia raises exosome release.", False),
+    ("Consistent with our hypothesis, the main finding was that smokers relapsed more often (p<0.01).", False),
+    ("We tested the hypothesis that statins reduce delirium, and found that they did not (OR 1.02).", False),
+    ("We asked whether telephone follow-up improves glycaemic control.", True),
+    ("When asked whether they would recommend the clinic, 85% of patients said yes.", False),
+    ("P < 0.05 was considered statistically significant.", True),
+    ("Statistical significance was set at p < 0.05.", True),
 ])
 def test_a_sentence_stating_an_aim_or_method_is_told_from_a_finding(sentence, aim_or_method):
     assert states_aim_or_method(sentence) is aim_or_method

@@ -16,7 +16,7 @@ from exorag.chain import AnswerOptions, answer, get_pipeline, search
 from exorag.config import get_settings
 from exorag.embeddings import CachedTextEmbedder
 from exorag.facet_relevance import absent_subject
-from exorag.models import ReasonCode
+from exorag.models import Answer, Evidence, ReasonCode, Sentence
 
 PUBMEDQA = Path(__file__).resolve().parents[2] / "shared" / "data" / "pubmedqa-dev"
 
@@ -204,6 +204,27 @@ def test_absent_abstract_harness_on_a_pubmedqa_sample(tmp_path):
     assert overall["retrieval_recall@5"] >= 0.95
     assert overall["abstention_on_absent"] >= 0.8
     assert overall["false_abstention_rate"] <= 0.1
+    assert 0.0 <= overall["results_quoted"] <= 1.0
+
+
+def test_an_answer_quotes_its_abstracts_results_only_with_a_whole_sentence_of_them():
+    from evals.pubmedqa import PubMedQAItem, quotes_results
+
+    item = PubMedQAItem("42", "Does drug X lower mortality?", ["We gave drug X to 80 patients.",
+                        "Fourteen patients died on drug X and 30 on placebo (p = 0.01)."], "", "yes", ("METHODS", "RESULTS"))
+
+    def answered(text: str, source: str = "literature/pmid42.txt") -> Answer:
+        evidence = Evidence(id="e1", chunk_id="c1", source_label="pmid42", source_path=source, source_kind="literature",
+                            text=text)
+        return Answer(question=item.question, answer=text, evidence=[evidence],
+                      sentences=[Sentence(text=text, citation="[pmid42]", evidence_ids=["e1"])])
+
+    assert quotes_results(item, answered("Fourteen patients died on drug X and 30 on placebo (p = 0.01)."))
+    assert not quotes_results(item, answered("We gave drug X to 80 patients."))
+    # Part of a word is no sentence of it; another paper's sentence is not this abstract's.
+    assert not quotes_results(item, answered("teen patients died on drug X and 30 on placebo (p = 0.01)."))
+    assert not quotes_results(item, answered("Fourteen patients died on drug X and 30 on placebo (p = 0.01).",
+                                             "literature/pmid7.txt"))
 
 
 @pytest.mark.parametrize("question", [

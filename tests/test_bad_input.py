@@ -295,9 +295,10 @@ def test_the_pubmedqa_harness_refuses_a_folder_holding_a_corpus_and_names_a_malf
     result = CliRunner().invoke(app, ["pubmedqa", "--data", str(data), "--out", str(project)])
     assert result.exit_code == 2 and "literature/58_li2020.txt" in " ".join(result.output.split())
     assert notes.read_text(encoding="utf-8") == "My notes on paper 58." and not (project / "index").exists()
-    for broken, error in ((None, "item 1001: QUESTION must be a non-empty string"),
-                          ("Drug X reduced mortality.", "item 1001: CONTEXTS must be a list of strings")):
-        field = "QUESTION" if broken is None else "CONTEXTS"
+    for field, broken, error in (("QUESTION", None, "item 1001: QUESTION must be a non-empty string"),
+                                 ("CONTEXTS", "Drug X reduced mortality.", "item 1001: CONTEXTS must be a list of strings"),
+                                 ("LABELS", "RESULTS", "item 1001: LABELS must be a list of strings"),
+                                 ("LABELS", ["BACKGROUND", "RESULTS"], "item 1001: LABELS must be a list of strings")):
         data.write_text(json.dumps({**items, "1001": {**items["1001"], field: broken}}), encoding="utf-8")
         result = CliRunner().invoke(app, ["pubmedqa", "--data", str(data), "--out", str(tmp_path / "fresh")])
         assert result.exit_code == 2 and error in " ".join(result.output.split())

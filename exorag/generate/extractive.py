@@ -144,6 +144,8 @@ class ExtractiveGenerator:
         # A passage naming every id the question names (GW4869, miR-1273f) is on topic, however it reads.
         naming = {e.id for e in evidence[:MAX_PASSAGES] if names_all(e.text, identifiers)}
         candidates = [s for e in evidence[:MAX_PASSAGES] for s in evidence_sentences(e)][:MAX_CANDIDATES]
+        if asks_for_finding(question):
+            candidates += rest_of_lead_study(evidence, candidates)
         if not candidates:
             return Draft(abstain_reason="The retrieved passages hold no usable sentence.",
                          abstain_code=ReasonCode.NO_ANSWERING_SENTENCE)
@@ -188,9 +190,11 @@ class ExtractiveGenerator:
         # A study's aim restates the question: it is quoted with the best finding of the same paper
         # (a review is no single study: its sentences of that kind are not paired).
         for aim in [s for s in chosen if needs_its_finding(question, s)]:
-            finding = finding_of_same_study(aim, ranked, {id(s) for s in chosen})
-            if finding is not None:
-                chosen.append(finding)
+            findings = study_findings(aim, ranked)
+            # One finding of a study answers a single question: an aim whose study's finding is quoted needs no other.
+            if findings and not {id(s) for s in findings} & {id(s) for s in chosen}:
+                chosen.append(findings[0])
+        chosen = within_length(chosen, ranked)
 
         # A lead from a passage naming the question's ids is on topic though loosely worded: half the bar.
         if confidence < (self.min_confidence / 2 if lead.evidence.id in naming else self.min_confidence):
@@ -225,8 +229,16 @@ _AIM_OR_METHOD = re.compile(
     r"review|survey|work|investigation|paper|report|project|research)\b|^\s*(?:the |our )?(?:aim|objective|purpose|goal)s? "
     r"(?:was|were|is|are) to\b"
     r"|\bwe (?:aimed|sought|set out|hypothesi[sz]ed|wanted|intended)\b"
-    r"|\b(?:determin|assess|evaluat|investigat|examin|test|establish|clarif|explor|ascertain)\w* whether\b"
+    r"|\b(?:determin|assess|evaluat|investigat|examin|test|establish|clarif|explor|ascertain)\w* whether\b|\bwe ask(?:ed)? whether\b"
     r"|\b(?:remains?|is|are) (?:unclear|unknown|controversial|not known|poorly understood)\b|\blittle is known\b"
+    # A hypothesis as the subject of its sentence, or put to the test, unless the sentence says what was found.
+    r"|^\s*(?:the|our|this|a) (?:\w+ ){0,2}hypothes[ie]s (?:of (?:this|the|our) (?:\w+ ){0,2}(?:study|trial|work|research) )?"
+    r"(?:is|was) that\b"
+    r"|\b(?:we|to) (?:tested|test|examined|examine|evaluated|evaluate|investigated|investigate) (?:the|our|this) hypothes[ie]s\b"
+    r"(?![^.;]*\b(?:found|find|showed|show|revealed|demonstrated|confirmed)\b)"
+    # How the statistics were done: "P < 0.05 was considered significant", "Significance was set at …".
+    r"|\bconsidered (?:to (?:be|indicate) )?(?:an? )?(?:statistically )?significan|\bsignificance (?:was|is|were) (?:set|defined|"
+    r"accepted|assumed)|\b(?:level|threshold) of (?:statistical )?significance\b|\bsignificance (?:level|threshold)\b"
     r"|\b(?:were|was) (?:randomi[sz]ed|randomly assigned|enrolled|recruited)\b|\b(?:are|is|were|was) (?:prospectively|"
     r"retrospectively) (?:registered|collected|recorded|reviewed|analy[sz]ed|enrolled)\b",
     re.IGNORECASE)
@@ -237,7 +249,7 @@ _METHOD = re.compile(
     r"screened|performed|conducted|carried out|collected|obtained|retrieved|reviewed|identified|matched|categori[sz]ed|"
     r"classified|grouped|administered|given|treated|tested|used|employed|applied|recorded|calculated|estimated|evaluated|"
     r"assessed|measured|analy[sz]ed|studied|examined|investigated|compared|determined)\b"
-    r"|\b(?:were|was) (?:informed|explored|sampled|invited|contacted|approached|reviewed|randomi[sz]ed|registered)\b"
+    r"|\b(?:were|was) (?:informed|explored|sampled|invited|contacted|approached|reviewed|randomi[sz]ed|registered|asked)\b"
     r"|\bwe (?:\w+ly )?(?:performed|used|analy[sz]ed|included|enrolled|reviewed|recruited|conducted|collected|examined|"
     r"evaluated|assessed|studied|investigated|selected|followed|surveyed|interviewed|screened|defined|tested|applied|"
     r"searched|extracted|sampled|matched)\b"
@@ -271,10 +283,61 @@ def states_aim_or_method(text: str) -> bool:
     return bool(_AIM_OR_METHOD.search(text)) or bool(_METHOD.search(text) and not _REPORTS_FINDING.search(text))
 
 
+def reports_finding(text: str) -> bool:
+    """Whether a sentence reports what a study found (an effect, a comparison, a null result), not
+    its aim, its method or the background it starts from."""
+    return not states_aim_or_method(text) and bool(_REPORTS_FINDING.search(text) or _REPORTS_RESULT.search(text))
+
+
+# A finding tested against something: a statistic with its value (a p value, a ratio, an interval)
+# or a null result. A study's main result reads so; a count of its sample does not.
+_TESTED_FINDING = re.compile(
+    r"\bp\s*[<=>≤]\s*0?\.\d|\b(?-i:a?OR|HR|RR|IRR)\b\s*[=:,]?\s*\d|\b(?:odds|hazard|risk|rate) ratio\b[^.;]{0,25}\d|"
+    r"\b(?:confidence interval(?:\s*\((?-i:CI)\))?|(?-i:CI))[\s:=,]*-?\d|"
+    r"\b(?:no|not) (?:\w+ ){0,2}(?:significant|benefit|effect|difference|association|change)|\bsignificantly\b|"
+    r"\bsignificant (?:\w+ )?(?:difference|increase|decrease|reduction|improvement|association|correlation|effect)",
+    re.IGNORECASE)
+
+
+def study_findings(aim: EvidenceSentence, ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """The findings of ``aim``'s paper in ``ranked`` order: those tested against something, or all
+    of them where the paper has none."""
+    findings = [s for s in ranked if s.evidence.source_path == aim.evidence.source_path and reports_finding(s.text)]
+    return [s for s in findings if _TESTED_FINDING.search(s.text)] or findings
+
+
 def finding_of_same_study(aim: EvidenceSentence, ranked: list[EvidenceSentence], quoted: set[int]) -> EvidenceSentence | None:
-    """The best-ranked sentence of ``aim``'s paper that states a finding and is not quoted yet (by ``id``)."""
-    return next((s for s in ranked if s.evidence.source_path == aim.evidence.source_path
-                 and id(s) not in quoted and not states_aim_or_method(s.text)), None)
+    """The best of ``aim``'s paper's findings (``study_findings``) not quoted yet (``quoted`` holds ``id``s)."""
+    return next((s for s in study_findings(aim, ranked) if id(s) not in quoted), None)
+
+
+def rest_of_lead_study(evidence: list[Evidence], candidates: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """The sentences of the best passage's paper (a study, not the review) that the evidence holds
+    beyond ``candidates``: a paper's results follow its aim and methods, worded apart from the
+    question. A sentence that two overlapping passages share is read once."""
+    if not evidence or evidence[0].source_kind != "literature":
+        return []
+    seen = {s.text for s in candidates}
+    rest = []
+    for passage in [e for e in evidence if e.source_path == evidence[0].source_path]:
+        for sentence in evidence_sentences(passage):
+            if sentence.text not in seen:
+                seen.add(sentence.text)
+                rest.append(sentence)
+    return rest
+
+
+def within_length(chosen: list[EvidenceSentence], ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
+    """``chosen`` cut to an answer's MAX_SENTENCES and MAX_WORDS (what its sentences point back to
+    counted): sentences that report no finding go first, the lowest-ranked first; the lead stays."""
+    rank = {id(s): position for position, s in enumerate(ranked)}
+    kept = list(chosen)
+    while len(kept) > MAX_SENTENCES or sum(len(s.text.split()) for s in with_antecedents(kept)) > MAX_WORDS:
+        droppable = [s for s in kept[1:] if not reports_finding(s.text)]
+        if not droppable:
+            break
+        kept.remove(max(droppable, key=lambda s: rank.get(id(s), len(ranked))))
+    return kept
 
 
 # A question about what was studied or how ("Which markers were examined?", "What tests were done?")
@@ -299,9 +362,10 @@ def asks_for_finding(question: str) -> bool:
 
 
 def needs_its_finding(question: str, sentence: EvidenceSentence) -> bool:
-    """Whether ``sentence`` states a study's aim or method, which restates a question asking for a
-    finding: it is quoted with the best finding of the same paper (a review is no single study)."""
-    return sentence.evidence.source_kind == "literature" and states_aim_or_method(sentence.text) and asks_for_finding(question)
+    """Whether ``sentence`` reports no finding (a study's aim, method or background) where the
+    question asks for one: it is quoted with the best finding of the same paper (a review is no
+    single study)."""
+    return sentence.evidence.source_kind == "literature" and not reports_finding(sentence.text) and asks_for_finding(question)
 
 
 def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
@@ -310,8 +374,7 @@ def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
     if not asks_for_finding(question):
         return 0.0
     literature = sentence.evidence.source_kind == "literature"
-    reports = _REPORTS_FINDING.search(sentence.text) or _REPORTS_RESULT.search(sentence.text)
-    if states_aim_or_method(sentence.text) or (literature and not reports):
+    if states_aim_or_method(sentence.text) or (literature and not reports_finding(sentence.text)):
         return AIM_OR_METHOD_PENALTY
     return 0.0
 
