@@ -15,7 +15,7 @@ export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install install-test llm system-test-deps run test eval bench
+.PHONY: install install-test llm system-test-deps run test eval bench disk-space
 
 # What the chat needs, and no more: `make run` serves within minutes on a bare machine.
 install: $(VENV)/.installed-run
@@ -29,16 +29,30 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	@$(MAKE) --no-print-directory disk-space NEED_MB=3000
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed-llm: pyproject.toml | $(BIN)/python
+	@$(MAKE) --no-print-directory disk-space NEED_MB=1000
 	$(LLAMA_BUILD) $(BIN)/pip install --quiet -e '.[llm]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@$(MAKE) --no-print-directory disk-space NEED_MB=3500
 	$(LLAMA_BUILD) $(BIN)/pip install --quiet -e '.[test,llm]'
 	touch $@ $(VENV)/.installed-run $(VENV)/.installed-llm
+
+# An install needs room for .venv (2.4 GB for the chat, 2.7 GB with what the tests need) and pip's temporary builds:
+# stop before pip with what is free and where, rather than with pip's "No space left on device".
+NEED_MB ?= 3500
+disk-space:
+	@free=$$(df -Pm . | awk 'NR==2 {print $$4}'); \
+	if [ "$$free" -lt $(NEED_MB) ]; then \
+	  echo "Not enough disk space to install exorag: $$free MB free on $$(df -P . | awk 'NR==2 {print $$6}') (for $(CURDIR)/.venv), about $(NEED_MB) MB needed."; \
+	  echo "Free some space there, or clone exorag onto a larger disk, then run make again."; \
+	  exit 1; \
+	fi
 
 # Chromium and its fonts from Debian: installed when missing and we are root, else the one command to run.
 system-test-deps:

@@ -342,3 +342,15 @@ def test_feedback_export_reads_the_feedback_database_wherever_it_is_and_creates_
     refused = CliRunner().invoke(app, ["feedback", "export", "--index", str(missing), "--out", str(out)])
     assert refused.exit_code == 2 and f"no feedback at {missing}" in " ".join(refused.output.split())
     assert not missing.exists()
+
+
+def test_an_install_without_the_disk_space_it_needs_stops_before_pip_and_says_where_and_how_much() -> None:
+    root = Path(__file__).resolve().parents[1]
+    short = subprocess.run(["make", "--no-print-directory", "-C", str(root), "disk-space", "NEED_MB=999999999"],
+                           check=False, capture_output=True, text=True, timeout=60)
+    assert short.returncode != 0
+    assert "Not enough disk space to install exorag" in short.stdout and "999999999 MB needed" in short.stdout
+    assert f"{root}/.venv" in short.stdout
+    enough = subprocess.run(["make", "--no-print-directory", "-C", str(root), "disk-space", "NEED_MB=1"],
+                            check=False, capture_output=True, text=True, timeout=60)
+    assert enough.returncode == 0 and not enough.stdout
