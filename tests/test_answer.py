@@ -438,6 +438,25 @@ def test_a_question_on_a_study_is_answered_with_its_tested_result_from_the_passa
     assert len(result.sentences) <= MAX_SENTENCES and len(result.answer.split()) <= MAX_WORDS + 10
 
 
+def test_a_studys_aim_is_quoted_with_a_measured_result_not_with_a_background_claim(tmp_path):
+    """The background's "a higher incidence" reads as a finding, but measures nothing; the result that
+    answers the aim measures something, though nothing in it is tested."""
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    (literature / "occupancy.txt").write_text(
+        "Every drug of the newer antiemetic class causes a higher incidence of restlessness than older agents. "
+        "It is unknown whether drug Q belongs to the newer antiemetic class, so we imaged its receptor binding.\n\n"
+        "Twelve volunteers taking drug Q were scanned at four doses.\n\n"
+        "Receptor occupancy by drug Q reached 85% at doses of 100 mg a day and above.", encoding="utf-8")
+    for name, text in NEIGHBOURS.items():
+        (literature / name).write_text(text, encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    assert not sync_corpus(settings).failed
+    result = answer("Does drug Q belong to the newer antiemetic class?", settings=settings)
+    assert not result.abstained, result.reason
+    assert "Receptor occupancy by drug Q reached 85%" in result.answer, result.answer
+
+
 def test_a_studys_finding_is_quoted_before_its_background(abstracts_settings):
     result = answer("Does statin therapy improve functional recovery after ischaemic stroke?", settings=abstracts_settings)
     assert not result.abstained and result.sentences[0].text.startswith("In 412 patients")

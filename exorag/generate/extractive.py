@@ -299,11 +299,15 @@ _TESTED_FINDING = re.compile(
     re.IGNORECASE)
 
 
+_MEASURED = re.compile(r"\d")
+
+
 def study_findings(aim: EvidenceSentence, ranked: list[EvidenceSentence]) -> list[EvidenceSentence]:
-    """The findings of ``aim``'s paper in ``ranked`` order: those tested against something, or all
-    of them where the paper has none."""
+    """The findings of ``aim``'s paper in ``ranked`` order: those tested against something, else
+    those that measure something (a number: a background's "a higher incidence of …" does not), else all."""
     findings = [s for s in ranked if s.evidence.source_path == aim.evidence.source_path and reports_finding(s.text)]
-    return [s for s in findings if _TESTED_FINDING.search(s.text)] or findings
+    return ([s for s in findings if _TESTED_FINDING.search(s.text)] or [s for s in findings if _MEASURED.search(s.text)]
+            or findings)
 
 
 def finding_of_same_study(aim: EvidenceSentence, ranked: list[EvidenceSentence], quoted: set[int]) -> EvidenceSentence | None:
