@@ -421,15 +421,21 @@ NEIGHBOURS = {
 }
 
 
+def _literature_with_neighbours(tmp_path, name: str, text: str):
+    """An indexed corpus of one paper (``name``) and the NEIGHBOURS that share its topic's words."""
+    literature = tmp_path / "corpus" / "literature"
+    literature.mkdir(parents=True)
+    for file, content in {name: text, **NEIGHBOURS}.items():
+        (literature / file).write_text(content, encoding="utf-8")
+    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    assert not sync_corpus(settings).failed
+    return settings
+
+
 def test_a_question_on_a_study_is_answered_with_its_tested_result_from_the_passage_after_its_aim(tmp_path):
     """The aim repeats the question's words and is retrieved first; the result that answers it lies in
     a later passage of the same paper, worded apart from the question."""
-    literature = tmp_path / "corpus" / "literature"
-    literature.mkdir(parents=True)
-    for name, text in {"trial.txt": TRIAL, **NEIGHBOURS}.items():
-        (literature / name).write_text(text, encoding="utf-8")
-    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    assert not sync_corpus(settings).failed
+    settings = _literature_with_neighbours(tmp_path, "trial.txt", TRIAL)
     result = answer("Does nurse-led telephone follow-up improve glycaemic control in type 2 diabetes?", settings=settings)
     assert not result.abstained, result.reason
     assert "HbA1c fell by 0.6 percentage points more with monthly calls" in result.answer, result.answer
@@ -441,17 +447,11 @@ def test_a_question_on_a_study_is_answered_with_its_tested_result_from_the_passa
 def test_a_studys_aim_is_quoted_with_a_measured_result_not_with_a_background_claim(tmp_path):
     """The background's "a higher incidence" reads as a finding, but measures nothing; the result that
     answers the aim measures something, though nothing in it is tested."""
-    literature = tmp_path / "corpus" / "literature"
-    literature.mkdir(parents=True)
-    (literature / "occupancy.txt").write_text(
+    settings = _literature_with_neighbours(tmp_path, "occupancy.txt", (
         "Every drug of the newer antiemetic class causes a higher incidence of restlessness than older agents. "
         "It is unknown whether drug Q belongs to the newer antiemetic class, so we imaged its receptor binding.\n\n"
         "Twelve volunteers taking drug Q were scanned at four doses.\n\n"
-        "Receptor occupancy by drug Q reached 85% at doses of 100 mg a day and above.", encoding="utf-8")
-    for name, text in NEIGHBOURS.items():
-        (literature / name).write_text(text, encoding="utf-8")
-    settings = get_settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
-    assert not sync_corpus(settings).failed
+        "Receptor occupancy by drug Q reached 85% at doses of 100 mg a day and above."))
     result = answer("Does drug Q belong to the newer antiemetic class?", settings=settings)
     assert not result.abstained, result.reason
     assert "Receptor occupancy by drug Q reached 85%" in result.answer, result.answer
