@@ -518,6 +518,8 @@ def test_a_question_about_what_a_study_examined_is_answered_by_its_method(abstra
     ("We tested the hypothesis that statins reduce delirium, and found that they did not (OR 1.02).", False),
     ("We asked whether telephone follow-up improves glycaemic control.", True),
     ("When asked whether they would recommend the clinic, 85% of patients said yes.", False),
+    ("We compared the effects of early and late feeding on the length of hospital stay.", True),
+    ("We compared the effects of early and late feeding: stays were 2 days shorter with early feeding.", False),
     ("P < 0.05 was considered statistically significant.", True),
     ("Statistical significance was set at p < 0.05.", True),
 ])

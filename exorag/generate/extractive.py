@@ -231,6 +231,10 @@ _AIM_OR_METHOD = re.compile(
     r"|\bwe (?:aimed|sought|set out|hypothesi[sz]ed|wanted|intended)\b"
     r"|\b(?:determin|assess|evaluat|investigat|examin|test|establish|clarif|explor|ascertain)\w* whether\b|\bwe ask(?:ed)? whether\b"
     r"|\b(?:remains?|is|are) (?:unclear|unknown|controversial|not known|poorly understood)\b|\blittle is known\b"
+    # What a study looked at ("We compared the effects of …"), unless the sentence says what was found.
+    r"|\bwe (?:\w+ly )?(?:evaluated|compared|examined|assessed|investigated|studied|analy[sz]ed|explored) the "
+    r"(?:differences?|associations?|relationships?|effects?|impact|role|correlations?)\b"
+    r"(?![^.]*\b(?:found|find|showed|show|revealed|demonstrated|confirmed|was|were)\b)"
     # A hypothesis as the subject of its sentence, or put to the test, unless the sentence says what was found.
     r"|^\s*(?:the|our|this|a) (?:\w+ ){0,2}hypothes[ie]s (?:of (?:this|the|our) (?:\w+ ){0,2}(?:study|trial|work|research) )?"
     r"(?:is|was) that\b"
