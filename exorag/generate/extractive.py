@@ -381,10 +381,12 @@ def ranking_penalty(question: str, sentence: EvidenceSentence) -> float:
     one: a study's aim or method, or, in a study (not a review, which is all summary), its background."""
     if not asks_for_finding(question):
         return 0.0
-    literature = sentence.evidence.source_kind == "literature"
-    if states_aim_or_method(sentence.text) or (literature and not reports_finding(sentence.text)):
-        return AIM_OR_METHOD_PENALTY
-    return 0.0
+    # A finding is never an aim or method, so in a study "reports no finding" covers both and the background.
+    if sentence.evidence.source_kind == "literature":
+        reports_nothing = not reports_finding(sentence.text)
+    else:
+        reports_nothing = states_aim_or_method(sentence.text)
+    return AIM_OR_METHOD_PENALTY if reports_nothing else 0.0
 
 
 # A sentence that opens by pointing back ("This acts as a decoy", "These vesicles …", "Fusion of these
