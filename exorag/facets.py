@@ -19,7 +19,7 @@ from exorag.facet_relevance import absent_side, absent_topic
 from exorag.generate.base import Draft
 from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
 from exorag.retrieve import Filters, Hit
-from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_clause
+from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_claim
 from exorag.store.lexical import family_of
 from exorag.text import exact_identifiers, identifier_spellings, named_entities, split_sentences
 from exorag.verdict import evidence_verdict
@@ -257,7 +257,7 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
         notes = [uncovered_note(f.text) for f in draft.facets if not f.covered]
         if notes and not answer.abstained:
             answer.answer = " ".join([answer.answer, *notes])
-    claim = yes_no_clause(answer.standalone_question or answer.question) or yes_no_clause(shape.facets[0].text)
+    claim = yes_no_claim(answer.standalone_question or answer.question) or yes_no_claim(shape.facets[0].text)
     if claim:
         quoted = [] if answer.abstained else answer.sentences
         answer.verdict = evidence_verdict(claim, [s.text for s in quoted], [_paper(answer, s) for s in quoted])

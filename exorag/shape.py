@@ -162,7 +162,7 @@ def yes_no_clause(question: str) -> str | None:
     """The part of ``question`` that asks yes or no, or None: an auxiliary first ("Does X …?"),
     after a title ("Amblyopia: is visual loss permanent?"), a tag ("…, right?"), or a statement
     asked with no question word ("A disaster waiting to happen?"). A choice ("X or Y?") is not."""
-    text = _TELL_WHETHER.sub("", _POLITE.sub("", question.strip()))
+    text = _without_asking(question)
     if _TAG.search(text):
         return text
     clause = _TITLE_BREAK.split(text)[-1] if _TITLE_BREAK.search(text) else text
@@ -174,6 +174,22 @@ def yes_no_clause(question: str) -> str | None:
     if text.endswith("?") and not _ANY_WH.search(text) and not offers_choice(text) and not _REQUEST.match(text):
         return text
     return None
+
+
+def _without_asking(question: str) -> str:
+    """``question`` without a polite opening or "tell me whether"."""
+    return _TELL_WHETHER.sub("", _POLITE.sub("", question.strip()))
+
+
+def yes_no_claim(question: str) -> str | None:
+    """What a yes/no question asks about: its yes/no clause with the title it follows, which names
+    what the clause speaks of ("Double reading of barium enemas: is it necessary?"). None if it
+    asks no yes or no."""
+    clause = yes_no_clause(question)
+    if clause is None:
+        return None
+    title = _without_asking(question)[:-len(clause)]
+    return f"{_TITLE_BREAK.sub(' ', title).strip()} {clause}" if _TITLE_BREAK.search(title) else clause
 
 
 def offers_choice(text: str) -> bool:

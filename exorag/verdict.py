@@ -1,21 +1,25 @@
 """The verdict of the evidence on a yes/no question: ``yes``, ``no``, ``mixed`` or ``not_addressed``.
 
 The question is read as the claim it asks about ("Does hypoxia raise exosome release?" asks about
-"hypoxia raise exosome release"). Each answer sentence that addresses the claim (holds enough of
-its terms) votes: ``no`` when it negates what the claim states (or states what the claim negates,
-or reports the effect as not significant), or reverses the claim's direction of effect (an effect
+"hypoxia raise exosome release"). A sentence addresses the claim when it holds enough of its terms,
+and then says ``no`` when it negates what the claim states (or states what the claim negates, or
+reports the effect as not significant), or reverses the claim's direction of effect (an effect
 word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "pro-" against
 "anti-"); ``yes`` otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is
-read with the one before it for which terms it holds. Each paper votes with its sentences that hold most of the
-claim (their majority): a paper's conclusion outweighs its sentences that only touch the topic.
-The majority of papers wins, and an even split between papers is ``mixed``.
+read with the one before it for which terms it holds. Each paper that addresses the claim votes
+with its findings, not with its aim ("To determine whether X improves Y" words the claim and
+answers nothing): a finding worded apart from the claim says ``no`` when it reports no effect
+("No significant differences were found between the groups"). The majority of papers wins, and an
+even split between papers is ``mixed``.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal
 
+from exorag.findings import is_tested_finding, reports_finding, reports_null_result, states_aim_or_method
 from exorag.polarity import (
     denies_effect,
     direction_of,
@@ -118,25 +122,49 @@ def _denies_part_of(claim: str, sentence_text: str) -> bool:
 def evidence_verdict(question: str, sentences: list[str], sources: list[str] | None = None) -> Verdict:
     """The verdict of ``sentences`` (an answer's, best first) on the yes/no ``question``.
 
-    ``sources`` names the paper each sentence comes from (each its own, when not given). A paper
-    votes with the majority of its sentences holding most of the claim (an even split goes to the
-    first): one study's finding and a side result of it are not mixed evidence. Papers that disagree are."""
+    ``sources`` names the paper each sentence comes from (each its own, when not given). Papers
+    none of whose sentences addresses the claim do not vote; the majority of the others wins, and
+    papers that disagree evenly are ``mixed`` evidence."""
     claim = question_claim(question)
     papers = sources or [str(index) for index in range(len(sentences))]
-    by_paper: dict[str, list[tuple[float, Verdict]]] = {}
+    by_paper: dict[str, list[_Read]] = {}
     for index, sentence in enumerate(sentences):
         before = sentences[index - 1] if index and papers[index - 1] == papers[index] else ""
-        share = addressed_share(claim, sentence, before)
-        if share >= MIN_ADDRESS:
-            by_paper.setdefault(papers[index], []).append((share, sentence_vote(claim, sentence, before)))
-    votes = [_paper_vote(scored) for scored in by_paper.values()]
+        by_paper.setdefault(papers[index], []).append(_Read(sentence, before, addressed_share(claim, sentence, before)))
+    votes = [vote for read in by_paper.values() if (vote := _paper_vote(claim, read))]
     return _majority(votes, tie="mixed") if votes else "not_addressed"
 
 
-def _paper_vote(scored: list[tuple[float, Verdict]]) -> Verdict:
-    """The majority of a paper's votes among its sentences that hold most of the claim."""
-    most = max(share for share, _ in scored)
-    return _majority([vote for share, vote in scored if share == most])
+@dataclass(frozen=True)
+class _Read:
+    sentence: str
+    before: str
+    share: float
+
+
+def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
+    """What a paper that addresses the claim says of it, or None when it does not address it.
+
+    Its findings vote, those tested against something (a statistic, a null result) if it has any:
+    what a study set out to do says neither yes nor no, though it is often the sentence wording the
+    claim most closely. A finding that addresses the claim votes by what it says of it; one worded
+    apart from the claim (its paper's aim ties them) votes ``no`` when it reports no effect. Without
+    findings, the paper's sentences that hold most of the claim vote (its conclusion outweighs its
+    sentences that only touch the topic), its aims and methods excepted. The majority wins; an even split goes to the first."""
+    if max(r.share for r in read) < MIN_ADDRESS:
+        return None
+    findings = [r for r in read if reports_finding(r.sentence)]
+    if findings:
+        voters = [r for r in findings if is_tested_finding(r.sentence)] or findings
+        return _majority([_vote(claim, r) if r.share >= MIN_ADDRESS else "no" if reports_null_result(r.sentence) else "yes"
+                          for r in voters])
+    stated = [r for r in read if r.share >= MIN_ADDRESS and not states_aim_or_method(r.sentence)]
+    most = max((r.share for r in stated), default=0.0)
+    return _majority([_vote(claim, r) for r in stated if r.share == most]) if stated else None
+
+
+def _vote(claim: str, read: _Read) -> Verdict:
+    return sentence_vote(claim, read.sentence, read.before)
 
 
 def _majority(votes: list[Verdict], tie: Verdict | None = None) -> Verdict:

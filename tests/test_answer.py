@@ -20,8 +20,9 @@ from rich.console import Console
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, condense_question
 from exorag.citations import format_numbers, parse_citation
 from exorag.config import get_settings
+from exorag.findings import states_aim_or_method
 from exorag.generate import Draft, DraftSentence
-from exorag.generate.extractive import MAX_SENTENCES, MAX_WORDS, asks_for_finding, states_aim_or_method
+from exorag.generate.extractive import MAX_SENTENCES, MAX_WORDS, asks_for_finding
 from exorag.ingest.sync import sync_corpus
 from exorag.models import Answer, Evidence, Sentence
 from exorag.render import render_answer

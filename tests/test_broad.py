@@ -17,7 +17,7 @@ from exorag.generate.extractive import evidence_sentences, table_row_text, with_
 from exorag.generate.structured import FINDINGS_PER_FACET, QUOTED_PER_FINDING
 from exorag.models import Answer, Evidence, Sentence
 from exorag.retrieve import Filters
-from exorag.shape import asked_kind, read_shape
+from exorag.shape import asked_kind, read_shape, yes_no_claim, yes_no_clause
 from exorag.text import question_terms
 from exorag.verdict import evidence_verdict
 
@@ -532,6 +532,36 @@ def test_a_papers_conclusion_outweighs_its_sentences_that_only_touch_the_topic()
     finding = ["Hypoxia increased exosome secretion three-fold in breast cancer cells.",
                "This release was not due to cell death."]
     assert evidence_verdict("Does hypoxia increase exosome release?", finding, ["paper"] * 2) == "yes"
+
+
+def test_a_study_votes_with_its_findings_not_with_its_aim():
+    question = "Does drug X improve survival after stroke?"
+    aim = "To determine whether drug X improves survival after stroke."
+    study = ["study"] * 2
+    # The aim words the claim most closely and says neither yes nor no: the finding decides.
+    assert evidence_verdict(question, [aim, "No significant differences in 90-day outcome were found between the groups."], study) == "no"
+    assert evidence_verdict(question, [aim, "Ninety-day mortality was 12% with the drug and 20% with placebo (p = 0.003)."], study) == "yes"
+    # A ratio whose interval spans 1 shows no effect; one that does not, shows one.
+    assert evidence_verdict(question, [aim, "The odds ratio for discharge home was 1.41 (95% CI 0.91 to 2.17)."], study) == "no"
+    assert evidence_verdict(question, [aim, "The odds ratio for discharge home was 2.10 (95% CI 1.32 to 3.40)."], study) == "yes"
+    # A tested finding outweighs an untested one, and a level worded apart from the claim is no null result.
+    tested = ["Survival after stroke was unchanged with drug X (p = 0.62).", "More patients on drug X walked at discharge."]
+    assert evidence_verdict(question, [aim, *tested], ["study"] * 3) == "no"
+    assert evidence_verdict(question, [aim, "Similar levels of fatigue were reported in both groups (p = 0.02)."], study) == "yes"
+    # An aim alone answers nothing.
+    assert evidence_verdict(question, [aim], ["study"]) == "not_addressed"
+
+
+def test_a_titled_yes_no_question_asks_about_its_title():
+    assert yes_no_claim("Double reading of barium enemas: is it necessary?") == "Double reading of barium enemas is it necessary?"
+    assert yes_no_claim("Does hypoxia raise exosome release?") == "Does hypoxia raise exosome release?"
+    # A leading phrase is not a title, and a question without a yes or no asks no claim.
+    assert yes_no_claim("Besides raising their number, does hypoxia alter their cargo?") == "does hypoxia alter their cargo?"
+    assert yes_no_claim("Barium enemas: how often are they read twice?") is None
+    question = "Double reading of barium enemas: is it necessary?"
+    finding = "Double reading of barium enemas did not change the detection of polyps (p = 0.48)."
+    assert evidence_verdict(yes_no_claim(question), [finding]) == "no"
+    assert evidence_verdict(yes_no_clause(question), [finding]) == "not_addressed"
 
 
 def test_a_verdict_reads_the_rest_of_a_cited_study_when_the_quoted_sentence_does_not_word_the_claim():
