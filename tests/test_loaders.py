@@ -459,6 +459,8 @@ def test_bundled_review_loads_with_headings_and_table_rows() -> None:
         ("including exosomes and microvesicles", False),
         ("Hypoxia-regulated exosomal miR-21 can downregulate TET DNA demethylases in target cells of", False),
         ("small exo-", False),
+        # A paragraph cut off after "&" runs on; it is no heading, nor the document's title.
+        ("To ascertain whether vaginal lesions have a natural history similar to cervical lesions.MATERIALS &", False),
         ("| Strategy | Target |", False),
         ("", False),
     ],

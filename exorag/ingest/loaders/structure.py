@@ -19,7 +19,7 @@ _SENTENCE_END = (".", "?", "!", "]")
 _LINE_END_OF_PARAGRAPH = _SENTENCE_END + (":",)  # where a wrapped paragraph may end
 # a line ending in one of these runs on into the next line: it is text, not a heading
 _RUN_ON_WORDS = frozenset(
-    {"a", "an", "the", "of", "and", "or", "in", "on", "to", "for", "with", "by", "from", "at", "as", "that", "which"}
+    {"a", "an", "the", "of", "and", "&", "or", "in", "on", "to", "for", "with", "by", "from", "at", "as", "that", "which"}
 )
 # The sections of a paper: a document's heading-like first line right above one of them is its title
 # (above "Abstract"), though the section's name is shorter than it.
