@@ -103,24 +103,34 @@ def is_tested_finding(text: str) -> bool:
 
 
 # A finding that reports no effect: a difference, association or effect denied ("no significant
-# difference", "were not associated with"), short of significance, or unchanged. Not "similar",
-# which in a finding worded apart from the claim describes a level ("similar levels of fear").
+# difference", "were not associated with", "without any change"), short of significance ("p = 0.42",
+# "(NS)"), or unchanged. Not "similar", which in a finding worded apart from the claim describes a
+# level ("similar levels of fear"), and not where the sentence holds a significant result ("reduced
+# stay (p < 0.001) with no change in falls" reports an effect).
 _NULL_RESULT = re.compile(
-    r"\b(?:no|not|nor|without) (?:\w+ ){0,3}(?:significant\w*|differ\w*|association|associated|effect|change\w*|benefit|"
-    r"correlat\w*|predict\w*)|\bnon-?significant|\bp\s*[>\u2265]\s*0?\.0*[5-9]|\b(?:unchanged|comparable|unaffected)\b",
+    r"\b(?:no|not|nor) (?:\w+ ){0,3}(?:significant\w*|differ\w*|associations?|associated|effects?|change\w*|benefits?|"
+    r"correlat\w*|predict\w*)|\bwithout (?:any )?(?:significant )?(?:differences?|changes?|effects?)\b|\bnon-?significant"
+    r"|\bp\s*(?:[>\u2265]\s*0?\.\d|=\s*0?\.(?:[1-9]|0[6-9]))|\((?-i:NS)\)|\b(?:unchanged|comparable|unaffected)\b",
     re.IGNORECASE)
-_RATIO = re.compile(r"\b(?-i:a?OR|HR|RR|IRR)\b|\b(?:odds|hazard|risk|rate) ratio|\brelative risk", re.IGNORECASE)
-_INTERVAL = re.compile(r"\b(?:CI|confidence interval)\b[^0-9(]{0,12}\(?\s*(\d+(?:\.\d+)?)\s*(?:-|to|\u2013|,)\s*(\d+(?:\.\d+)?)",
-                       re.IGNORECASE)
+_SIGNIFICANT = re.compile(r"\bp\s*(?:[<\u2264]\s*0?\.0*[0-5]|=\s*0?\.0(?:[0-4]|5(?!\d)))", re.IGNORECASE)
+_NOT_ONLY = re.compile(r"\bnot (?:only|just|merely)\b", re.IGNORECASE)
+# A ratio with its value ("OR 1.41", "HR=0.42": not a heart rate's "HR rose by 12 bpm") or named in words.
+_RATIO = re.compile(r"\b(?-i:a?OR|HR|RR|IRR)\s*[=:,]?\s*(?=\d)|\b(?:odds|hazard|risk|rate) ratio|\brelative risk\b(?! reduction)",
+                    re.IGNORECASE)
+# Its interval, starting soon after it; a decimal comma ("1,12-2,06") is not read as a separator.
+_INTERVAL = re.compile(r"\b(?:CI|confidence interval)\b[^0-9(]{0,12}\(?\s*(\d+(?:\.\d+)?)\s*(?:-|to|,\s|[\u2010\u2013\u2014\u2212])\s*"
+                       r"(\d+(?:\.\d+)?)(?![,\d])", re.IGNORECASE)
+RATIO_REACH = 80
 
 
 def reports_null_result(text: str) -> bool:
-    """Whether a finding reports no effect (``_NULL_RESULT``) or a ratio whose every interval spans 1."""
-    return bool(_NULL_RESULT.search(text) or _ratio_intervals_span_one(text))
+    """Whether a finding reports no effect (``_NULL_RESULT``) or a ratio whose every interval spans 1,
+    and no significant result."""
+    text = _NOT_ONLY.sub("", text)
+    return not _SIGNIFICANT.search(text) and bool(_NULL_RESULT.search(text) or _ratio_intervals_span_one(text))
 
 
 def _ratio_intervals_span_one(text: str) -> bool:
-    if not _RATIO.search(text):
-        return False
-    spans = [float(low) <= 1.0 <= float(high) for low, high in _INTERVAL.findall(text)]
-    return bool(spans) and all(spans)
+    intervals = [interval for ratio in _RATIO.finditer(text)
+                 if (interval := _INTERVAL.search(text, ratio.end())) and interval.start() - ratio.end() <= RATIO_REACH]
+    return bool(intervals) and all(float(i.group(1)) <= 1.0 <= float(i.group(2)) for i in intervals)

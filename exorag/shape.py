@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from exorag.polarity import is_negation
 from exorag.text import POLITELY, tokenize, whole_word
 
 Shape = Literal["fact", "yes_no", "list", "summary", "comparison", "multi_part"]
@@ -182,14 +183,18 @@ def _without_asking(question: str) -> str:
 
 
 def yes_no_claim(question: str) -> str | None:
-    """What a yes/no question asks about: its yes/no clause with the title it follows, which names
-    what the clause speaks of ("Double reading of barium enemas: is it necessary?"). None if it
-    asks no yes or no."""
+    """What a yes/no question asks about: its yes/no clause read with the title it follows, which
+    names what the clause speaks of ("Double reading of barium enemas: is it necessary?"). A title
+    holding a negation ("Yes or no: …", "Not sure: …") is no topic, nor is the "1" of "In a 1:1
+    trial, …". None if the question asks no yes or no."""
     clause = yes_no_clause(question)
     if clause is None:
         return None
     title = _without_asking(question)[:-len(clause)]
-    return f"{_TITLE_BREAK.sub(' ', title).strip()} {clause}" if _TITLE_BREAK.search(title) else clause
+    if not _TITLE_BREAK.search(title) or re.search(r"\d\s*:\s*\d", question):
+        return clause
+    title = _TITLE_BREAK.sub(" ", title).strip()
+    return clause if any(is_negation(word) for word in re.findall(r"[\w'-]+", title.casefold())) else f"{title} {clause}"
 
 
 def offers_choice(text: str) -> bool:

@@ -8,9 +8,9 @@ word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "
 "anti-"); ``yes`` otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is
 read with the one before it for which terms it holds. Each paper that addresses the claim votes
 with its findings, not with its aim ("To determine whether X improves Y" words the claim and
-answers nothing): a finding worded apart from the claim says ``no`` when it reports no effect
-("No significant differences were found between the groups"). The majority of papers wins, and an
-even split between papers is ``mixed``.
+answers nothing): those that word the claim first, else the others, of which one that reports no
+effect ("No significant differences were found between the groups") says ``no``. The majority of
+papers wins, and an even split between papers is ``mixed``.
 """
 
 from __future__ import annotations
@@ -92,15 +92,21 @@ def addressed_share(claim: str, sentence: str, before: str = "") -> float:
     return len(claim_terms & held) / len(claim_terms) if claim_terms else 0.0
 
 
-def sentence_vote(claim: str, sentence: str, before: str = "") -> Literal["yes", "no"]:
+def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = False) -> Literal["yes", "no"]:
     """``no`` when ``sentence`` (after ``before``) denies ``claim`` or reverses its direction of
-    effect, else ``yes``; whether the sentence addresses the claim at all is ``addressed_share``'s."""
+    effect, else ``yes``; whether the sentence addresses the claim at all is ``addressed_share``'s.
+    A ``finding`` whose negations each deny another effect ("reduced stay without increasing falls")
+    denies a claim that makes none only by reporting no effect."""
     claim_text, sentence_text = reword_effect_phrases(normalise(claim)), reword_effect_phrases(normalise(sentence))
     sentence_denies = denies_effect(sentence_text)
     if sentence_denies and before and _POINTS_BACK.match(sentence):
         # A sentence that follows up on a finding may deny a side point of it ("This release was not
         # due to cell death"): it denies the claim only when what follows its negation names part of it.
         sentence_denies = _denies_part_of(claim, sentence_text)
+    elif sentence_denies and finding and not denies_effect(claim_text) and _denies_other_effects(claim, sentence_text):
+        sentence_denies = reports_null_result(sentence)
+    if sentence_denies and asks_sameness(claim_text) and not denies_effect(claim_text):
+        return "yes"  # no difference is what "Is X as safe as Y?" asks about
     negated = denies_effect(claim_text) != sentence_denies
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
@@ -108,6 +114,30 @@ def sentence_vote(claim: str, sentence: str, before: str = "") -> Literal["yes",
         claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
     reversed_effect = claim_direction * sentence_direction < 0 or opposed_prefix(claim_text, sentence_text) is not None
     return "no" if negated != reversed_effect else "yes"
+
+
+# A claim that asks whether two things are the same, or a treatment safe: a null difference says yes.
+_SAMENESS = re.compile(r"\b(?:safe|safely|as \w+ as|non-?inferior|equivalent|comparable|similar|equally|the same)\b")
+
+
+def asks_sameness(claim_text: str) -> bool:
+    """Whether a claim (case-folded) asks about sameness or safety ("Is X as effective as Y?")."""
+    return bool(_SAMENESS.search(claim_text))
+
+
+# Where a negation's reach ends: a clause break or a conjunction that opens another clause.
+_CLAUSE = re.compile(r"[,;:()]|\b(?:but|although|though|whereas|while|and)\b")
+
+
+def _denies_other_effects(claim: str, sentence_text: str) -> bool:
+    """Whether each negation of ``sentence_text`` denies an effect the claim does not name: a word of
+    effect follows it in its clause and no claim term does ("without increasing falls", "no patient
+    fell"), unlike "without genomic changes", which may deny what the claim asks."""
+    claim_terms = set(tokenize(claim))
+    negated = [words[at + 1:] for clause in _CLAUSE.split(reword_negation_phrases(sentence_text))
+               for words in [re.findall(r"[\w'-]+", clause)] for at, word in enumerate(words) if is_negation(word)]
+    return bool(negated) and all(any(direction_of(word) for word in rest) and not claim_terms & set(tokenize(" ".join(rest)))
+                                 for rest in negated)
 
 
 def _denies_part_of(claim: str, sentence_text: str) -> bool:
@@ -147,19 +177,22 @@ def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
 
     Its findings vote, those tested against something (a statistic, a null result) if it has any:
     what a study set out to do says neither yes nor no, though it is often the sentence wording the
-    claim most closely. A finding that addresses the claim votes by what it says of it; one worded
-    apart from the claim (its paper's aim ties them) votes ``no`` when it reports no effect. Without
-    findings, the paper's sentences that hold most of the claim vote (its conclusion outweighs its
-    sentences that only touch the topic), its aims and methods excepted. The majority wins; an even split goes to the first."""
+    claim most closely. Findings that word the claim vote by what they say of it; where none does,
+    a finding worded apart from it that reports no effect says ``no`` (``yes`` to a claim of
+    sameness). Without such findings, the paper's sentences that hold most of the claim vote (its
+    conclusion outweighs its sentences that only touch the topic), its aims and methods excepted.
+    The majority wins; an even split goes to the first."""
     if max(r.share for r in read) < MIN_ADDRESS:
         return None
     findings = [r for r in read if reports_finding(r.sentence)]
-    if findings:
-        voters = [r for r in findings if is_tested_finding(r.sentence)] or findings
-        return _majority([_vote(claim, r) if r.share >= MIN_ADDRESS else "no" if reports_null_result(r.sentence) else "yes"
-                          for r in voters])
+    voters = [r for r in findings if is_tested_finding(r.sentence)] or findings
+    wording = [sentence_vote(claim, r.sentence, r.before, finding=True) for r in voters if r.share >= MIN_ADDRESS]
+    null = "yes" if asks_sameness(normalise(claim)) else "no"
+    votes = wording or [null if reports_null_result(r.sentence) else "yes" for r in voters]
+    if votes:
+        return _majority(votes)
     stated = [r for r in read if r.share >= MIN_ADDRESS and not states_aim_or_method(r.sentence)]
-    most = max((r.share for r in stated), default=0.0)
+    most = max(r.share for r in stated) if stated else 0.0
     return _majority([_vote(claim, r) for r in stated if r.share == most]) if stated else None
 
 

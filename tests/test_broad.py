@@ -12,6 +12,7 @@ import pytest
 
 from exorag.chain import answer, get_pipeline
 from exorag.facets import FOLLOWING_PASSAGES, annotate, with_following_passages
+from exorag.findings import reports_null_result
 from exorag.generate.base import Draft
 from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents, with_consequents
 from exorag.generate.structured import FINDINGS_PER_FACET, QUOTED_PER_FINDING
@@ -544,12 +545,51 @@ def test_a_study_votes_with_its_findings_not_with_its_aim():
     # A ratio whose interval spans 1 shows no effect; one that does not, shows one.
     assert evidence_verdict(question, [aim, "The odds ratio for discharge home was 1.41 (95% CI 0.91 to 2.17)."], study) == "no"
     assert evidence_verdict(question, [aim, "The odds ratio for discharge home was 2.10 (95% CI 1.32 to 3.40)."], study) == "yes"
-    # A tested finding outweighs an untested one, and a level worded apart from the claim is no null result.
-    tested = ["Survival after stroke was unchanged with drug X (p = 0.62).", "More patients on drug X walked at discharge."]
-    assert evidence_verdict(question, [aim, *tested], ["study"] * 3) == "no"
+    # A level worded apart from the claim is no null result.
     assert evidence_verdict(question, [aim, "Similar levels of fatigue were reported in both groups (p = 0.02)."], study) == "yes"
     # An aim alone answers nothing.
     assert evidence_verdict(question, [aim], ["study"]) == "not_addressed"
+
+
+def test_a_finding_that_words_the_claim_outweighs_side_results():
+    question = "Does early mobilisation reduce length of hospital stay after hip fracture surgery?"
+    aim = "To determine whether early mobilisation reduces length of hospital stay after hip fracture surgery."
+    main = "Early mobilisation reduced length of hospital stay after hip fracture surgery (8 vs 11 days, p < 0.001)."
+    null_main = "Early mobilisation did not reduce length of hospital stay after hip fracture surgery (p = 0.64)."
+    side_nulls = ["Thirty-day mortality did not differ (3% vs 4%, p = 0.72).", "Readmission rates were not significantly different (p = 0.41)."]
+    side_effects = ["Patients mobilised early reported less pain on day 3 (p = 0.01).", "Delirium was less frequent (12% vs 21%, p = 0.03)."]
+    assert evidence_verdict(question, [aim, main, *side_nulls], ["trial"] * 4) == "yes"
+    assert evidence_verdict(question, [aim, null_main, *side_effects], ["trial"] * 4) == "no"
+    # A negation in another clause of a finding ("without increasing falls") does not deny it.
+    for finding in ["Early mobilisation reduced length of hospital stay by 3 days without increasing falls (p < 0.001).",
+                    "Early mobilisation reduced length of hospital stay by 3 days (p < 0.001); no patient fell.",
+                    "Early mobilisation reduced length of hospital stay (p < 0.001) and did not increase readmissions."]:
+        assert evidence_verdict(question, [aim, finding], ["trial"] * 2) == "yes", finding
+    # Asked whether a treatment is safe, or as good as another, no difference says yes.
+    safe = "Is laparoscopic cholecystectomy safe in patients over 80?"
+    aim = "To assess whether laparoscopic cholecystectomy is safe in patients over 80."
+    finding = "Complication rates did not differ between octogenarians and younger patients (8% vs 7%, p = 0.61)."
+    assert evidence_verdict(safe, [aim, finding], ["series"] * 2) == "yes"
+
+
+@pytest.mark.parametrize(("sentence", "null"), [
+    ("Thirty-day mortality did not differ (3% vs 4%, p = 0.72).", True),
+    ("Length of stay was not significantly different (P = 0.42).", True),
+    ("Treatment had no effects on 90-day mortality.", True),
+    ("Readmissions were similar (NS).", True),
+    ("The odds ratio was 1.41 (95% CI 0.91\u22122.17).", True),
+    ("(relative risk, 1.54; 95% confidence interval, 0.62-3.81)", True),
+    # A positive result around a denied side point, "not only", a heart rate, a risk reduction, a decimal comma.
+    ("The new technique reduced operating time by 25% without significant complications.", False),
+    ("Mortality was lower in treated patients, with no change in blood pressure (p < 0.001).", False),
+    ("These differences were not only statistically significant but also clinically relevant.", False),
+    ("Heart rate (HR) rose by 12 beats/min (95% CI 0.5 to 23.4) after caffeine.", False),
+    ("The relative risk reduction was 12% (95% CI 0.5 to 23).", False),
+    ("Smokers had an OR of 1,52 (95% CI 1,12-2,06) for fracture.", False),
+    ("OR 2.1, 95% CI 1.3-3.4", False),
+])
+def test_a_null_result_is_read_from_the_finding_not_from_any_negation(sentence, null):
+    assert reports_null_result(sentence) is null
 
 
 def test_a_titled_yes_no_question_asks_about_its_title():
@@ -558,6 +598,9 @@ def test_a_titled_yes_no_question_asks_about_its_title():
     # A leading phrase is not a title, and a question without a yes or no asks no claim.
     assert yes_no_claim("Besides raising their number, does hypoxia alter their cargo?") == "does hypoxia alter their cargo?"
     assert yes_no_claim("Barium enemas: how often are they read twice?") is None
+    # A negation before the colon is no topic ("Yes or no:"), nor is a ratio's "1:1".
+    assert yes_no_claim("Yes or no: does vitamin D reduce falls?") == "does vitamin D reduce falls?"
+    assert yes_no_claim("In a 1:1 randomised trial, does drug X reduce mortality?") == "does drug X reduce mortality?"
     question = "Double reading of barium enemas: is it necessary?"
     finding = "Double reading of barium enemas did not change the detection of polyps (p = 0.48)."
     assert evidence_verdict(yes_no_claim(question), [finding]) == "no"
