@@ -9,7 +9,8 @@ word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "
 read with the one before it for which terms it holds. Each paper that addresses the claim votes
 with its findings, not with its aim ("To determine whether X improves Y" words the claim and
 answers nothing): those that word the claim first, else the others, of which one that reports no
-effect ("No significant differences were found between the groups") says ``no``. The majority of
+effect ("No significant differences were found between the groups") says ``no`` and the rest
+``yes``. The majority of
 papers wins, and an even split between papers is ``mixed``.
 """
 
@@ -105,7 +106,7 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
         sentence_denies = _denies_part_of(claim, sentence_text)
     elif sentence_denies and finding and not denies_effect(claim_text) and _denies_other_effects(claim, sentence_text):
         sentence_denies = reports_null_result(sentence)
-    if sentence_denies and asks_sameness(claim_text) and not denies_effect(claim_text):
+    if asks_sameness(claim_text) and not denies_effect(claim_text) and reports_null_result(sentence):
         return "yes"  # no difference is what "Is X as safe as Y?" asks about
     negated = denies_effect(claim_text) != sentence_denies
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
@@ -178,8 +179,8 @@ def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
     Its findings vote, those tested against something (a statistic, a null result) if it has any:
     what a study set out to do says neither yes nor no, though it is often the sentence wording the
     claim most closely. Findings that word the claim vote by what they say of it; where none does,
-    a finding worded apart from it that reports no effect says ``no`` (``yes`` to a claim of
-    sameness). Without such findings, the paper's sentences that hold most of the claim vote (its
+    the others vote, ``no`` for one that reports no effect (``yes`` to a claim of sameness) and
+    ``yes`` for one that reports an effect. Without findings, the paper's sentences that hold most of the claim vote (its
     conclusion outweighs its sentences that only touch the topic), its aims and methods excepted.
     The majority wins; an even split goes to the first."""
     if max(r.share for r in read) < MIN_ADDRESS:
