@@ -17,12 +17,12 @@ import numpy as np
 from exorag import answerability
 from exorag.facet_relevance import absent_side, absent_topic
 from exorag.generate.base import Draft
-from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence
+from exorag.models import Answer, Chunk, FacetCoverage, ReasonCode, Sentence, SourceVerdict
 from exorag.retrieve import Filters, Hit
 from exorag.shape import Facet, QuestionShape, asked_kind, asks_for_list, yes_no_claim
 from exorag.store.lexical import family_of
 from exorag.text import exact_identifiers, identifier_spellings, named_entities, split_sentences
-from exorag.verdict import evidence_verdict
+from exorag.verdict import paper_votes, verdict_of
 
 # Passages searched per facet, by shape; the merged evidence holds at most MAX_EVIDENCE.
 PASSAGES_PER_FACET = {"fact": 6, "yes_no": 6, "list": 10, "summary": 8, "comparison": 5, "multi_part": 6}
@@ -260,13 +260,25 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
     claim = yes_no_claim(answer.standalone_question or answer.question) or yes_no_claim(shape.facets[0].text)
     if claim:
         quoted = [] if answer.abstained else answer.sentences
-        answer.verdict = evidence_verdict(claim, [s.text for s in quoted], [_paper(answer, s) for s in quoted])
-        if answer.verdict == "not_addressed" and quoted:
+        papers = [_paper(answer, s) for s in quoted]
+        votes = paper_votes(claim, [s.text for s in quoted], papers)
+        said = {paper: [s for s, of in zip(quoted, papers, strict=True) if of == paper] for paper in votes}
+        if not votes and quoted:
             # The quoted sentences may not word the claim where the rest of a cited study does.
             read = [(e.text[start:end], e.source_path) for e in answer.cited_studies() if e.source_kind == "literature"
                     for start, end in split_sentences(e.text)]
-            answer.verdict = evidence_verdict(claim, [text for text, _ in read], [paper for _, paper in read])
+            votes = paper_votes(claim, [text for text, _ in read], [paper for _, paper in read])
+            said = {path: [s for s in quoted if path in _cited_paths(answer, s)] for path in votes}
+        answer.verdict = verdict_of(list(votes.values()))
+        answer.source_verdicts = [
+            SourceVerdict(citation=said[paper][0].citation, verdict=vote,
+                          evidence_ids=list(dict.fromkeys(i for s in said[paper] for i in s.evidence_ids)))
+            for paper, vote in votes.items() if said[paper]]
     return answer
+
+
+def _cited_paths(answer: Answer, sentence: Sentence) -> set[str]:
+    return {e.source_path for i in sentence.evidence_ids if (e := answer.evidence_by_id(i))}
 
 
 def _paper(answer: Answer, sentence: Sentence) -> str:

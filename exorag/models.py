@@ -105,6 +105,14 @@ class FacetCoverage(BaseModel):
     evidence_ids: list[str] = Field(default_factory=list)
 
 
+class SourceVerdict(BaseModel):
+    """What one cited paper says to a yes/no question, and the passages it says it in."""
+
+    citation: str
+    verdict: Literal["yes", "no"]
+    evidence_ids: list[str] = Field(default_factory=list)
+
+
 class ReasonCode(StrEnum):
     """Why an answer abstained (``Answer.reason_code``), one value per check of ``exorag.answerability``."""
 
@@ -147,8 +155,9 @@ class Answer(BaseModel):
     held_back: list[HeldBack] = Field(default_factory=list)
     shape: Literal["fact", "yes_no", "list", "summary", "comparison", "multi_part"] | None = None
     facets: list[FacetCoverage] = Field(default_factory=list)
-    # Yes/no questions only: what the cited evidence concludes.
+    # Yes/no questions only: what the cited evidence concludes, and what each cited paper says.
     verdict: Literal["yes", "no", "mixed", "not_addressed"] | None = None
+    source_verdicts: list[SourceVerdict] = Field(default_factory=list)
 
     @property
     def basis_note(self) -> str | None:
@@ -156,6 +165,13 @@ class Answer(BaseModel):
         if self.basis == "review" and any(s.refs for s in self.sentences):
             return "As summarised by the review: the cited papers themselves are not in the evidence."
         return None
+
+    @property
+    def verdict_tally(self) -> str | None:
+        """Which cited papers say yes and which say no ("Yes: [58], [59] · No: [61]"), or None."""
+        said = {verdict: [s.citation for s in self.source_verdicts if s.verdict == verdict] for verdict in ("yes", "no")}
+        parts = [f"{verdict.capitalize()}: {', '.join(citations)}" for verdict, citations in said.items() if citations]
+        return " · ".join(parts) or None
 
     @property
     def held_back_note(self) -> str | None:

@@ -156,14 +156,24 @@ def evidence_verdict(question: str, sentences: list[str], sources: list[str] | N
     ``sources`` names the paper each sentence comes from (each its own, when not given). Papers
     none of whose sentences addresses the claim do not vote; the majority of the others wins, and
     papers that disagree evenly are ``mixed`` evidence."""
+    return verdict_of(list(paper_votes(question, sentences, sources).values()))
+
+
+def verdict_of(votes: list[Verdict]) -> Verdict:
+    """The verdict of papers' ``votes``: their majority, ``mixed`` on an even split, ``not_addressed`` without any."""
+    return _majority(votes, tie="mixed") if votes else "not_addressed"
+
+
+def paper_votes(question: str, sentences: list[str], sources: list[str] | None = None) -> dict[str, Verdict]:
+    """What each paper of ``sources`` (as ``evidence_verdict`` reads them) says to ``question``,
+    in the order they first come; papers that do not address it are left out."""
     claim = question_claim(question)
     papers = sources or [str(index) for index in range(len(sentences))]
     by_paper: dict[str, list[_Read]] = {}
     for index, sentence in enumerate(sentences):
         before = sentences[index - 1] if index and papers[index - 1] == papers[index] else ""
         by_paper.setdefault(papers[index], []).append(_Read(sentence, before, addressed_share(claim, sentence, before)))
-    votes = [vote for read in by_paper.values() if (vote := _paper_vote(claim, read))]
-    return _majority(votes, tie="mixed") if votes else "not_addressed"
+    return {paper: vote for paper, read in by_paper.items() if (vote := _paper_vote(claim, read))}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
 from exorag.chain import answer, get_pipeline
 from exorag.facets import FOLLOWING_PASSAGES, annotate, with_following_passages
@@ -17,8 +18,10 @@ from exorag.generate.base import Draft
 from exorag.generate.extractive import evidence_sentences, table_row_text, with_antecedents, with_consequents
 from exorag.generate.structured import FINDINGS_PER_FACET, QUOTED_PER_FINDING
 from exorag.models import Answer, Evidence, Sentence
+from exorag.render import render_answer
 from exorag.retrieve import Filters
 from exorag.shape import asked_kind, read_shape, yes_no_claim, yes_no_clause
+from exorag.slack.blocks import answer_blocks
 from exorag.text import question_terms
 from exorag.verdict import evidence_verdict
 
@@ -488,6 +491,10 @@ def test_a_yes_no_question_gets_the_evidences_verdict_and_its_conclusion(indexed
     result = answer(question, settings=indexed_settings)
     assert result.shape == "yes_no" and result.verdict == verdict
     assert result.sentences[0].citation == citation
+    # Which cited passage gives the verdict, in the Answer JSON and shown beside it.
+    given = [s for s in result.source_verdicts if s.verdict == verdict]
+    assert given and given[0].citation == citation and set(given[0].evidence_ids) <= {e.id for e in result.evidence}
+    assert citation in result.verdict_tally and citation in json.dumps(result.model_dump(mode="json")["source_verdicts"])
 
 
 def test_an_abstained_yes_no_question_is_not_addressed(indexed_settings):
@@ -605,6 +612,22 @@ def test_a_titled_yes_no_question_asks_about_its_title():
     finding = "Double reading of barium enemas did not change the detection of polyps (p = 0.48)."
     assert evidence_verdict(yes_no_claim(question), [finding]) == "no"
     assert evidence_verdict(yes_no_clause(question), [finding]) == "not_addressed"
+
+
+def test_each_cited_paper_shows_what_it_says_to_a_yes_no_question():
+    question = "Does drug X reduce mortality in sepsis?"
+    texts = {"e1": "Drug X reduced mortality in sepsis by a third (p = 0.01).", "e2": "Drug X did not reduce mortality in sepsis (p = 0.62)."}
+    evidence = [Evidence(id=key, chunk_id=f"c{key}", source_label=f"pmid{n}", source_path=f"literature/pmid{n}.txt",
+                         source_kind="literature", text=text) for n, (key, text) in enumerate(texts.items(), start=1)]
+    sentences = [Sentence(text=text, citation=f"[pmid{n}]", evidence_ids=[key]) for n, (key, text) in enumerate(texts.items(), start=1)]
+    result = annotate(Answer(question=question, answer="", evidence=evidence, sentences=sentences), read_shape(question), Draft())
+    assert result.verdict == "mixed"
+    assert [(s.citation, s.verdict, s.evidence_ids) for s in result.source_verdicts] == [("[pmid1]", "yes", ["e1"]), ("[pmid2]", "no", ["e2"])]
+    assert result.verdict_tally == "Yes: [pmid1] · No: [pmid2]"
+    console = Console(record=True, width=200)
+    render_answer(result, console)
+    assert "Mixed evidence  (Yes: [pmid1] · No: [pmid2])" in console.export_text()
+    assert "(Yes: [pmid1] · No: [pmid2])" in answer_blocks(result, "a1")[0]["text"]["text"]
 
 
 def test_a_verdict_reads_the_rest_of_a_cited_study_when_the_quoted_sentence_does_not_word_the_claim():

@@ -177,6 +177,14 @@ def test_an_unanswerable_question_is_shown_as_an_abstention(page, chat_url):
     screenshot(page, "chat-abstention.png")
 
 
+def test_a_yes_no_answer_shows_its_verdict_and_which_passage_gives_it(page, chat_url):
+    page.goto(chat_url, wait_until="load")
+    ask(page, "Does hypoxia increase exosome release?")
+    verdict = last_answer(page).locator(".xr-verdict")
+    expect(verdict).to_contain_text("Yes", timeout=ANSWER_TIMEOUT_MS)
+    expect(verdict.locator(".xr-verdict-tally")).to_contain_text("Yes: [13-16]")
+
+
 def test_an_example_then_a_follow_up_shows_how_it_was_read(page, chat_url):
     page.goto(chat_url, wait_until="load")
     page.locator("#xr-examples button").filter(has_text="melanoma").click()

@@ -101,8 +101,9 @@ def _verdict_html(answer: Answer) -> str:
     """The verdict of a yes/no question, shown before the sentences it rests on."""
     if not answer.verdict:
         return ""
+    tally = f' <span class="xr-verdict-tally">({escape(answer.verdict_tally)})</span>' if answer.verdict_tally else ""
     return (f'<div class="xr-verdict xr-verdict-{escape(answer.verdict)}" title="What the cited passages conclude">'
-            f"{escape(VERDICT_LABELS[answer.verdict])}</div>")
+            f"{escape(VERDICT_LABELS[answer.verdict])}{tally}</div>")
 
 
 def _uncovered_html(answer: Answer) -> str:

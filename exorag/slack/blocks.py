@@ -115,7 +115,8 @@ def answer_blocks(answer: Answer, answer_id: str, asker: str | None = None) -> l
         blocks += _sections([f":grey_question: *I could not answer this from the indexed literature.* {reason}"])
     else:
         if answer.verdict:
-            blocks += _sections([f"*{VERDICT_LABELS[answer.verdict]}*, from the cited passages:"])
+            tally = f" ({escape(answer.verdict_tally)})" if answer.verdict_tally else ""
+            blocks += _sections([f"*{VERDICT_LABELS[answer.verdict]}*{tally}, from the cited passages:"])
         lines = [sentence_mrkdwn(s.text, s.citation, s.flagged) for s in answer.sentences]
         # A broad answer is one finding a sentence: shown as a bulleted list.
         broad = answer.shape in BROAD_SHAPES and len(lines) > 1
