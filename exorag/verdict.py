@@ -10,8 +10,7 @@ read with the one before it for which terms it holds. Each paper that addresses 
 with its findings, not with its aim ("To determine whether X improves Y" words the claim and
 answers nothing): those that word the claim first, else the others, of which one that reports no
 effect ("No significant differences were found between the groups") says ``no`` and the rest
-``yes``. The majority of
-papers wins, and an even split between papers is ``mixed``.
+``yes``. The majority of papers wins, and an even split between papers is ``mixed``.
 """
 
 from __future__ import annotations
@@ -190,9 +189,9 @@ def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
     what a study set out to do says neither yes nor no, though it is often the sentence wording the
     claim most closely. Findings that word the claim vote by what they say of it; where none does,
     the others vote, ``no`` for one that reports no effect (``yes`` to a claim of sameness) and
-    ``yes`` for one that reports an effect. Without findings, the paper's sentences that hold most of the claim vote (its
-    conclusion outweighs its sentences that only touch the topic), its aims and methods excepted.
-    The majority wins; an even split goes to the first."""
+    ``yes`` for one that reports an effect. Without findings, the paper's sentences that hold most
+    of the claim vote (its conclusion outweighs its sentences that only touch the topic), its aims
+    and methods excepted. The majority wins; an even split goes to the first."""
     if max(r.share for r in read) < MIN_ADDRESS:
         return None
     findings = [r for r in read if reports_finding(r.sentence)]
@@ -204,11 +203,7 @@ def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
         return _majority(votes)
     stated = [r for r in read if r.share >= MIN_ADDRESS and not states_aim_or_method(r.sentence)]
     most = max(r.share for r in stated) if stated else 0.0
-    return _majority([_vote(claim, r) for r in stated if r.share == most]) if stated else None
-
-
-def _vote(claim: str, read: _Read) -> Verdict:
-    return sentence_vote(claim, read.sentence, read.before)
+    return _majority([sentence_vote(claim, r.sentence, r.before) for r in stated if r.share == most]) if stated else None
 
 
 def _majority(votes: list[Verdict], tie: Verdict | None = None) -> Verdict:
