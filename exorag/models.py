@@ -168,10 +168,13 @@ class Answer(BaseModel):
 
     @property
     def verdict_tally(self) -> str | None:
-        """Which cited papers say yes and which say no ("Yes: [58], [59] · No: [61]"), or None."""
+        """The cited papers behind the verdict: "[58], [59]" where they agree, "Yes: [58], [59] · No:
+        [61]" where they do not; None without any."""
         said = {verdict: [s.citation for s in self.source_verdicts if s.verdict == verdict] for verdict in ("yes", "no")}
-        parts = [f"{verdict.capitalize()}: {', '.join(citations)}" for verdict, citations in said.items() if citations]
-        return " · ".join(parts) or None
+        parts = [(verdict.capitalize(), ", ".join(citations)) for verdict, citations in said.items() if citations]
+        if len(parts) == 1:
+            return parts[0][1]
+        return " · ".join(f"{verdict}: {citations}" for verdict, citations in parts) or None
 
     @property
     def held_back_note(self) -> str | None:

@@ -54,6 +54,18 @@ def test_the_reply_cites_ranges_lists_its_sources_and_carries_the_answer(client,
         assert passage.status_code == 200 and passage.json()["source_label"] == annotation.url_citation.title
 
 
+def test_a_yes_no_reply_opens_with_its_verdict_and_the_papers_behind_it(client):
+    completion = client.chat.completions.create(
+        model="exorag", messages=[{"role": "user", "content": "Does hypoxia increase exosome release?"}])
+    message = completion.choices[0].message
+    result = Answer.model_validate(completion.model_extra["exorag"])
+    assert result.verdict == "yes" and "[13-16]" in result.verdict_tally
+    assert message.content.startswith(f"Yes ({result.verdict_tally}).\n\n{result.answer}")
+    # The citation spans still point at the citations, past the verdict line.
+    for annotation in message.annotations:
+        assert CITATION.fullmatch(message.content[annotation.url_citation.start_index:annotation.url_citation.end_index])
+
+
 def test_streaming_sends_the_same_text_and_ends_with_the_answer(client):
     whole = ask(client).choices[0].message.content
     chunks = list(ask(client, stream=True))

@@ -1,7 +1,8 @@
 """``POST /v1/chat/completions`` with ``model: "exorag"``: any OpenAI client can use exorag as a model.
 
-The reply's ``content`` is the Answer's text with its citation ranges, then a ``Sources:`` block (one
-line per cited passage, then the cited references) for clients that show only text. The message's
+The reply's ``content`` is the Answer's text with its citation ranges (after the verdict of a yes/no
+question and the papers behind it), then a ``Sources:`` block (one line per cited passage, then the
+cited references) for clients that show only text. The message's
 ``annotations`` are OpenAI's ``url_citation`` objects: one per cited passage of each sentence, spanning
 that sentence's citation range in ``content`` and linking to ``/v1/passages/{chunk_id}``. The whole
 Answer JSON rides in the extra top-level field ``exorag`` (in the last chunk when streaming).
@@ -29,6 +30,7 @@ from exorag.config import Settings
 from exorag.generate.llm import LLMUnavailable
 from exorag.models import Answer
 from exorag.store.chroma import StoreUnavailable
+from exorag.verdict import VERDICT_LABELS
 
 MODEL = "exorag"
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
@@ -152,8 +154,9 @@ def sources_block(answer: Answer) -> str:
     return "\n\nSources:\n" + "\n".join(lines) if lines else ""
 
 
-def annotations(answer: Answer, passage_url: str) -> list[Annotation]:
-    """One url_citation per cited passage of each sentence, spanning its citation range in the text."""
+def annotations(answer: Answer, passage_url: str, offset: int = 0) -> list[Annotation]:
+    """One url_citation per cited passage of each sentence, spanning its citation range in the text
+    (which starts ``offset`` characters into the reply)."""
     found: list[Annotation] = []
     cursor = 0
     for sentence in answer.sentences:
@@ -165,17 +168,27 @@ def annotations(answer: Answer, passage_url: str) -> list[Annotation]:
             evidence = answer.evidence_by_id(evidence_id)
             if evidence is not None:
                 found.append(Annotation(url_citation=UrlCitation(
-                    start_index=start, end_index=cursor, url=passage_url + evidence.chunk_id, title=evidence.source_label,
+                    start_index=offset + start, end_index=offset + cursor, url=passage_url + evidence.chunk_id,
+                    title=evidence.source_label,
                 )))
     return found
 
 
+def verdict_line(answer: Answer) -> str:
+    """A yes/no answer's verdict and the papers behind it ("Yes ([13-16])."), put first as the other views put it."""
+    if answer.abstained or not answer.verdict:
+        return ""
+    tally = f" ({answer.verdict_tally})" if answer.verdict_tally else ""
+    return f"{VERDICT_LABELS[answer.verdict]}{tally}.\n\n"
+
+
 def completion(answer: Answer, passage_url: str) -> ChatCompletion:
-    content = answer.answer if answer.abstained else answer.answer + sources_block(answer)
+    lead = verdict_line(answer)
+    content = answer.answer if answer.abstained else lead + answer.answer + sources_block(answer)
     # Clients that show only the content must still learn that a source was withheld, as the other views say.
     if answer.held_back_note:
         content += "\n\n" + answer.held_back_note
-    message = AssistantMessage(content=content, annotations=[] if answer.abstained else annotations(answer, passage_url))
+    message = AssistantMessage(content=content, annotations=[] if answer.abstained else annotations(answer, passage_url, len(lead)))
     return ChatCompletion(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), choices=[Choice(message=message)],
                           exorag=answer)
 
