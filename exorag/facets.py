@@ -245,7 +245,8 @@ def cited_coverage(plan: EvidencePlan, answer: Answer) -> list[FacetCoverage]:
 
 
 def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidencePlan | None = None) -> Answer:
-    """``answer`` with its shape, facet coverage, partial-answer notes and (yes/no) verdict.
+    """``answer`` with its shape, facet coverage, partial-answer notes and (yes/no) verdict, with
+    what each cited paper says (``source_verdicts``).
 
     The extractive draft knows which part each finding answers; for a model's draft, a part is
     covered when a verified sentence cites a passage found for it."""
@@ -263,18 +264,25 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
         papers = [_paper(answer, s) for s in quoted]
         votes = paper_votes(claim, [s.text for s in quoted], papers)
         said = {paper: [s for s, of in zip(quoted, papers, strict=True) if of == paper] for paper in votes}
+        path_of = {paper: paper.rsplit(":", 1)[0] for paper in votes}
         if not votes and quoted:
             # The quoted sentences may not word the claim where the rest of a cited study does.
             read = [(e.text[start:end], e.source_path) for e in answer.cited_studies() if e.source_kind == "literature"
                     for start, end in split_sentences(e.text)]
             votes = paper_votes(claim, [text for text, _ in read], [paper for _, paper in read])
             said = {path: [s for s in quoted if path in _cited_paths(answer, s)] for path in votes}
+            path_of = {path: path for path in votes}
         answer.verdict = verdict_of(list(votes.values()))
-        answer.source_verdicts = [
-            SourceVerdict(citation=said[paper][0].citation, verdict=vote,
-                          evidence_ids=list(dict.fromkeys(i for s in said[paper] for i in s.evidence_ids)))
-            for paper, vote in votes.items() if said[paper]]
+        answer.source_verdicts = [SourceVerdict(citation=said[paper][0].citation, verdict=vote,
+                                                evidence_ids=_cited_passages_of(answer, said[paper], path_of[paper]))
+                                  for paper, vote in votes.items()]
     return answer
+
+
+def _cited_passages_of(answer: Answer, sentences: list[Sentence], path: str) -> list[str]:
+    """The passages of the paper at ``path`` that ``sentences`` cite, not another paper's beside them."""
+    return list(dict.fromkeys(i for s in sentences for i in s.evidence_ids
+                              if (e := answer.evidence_by_id(i)) and e.source_path == path))
 
 
 def _cited_paths(answer: Answer, sentence: Sentence) -> set[str]:

@@ -170,7 +170,8 @@ class Answer(BaseModel):
     def verdict_tally(self) -> str | None:
         """The cited papers behind the verdict: "[58], [59]" where they agree, "Yes: [58], [59] · No:
         [61]" where they do not; None without any."""
-        said = {verdict: [s.citation for s in self.source_verdicts if s.verdict == verdict] for verdict in ("yes", "no")}
+        said = {verdict: list(dict.fromkeys(s.citation for s in self.source_verdicts if s.verdict == verdict))
+                for verdict in ("yes", "no")}
         parts = [(verdict.capitalize(), ", ".join(citations)) for verdict, citations in said.items() if citations]
         if len(parts) == 1:
             return parts[0][1]

@@ -33,7 +33,7 @@ def render_answer(answer: Answer, console: Console) -> None:
         body = Text()
         if answer.verdict:
             body.append(VERDICT_LABELS[answer.verdict], style="bold")
-            body.append(f"  ({answer.verdict_tally})\n" if answer.verdict_tally else "\n")
+            body.append(f"  ({printable(answer.verdict_tally)})\n" if answer.verdict_tally else "\n")
         broad = answer.shape in BROAD_SHAPES and len(answer.sentences) > 1
         for sentence in answer.sentences:
             text, ending = split_ending(printable(sentence.text))

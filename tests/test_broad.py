@@ -624,6 +624,12 @@ def test_each_cited_paper_shows_what_it_says_to_a_yes_no_question():
     assert result.verdict == "mixed"
     assert [(s.citation, s.verdict, s.evidence_ids) for s in result.source_verdicts] == [("[pmid1]", "yes", ["e1"]), ("[pmid2]", "no", ["e2"])]
     assert result.verdict_tally == "Yes: [pmid1] · No: [pmid2]"
+    # A paper's entry holds its own passages only, and a citation is listed once.
+    both = Sentence(text=texts["e1"], citation="[pmid1; pmid2]", evidence_ids=["e1", "e2"])
+    alone = annotate(Answer(question=question, answer="", evidence=evidence, sentences=[both]), read_shape(question), Draft())
+    assert [(s.verdict, s.evidence_ids) for s in alone.source_verdicts] == [("yes", ["e1"])]
+    twice = result.model_copy(update={"source_verdicts": [*result.source_verdicts, result.source_verdicts[0]]})
+    assert twice.verdict_tally == "Yes: [pmid1] · No: [pmid2]"
     console = Console(record=True, width=200)
     render_answer(result, console)
     assert "Mixed evidence  (Yes: [pmid1] · No: [pmid2])" in console.export_text()
