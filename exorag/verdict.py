@@ -33,7 +33,7 @@ from exorag.text import normalise, tokenize
 
 Verdict = Literal["yes", "no", "mixed", "not_addressed"]
 # How views name a verdict.
-VERDICT_LABELS = {"yes": "Yes", "no": "No", "mixed": "Mixed evidence", "not_addressed": "No clear yes or no in the evidence"}
+VERDICT_LABELS = {"yes": "Yes", "no": "No", "mixed": "Mixed evidence", "not_addressed": "The evidence gives no clear yes or no"}
 
 _I = re.IGNORECASE
 _LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)\s+)"
