@@ -98,16 +98,16 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
     A ``finding`` whose negations each deny another effect ("reduced stay without increasing falls")
     denies a claim that makes none only by reporting no effect."""
     claim_text, sentence_text = reword_effect_phrases(normalise(claim)), reword_effect_phrases(normalise(sentence))
-    sentence_denies = denies_effect(sentence_text)
+    claim_denies, sentence_denies = denies_effect(claim_text), denies_effect(sentence_text)
     if sentence_denies and before and _POINTS_BACK.match(sentence):
         # A sentence that follows up on a finding may deny a side point of it ("This release was not
         # due to cell death"): it denies the claim only when what follows its negation names part of it.
         sentence_denies = _denies_part_of(claim, sentence_text)
-    elif sentence_denies and finding and not denies_effect(claim_text) and _denies_other_effects(claim, sentence_text):
+    elif sentence_denies and finding and not claim_denies and _denies_other_effects(claim, sentence_text):
         sentence_denies = reports_null_result(sentence)
-    if asks_sameness(claim_text) and not denies_effect(claim_text) and reports_null_result(sentence):
+    if asks_sameness(claim_text) and not claim_denies and reports_null_result(sentence):
         return "yes"  # no difference is what "Is X as safe as Y?" asks about
-    negated = denies_effect(claim_text) != sentence_denies
+    negated = claim_denies != sentence_denies
     claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
     claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
     if not sentence_direction:
@@ -134,19 +134,22 @@ def _denies_other_effects(claim: str, sentence_text: str) -> bool:
     effect follows it in its clause and no claim term does ("without increasing falls", "no patient
     fell"), unlike "without genomic changes", which may deny what the claim asks."""
     claim_terms = set(tokenize(claim))
-    negated = [words[at + 1:] for clause in _CLAUSE.split(reword_negation_phrases(sentence_text))
-               for words in [re.findall(r"[\w'-]+", clause)] for at, word in enumerate(words) if is_negation(word)]
+    negated = _after_negations(_CLAUSE.split(reword_negation_phrases(sentence_text)))
     return bool(negated) and all(any(direction_of(word) for word in rest) and not claim_terms & set(tokenize(" ".join(rest)))
                                  for rest in negated)
 
 
 def _denies_part_of(claim: str, sentence_text: str) -> bool:
     """Whether a claim term follows a negation in ``sentence_text``, or the sentence reports no effect."""
-    words = re.findall(r"[\w'-]+", reword_negation_phrases(sentence_text))
-    negations = [at for at, word in enumerate(words) if is_negation(word)]
     claim_terms = set(tokenize(claim))
     return (reports_no_effect(sentence_text)
-            or any(claim_terms & set(tokenize(" ".join(words[at + 1:]))) for at in negations))
+            or any(claim_terms & set(tokenize(" ".join(rest))) for rest in _after_negations([reword_negation_phrases(sentence_text)])))
+
+
+def _after_negations(texts: list[str]) -> list[list[str]]:
+    """The words after each negation of each of ``texts``, to that text's end."""
+    return [words[at + 1:] for text in texts for words in [re.findall(r"[\w'-]+", text)]
+            for at, word in enumerate(words) if is_negation(word)]
 
 
 def evidence_verdict(question: str, sentences: list[str], sources: list[str] | None = None) -> Verdict:
