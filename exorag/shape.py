@@ -178,8 +178,25 @@ def yes_no_clause(question: str) -> str | None:
 
 
 def _without_asking(question: str) -> str:
-    """``question`` without a polite opening or "tell me whether"."""
-    return _TELL_WHETHER.sub("", _POLITE.sub("", question.strip()))
+    """``question`` without a polite opening or "tell me whether", asked positively."""
+    return asked_positively(_TELL_WHETHER.sub("", _POLITE.sub("", question.strip())))
+
+
+# "Doesn't X …?" and "Isn't X …?" ask whether X …, as "…, or not?" does: neither denies anything.
+_NEGATIVE_AUXILIARY = re.compile(r"^\s*(" + _AUXILIARIES + r"n['\u2019]t|can['\u2019]t|cannot|won['\u2019]t)\b", _I)
+_IRREGULAR = {"can't": "can", "cannot": "can", "won't": "will"}
+_OR_NOT = re.compile(r"\s*\(\s*or not\s*\)|,?\s+or not(?=\W*$|\s+that\b)", _I)
+
+
+def asked_positively(question: str) -> str:
+    """``question`` with a negative auxiliary first made positive ("Doesn't" -> "Does") and an
+    "or not" taken out; "Does X not …?" still asks about a negation."""
+    def positive(match: re.Match[str]) -> str:
+        negative = match.group(1)
+        word = _IRREGULAR.get(negative.casefold().replace("\u2019", "'"), negative[:-3])
+        return match.group(0)[:match.start(1) - match.start(0)] + (word.capitalize() if negative[0].isupper() else word)
+
+    return _OR_NOT.sub("", _NEGATIVE_AUXILIARY.sub(positive, question, count=1))
 
 
 def yes_no_claim(question: str) -> str | None:

@@ -29,6 +29,7 @@ from exorag.polarity import (
     reword_effect_phrases,
     reword_negation_phrases,
 )
+from exorag.shape import asked_positively
 from exorag.text import normalise, tokenize
 
 Verdict = Literal["yes", "no", "mixed", "not_addressed"]
@@ -49,7 +50,7 @@ _POINTS_BACK = re.compile(r"^\W*(?:this|these|that|those|it|they|its|their|such)
 
 def question_claim(question: str) -> str:
     """The statement a yes/no question asks about, without its auxiliary and question mark."""
-    return _TAG.sub("", _LEADING.sub("", question.strip())).rstrip(" ?")
+    return _TAG.sub("", _LEADING.sub("", asked_positively(question.strip()))).rstrip(" ?")
 
 
 def _polarity(word: str) -> int:

@@ -20,10 +20,10 @@ from exorag.generate.structured import FINDINGS_PER_FACET, QUOTED_PER_FINDING
 from exorag.models import Answer, Evidence, Sentence
 from exorag.render import render_answer
 from exorag.retrieve import Filters
-from exorag.shape import asked_kind, read_shape, yes_no_claim, yes_no_clause
+from exorag.shape import asked_kind, asked_positively, read_shape, yes_no_claim, yes_no_clause
 from exorag.slack.blocks import answer_blocks
 from exorag.text import question_terms
-from exorag.verdict import evidence_verdict
+from exorag.verdict import evidence_verdict, question_claim
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data" / "pubmedqa-dev" / "pqal_dev.json"))
@@ -486,6 +486,10 @@ def test_a_summary_quotes_what_this_and_these_refer_to(indexed_settings):
     ("Does hypoxia increase exosome release?", "yes", "[13-16]"),
     ("Does exosomal TGF-β enhance the function of cytotoxic T cells?", "no", "[20, 175]"),
     ("Does exosomal miR-122 increase glucose uptake in fibroblasts?", "no", "[161, 162]"),
+    # Asked negatively or with "or not", the same question: neither denies what it asks about.
+    ("Doesn't hypoxia increase exosome release?", "yes", "[13-16]"),
+    ("Does hypoxia increase exosome release, or not?", "yes", "[13-16]"),
+    ("Doesn't exosomal TGF-β enhance the function of cytotoxic T cells?", "no", "[20, 175]"),
 ])
 def test_a_yes_no_question_gets_the_evidences_verdict_and_its_conclusion(indexed_settings, question, verdict, citation):
     result = answer(question, settings=indexed_settings)
@@ -597,6 +601,24 @@ def test_a_finding_that_words_the_claim_outweighs_side_results():
 ])
 def test_a_null_result_is_read_from_the_finding_not_from_any_negation(sentence, null):
     assert reports_null_result(sentence) is null
+
+
+@pytest.mark.parametrize(("question", "positive"), [
+    ("Doesn't hypoxia raise exosome release?", "Does hypoxia raise exosome release?"),
+    ("isn\u2019t PD-L1 immunosuppressive?", "is PD-L1 immunosuppressive?"),
+    ("Can't GW4869 block release?", "Can GW4869 block release?"),
+    ("Won't it work?", "Will it work?"),
+    ("Cannot X do Y?", "Can X do Y?"),
+    ("Does hypoxia raise exosome release or not?", "Does hypoxia raise exosome release?"),
+    ("Does PD-L1 (or not) suppress T cells?", "Does PD-L1 suppress T cells?"),
+    ("Is it true or not that hypoxia raises release?", "Is it true that hypoxia raises release?"),
+    # A negation after the subject is part of what is asked.
+    ("Does hypoxia not raise exosome release?", "Does hypoxia not raise exosome release?"),
+    ("Whether or not X is given, does Y rise?", "Whether or not X is given, does Y rise?"),
+])
+def test_a_question_asked_negatively_asks_the_positive_question(question, positive):
+    assert asked_positively(question) == positive
+    assert question_claim(question) == question_claim(positive)
 
 
 def test_a_titled_yes_no_question_asks_about_its_title():
