@@ -35,7 +35,7 @@ from exorag.retrieve import Filters, Hit, PassageRetriever
 from exorag.shape import QuestionShape, read_shape
 from exorag.store.chroma import forget_open_indexes
 from exorag.store.index import Index
-from exorag.text import english_rarity, tokenize, well_formed
+from exorag.text import english_rarity, named_entities, tokenize, well_formed
 from exorag.verify import verify_sentence
 
 # A broad question is judged part by part, except where the whole question's evidence fails on
@@ -111,19 +111,43 @@ def reset_pipelines() -> None:
         _pipelines.clear()
 
 
-_FOLLOW_UP = re.compile(r"^(and|also|what about|how about|what of|but|so|then|same|in)\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what of|but|so|then|same|in)\b", re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|such)\b", re.IGNORECASE)
+# "And TGF-β?", "What about IL-6 and TNF-α?": names put in place of the previous question's.
+_JOINING = re.compile(r"\b(?:and|or)\b|[,;?!.\s]+", re.IGNORECASE)
+# A word this rare in English names a topic of its own ("What is angiogenesis?").
+TOPIC_RARITY = 0.6
 
 
 def condense_question(question: str, history: list[tuple[str, str]]) -> str:
-    """A follow-up ("and in melanoma?") made standalone with the topic of the previous question."""
+    """A follow-up ("and in melanoma?") made standalone with the topic of the previous question.
+
+    A short question that names a thing of its own ("What is GW4869?") stands alone; one that only
+    swaps the thing the previous question named ("And TGF-β?") asks that question of it."""
     if not history:
         return question
     previous = history[-1][0]
-    few_terms = len(set(tokenize(question))) <= 3
-    if _FOLLOW_UP.match(question.strip()) or (few_terms and _PRONOUN.search(question)) or len(question.split()) <= 4:
-        return f"{previous.rstrip(' ?.')}: {question.strip()}"
+    asked = question.strip()
+    marked = _FOLLOW_UP.match(asked)
+    names = _names(asked)
+    named_before = _names(previous)
+    if marked and names and len(named_before) == 1 and not _JOINING.sub("", _without_names(asked[marked.end():], names)):
+        return previous.replace(named_before[0], " and ".join(names), 1)
+    few_terms = len(set(tokenize(asked))) <= 3
+    own_topic = names or any(english_rarity(word) >= TOPIC_RARITY for word in tokenize(asked))
+    if marked or (few_terms and _PRONOUN.search(asked)) or (len(asked.split()) <= 4 and not own_topic):
+        return f"{previous.rstrip(' ?.')}: {asked}"
     return question
+
+
+def _names(text: str) -> list[str]:
+    return list(dict.fromkeys(name for _, _, name, _ in named_entities(text)))
+
+
+def _without_names(text: str, names: list[str]) -> str:
+    for name in names:
+        text = text.replace(name, " ")
+    return text
 
 
 def _evidence_from(hits: list[Hit]) -> list[Evidence]:

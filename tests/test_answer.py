@@ -139,6 +139,26 @@ def test_a_follow_up_is_made_standalone_from_the_conversation(indexed_settings):
     assert result.standalone_question and "integrins" in result.answer
 
 
+def test_a_short_question_with_a_topic_of_its_own_is_not_a_follow_up(indexed_settings):
+    history = [("What does exosomal miR-21 do?", "...")]
+    for own in ["What is GW4869?", "What is angiogenesis?"]:
+        assert condense_question(own, history) == own
+    assert condense_question("Which cells?", history) == "What does exosomal miR-21 do: Which cells?"
+    result = answer("What is GW4869?", AnswerOptions(history=history), indexed_settings)
+    assert "GW4869" in result.answer and "miR-21" not in result.answer
+
+
+def test_a_follow_up_naming_only_another_thing_asks_the_same_of_it(indexed_settings):
+    history = [("What does exosomal PD-L1 do?", "...")]
+    assert condense_question("And TGF-β?", history) == "What does exosomal TGF-β do?"
+    assert condense_question("What about IL-6 and TNF-α?", history) == "What does exosomal IL-6 and TNF-α do?"
+    # With more than a name, or after a question naming several things, the previous question leads.
+    assert condense_question("And TGF-β in NK cells?", history) == "What does exosomal PD-L1 do: And TGF-β in NK cells?"
+    assert condense_question("And IL-6?", [("How do PD-L1 and TGF-β differ?", "...")]).startswith("How do PD-L1 and TGF-β differ: ")
+    result = answer("And TGF-β?", AnswerOptions(history=history), indexed_settings)
+    assert not result.abstained and "[20, 175]" in result.answer and "PD-L1" not in result.answer
+
+
 def test_filters_restrict_the_evidence(indexed_settings):
     result = answer("What do exosomes carry?", AnswerOptions(refs=[58]), indexed_settings)
     assert result.evidence and all(58 in e.refs for e in result.evidence)
