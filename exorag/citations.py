@@ -16,6 +16,9 @@ _NUMBER = re.compile(r"^\s*(\d+)\s*$")
 _BRACKET = re.compile(r"\[([^\[\]\n]{1,200})\]")
 # A range wider than this is a typo or not a citation ([1-2000] would expand to noise).
 MAX_RANGE_SPAN = 200
+# A reference number has at most five digits: a longer number in brackets is an id or OCR noise
+# (and past 64 bits no index can store it).
+MAX_REFERENCE_NUMBER = 99_999
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,10 @@ def parse_citation(text: str) -> Citation | None:
     for item in inner.split(","):
         if not item.strip():
             continue
-        if match := _NUMBER.match(item):
+        if (match := _NUMBER.match(item)) and int(match.group(1)) <= MAX_REFERENCE_NUMBER:
             numbers.add(int(match.group(1)))
-        elif (match := _RANGE.match(item)) and 0 <= int(match.group(2)) - int(match.group(1)) <= MAX_RANGE_SPAN:
+        elif ((match := _RANGE.match(item)) and int(match.group(2)) <= MAX_REFERENCE_NUMBER
+              and 0 <= int(match.group(2)) - int(match.group(1)) <= MAX_RANGE_SPAN):
             numbers.update(range(int(match.group(1)), int(match.group(2)) + 1))
         else:
             note = " ".join(item.split())

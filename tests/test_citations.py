@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from exorag.citations import (
     MAX_RANGE_SPAN,
+    MAX_REFERENCE_NUMBER,
     Citation,
     cited_numbers,
     find_citations,
@@ -153,3 +154,11 @@ def test_implausibly_wide_range_is_not_expanded() -> None:
     assert parse_citation(f"[1-{MAX_RANGE_SPAN + 1}]") == Citation(frozenset(range(1, MAX_RANGE_SPAN + 2)))
     assert parse_citation(f"[1-{MAX_RANGE_SPAN + 2}]") is None
     assert parse_citation(f"[7, 1-{MAX_RANGE_SPAN + 2}]") == Citation(frozenset({7}), (f"1-{MAX_RANGE_SPAN + 2}",))
+
+
+def test_a_number_longer_than_any_reference_list_is_no_citation() -> None:
+    # OCR noise or an accession number in brackets; past 64 bits no index could even store it.
+    assert parse_citation(f"[{MAX_REFERENCE_NUMBER}]") == Citation(frozenset({MAX_REFERENCE_NUMBER}))
+    assert parse_citation("[9223372036854775808]") is None
+    assert parse_citation(f"[12, {MAX_REFERENCE_NUMBER + 1}]") == Citation(frozenset({12}), (str(MAX_REFERENCE_NUMBER + 1),))
+    assert parse_citation(f"[{MAX_REFERENCE_NUMBER}-{MAX_REFERENCE_NUMBER + 1}]") is None

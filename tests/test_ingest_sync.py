@@ -22,6 +22,7 @@ from langchain_core.embeddings import Embeddings
 from typer.testing import CliRunner
 
 from exorag.chain import AnswerOptions, answer, reset_pipelines
+from exorag.citations import MAX_REFERENCE_NUMBER
 from exorag.cli import app
 from exorag.config import Settings, get_settings
 from exorag.embeddings import get_embeddings
@@ -216,6 +217,19 @@ def test_removed_file_has_its_chunks_deleted(settings: Settings) -> None:
     assert not notes_ids & set(rows)
     assert "literature/notes.txt" not in {source["path"] for source in index_stats(settings)["sources"]}
     assert any(c.source_path == "literature/notes-copy.txt" for c in rows.values())
+
+
+def test_a_bracketed_number_no_index_can_store_is_read_as_no_citation(settings: Settings) -> None:
+    """OCR noise in the review ("[9223372036854775808]", past 64 bits) once made every later
+    command fail on the index; it is now text, and the passage keeps its real citation."""
+    review = settings.corpus / "review" / "review.md"
+    review.write_text(REVIEW_MD + "\nThe scan reads [9223372036854775808] here, as cited before [58].\n", encoding="utf-8")
+    sync_corpus(settings)
+    rows = assert_index_matches_corpus(settings)
+    noisy = [c for c in rows.values() if "9223372036854775808" in c.text]
+    assert noisy and all(58 in c.refs and max(c.refs) <= MAX_REFERENCE_NUMBER for c in noisy)
+    result = CliRunner().invoke(app, ["stats", "--json", "--index", str(settings.index)])
+    assert result.exit_code == 0, result.output
 
 
 def test_lexical_index_is_rebuilt_when_missing_or_stale(settings: Settings) -> None:

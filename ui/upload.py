@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from exorag.chain import reset_pipelines
+from exorag.citations import MAX_REFERENCE_NUMBER
 from exorag.config import Settings
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
-from exorag.refs.corpus import LITERATURE_DIR, MAX_REFERENCE_NUMBER, literature_files, relative_to_corpus
+from exorag.refs.corpus import LITERATURE_DIR, literature_files, relative_to_corpus
 
 
 class PaperRejected(ValueError):

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from exorag.chain import AnswerOptions, answer, get_pipeline, search
+from exorag.citations import MAX_REFERENCE_NUMBER
 from exorag.config import Settings
 from exorag.models import Answer, Chunk, Evidence, Reference, SourceKind
 from exorag.refs.status import CoverageReport, CoverageRow, coverage_report
@@ -19,7 +20,6 @@ MAX_PASSAGES = 50
 # Bounds of a request: each ref or section is a clause of the vector store's query (Chroma fails
 # past about 2,000), and only the last turn of a conversation is read.
 MAX_FILTER_VALUES = 200
-MAX_REFERENCE_NUMBER = 1_000_000  # far beyond any reference list; Chroma refuses numbers past 64 bits
 MAX_QUESTION_CHARACTERS = 20_000
 MAX_HISTORY_TURNS = 50
 MAX_TURN_CHARACTERS = 20_000

@@ -291,6 +291,10 @@ register_bench(app)
 register_audit(app)
 
 
+# The models a malformed environment variable or flag fails to build.
+_SETTINGS_MODELS = {"Settings", "LiteratureSettings", "SlackSettings"}
+
+
 def main() -> None:
     """The ``exorag`` command. A malformed setting (say ``EXORAG_FETCH_RATE=0``) stops every
     command, since one settings tree is read at start: it is named, without a traceback. So does an
@@ -300,6 +304,8 @@ def main() -> None:
     try:
         app(prog_name="exorag")
     except ValidationError as error:
+        if error.title not in _SETTINGS_MODELS:
+            raise
         errors.print(f"[red]error:[/red] a setting is invalid (EXORAG_<FIELD>, SLACK_<FIELD> or a flag): "
                      f"{escape(str(error))}", soft_wrap=True)
         raise SystemExit(2) from None

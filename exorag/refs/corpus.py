@@ -11,8 +11,7 @@ LITERATURE_DIR = "literature"
 # Hidden, so that ingest never mistakes fetch's bookkeeping for a source.
 STATE_DIR = ".exorag"
 
-# A reference number has at most five digits: a longer leading number is a date or an id.
-MAX_REFERENCE_NUMBER = 99_999
+# A file name's reference number has at most five digits: a longer leading number is a date or an id.
 _LEADING_NUMBER = re.compile(r"^0*(\d{1,5})(?!\d)")
 
 
