@@ -14,6 +14,7 @@ how often real abstracts are flagged.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # A sentence or clause start, optionally with a politeness or "now" word before the verb.
 _START = (r"(?:^|(?<=[.!?:;\"“”'«»(\[>*–—-]))\s*(?:(?:please|kindly|now|then|bitte|jetzt|nun|veuillez|maintenant"
@@ -78,9 +79,22 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Cyrillic letters drawn like Latin ones: "Ignоre" with a Cyrillic "о" reads as "Ignore" to a model.
+_LOOKALIKES = str.maketrans("асеіјорѕухуАВЕКМНОРСТХ",
+                            "aceijopsyxyABEKMHOPCTX")
+
+
+def _as_read(text: str) -> str:
+    """``text`` as a model reads it: without invisible format characters (a zero-width space or a
+    soft hyphen inside "Ig\u200bnore"), with fullwidth and look-alike letters made plain."""
+    plain = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in plain if unicodedata.category(c) != "Cf").translate(_LOOKALIKES)
+
+
 def instruction_like(text: str) -> str | None:
     """Why ``text`` reads as instructions to a model or reader (``'an order to ignore earlier
     instructions: "Ignore all previous instructions"'``), or None when it does not."""
+    text = _as_read(text)
     for kind, pattern in _RULES:
         match = pattern.search(text)
         if match:
