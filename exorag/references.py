@@ -26,23 +26,29 @@ def load_references(path: Path) -> tuple[dict[int, Reference], list[str]]:
     problems: list[str] = []
     if not path.exists():
         return references, problems
-    # utf-8-sig: a list saved by Excel or Notepad starts with a byte-order mark
-    with path.open(encoding="utf-8-sig", errors="replace") as lines:
-        for line_number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                reference = Reference.model_validate(json.loads(line))
-            except json.JSONDecodeError as error:
-                problems.append(f"{path.name} line {line_number}: not valid JSON ({error.msg})")
-                continue
-            except ValidationError as error:
-                fields = ", ".join(
-                    f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in error.errors()
-                )
-                problems.append(f"{path.name} line {line_number}: {fields}")
-                continue
-            references[reference.number] = reference
+    try:
+        # utf-8-sig: a list saved by Excel or Notepad starts with a byte-order mark
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as error:
+        return references, [f"{path.name} cannot be read: {error.strerror or error}; the reference list is not used"]
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            reference = Reference.model_validate(json.loads(line))
+        except json.JSONDecodeError as error:
+            problems.append(f"{path.name} line {line_number}: not valid JSON ({error.msg})")
+            continue
+        except RecursionError:
+            problems.append(f"{path.name} line {line_number}: nested too deeply to be a reference")
+            continue
+        except ValidationError as error:
+            fields = ", ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'line'}: {e['msg']}" for e in error.errors()
+            )
+            problems.append(f"{path.name} line {line_number}: {fields}")
+            continue
+        references[reference.number] = reference
     return references, problems
 
 

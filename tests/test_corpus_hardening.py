@@ -16,6 +16,7 @@ from exorag.models import Answer, Evidence, Reference, Sentence
 from exorag.references import load_references
 from exorag.slack.blocks import answer_blocks
 from exorag.store.chroma import VectorStore
+from exorag.store.stats import index_stats
 from ui.export import answer_markdown
 from ui.render import FileLinks, Turn, evidence_panel_html
 
@@ -37,6 +38,21 @@ def test_reference_lines_with_non_web_links_or_numbers_below_1_are_rejected_by_l
     assert [p.split(":")[0] for p in problems] == [f"references.jsonl line {n}" for n in (2, 3, 4, 5, 6)]
     assert "not an http(s) link" in problems[0] and "not an http(s) link" in problems[3]
     assert "greater than or equal to 1" in problems[1] and "greater than or equal to 1" in problems[2]
+
+
+def test_a_reference_list_that_cannot_be_read_is_reported_and_the_papers_still_ingested(settings: Settings) -> None:
+    references = settings.corpus / "references.jsonl"
+    nested = "[" * 100_000 + "]" * 100_000
+    references.write_text(json.dumps(LINES[0]) + "\n" + nested + "\n", encoding="utf-8")
+    report = sync_corpus(settings)
+    assert report.failed == [{"path": "references.jsonl", "error": "line 2: nested too deeply to be a reference"}]
+    assert report.added and index_stats(settings)["chunks"] == report.added
+    references.unlink()
+    references.mkdir()
+    report = sync_corpus(settings)
+    assert report.failed == [{"path": "references.jsonl",
+                              "error": "cannot be read: Is a directory; the reference list is not used"}]
+    assert index_stats(settings)["chunks"] > 0
 
 
 def test_every_view_renders_only_http_links(tmp_path: Path) -> None:
