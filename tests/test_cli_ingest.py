@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from exorag.citations import cited_numbers
 from exorag.cli import app
 from exorag.config import get_settings
-from exorag.ingest.sync import chunk_sources
+from exorag.ingest.sync import chunk_sources, sync_corpus
 
 EXORAG = Path(sys.executable).with_name("exorag")
 REVIEW = Path(__file__).resolve().parents[1] / "corpus" / "review" / "review-analysis.txt"
@@ -98,6 +98,18 @@ def test_ingest_twice_then_stats_print_what_design_says(tmp_path: Path) -> None:
     text_stats = CliRunner().invoke(app, ["stats", "--index", str(tmp_path / "index")])
     assert text_stats.exit_code == 0
     assert "review/review-analysis.txt" in text_stats.stdout and "literature/0058-li2020.txt" in text_stats.stdout
+
+
+def test_stats_prints_file_names_with_brackets_as_they_are(tmp_path: Path) -> None:
+    corpus = make_corpus(tmp_path / "corpus")
+    (corpus / "literature" / "171_[bold]luga.txt").write_text("Exosomes carry integrins.\n", encoding="utf-8")
+    (corpus / "literature" / "batch[").mkdir()
+    (corpus / "literature" / "batch[" / "]170_poggio.txt").write_text("Exosomal PD-L1 binds PD-1.\n", encoding="utf-8")
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    result = CliRunner().invoke(app, ["stats", "--index", str(settings.index)])
+    assert result.exit_code == 0, result.output
+    assert "literature/171_[bold]luga.txt" in result.stdout and "literature/batch[/]170_poggio.txt" in result.stdout
 
 
 def test_missing_corpus_folder_is_a_usage_error_naming_it(tmp_path: Path) -> None:

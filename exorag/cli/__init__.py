@@ -102,9 +102,9 @@ def stats(index: IndexOption = None, as_json: JsonOption = False) -> None:
         return
     for key, value in numbers.items():
         if key not in ("sources", "suspect_sources"):
-            console.print(f"{key:>18}: {value}")
+            console.print(f"{key:>18}: {escape(str(value))}")
     for source in numbers["sources"]:
-        console.print(f"  {source['chunks']:>6} chunks  {source['kind']:<10} {source['path']}")
+        console.print(f"  {source['chunks']:>6} chunks  {source['kind']:<10} {escape(source['path'])}")
     for source in numbers["suspect_sources"]:
         console.print(f"  suspect: {source['chunks']} chunk(s) of {escape(source['path'])} held back from answers")
 
