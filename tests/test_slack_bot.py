@@ -392,3 +392,36 @@ def test_socket_mode_answers_a_mention_once_and_acknowledges_each_envelope(index
         handler.close()
         socket.stop()
         fake.stop()
+
+
+def test_commands_are_acknowledged_while_many_slow_answers_are_being_made(
+        indexed_settings: Settings, tmp_path: Path) -> None:
+    """Six mentions answered by a slow model at once (six seconds each) once held every one of
+    Bolt's five listener threads: a slash command then went unacknowledged for 3 seconds, Slack
+    reported it failed, and it was answered anyway later."""
+    from fake_llm import fake_llm
+
+    fake = FakeSlackAPI(TOKEN).start()
+    slack = SlackSettings(bot_token=TOKEN, signing_secret=SECRET, api_url=fake.api_url, app_token=None,
+                          allowed_teams={TEAM}, allowed_channels={LAB}, allow_dms=True)
+    with fake_llm(" ".join(["Exosomes"] * 60), word_s=0.1) as llm_url:
+        settings = indexed_settings.model_copy(update={
+            "feedback_db": tmp_path / "feedback.sqlite3", "slack": slack, "generator": "llm",
+            "llm_base_url": llm_url, "llm_model": "slow"})
+        server = make_http_server(build_app(settings, answers=AnswerStore(tmp_path / "answers.sqlite3")), "127.0.0.1", 0, SECRET)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        bot = Bot(f"http://127.0.0.1:{server.server_port}/slack/events", fake, settings)
+        try:
+            for _ in range(6):
+                assert bot.mention(f"<@{fake.bot_user_id}> {QUESTION}")[1].status_code == 200
+            # Five answers under way: as many as Bolt has listener threads.
+            fake.wait_for("chat.postMessage", channel=LAB, text=blocks.PLACEHOLDER, count=5)
+            usage = bot.command("")
+            assert usage.status_code == 200 and blocks.USAGE in usage.text
+            assert bot.command(QUESTION).status_code == 200
+            # Every question is answered, the command's too, once a thread is free.
+            fake.wait_for("chat.update", channel=LAB, count=7)
+        finally:
+            server.shutdown()
+            server.server_close()
+            fake.stop()

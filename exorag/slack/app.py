@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
@@ -32,6 +33,8 @@ logger = logging.getLogger(__name__)
 COMMAND = "/exorag"
 ANSWER_EVENT = "exorag_answer"
 HISTORY_TURNS = 5
+# Answers made at once; more wait their turn (two cores answer two at a time at best).
+ANSWER_WORKERS = 4
 NOT_HERE = "exorag is not enabled here; ask the people who run it to add this channel or workspace."
 # Message subtypes that are still a person writing; the others are edits, joins, deletions.
 PERSON_SUBTYPES = {None, "file_share", "thread_broadcast"}
@@ -100,6 +103,19 @@ def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedbac
               name="exorag")
     app.use(skip_unwanted(slack))
     app.use(skip_repeated_deliveries(SeenEvents()))
+    # An answer takes seconds (a minute with a slow model). Bolt runs listeners on a pool of five
+    # threads, which must stay free to acknowledge commands and clicks within Slack's 3 seconds:
+    # answers are made on a pool of their own, and wait there when many come at once.
+    answering = ThreadPoolExecutor(max_workers=ANSWER_WORKERS, thread_name_prefix="exorag-answer")
+
+    def in_background(work: Callable[..., None], *arguments: object) -> None:
+        def logged() -> None:
+            try:
+                work(*arguments)
+            except Exception:
+                logger.exception("answering in the background failed")
+
+        answering.submit(logged)
 
     def post_answer(client: WebClient, channel: str, placeholder_ts: str, thread_ts: str | None, question: str,
                     history: list[tuple[str, str]], asker: str | None = None) -> None:
@@ -151,13 +167,13 @@ def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedbac
         # A mention in a direct message comes as a message event too, with another event id: that one answers.
         if event.get("channel_type") == "im" or event.get("channel", "").startswith("D"):
             return
-        reply_in_thread(event, client, context)
+        in_background(reply_in_thread, event, client, context)
 
     @app.event("message")
     def on_message(event: dict, client: WebClient, context: BoltContext) -> None:
         # Only direct messages: in channels the bot answers when mentioned (app_mention).
         if event.get("channel_type") == "im" and event.get("subtype") in PERSON_SUBTYPES:
-            reply_in_thread(event, client, context)
+            in_background(reply_in_thread, event, client, context)
 
     @app.command(COMMAND)
     def on_command(ack: Callable, command: dict, client: WebClient, respond: Callable) -> None:
@@ -166,6 +182,9 @@ def build_app(settings: Settings, *, answers: AnswerStore | None = None, feedbac
             ack(blocks.USAGE)
             return
         ack()  # within Slack's 3 seconds; the answer follows
+        in_background(answer_command, command, client, respond, question)
+
+    def answer_command(command: dict, client: WebClient, respond: Callable, question: str) -> None:
         channel, asker = command["channel_id"], command["user_id"]
         try:
             asked = f"<@{asker}> asked: {blocks.escape(question)}\n{blocks.PLACEHOLDER}"
