@@ -166,6 +166,27 @@ def test_malformed_json_is_a_422_that_says_where(api):
     assert body["error"]["message"].startswith("body: invalid JSON at character") and body["error"]["param"] is None
 
 
+@pytest.mark.parametrize(("path", "content", "param"), [
+    ("/v1/answer", b'{"question": NaN}', "question"),
+    ("/v1/answer", b'{"question": "What is miR-21?", "k": 1e400}', "k"),
+    ("/v1/answer", b'{"question": "What is miR-21?", "refs": [Infinity]}', "refs.0"),
+    ("/v1/search", b'{"query": "exosome", "k": NaN}', "k"),
+    ("/v1/chat/completions", b'{"model": "exorag", "messages": [{"role": "user", "content": -Infinity}]}', "messages.0.content.str"),
+])
+def test_nan_and_infinity_in_the_json_are_a_422_naming_the_field(api, path, content, param):
+    # Python's JSON parser takes them; echoed back in the error, they once made it a 500.
+    response = api.post(path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["param"] == param
+
+
+def test_a_body_in_latin_1_without_a_json_content_type_is_refused_not_a_500(api):
+    for path in ("/v1/answer", "/v1/search", "/v1/chat/completions"):
+        for headers in ({}, {"Content-Type": "text/plain"}, {"Content-Type": "application/octet-stream"}):
+            response = api.post(path, content='{"question": "café exosomes?"}'.encode("latin-1"), headers=headers)
+            assert 400 <= response.status_code < 500, (path, headers, response.text)
+
+
 def test_a_lone_surrogate_escaped_in_the_json_is_a_422_naming_the_field(api):
     # "\\udc80" is a JSON escape for a lone surrogate, which is no Unicode text; the error echoes
     # the input back, and UTF-8 cannot encode it as it came.

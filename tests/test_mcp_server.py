@@ -14,7 +14,7 @@ from api_corpus import RECEPTOR_QUESTION, build_api_corpus, free_port
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from exorag.api.operations import ClaimCheck, PassageRecord, ReferenceRecord, SearchResult
+from exorag.api.operations import MAX_QUESTION_CHARACTERS, ClaimCheck, PassageRecord, ReferenceRecord, SearchResult
 from exorag.config import Settings
 from exorag.models import Answer
 from exorag.refs.status import CoverageReport
@@ -72,6 +72,11 @@ async def exercise_every_tool(client: Client) -> None:
     # Thousands of refs crashed the server inside the vector store; they are refused, naming the argument.
     too_many = await client.call_tool("search_passages", {"query": "EGFRvIII", "refs": list(range(1, 10_001))})
     assert too_many.is_error and "refs" in too_many.content[0].text
+    # Every text argument states its bound, and one past it is refused naming the argument, not a crash.
+    for tool, argument in (("ask", "question"), ("search_passages", "query"), ("audit_claim", "claim")):
+        assert tools[tool].input_schema["properties"][argument]["maxLength"] == MAX_QUESTION_CHARACTERS
+        refused = await client.call_tool(tool, {argument: "x" * (MAX_QUESTION_CHARACTERS + 1)})
+        assert refused.is_error and argument in refused.content[0].text, refused.content[0].text
 
 
 def test_every_tool_over_stdio(mcp_settings):

@@ -107,6 +107,15 @@ def test_the_model_list_offers_exorag(client):
 def test_another_model_name_is_refused_by_name(client):
     with pytest.raises(openai.NotFoundError, match="gpt-4o"):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": RECEPTOR_QUESTION}])
+    assert client.models.retrieve("exorag").id == "exorag"
+    with pytest.raises(openai.NotFoundError, match="gpt-4o"):
+        client.models.retrieve("gpt-4o")
+
+
+def test_more_than_one_choice_is_refused_not_ignored(client):
+    with pytest.raises(openai.UnprocessableEntityError) as raised:
+        ask(client, n=2)
+    assert raised.value.body["param"] == "n"
 
 
 def test_a_chat_without_a_user_question_is_a_422_naming_messages(client):
@@ -117,5 +126,6 @@ def test_a_chat_without_a_user_question_is_a_422_naming_messages(client):
 
 def test_a_wrong_token_is_an_authentication_error(server_url):
     stranger = openai.OpenAI(base_url=f"{server_url}/v1", api_key="not-the-token", max_retries=0)
-    with pytest.raises(openai.AuthenticationError):
+    # The reason is in OpenAI's error object, which is what OpenAI clients show.
+    with pytest.raises(openai.AuthenticationError, match="wrong bearer token"):
         ask(stranger)

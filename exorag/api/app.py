@@ -141,9 +141,10 @@ def describe_error(error: dict) -> str:
 
 def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
     """422 with FastAPI's per-field ``detail`` and an OpenAI-style ``error`` that names the first field."""
-    # The input is echoed back: a lone surrogate in it ("\udc80" in the JSON) could not be encoded.
-    details = json.loads(well_formed(json.dumps(jsonable_encoder(error.errors(), custom_encoder={Exception: str}),
-                                                ensure_ascii=False)))
+    # The input is echoed back: a lone surrogate in it ("\udc80" in the JSON), bytes that are not
+    # UTF-8 (a body sent without a JSON content type) or NaN/Infinity could not be encoded.
+    echoed = jsonable_encoder(error.errors(), custom_encoder={Exception: str, bytes: lambda b: b.decode("utf-8", "replace")})
+    details = json.loads(well_formed(json.dumps(echoed, ensure_ascii=False)), parse_constant=str)
     messages = [describe_error(detail) for detail in details]
     first = details[0] if details else {}
     param = None if first.get("type") == "json_invalid" else ".".join(str(p) for p in first.get("loc", ())[1:]) or None
@@ -155,11 +156,22 @@ def validation_error(request: Request, error: RequestValidationError) -> JSONRes
 
 def unavailable(request: Request, error: Exception) -> JSONResponse:
     log.warning("%s: %s", request.url.path, error)
-    return JSONResponse(status_code=503, content={"detail": str(error)})
+    return JSONResponse(status_code=503, content=error_content(str(error), "server_error"))
 
 
 def not_found(request: Request, error: NotFound) -> JSONResponse:
-    return JSONResponse(status_code=404, content={"detail": str(error)})
+    return JSONResponse(status_code=404, content=error_content(str(error), "invalid_request_error"))
+
+
+def refused(request: Request, error: HTTPException) -> JSONResponse:
+    """A refusal the routes raise (401 without the right token), in the same two shapes."""
+    kind = "authentication_error" if error.status_code == 401 else "invalid_request_error"
+    return JSONResponse(status_code=error.status_code, content=error_content(str(error.detail), kind), headers=error.headers)
+
+
+def error_content(message: str, kind: str) -> dict:
+    """FastAPI's ``detail`` and, for OpenAI clients, which show only an ``error`` object, the same message."""
+    return {"detail": message, "error": {"message": message, "type": kind, "param": None, "code": None}}
 
 
 def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
@@ -180,6 +192,7 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
     app.include_router(openai_router, dependencies=[Depends(require_token)])
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(HTTPException, refused)
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(LLMUnavailable, unavailable)
     app.add_exception_handler(ChromaError, unavailable)

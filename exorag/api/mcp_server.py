@@ -12,11 +12,12 @@ from typing import Annotated
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from exorag.api import operations
 from exorag.api.operations import (
     AskRequest,
+    Claim,
     ClaimCheck,
     NotFound,
     OnlyKind,
@@ -24,6 +25,7 @@ from exorag.api.operations import (
     OnlySections,
     PassageRecord,
     Passages,
+    Query,
     Question,
     ReferenceRecord,
     SearchRequest,
@@ -54,6 +56,8 @@ def build_server(settings: Settings) -> MCPServer:
             return operation(*args, settings)
         except (NotFound, StoreUnavailable, LLMUnavailable) as error:
             raise ToolError(str(error)) from error
+        except ValidationError as error:  # an argument the tool's schema let through: say which and why
+            raise ToolError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())) from error
 
     @server.tool()
     def ask(question: Question, k: Passages = None, source_kind: OnlyKind = None, sections: OnlySections = None,
@@ -64,7 +68,7 @@ def build_server(settings: Settings) -> MCPServer:
         return call(operations.ask, request)
 
     @server.tool()
-    def search_passages(query: Annotated[str, Field(min_length=1, description="what to look for")],
+    def search_passages(query: Query,
                         k: Passages = None, source_kind: OnlyKind = None, sections: OnlySections = None,
                         refs: OnlyRefs = None) -> SearchResult:
         """The passages an answer would rest on, best first, with scores and metadata; no answer is written."""
@@ -84,8 +88,7 @@ def build_server(settings: Settings) -> MCPServer:
         return call(operations.get_reference, number)
 
     @server.tool()
-    def audit_claim(claim: Annotated[str, Field(min_length=1, description="a sentence to check, e.g. a manuscript line")]
-                    ) -> ClaimCheck:
+    def audit_claim(claim: Claim) -> ClaimCheck:
         """The papers of the corpus that support a sentence of your own, best first, each with its verdict
         (supported, partial, contradicted, not_found) and the passage it rests on."""
         return call(operations.audit_claim, claim)

@@ -65,6 +65,7 @@ class ChatRequest(BaseModel):
     model: str = Field(description='"exorag"')
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    n: int = Field(1, ge=1, le=1, description="one answer a question: exorag's answer to it is one")
 
 
 class UrlCitation(BaseModel):
@@ -220,6 +221,14 @@ def completion_events(request: AskRequest, settings: Settings, passage_url: str)
 def list_models() -> ModelList:
     """The one model this server offers, ``exorag`` (OpenAI clients and Open WebUI ask for the list)."""
     return ModelList()
+
+
+@router.get("/models/{model_id}", response_model=ModelCard)
+def retrieve_model(model_id: str):
+    """The model ``exorag`` (clients check a configured model by its id)."""
+    if model_id != MODEL:
+        return openai_error(404, f"model: {model_id!r} is not served here; use {MODEL!r}", "model", "model_not_found")
+    return ModelCard()
 
 
 @router.post("/chat/completions", response_model=ChatCompletion, responses={200: {"content": {EVENT_STREAM: {}}}})

@@ -40,6 +40,9 @@ OnlyRefs = Annotated[list[Annotated[int, Field(ge=1, le=MAX_REFERENCE_NUMBER)]] 
                      Field(max_length=MAX_FILTER_VALUES, description="only passages citing these reference numbers")]
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS,
                                 description="the question, in plain language")]
+Query = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS, description="what to look for")]
+Claim = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS,
+                             description="a sentence to check, e.g. a manuscript line")]
 Turn = Annotated[str, Field(max_length=MAX_TURN_CHARACTERS)]
 
 
@@ -72,7 +75,7 @@ class AskRequest(PassageFilters):
 class SearchRequest(PassageFilters):
     """A query for passages, with no answer written."""
 
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS, description="what to look for")
+    query: Query
 
 
 class SearchResult(BaseModel):
