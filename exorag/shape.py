@@ -40,8 +40,21 @@ _BETWEEN = re.compile(r"\b(?:differences?|contrast|distinction|distinguish\w*|co
                       r"comparison)\s+(?:between\s+)?"
                       r"(?P<a>.+?)\s+(?:and|with|to|from)\s+(?P<b>.+)$", _I)
 _COMPARE_VERB = re.compile(r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", _I)
-# A second question joined to the first: "…, and what are …", "…; how …", "… and which …", "…? What …"
+# Both sides before the verb: "How do X and Y differ (in …)?", "What do X and Y have in common?",
+# "In what ways are X and Y alike?"; and a choice put after the question: "Which is more important
+# for metastasis, X or Y?".
+_JOINT = re.compile(
+    r"^\s*(?:(?:how|in what ways?|in which ways?)\s+(?:do|does|did|can|could|might|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
+    r"(?:differ|compare|contrast|diverge)|what\s+(?:do|did)\s+(?P<c>.+?)\s+and\s+(?P<d>.+?)\s+have\s+in\s+common|"
+    r"(?:how|in what ways?|in which ways?)\s+(?:are|were|is)\s+(?P<e>.+?)\s+and\s+(?P<f>.+?)\s+"
+    r"(?:different|alike|similar|distinct))\b", _I)
 _AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
+# The choice offered names things, asks nothing, and gives no examples ("…, e.g. toxicity or cost").
+_OFFERED = r"(?:(?!\b(?:" + _WH[3:-1] + r"|" + _AUXILIARIES[3:-1] + r")\b)[^,])+?"
+_CHOSEN = re.compile(r"^\s*(?:which|what)\b[^,:]+[,:](?!\s*(?:e\.g\.|i\.e\.|(?:and|but|such as|for example|"
+                     r"for instance|including|like|especially|particularly)\b))\s*(?:is it\s+)?(?P<a>" + _OFFERED + r")\s+or\s+(?P<b>"
+                     + _OFFERED + r")$", _I)
+# A second question joined to the first: "…, and what are …", "…; how …", "… and which …", "…? What …"
 _CLAUSE_BREAK = re.compile(r"(?:[?;]\s+|,\s*(?:and\s+|but\s+)?(?:also\s+|if so,?\s+|then\s+)?)(?=(?:(?:by|in|for|to|from|with|at|on|through)\s+)?"
                            r"(?:" + _WH + "|" + _AUXILIARIES + r")\b)"
                            r"|\s+(?:and|but)\s+(?:also\s+|if so,?\s+)?(?=(?:(?:by|in|for|to|from|with|at|on)\s+)?" + _WH + r"\b)", _I)
@@ -270,6 +283,10 @@ def _sides(question: str) -> list[str] | None:
 
 
 def _sides_of(body: str) -> list[str] | None:
+    joint = _JOINT.search(body) or _CHOSEN.search(body)
+    if joint:
+        sides = [_clean(side) for side in joint.groups() if side]
+        return sides if all(side.casefold() not in _NO_SIDE for side in sides) else None
     for pattern in (_COMPARE_VERB, _BETWEEN):
         match = pattern.search(body)
         if match:

@@ -33,6 +33,17 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("How does GW4869 differ from Rab27a inhibition?", "comparison", ["GW4869", "Rab27a inhibition"]),
     ("Compare metformin and insulin in gestational diabetes.", "comparison", ["metformin", "insulin"]),
     ("Statins versus placebo for stroke prevention", "comparison", ["Statins", "placebo"]),
+    # Both sides before the verb, or a choice offered after the question.
+    ("How do statins and fibrates differ in older adults?", "comparison", ["statins", "fibrates"]),
+    ("What do metformin and insulin have in common?", "comparison", ["metformin", "insulin"]),
+    ("In what ways are asthma and COPD alike?", "comparison", ["asthma", "COPD"]),
+    ("Which is more effective for gout, allopurinol or febuxostat?", "comparison", ["allopurinol", "febuxostat"]),
+    ("Which is better: surgery or radiotherapy?", "comparison", ["surgery", "radiotherapy"]),
+    # Examples, or a second question, after the comma offer no choice.
+    ("What are the drawbacks of statins, e.g. myalgia or diabetes?", "list",
+     ["What are the drawbacks of statins, e.g. myalgia or diabetes?"]),
+    ("Which drugs treat gout, and what is the dose or duration of each?", "list",
+     ["Which drugs treat gout, and what is the dose or duration of each?"]),
     ("What complications of knee replacement in obese patients have been described?", "list",
      ["What complications of knee replacement in obese patients have been described?"]),
     ("What is the role of exosomes that have been released under hypoxia?", "fact",
@@ -295,6 +306,12 @@ def test_a_comparison_quotes_each_sides_table_row_though_no_passage_names_both(i
     steps = result.timings_ms
     assert steps["assess"] > 0 and steps["retrieve"] > 0
     assert steps["retrieve"] + steps["assess"] + steps["generate"] + steps["verify"] <= steps["total"] + 0.1
+
+
+def test_a_comparison_naming_both_sides_before_its_verb_quotes_each_side(indexed_settings):
+    result = answer("How do exosomal PD-L1 and exosomal TGF-β differ in how they suppress immunity?", settings=indexed_settings)
+    assert result.shape == "comparison" and [f.covered for f in result.facets] == [True, True]
+    assert "[170-172]" in result.answer and "[20, 175]" in result.answer
 
 
 def test_a_side_of_a_comparison_is_judged_on_its_own_words_when_the_shared_ones_dilute_it(indexed_settings):
