@@ -331,7 +331,8 @@ def _clauses(question: str) -> list[str]:
                 clauses[-1] = f"{clauses[-1]}, {piece}"
             continue
         leading = ""
-        clauses.append(piece)
+        if piece.casefold() not in (clause.casefold() for clause in clauses):  # the same question pasted twice
+            clauses.append(piece)
     return clauses or [_clean(question)]
 
 

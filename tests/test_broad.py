@@ -95,6 +95,8 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("Where precisely do melanoma exosomes go, and what do they do there?", "multi_part",
      ["Where precisely do melanoma exosomes go", "what do they do there"]),
     ("When, if ever, is surgery indicated?", "multi_part", ["When, if ever", "is surgery indicated"]),
+    # A question pasted twice is one part.
+    ("What is GW4869? What is GW4869? And what are its limits?", "multi_part", ["What is GW4869", "what are its limits"]),
     ("Where do exosomes go?", "fact", ["Where do exosomes go?"]),
     # Asking for the whole of a topic in idiom, or after a title.
     ("Big picture please: how do statins protect the heart?", "summary",
