@@ -195,6 +195,11 @@ def test_file_that_turns_bad_keeps_its_chunks(tmp_path: Path) -> None:
     assert {f["path"] for f in report.failed} == set(kept)
     assert report.removed == 0 and report.added == 0
     assert {path: chunks_of(path) for path in kept} == kept
+    # A re-embed builds a new collection: the files that fail keep their chunks there too.
+    report = sync_corpus(settings, reembed=True)
+    assert {f["path"] for f in report.failed} == set(kept)
+    store = VectorStore(settings)
+    assert {path: chunks_of(path) for path in kept} == kept
 
 
 def test_reference_list_saved_with_a_byte_order_mark_is_read_whole(tmp_path: Path) -> None:

@@ -205,7 +205,7 @@ def _reembed(settings: Settings, progress: Progress | None, embeddings: Embeddin
     re-embed leaves the old index as it was (its staging collection is dropped by the next one)."""
     staging = settings.model_copy(update={"collection": f"{settings.collection}-reembed"})
     drop_collection(staging)
-    report = _sync(staging, progress, embeddings, chunker)
+    report = _sync(staging, progress, embeddings, chunker, carry_from=settings)
     drop_collection(settings)
     rename_collection(staging, settings.collection)
     target = lexical_folder(settings)
@@ -215,8 +215,17 @@ def _reembed(settings: Settings, progress: Progress | None, embeddings: Embeddin
     return report
 
 
-def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None, chunker: Chunker | None
-          ) -> IngestReport:
+def _stored_chunks(settings: Settings, paths: set[str]) -> list[Chunk]:
+    """The chunks the index of ``settings`` holds of the files at ``paths``."""
+    vectors = Index(settings, rebuild=False).vectors
+    ids = [chunk_id for path, chunk_ids in vectors.ids_by_source().items() if path in paths for chunk_id in chunk_ids]
+    return [chunk for chunk, _ in vectors.get(ids).values()] if ids else []
+
+
+def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None, chunker: Chunker | None,
+          carry_from: Settings | None = None) -> IngestReport:
+    """Bring the index of ``settings`` in step with the corpus; a file that fails to load keeps what
+    the index had of it, or, building a new collection (``carry_from``, a re-embed), what that one had."""
     report = IngestReport()
     _, reference_problems = load_references(settings.corpus / REFERENCES_FILE)
     # problems read "references.jsonl line 7: ..."; the error keeps the line number
@@ -238,6 +247,8 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     wanted = {chunk.chunk_id for chunks in chunks_by_path.values() for chunk in chunks}
     present = set().union(*stored.values()) if stored else set()
     to_add = deque(chunk for chunks in chunks_by_path.values() for chunk in chunks if chunk.chunk_id not in present)
+    if carry_from is not None:
+        to_add.extend(_stored_chunks(carry_from, failed_paths))
     to_remove = [
         chunk_id
         for path, ids in stored.items()
