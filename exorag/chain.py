@@ -18,13 +18,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from exorag.answerability import ANSWERABLE, Assessment, assess_answer, assess_evidence
-from exorag.citations import format_numbers, split_ending
+from exorag.citations import asked_references, format_numbers, split_ending
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
 from exorag.facet_relevance import unused_rare_word
 from exorag.facets import annotate, gather_evidence, plan_assessment, with_following_passages
 from exorag.generate import Draft, DraftSentence, GenerationContext, get_generator
-from exorag.generate.extractive import asks_for_finding
+from exorag.generate.extractive import asks_for_finding, reference_draft
 from exorag.generate.llm import omitted_findings
 from exorag.generate.repair import best_supporting_sentence
 from exorag.judge import Judge, runtime_judge
@@ -32,10 +32,10 @@ from exorag.models import Answer, Evidence, ReasonCode, Reference, Sentence, Sou
 from exorag.pipelines import EXORAG, Parts
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.retrieve import Filters, Hit, PassageRetriever
-from exorag.shape import QuestionShape, read_shape
+from exorag.shape import Facet, QuestionShape, read_shape
 from exorag.store.chroma import forget_open_indexes
 from exorag.store.index import Index
-from exorag.text import english_rarity, named_entities, tokenize, well_formed
+from exorag.text import english_rarity, named_entities, question_terms, tokenize, well_formed
 from exorag.verify import verify_sentence
 
 # A broad question is judged part by part, except where the whole question's evidence fails on
@@ -111,6 +111,11 @@ def reset_pipelines() -> None:
         _pipelines.clear()
 
 
+# The words of a question about a reference itself ("What does reference 182 report?"), besides its number.
+ASKING_TERMS = frozenset(tokenize("say says said report reports reported show shows showed shown find finds found state "
+                                  "states stated summarise summarize summary overview describe paper papers study studies "
+                                  "article work review cite cites cited mention mentions discuss discusses conclude "
+                                  "concludes claim claims give"))
 _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what of|but|so|then|same|in)\b", re.IGNORECASE)
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|such)\b", re.IGNORECASE)
 # "And TGF-β?", "What about IL-6 and TNF-α?": names put in place of the previous question's.
@@ -303,14 +308,19 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     pipeline = get_pipeline(settings, parts)  # loading the model and index once is not part of an answer's time
     started = time.perf_counter()
     generator_name = options.generator or settings.generator
+    asked_refs, rest = asked_references(question)
+    if asked_refs and not options.refs:
+        options = options.model_copy(update={"refs": sorted(asked_refs)})  # "What does [182] say about PD-L1?"
+    # "What does reference 182 report?" asks what the passages citing it say, whatever their words.
+    about_refs = bool(asked_refs) and not set(question_terms(rest)) - ASKING_TERMS
     standalone, hits, filters, question_vector = _retrieve(question, options, pipeline, settings)
     held_back = hits.held_back  # sources kept from the generator: their text reads as instructions
-    shape = read_shape(standalone)
+    shape = QuestionShape("summary", [Facet(question, question)]) if about_refs else read_shape(standalone)
     plan = None
     assess_s = 0.0  # the answerability checks' time, the per-part ones of a broad question included
     lexical = pipeline.index.lexical
     mask = lexical.allowed(filters.source_kind, filters.sections, filters.refs)  # the filters' passages, no suspect one
-    if shape.broad and hits and parts.checks:
+    if shape.broad and hits and parts.checks and not about_refs:
         # Each part is searched and judged on its own: the parts need not share a passage.
         def judge(facet: str, facet_hits: list[Hit], vector: np.ndarray) -> Assessment:
             nonlocal assess_s
@@ -327,7 +337,7 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     context = pipeline.context(question_vector)
     context.plan = plan
     assessment = ANSWERABLE
-    if parts.checks:
+    if parts.checks and not about_refs:
         assess_started = time.perf_counter()
         assessment = assess_evidence(standalone, evidence, context, lexical, mask, settings, linked=standalone == question)
         # A question of several parts whose first part the literature answers, in words it uses, is
@@ -351,6 +361,9 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
         evidence = _evidence_from(hits)
     if not assessment.answerable:
         draft = Draft(abstain_reason=assessment.reason, abstain_code=assessment.code, confidence=assessment.score)
+    elif about_refs:
+        generator_name = "extractive"
+        draft = reference_draft(asked_refs, evidence)
     else:
         generator = get_generator(generator_name, settings)
         draft = Draft(abstain_reason="The generator returned nothing.", abstain_code=ReasonCode.UNSUPPORTED_DRAFT)

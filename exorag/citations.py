@@ -109,3 +109,25 @@ def split_ending(sentence: str, default: str = ".") -> tuple[str, str]:
     if sentence and sentence[-1] in ".!?":
         return sentence[:-1], sentence[-1]
     return sentence, default
+
+
+# "reference 182", "ref. 58", "refs 13 and 14", "citation no. 7": a reference named in words.
+_NAMED_REFERENCE = re.compile(r"\b(?:references?|refs?\.?|citations?)\s*(?:no\.?|number|#)?\s*"
+                              r"(\d{1,5}(?:\s*(?:,|and|&|-|\u2013)\s*\d{1,5})*)\b", re.IGNORECASE)
+
+
+def asked_references(question: str) -> tuple[set[int], str]:
+    """The reference numbers ``question`` names ("What does [15] say?", "Summarise reference 113"),
+    and the question without them."""
+    numbers: set[int] = set()
+
+    def named(match: re.Match[str]) -> str:
+        citation = parse_citation(re.sub(r"and|&", ",", match.group(1)))
+        numbers.update(citation.numbers if citation else ())
+        return " "
+
+    rest = _NAMED_REFERENCE.sub(named, question)
+    for start, end, citation in reversed(list(find_citations(rest))):
+        numbers |= citation.numbers
+        rest = rest[:start] + " " + rest[end:]
+    return numbers, " ".join(rest.split())

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from exorag.chain import AnswerOptions, answer, answer_stream, build_answer, condense_question
-from exorag.citations import format_numbers, parse_citation
+from exorag.citations import asked_references, format_numbers, parse_citation
 from exorag.config import get_settings
 from exorag.findings import states_aim_or_method
 from exorag.generate import Draft, DraftSentence
@@ -157,6 +157,30 @@ def test_a_follow_up_naming_only_another_thing_asks_the_same_of_it(indexed_setti
     assert condense_question("And IL-6?", [("How do PD-L1 and TGF-β differ?", "...")]).startswith("How do PD-L1 and TGF-β differ: ")
     result = answer("And TGF-β?", AnswerOptions(history=history), indexed_settings)
     assert not result.abstained and "[20, 175]" in result.answer and "PD-L1" not in result.answer
+
+
+@pytest.mark.parametrize(("question", "number", "citation"), [
+    ("What does reference 58 report?", 58, "[58]"),
+    ("Summarise ref. 113.", 113, "[113]"),
+    # A number inside a printed range is cited by it.
+    ("What does [15] say?", 15, "[13-16]"),
+])
+def test_a_question_about_a_reference_quotes_what_cites_it(indexed_settings, question, number, citation):
+    result = answer(question, settings=indexed_settings)
+    assert not result.abstained and result.sentences
+    assert all(number in s.refs for s in result.sentences) and result.sentences[0].citation == citation
+
+
+def test_a_reference_no_passage_cites_is_named_in_the_abstention(indexed_settings):
+    result = answer("What does reference 9999 report?", settings=indexed_settings)
+    assert result.abstained and result.reason == "No indexed passage cites [9999]."
+
+
+def test_a_reference_named_beside_a_topic_narrows_the_search_to_it(indexed_settings):
+    assert asked_references("What do refs 13 and 14 show about hypoxia?") == ({13, 14}, "What do show about hypoxia?")
+    assert asked_references("How many references does the review cite?") == (set(), "How many references does the review cite?")
+    result = answer("What does [58] say about hypoxia?", settings=indexed_settings)
+    assert not result.abstained and all(58 in e.refs for e in result.evidence)
 
 
 def test_filters_restrict_the_evidence(indexed_settings):

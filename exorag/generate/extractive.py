@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exorag.citations import cited_numbers
+from exorag.citations import cited_numbers, format_numbers
 from exorag.findings import is_tested_finding, reports_finding, states_aim_or_method
 from exorag.generate.base import Draft, DraftSentence, GenerationContext
 from exorag.models import Evidence, ReasonCode
@@ -375,3 +375,20 @@ def abbreviation_reader(passages: list[Evidence]) -> Callable[[EvidenceSentence]
         return sentence.terms.union(*(defined[short] for short in set(written.findall(sentence.text))))
 
     return with_long_forms
+
+
+# A question about a reference itself ("What does [182] report?") is answered by this many sentences.
+REFERENCE_SENTENCES = 6
+
+
+def reference_draft(numbers: set[int], evidence: list[Evidence]) -> Draft:
+    """What the passages say citing ``numbers``, for a question about the references themselves:
+    every sentence carrying one of them, the review's first, then the papers' own, each once."""
+    found = [(e.source_kind != "review", s) for e in evidence for s in evidence_sentences(e) if s.refs & numbers]
+    sentences: dict[str, DraftSentence] = {}
+    for _, sentence in sorted(found, key=lambda item: item[0]):
+        sentences.setdefault(sentence.text, DraftSentence(sentence.text, [sentence.evidence.id], sentence.refs))
+    if not sentences:
+        return Draft(abstain_reason=f"No indexed passage cites {format_numbers(numbers)}.",
+                     abstain_code=ReasonCode.NO_EVIDENCE, confidence=0.0)
+    return Draft(list(sentences.values())[:REFERENCE_SENTENCES])
