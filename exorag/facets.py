@@ -258,17 +258,17 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
         notes = [uncovered_note(f.text) for f in draft.facets if not f.covered]
         if notes and not answer.abstained:
             answer.answer = " ".join([answer.answer, *notes])
-    claim = yes_no_claim(answer.standalone_question or answer.question) or yes_no_claim(shape.facets[0].text)
+    claim, quoted = yes_no_part(answer, shape)
     if claim:
-        quoted = [] if answer.abstained else answer.sentences
         papers = [_paper(answer, s) for s in quoted]
         votes = paper_votes(claim, [s.text for s in quoted], papers)
         said = {paper: [s for s, of in zip(quoted, papers, strict=True) if of == paper] for paper in votes}
         path_of = {paper: paper.rsplit(":", 1)[0] for paper in votes}
         if not votes and quoted:
             # The quoted sentences may not word the claim where the rest of a cited study does.
-            read = [(e.text[start:end], e.source_path) for e in answer.cited_studies() if e.source_kind == "literature"
-                    for start, end in split_sentences(e.text)]
+            paths = {path for s in quoted for path in _cited_paths(answer, s)}
+            read = [(e.text[start:end], e.source_path) for e in answer.cited_studies()
+                    if e.source_kind == "literature" and e.source_path in paths for start, end in split_sentences(e.text)]
             votes = paper_votes(claim, [text for text, _ in read], [paper for _, paper in read])
             said = {path: [s for s in quoted if path in _cited_paths(answer, s)] for path in votes}
             path_of = {path: path for path in votes}
@@ -277,6 +277,19 @@ def annotate(answer: Answer, shape: QuestionShape, draft: Draft, plan: EvidenceP
                                                 evidence_ids=_cited_passages_of(answer, said[paper], path_of[paper]))
                                   for paper, vote in votes.items()]
     return answer
+
+
+def yes_no_part(answer: Answer, shape: QuestionShape) -> tuple[str | None, list[Sentence]]:
+    """The yes/no claim an answer gets a verdict on and the sentences that vote on it: the whole
+    question's, or of a question of several parts, its first yes/no part's, with only the
+    sentences quoted for that part ("Does hypoxia raise exosome release, and which integrins …?")."""
+    quoted = [] if answer.abstained else answer.sentences
+    if shape.shape != "multi_part":
+        return yes_no_claim(answer.standalone_question or answer.question) or yes_no_claim(shape.facets[0].text), quoted
+    for facet in answer.facets or []:
+        if claim := yes_no_claim(facet.text):
+            return claim, [s for s in quoted if set(s.evidence_ids) & set(facet.evidence_ids)]
+    return None, []
 
 
 def _cited_passages_of(answer: Answer, sentences: list[Sentence], path: str) -> list[str]:

@@ -520,6 +520,17 @@ def test_a_yes_no_question_gets_the_evidences_verdict_and_its_conclusion(indexed
     assert citation in result.verdict_tally and citation in json.dumps(result.model_dump(mode="json")["source_verdicts"])
 
 
+def test_the_yes_no_part_of_a_question_of_several_parts_gets_the_verdict_of_its_own_sentences(indexed_settings):
+    first = answer("Does hypoxia increase exosome release, and which integrins do melanoma exosomes carry?",
+                   settings=indexed_settings)
+    assert first.shape == "multi_part" and "[8, 49]" in first.answer
+    # The integrin paper, quoted for the other part, says nothing on hypoxia.
+    assert "[13-16]" in {s.citation for s in first.source_verdicts} and "[8, 49]" not in first.verdict_tally
+    later = answer("Which integrins do melanoma exosomes carry, and does hypoxia decrease exosome release?",
+                   settings=indexed_settings)
+    assert later.verdict == "no" and [s.citation for s in later.source_verdicts] == ["[13-16]"]
+
+
 def test_an_abstained_yes_no_question_is_not_addressed(indexed_settings):
     result = answer("Does metformin lower HbA1c in type 2 diabetes?", settings=indexed_settings)
     assert result.abstained and result.verdict == "not_addressed"
