@@ -284,6 +284,16 @@ def test_markdown_headings_paragraphs_list_items_and_table_rows(tmp_path: Path) 
     assert all(block.page is None for block in doc.blocks)
 
 
+def test_a_markdown_blockquote_is_read_without_its_markers(tmp_path: Path) -> None:
+    path = tmp_path / "quote.md"
+    path.write_text("# Notes\n\n> Exosomes derived from fibroblasts\n> promote stemness [58].\n>\n> > A nested quote\n"
+                    "> > goes on here.\n\nPlain text 3 > 2 stays.\n", encoding="utf-8")
+    doc = load_document(path)
+    assert [" ".join(doc.block_text(block).split()) for block in doc.blocks] == [
+        "Notes", "Exosomes derived from fibroblasts promote stemness [58].", "A nested quote goes on here.",
+        "Plain text 3 > 2 stays."]
+
+
 def test_markdown_front_matter_gives_the_title_and_no_blocks(tmp_path: Path) -> None:
     path = tmp_path / "paper.markdown"
     path.write_text('---\ntitle: "Exosomes and hypoxia"\nyear: 2020\n---\n## Methods\n\nCells were grown.\n')

@@ -83,10 +83,17 @@ def _title(text: str, blocks: list[Block], path: Path) -> str:
     return next((text[block.start : block.end] for block in blocks if block.kind == "heading"), path.stem)
 
 
+# A blockquote's markers at the start of each of its lines ("> ", "> > ").
+_QUOTE_MARKERS = re.compile(r"^(?:[ \t]{0,3}>[ \t]?)+", re.MULTILINE)
+
+
 def load(path: Path) -> LoadedDocument:
-    """Text (the Markdown as written) and blocks of the Markdown file at ``path``."""
+    """Text (the Markdown as written, a blockquote's markers blanked out) and blocks of the
+    Markdown file at ``path``."""
     text = decode_text(path.read_bytes())
     blocks = markdown_blocks(text)
     if not blocks:
         raise LoadError("no text")
+    # Spaces of the markers' length: the blocks' offsets still point at the same characters.
+    text = _QUOTE_MARKERS.sub(lambda marker: " " * len(marker.group(0)), text)
     return LoadedDocument(path=path, text=text, blocks=blocks, title=_title(text, blocks, path))
