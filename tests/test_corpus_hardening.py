@@ -98,6 +98,17 @@ def test_links_leading_out_of_the_corpus_are_skipped_reported_and_keep_what_the_
     assert report.removed == 0
 
 
+def test_a_linked_folder_is_reported_not_skipped_in_silence(settings: Settings) -> None:
+    shared = settings.corpus / "shared-papers"
+    shared.mkdir()
+    (shared / "115_kept.txt").write_text("Exosomes carry integrins.\n")
+    (settings.corpus / "literature" / "batch").symlink_to(shared, target_is_directory=True)
+    report = sync_corpus(settings)
+    assert report.failed == [{"path": "literature/batch", "error": "a link to a folder; its files are not read "
+                                                                   "(copy the folder in, or link its files one by one)"}]
+    assert report.files == 1
+
+
 def test_a_file_no_loader_can_read_fails_alone_and_keeps_what_the_index_had(settings: Settings) -> None:
     literature = settings.corpus / "literature"
     (literature / "12_notes.md").write_text("# Exosomes and VEGF\n\nTumour exosomes carry VEGF.\n")

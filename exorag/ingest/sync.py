@@ -75,7 +75,7 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
     README files in those folders describe the folder and are not sources, nor are hidden files
     (``._paper.pdf``, the companions macOS leaves on shared drives) and folders. A link whose target
     is gone is kept, so that the ingest reports it instead of skipping it in silence; a link to a
-    file outside the corpus folder is left out (``links_outside``).
+    file outside the corpus folder is left out (``skipped_links``).
     """
     extensions = supported_extensions()
     sources: list[tuple[Path, SourceKind]] = []
@@ -91,14 +91,21 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
     return sources
 
 
-def links_outside(corpus: Path) -> list[dict[str, str]]:
-    """Links in ``review/`` or ``literature/`` that lead out of the corpus folder, as ingest failures."""
-    return [
-        {"path": shown_path(path.relative_to(corpus).as_posix()),
-         "error": "a link to a file outside the corpus folder; skipped (copy the file into the corpus to ingest it)"}
-        for folder in ("review", "literature") if (corpus / folder).is_dir()
-        for path in sorted((corpus / folder).rglob("*")) if _outside(path, corpus)
-    ]
+def skipped_links(corpus: Path) -> list[dict[str, str]]:
+    """Links in ``review/`` or ``literature/`` that the ingest does not follow, as ingest failures:
+    one leading out of the corpus folder, and one to a folder (its files would be read twice, or
+    in a loop)."""
+    skipped = []
+    for folder in ("review", "literature"):
+        for path in sorted((corpus / folder).rglob("*")) if (corpus / folder).is_dir() else []:
+            if _outside(path, corpus):
+                error = "a link to a file outside the corpus folder; skipped (copy the file into the corpus to ingest it)"
+            elif path.is_symlink() and path.is_dir():
+                error = "a link to a folder; its files are not read (copy the folder in, or link its files one by one)"
+            else:
+                continue
+            skipped.append({"path": shown_path(path.relative_to(corpus).as_posix()), "error": error})
+    return skipped
 
 
 def _outside(path: Path, corpus: Path) -> bool:
@@ -231,9 +238,9 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     # problems read "references.jsonl line 7: ..."; the error keeps the line number
     report.failed += [{"path": REFERENCES_FILE, "error": p.removeprefix(f"{REFERENCES_FILE} ")} for p in reference_problems]
 
-    outside = links_outside(settings.corpus)
+    skipped = skipped_links(settings.corpus)
     chunks_by_path, failed = chunk_sources(settings, progress, chunker)
-    failed = outside + failed
+    failed = skipped + failed
     report.failed += failed
     report.files = len(chunks_by_path)
     report.suspect = suspect_summary(chunks_by_path)
