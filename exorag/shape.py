@@ -51,7 +51,11 @@ _JOINT = re.compile(
 _AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
 # The choice offered names things, asks nothing, and gives no examples ("…, e.g. toxicity or cost").
 _OFFERED = r"(?:(?!\b(?:" + _WH[3:-1] + r"|" + _AUXILIARIES[3:-1] + r")\b)[^,])+?"
-_CHOSEN = re.compile(r"^\s*(?:which|what)\b[^,:]+[,:](?!\s*(?:e\.g\.|i\.e\.|(?:and|but|such as|for example|"
+# The question before a choice asks which is ahead ("Which is safer, X or Y?"), not for a list ("What
+# factors are linked to X, Y or Z?").
+_AHEAD = (r"(?:better|worse|best|worst|more|less|most|least|preferable|preferred|superior|inferior|safer|faster|"
+          r"cheaper|higher|lower|greater|stronger|weaker|larger|smaller|first)")
+_CHOSEN = re.compile(r"^\s*(?:which|what)\b[^,:]*\b" + _AHEAD + r"\b[^,:]*[,:](?!\s*(?:e\.g\.|i\.e\.|(?:and|but|such as|for example|"
                      r"for instance|including|like|especially|particularly)\b))\s*(?:is it\s+)?(?P<a>" + _OFFERED + r")\s+or\s+(?P<b>"
                      + _OFFERED + r")$", _I)
 # A second question joined to the first: "…, and what are …", "…; how …", "… and which …", "…? What …"
@@ -277,7 +281,10 @@ def _sides(question: str) -> list[str] | None:
     headline, _, asked = body.partition(": ")
     if asked and not _asks(_clean(headline)):
         inner = _sides_of(asked)
-        if inner and not any(side.casefold() in _NO_SIDE for side in inner):
+        # "X compared with Y: how do survival and graft function compare?" compares measures across
+        # the headline's sides.
+        measures = bool(_JOINT.search(asked)) and _sides_of(headline) is not None
+        if inner and not measures and not any(side.casefold() in _NO_SIDE for side in inner):
             return inner
     return _sides_of(body)
 

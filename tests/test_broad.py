@@ -39,6 +39,11 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("In what ways are asthma and COPD alike?", "comparison", ["asthma", "COPD"]),
     ("Which is more effective for gout, allopurinol or febuxostat?", "comparison", ["allopurinol", "febuxostat"]),
     ("Which is better: surgery or radiotherapy?", "comparison", ["surgery", "radiotherapy"]),
+    # Measures compared across a headline's sides, and a list of three, are no such sides.
+    ("Statins compared with fibrates in the elderly: how do survival and stroke rates compare?", "comparison",
+     ["Statins", "fibrates"]),
+    ("What factors are linked to relapse, persisting pain or coming back for surgery?", "list",
+     ["What factors are linked to relapse, persisting pain or coming back for surgery?"]),
     # Examples, or a second question, after the comma offer no choice.
     ("What are the drawbacks of statins, e.g. myalgia or diabetes?", "list",
      ["What are the drawbacks of statins, e.g. myalgia or diabetes?"]),
