@@ -40,12 +40,12 @@ _BETWEEN = re.compile(r"\b(?:differences?|contrast|distinction|distinguish\w*|co
                       r"comparison)\s+(?:between\s+)?"
                       r"(?P<a>.+?)\s+(?:and|with|to|from)\s+(?P<b>.+)$", _I)
 _COMPARE_VERB = re.compile(r"^\s*(?:compare|contrast)\s+(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+)$", _I)
-# Both sides before the verb: "How do X and Y differ (in …)?", "What do X and Y have in common?",
-# "In what ways are X and Y alike?"; and a choice put after the question: "Which is more important
-# for metastasis, X or Y?".
+# Both sides before the verb: "How do X and Y differ (in …)?" (not "… compare with Z"), "What do X
+# and Y have in common?", "In what ways are X and Y alike?"; and a choice put after the question:
+# "Which is more important for metastasis, X or Y?".
 _JOINT = re.compile(
     r"^\s*(?:(?:how|in what ways?|in which ways?)\s+(?:do|does|did|can|could|might|would)\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)\s+"
-    r"(?:differ|compare|contrast|diverge)|what\s+(?:do|did)\s+(?P<c>.+?)\s+and\s+(?P<d>.+?)\s+have\s+in\s+common|"
+    r"(?:differ|compare|contrast|diverge)(?!\s+(?:with|to|from)\b)|what\s+(?:do|did)\s+(?P<c>.+?)\s+and\s+(?P<d>.+?)\s+have\s+in\s+common|"
     r"(?:how|in what ways?|in which ways?)\s+(?:are|were|is)\s+(?P<e>.+?)\s+and\s+(?P<f>.+?)\s+"
     r"(?:different|alike|similar|distinct))\b", _I)
 _AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
@@ -292,13 +292,13 @@ def _sides(question: str) -> list[str] | None:
 def _sides_of(body: str) -> list[str] | None:
     joint = _JOINT.search(body) or _CHOSEN.search(body)
     if joint:
-        sides = [_clean(side) for side in joint.groups() if side]
+        sides = _shared_head([_clean(side) for side in joint.groups() if side])
         return sides if all(side.casefold() not in _NO_SIDE for side in sides) else None
     for pattern in (_COMPARE_VERB, _BETWEEN):
         match = pattern.search(body)
         if match:
             second = _SIDES_END.split(match.group("b"), maxsplit=1)[0]
-            return [_clean(match.group("a")), _clean(_second_side(match.group("a"), second))]
+            return _shared_head([_clean(match.group("a")), _clean(_second_side(match.group("a"), second))])
     match = _CONTRAST.search(body)
     if not match:
         return None
@@ -314,6 +314,20 @@ def _sides_of(body: str) -> list[str] | None:
     before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
     sides = [_clean(before), _clean(_second_side(before, after))]
     return sides if all(sides) else None
+
+
+# An adjective's endings: "laparoscopic", "hypoxic", "lung-homing", "surgical", "invasive".
+_ADJECTIVE = re.compile(r"[a-z-]+(?:ic|al|ive|ous|ing|ar|ed)$")
+
+
+def _shared_head(sides: list[str]) -> list[str]:
+    """Two sides sharing the second's noun: "laparoscopic and open approaches" compares laparoscopic
+    approaches with open approaches."""
+    first, second = sides
+    words = second.split()
+    if len(words) > 1 and " " not in first and _ADJECTIVE.fullmatch(first):
+        return [f"{first} {' '.join(words[1:])}", second]
+    return sides
 
 
 def _without(text: str, parts: list[str]) -> str:

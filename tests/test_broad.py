@@ -39,6 +39,11 @@ PUBMEDQA = Path(os.environ.get("EXORAG_PUBMEDQA", ROOT.parent / "shared" / "data
     ("In what ways are asthma and COPD alike?", "comparison", ["asthma", "COPD"]),
     ("Which is more effective for gout, allopurinol or febuxostat?", "comparison", ["allopurinol", "febuxostat"]),
     ("Which is better: surgery or radiotherapy?", "comparison", ["surgery", "radiotherapy"]),
+    ("How do laparoscopic and open approaches compare for complications?", "comparison",
+     ["laparoscopic approaches", "open approaches"]),
+    # "… compare with Z" names Z as the other side.
+    ("How does CT of the thorax, abdomen and pelvis compare with a bone scan?", "comparison",
+     ["CT of the thorax, abdomen and pelvis", "a bone scan"]),
     # Measures compared across a headline's sides, and a list of three, are no such sides.
     ("Statins compared with fibrates in the elderly: how do survival and stroke rates compare?", "comparison",
      ["Statins", "fibrates"]),
@@ -189,7 +194,7 @@ def test_the_sides_of_a_comparison_are_what_is_compared(question, sides):
 @pytest.mark.parametrize("hyphen", ["-", "\u2010"])
 def test_a_side_that_is_part_of_a_word_of_the_other_side_leaves_that_word_whole(hyphen):
     read = read_shape(f"Compare operative with non{hyphen}operative treatment for displaced clavicle fractures.")
-    assert read.sides == ["operative", f"non{hyphen}operative treatment"]
+    assert read.sides == ["operative treatment", f"non{hyphen}operative treatment"]
     first, second = (facet.query for facet in read.facets)
     assert f"non{hyphen}operative treatment" in second and "non" not in first and "operative with" in first
 
