@@ -30,7 +30,7 @@ from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
 from exorag.refs.corpus import is_hidden, shown_path
-from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection, rename_collection
+from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection, rename_collection, stored_chunks
 from exorag.store.index import Index, ingest_lock, lexical_folder
 
 logger = logging.getLogger(__name__)
@@ -222,13 +222,6 @@ def _reembed(settings: Settings, progress: Progress | None, embeddings: Embeddin
     return report
 
 
-def _stored_chunks(settings: Settings, paths: set[str]) -> list[Chunk]:
-    """The chunks the index of ``settings`` holds of the files at ``paths``."""
-    vectors = Index(settings, rebuild=False).vectors
-    ids = [chunk_id for path, chunk_ids in vectors.ids_by_source().items() if path in paths for chunk_id in chunk_ids]
-    return [chunk for chunk, _ in vectors.get(ids).values()] if ids else []
-
-
 def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings | None, chunker: Chunker | None,
           carry_from: Settings | None = None) -> IngestReport:
     """Bring the index of ``settings`` in step with the corpus; a file that fails to load keeps what
@@ -255,7 +248,7 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     present = set().union(*stored.values()) if stored else set()
     to_add = deque(chunk for chunks in chunks_by_path.values() for chunk in chunks if chunk.chunk_id not in present)
     if carry_from is not None:
-        to_add.extend(_stored_chunks(carry_from, failed_paths))
+        to_add.extend(stored_chunks(carry_from, failed_paths))
     to_remove = [
         chunk_id
         for path, ids in stored.items()

@@ -64,6 +64,18 @@ def rename_collection(settings: Settings, name: str) -> None:
     _client(settings).get_collection(settings.collection).modify(name=name)
 
 
+def stored_chunks(settings: Settings, paths: set[str]) -> list[Chunk]:
+    """The chunks this index's collection holds of the files at ``paths``, whichever embedder built
+    it (a re-embed embeds their text again), or none when there is no collection."""
+    client = _client(settings)
+    if not paths or settings.collection not in {collection.name for collection in client.list_collections()}:
+        return []
+    rows = client.get_collection(settings.collection).get(where={"source_path": {"$in": sorted(paths)}},
+                                                          include=["documents", "metadatas"])
+    return [chunk_from_row(chunk_id, text, metadata)
+            for chunk_id, text, metadata in zip(rows["ids"], rows["documents"], rows["metadatas"], strict=True)]
+
+
 def forget_open_indexes() -> None:
     """Make the next client of an index read it from disk afresh. Chroma keeps one view of an index
     folder per process and never sees what another process (an ``exorag ingest`` in a terminal
