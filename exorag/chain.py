@@ -136,20 +136,31 @@ def condense_question(question: str, history: list[tuple[str, str]]) -> str:
     marked = _FOLLOW_UP.match(asked)
     names = _names(asked)
     named_before = _names(previous)
-    if marked and names and len(named_before) == 1 and not _JOINING.sub("", _without_names(asked[marked.end():], names)):
-        return previous.replace(named_before[0], " and ".join(names), 1)
+    before, kind = next(iter(named_before.items())) if len(named_before) == 1 else ("", None)
+    # Only a name of the same specific kind takes the other's place: a microRNA another's, a coded
+    # name (PD-L1, TGF-β) another's; a disease's acronym put in a molecule's place asks nonsense.
+    if (marked and kind in _SWAPPABLE_KINDS and set(names.values()) == {kind}
+            and not _JOINING.sub("", _without_names(asked[marked.end():], names))):
+        return previous.replace(before, " and ".join(names), 1)
     few_terms = len(set(tokenize(asked))) <= 3
-    own_topic = names or any(english_rarity(word) >= TOPIC_RARITY for word in tokenize(asked))
+    # A complete question ("What is GW4869?", "What is angiogenesis?") naming a thing of its own.
+    own_topic = bool(_QUESTION_WORD.match(asked)) and (
+        bool(names) or any(english_rarity(word) >= TOPIC_RARITY for word in re.findall(r"[^\W\d_]+", asked)))
     if marked or (few_terms and _PRONOUN.search(asked)) or (len(asked.split()) <= 4 and not own_topic):
         return f"{previous.rstrip(' ?.')}: {asked}"
     return question
 
 
-def _names(text: str) -> list[str]:
-    return list(dict.fromkeys(name for _, _, name, _ in named_entities(text)))
+_SWAPPABLE_KINDS = frozenset({"mirna", "coded"})
+_QUESTION_WORD = re.compile(r"^\s*(?:what|which|who|how|why|where|when|is|are|was|were|does|do|did|can|could)\b", re.IGNORECASE)
 
 
-def _without_names(text: str, names: list[str]) -> str:
+def _names(text: str) -> dict[str, str | None]:
+    """The named entities of ``text``, each with its kind."""
+    return {name: kind for _, _, name, kind in named_entities(text)}
+
+
+def _without_names(text: str, names: dict[str, str | None]) -> str:
     for name in names:
         text = text.replace(name, " ")
     return text

@@ -143,7 +143,9 @@ def test_a_short_question_with_a_topic_of_its_own_is_not_a_follow_up(indexed_set
     history = [("What does exosomal miR-21 do?", "...")]
     for own in ["What is GW4869?", "What is angiogenesis?"]:
         assert condense_question(own, history) == own
-    assert condense_question("Which cells?", history) == "What does exosomal miR-21 do: Which cells?"
+    # A word alone, however rare its stem looks, is no question of its own.
+    for follow_up in ["Which cells?", "Mechanism?", "Safety?"]:
+        assert condense_question(follow_up, history) == f"What does exosomal miR-21 do: {follow_up}"
     result = answer("What is GW4869?", AnswerOptions(history=history), indexed_settings)
     assert "GW4869" in result.answer and "miR-21" not in result.answer
 
@@ -152,6 +154,11 @@ def test_a_follow_up_naming_only_another_thing_asks_the_same_of_it(indexed_setti
     history = [("What does exosomal PD-L1 do?", "...")]
     assert condense_question("And TGF-β?", history) == "What does exosomal TGF-β do?"
     assert condense_question("What about IL-6 and TNF-α?", history) == "What does exosomal IL-6 and TNF-α do?"
+    assert condense_question("And miR-155?", [("What does exosomal miR-21 do?", "...")]) == "What does exosomal miR-155 do?"
+    # Only a name of the same kind takes another's place: a disease's acronym is no molecule.
+    assert condense_question("What about NSCLC?", [("Does exosomal miR-21 promote metastasis?", "...")]) == \
+        "Does exosomal miR-21 promote metastasis: What about NSCLC?"
+    assert condense_question("And PD-L1?", [("What is the role of exosomes in GBM?", "...")]).startswith("What is the role of exosomes in GBM: ")
     # With more than a name, or after a question naming several things, the previous question leads.
     assert condense_question("And TGF-β in NK cells?", history) == "What does exosomal PD-L1 do: And TGF-β in NK cells?"
     assert condense_question("And IL-6?", [("How do PD-L1 and TGF-β differ?", "...")]).startswith("How do PD-L1 and TGF-β differ: ")
