@@ -50,7 +50,10 @@ _JOINT = re.compile(
     r"(?:different|alike|similar|distinct))\b", _I)
 _AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
 # The choice offered names things, asks nothing, and gives no examples ("…, e.g. toxicity or cost").
-_OFFERED = r"(?:(?!\b(?:" + _WH[3:-1] + r"|" + _AUXILIARIES[3:-1] + r")\b)[^,])+?"
+_OFFERED = r"(?:(?!\b(?:" + _WH[3:-1] + r"|" + _AUXILIARIES[3:-1] + r")\b)[^,?])+?"
+# What the second side offered is followed by belongs to both: "men or women with sepsis".
+_BOTH_SIDES_CONTEXT = re.compile(r"\s+(?:with|without|for|in|among|after|before|during|at|on|of|from|to|by|than|who|"
+                                 r"that|undergoing|receiving|treated)\b.*$", _I)
 # The question before a choice asks which is ahead ("Which is safer, X or Y?"), not for a list ("What
 # factors are linked to X, Y or Z?").
 _AHEAD = (r"(?:better|worse|best|worst|more|less|most|least|preferable|preferred|superior|inferior|safer|faster|"
@@ -200,20 +203,23 @@ def _without_asking(question: str) -> str:
 
 
 # "Doesn't X …?" and "Isn't X …?" ask whether X …, as "…, or not?" does: neither denies anything.
-_NEGATIVE_AUXILIARY = re.compile(r"^\s*(" + _AUXILIARIES + r"n['\u2019]t|can['\u2019]t|cannot|won['\u2019]t)\b", _I)
+# The auxiliary opens the question or its clause after a title or a leading phrase ("In breast
+# cancer, doesn't hypoxia …?"); a tag ("…, don't they?") is left as it is.
+_NEGATIVE_AUXILIARY = re.compile(r"(^\s*|[:;,]\s+|\s[-\u2013\u2014]\s+)(" + _AUXILIARIES + r"n['\u2019]t|can['\u2019]t|cannot|"
+                                 r"won['\u2019]t)\b(?!\s+(?:it|they|that|this|you|we|he|she|there)\s*\?*\s*$)", _I)
 _IRREGULAR = {"can't": "can", "cannot": "can", "won't": "will"}
 _OR_NOT = re.compile(r"\s*\(\s*or not\s*\)|,?\s+or not(?=\W*$|\s+that\b)", _I)
 
 
 def asked_positively(question: str) -> str:
-    """``question`` with a negative auxiliary first made positive ("Doesn't" -> "Does") and an
-    "or not" taken out; "Does X not …?" still asks about a negation."""
+    """``question`` with a negative auxiliary opening it (or its clause) made positive ("Doesn't"
+    -> "Does") and an "or not" taken out; "Does X not …?" still asks about a negation."""
     def positive(match: re.Match[str]) -> str:
-        negative = match.group(1)
+        negative = match.group(2)
         word = _IRREGULAR.get(negative.casefold().replace("\u2019", "'"), negative[:-3])
-        return match.group(0)[:match.start(1) - match.start(0)] + (word.capitalize() if negative[0].isupper() else word)
+        return match.group(1) + (word.capitalize() if negative[0].isupper() else word)
 
-    return _OR_NOT.sub("", _NEGATIVE_AUXILIARY.sub(positive, question, count=1))
+    return _OR_NOT.sub("", _NEGATIVE_AUXILIARY.sub(positive, question))
 
 
 def yes_no_claim(question: str) -> str | None:
@@ -290,15 +296,21 @@ def _sides(question: str) -> list[str] | None:
 
 
 def _sides_of(body: str) -> list[str] | None:
-    joint = _JOINT.search(body) or _CHOSEN.search(body)
+    joint = _JOINT.search(body)
+    chosen = _CHOSEN.search(body)
     if joint:
-        sides = _shared_head([_clean(side) for side in joint.groups() if side])
-        return sides if all(side.casefold() not in _NO_SIDE for side in sides) else None
+        sides = [_clean(side) for side in joint.groups() if side]
+    elif chosen and not _LIST.search(body[:chosen.start("a")]):  # "Which miRNAs …, in X or Y?" still lists
+        sides = [_clean(chosen.group("a")), _clean(_BOTH_SIDES_CONTEXT.sub("", chosen.group("b")))]
+    else:
+        sides = []
+    if sides:
+        return sides if all(side and side.casefold() not in _NO_SIDE for side in sides) else None
     for pattern in (_COMPARE_VERB, _BETWEEN):
         match = pattern.search(body)
         if match:
             second = _SIDES_END.split(match.group("b"), maxsplit=1)[0]
-            return _shared_head([_clean(match.group("a")), _clean(_second_side(match.group("a"), second))])
+            return [_clean(match.group("a")), _clean(_second_side(match.group("a"), second))]
     match = _CONTRAST.search(body)
     if not match:
         return None
@@ -314,20 +326,6 @@ def _sides_of(body: str) -> list[str] | None:
     before = re.sub(r"\s+(?:is|are|was|were)\s*$", "", before, flags=_I)
     sides = [_clean(before), _clean(_second_side(before, after))]
     return sides if all(sides) else None
-
-
-# An adjective's endings: "laparoscopic", "hypoxic", "lung-homing", "surgical", "invasive".
-_ADJECTIVE = re.compile(r"[a-z-]+(?:ic|al|ive|ous|ing|ar|ed)$")
-
-
-def _shared_head(sides: list[str]) -> list[str]:
-    """Two sides sharing the second's noun: "laparoscopic and open approaches" compares laparoscopic
-    approaches with open approaches."""
-    first, second = sides
-    words = second.split()
-    if len(words) > 1 and " " not in first and _ADJECTIVE.fullmatch(first):
-        return [f"{first} {' '.join(words[1:])}", second]
-    return sides
 
 
 def _without(text: str, parts: list[str]) -> str:
@@ -368,7 +366,7 @@ def _asks(piece: str) -> bool:
 def read_shape(question: str) -> QuestionShape:
     """The shape and facets of ``question`` (see the module docstring)."""
     whole = Facet(question.strip(), question.strip())
-    question = _POLITE.sub("", question)
+    question = asked_positively(_POLITE.sub("", question))
     sides = _sides(question)
     if sides:
         # Each side is searched with the question's other words but without the other side.
