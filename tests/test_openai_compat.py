@@ -116,6 +116,12 @@ def test_more_than_one_choice_is_refused_not_ignored(client):
     with pytest.raises(openai.UnprocessableEntityError) as raised:
         ask(client, n=2)
     assert raised.value.body["param"] == "n"
+    assert ask(client, n=1).choices and ask(client, extra_body={"n": None}).choices
+
+
+def test_an_unknown_route_or_method_answers_in_openais_error_shape_too(server_url):
+    for response in (httpx.get(f"{server_url}/v1/no-such-route"), httpx.put(f"{server_url}/v1/models")):
+        assert response.status_code in (404, 405) and response.json()["error"]["message"] == response.json()["detail"]
 
 
 def test_a_chat_without_a_user_question_is_a_422_naming_messages(client):

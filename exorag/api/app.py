@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 
 from exorag.api import operations
@@ -163,7 +164,7 @@ def not_found(request: Request, error: NotFound) -> JSONResponse:
     return JSONResponse(status_code=404, content=error_content(str(error), "invalid_request_error"))
 
 
-def refused(request: Request, error: HTTPException) -> JSONResponse:
+def refused(request: Request, error: StarletteHTTPException) -> JSONResponse:
     """A refusal the routes raise (401 without the right token), in the same two shapes."""
     kind = "authentication_error" if error.status_code == 401 else "invalid_request_error"
     return JSONResponse(status_code=error.status_code, content=error_content(str(error.detail), kind), headers=error.headers)
@@ -192,7 +193,7 @@ def build_app(settings: Settings, bound_to: str | None = None) -> FastAPI:
     app.include_router(openai_router, dependencies=[Depends(require_token)])
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(NotFound, not_found)
-    app.add_exception_handler(HTTPException, refused)
+    app.add_exception_handler(StarletteHTTPException, refused)  # the routes' 401s, and 404/405 of unknown routes
     app.add_exception_handler(StoreUnavailable, unavailable)
     app.add_exception_handler(LLMUnavailable, unavailable)
     app.add_exception_handler(ChromaError, unavailable)

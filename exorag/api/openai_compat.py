@@ -65,7 +65,7 @@ class ChatRequest(BaseModel):
     model: str = Field(description='"exorag"')
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
-    n: int = Field(1, ge=1, le=1, description="one answer a question: exorag's answer to it is one")
+    n: int | None = Field(None, ge=1, le=1, description="one answer a question (1 or null): exorag's answer to it is one")
 
 
 class UrlCitation(BaseModel):

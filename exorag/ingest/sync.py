@@ -247,6 +247,7 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
     wanted = {chunk.chunk_id for chunks in chunks_by_path.values() for chunk in chunks}
     present = set().union(*stored.values()) if stored else set()
     to_add = deque(chunk for chunks in chunks_by_path.values() for chunk in chunks if chunk.chunk_id not in present)
+    report.unchanged = len(wanted) - len(to_add)
     if carry_from is not None:
         to_add.extend(stored_chunks(carry_from, failed_paths))
     to_remove = [
@@ -257,7 +258,6 @@ def _sync(settings: Settings, progress: Progress | None, embeddings: Embeddings 
         if chunk_id not in wanted
     ]
     report.chunks = len(wanted)
-    report.unchanged = len(wanted) - len(to_add)
     # Chunks stored before the detector knew their kind of text get the mark without re-embedding.
     index.vectors.update_metadata([chunk for chunks in chunks_by_path.values() for chunk in chunks
                                    if chunk.chunk_id in present and chunk.suspect != (chunk.chunk_id in stored_suspect)])
