@@ -79,22 +79,40 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-# Cyrillic letters drawn like Latin ones: "Ignоre" with a Cyrillic "о" reads as "Ignore" to a model.
-_LOOKALIKES = str.maketrans("асеіјорѕухуАВЕКМНОРСТХ",
-                            "aceijopsyxyABEKMHOPCTX")
+# Letters drawn like Latin ones: "Ignоre" with a Cyrillic "о" (or a Greek "ο") reads as "Ignore" to a model.
+_LOOKALIKES = str.maketrans("асеіјорѕуху\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425"
+                            "\u03bf\u03b1\u03b5\u03b9\u03ba\u03bd\u03c1\u03c4\u03c5\u03c7\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7",
+                            "aceijopsyxyABEKMHOPCTX" "oaeikvptux" "ABEZHIKMNOPTYX")
+# Characters a reader does not see that are no format character: variation selectors, the combining
+# grapheme joiner, Hangul fillers.
+_INVISIBLE = frozenset({*map(chr, range(0xFE00, 0xFE10)), *map(chr, range(0xE0100, 0xE01F0)), "\u034f", "\u115f",
+                        "\u1160", "\u3164", "\uffa0"})
 
 
 def _as_read(text: str) -> str:
-    """``text`` as a model reads it: without invisible format characters (a zero-width space or a
-    soft hyphen inside "Ig\u200bnore"), with fullwidth and look-alike letters made plain."""
+    """``text`` as a model reads it: without invisible characters (a zero-width space or a soft
+    hyphen inside "Ig\u200bnore"), with fullwidth and look-alike letters made plain."""
     plain = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in plain if unicodedata.category(c) != "Cf").translate(_LOOKALIKES)
+    return "".join(c for c in plain if unicodedata.category(c) != "Cf" and c not in _INVISIBLE).translate(_LOOKALIKES)
+
+
+def _without_marks(text: str) -> str:
+    """``text`` without the accents on its letters ("Ignóre" read as "Ignore")."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) != "Mn")
 
 
 def instruction_like(text: str) -> str | None:
     """Why ``text`` reads as instructions to a model or reader (``'an order to ignore earlier
     instructions: "Ignore all previous instructions"'``), or None when it does not."""
-    text = _as_read(text)
+    read = _as_read(text)
+    # As written (the rules hold accented words, "règles"), and without accents (an accent slipped into "Ignore").
+    for variant in (read, _without_marks(read)):
+        if found := _rule_found(variant):
+            return found
+    return None
+
+
+def _rule_found(text: str) -> str | None:
     for kind, pattern in _RULES:
         match = pattern.search(text)
         if match:
