@@ -284,6 +284,8 @@ def yes_no_part(answer: Answer, shape: QuestionShape) -> tuple[str | None, list[
     question's, or of a question of several parts, its first yes/no part's, with only the
     sentences quoted for that part ("Does hypoxia raise exosome release, and which integrins …?")."""
     quoted = [] if answer.abstained else answer.sentences
+    if shape.shape in ("fact", "list", "summary"):  # asked for a fact or findings (a reference's), not yes or no
+        return None, []
     if shape.shape != "multi_part":
         return yes_no_claim(answer.standalone_question or answer.question) or yes_no_claim(shape.facets[0].text), quoted
     for facet in answer.facets or []:

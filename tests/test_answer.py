@@ -178,6 +178,12 @@ def test_a_question_about_a_reference_quotes_what_cites_it(indexed_settings, que
     assert all(number in s.refs for s in result.sentences) and result.sentences[0].citation == citation
 
 
+def test_a_follow_up_about_another_reference_quotes_it_and_asks_no_yes_or_no(indexed_settings):
+    result = answer("And reference 58?", AnswerOptions(history=[("What does reference 170 report?", "...")]),
+                    indexed_settings)
+    assert not result.abstained and all(58 in s.refs for s in result.sentences) and result.verdict is None
+
+
 def test_a_reference_no_passage_cites_is_named_in_the_abstention(indexed_settings):
     result = answer("What does reference 9999 report?", settings=indexed_settings)
     assert result.abstained and result.reason == "No indexed passage cites [9999]."
