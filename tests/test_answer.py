@@ -194,6 +194,9 @@ def test_a_reference_named_beside_a_topic_narrows_the_search_to_it(indexed_setti
     assert asked_references("How many references does the review cite?") == (set(), "How many references does the review cite?")
     result = answer("What does [58] say about hypoxia?", settings=indexed_settings)
     assert not result.abstained and all(58 in e.refs for e in result.evidence)
+    # A bracketed number no passage cites (a year) is no reference of this corpus: it narrows nothing.
+    dated = answer("What does the review [2019] say about hypoxia and exosome release?", settings=indexed_settings)
+    assert not dated.abstained and "[13-16]" in dated.answer
 
 
 def test_filters_restrict_the_evidence(indexed_settings):
