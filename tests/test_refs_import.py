@@ -257,6 +257,38 @@ def test_a_citation_shorter_than_the_title_neither_takes_nor_blocks_its_match(tm
     assert [(item.number, item.rule) for item in report.items] == [(1, "title")]
 
 
+@pytest.mark.parametrize("suffix", ["bib", "json"])
+def test_a_short_title_inside_a_longer_one_is_another_paper_not_a_title_match(tmp_path, suffix):
+    # "Exosomes in cancer therapy and diagnosis" stands inside Kalluri's title word for word: another
+    # author, so another paper, whose DOI, record and PDF must not become [4]'s.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_references(corpus / "references.jsonl", [
+        Reference(number=4, citation="Kalluri R, LeBleu VS. The biology, function, and biomedical applications of "
+                  "exosomes in cancer therapy and diagnosis. Science. 2020;367:eaau6977."),
+        Reference(number=5, citation="Peinado H, et al. Melanoma exosomes educate bone marrow progenitor cells toward "
+                  "a pro-metastatic phenotype through MET. Nat Med 2012;18:883-891."),
+    ])
+    smith = {"key": "smith2021", "title": "Exosomes in cancer therapy and diagnosis", "authors": [("Smith", "John")],
+             "journal": "Oncology Letters", "year": 2021, "file": "files/1/smith.pdf"}
+    report = import_library(corpus, library_with_files(tmp_path, suffix, [smith, PEINADO], broken_after=-1))
+    assert [(item.number, item.rule) for item in report.items] == [(None, ""), (5, "title")]
+    assert not (corpus / "literature").exists() or not list((corpus / "literature").glob("4_*"))
+
+
+def test_a_doi_or_pmid_match_later_in_the_file_is_not_blocked_by_a_title_match_before_it(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_references(corpus / "references.jsonl", [
+        Reference(number=9, citation="Hoshino A, et al. Tumour exosome integrins determine organotropic metastasis. "
+                  "Nature 2015;527:329-335.", pmid="26524530"),
+    ])
+    lookalike = {**HOSHINO, "key": "hoshino-preprint", "pmid": None}
+    report = import_library(corpus, library_with_files(tmp_path, "json", [lookalike, HOSHINO], broken_after=-1))
+    assert [(item.number, item.rule) for item in report.items] == [(None, ""), (9, "pmid")]
+    assert "already matched" in report.items[0].reason
+
+
 def test_cli_prints_the_import_report_and_exits_1_for_a_malformed_entry(corpus, tmp_path):
     library = library_with_files(tmp_path, "bib")
     result = CliRunner().invoke(app, ["refs", "import", str(library), "--corpus", str(corpus)])

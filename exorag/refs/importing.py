@@ -129,29 +129,12 @@ def _match(library: Library, existing: dict[int, Reference], numbered_in_order: 
     by_pmid = {r.pmid.strip(): n for n, r in existing.items() if r.pmid}
     citations = {n: _words(r.citation) for n, r in existing.items() if r.citation}
     taken: dict[int, ImportItem] = {}
-    matches: list[tuple[int, LibraryEntry]] = []
     # Past a malformed entry, an entry's place in the file no longer tells its place in the review.
     first_malformed = min((problem.line for problem in library.problems), default=None)
-    for position, entry in enumerate(library.entries, start=1):
-        item = ImportItem(line=entry.line, key=entry.key, title=entry.title)
-        report.items.append(item)
-        doi, pmid = _doi_key(entry.csl.get("DOI")), str(entry.csl.get("PMID") or "").strip()
-        if doi and doi in by_doi:
-            item.number, item.rule = by_doi[doi], "doi"
-        elif pmid and pmid in by_pmid:
-            item.number, item.rule = by_pmid[pmid], "pmid"
-        else:
-            best, score, runner_up = _best_title_match(entry.title, citations)
-            item.score = round(score, 3) if best is not None else None
-            if best is not None and score >= TITLE_THRESHOLD and score - runner_up >= TITLE_MARGIN:
-                item.number, item.rule = best, "title"
-            elif numbered_in_order and first_malformed is not None and entry.line > first_malformed:
-                item.reason = (f"not numbered by its position: the malformed entry on line {first_malformed} "
-                               "before it makes its place in the review's order uncertain; fix that entry")
-            elif numbered_in_order:
-                item.number, item.rule = position, "order"
-            else:
-                item.reason = _unmatched_reason(entry, doi, pmid, best, score, runner_up, bool(existing))
+    items = [ImportItem(line=entry.line, key=entry.key, title=entry.title) for entry in library.entries]
+    report.items += items
+
+    def take(item: ImportItem) -> None:
         if item.number is not None and item.number in taken:
             other = taken[item.number]
             item.reason = (f"[{item.number}] ({item.rule}) was already matched by the entry on line {other.line} "
@@ -159,8 +142,53 @@ def _match(library: Library, existing: dict[int, Reference], numbered_in_order: 
             item.number, item.rule = None, ""
         if item.number is not None:
             taken[item.number] = item
-            matches.append((item.number, entry))
-    return matches
+
+    # A DOI or PMID names the paper: those matches are made first, so a weaker one earlier in the
+    # file cannot take their number.
+    for entry, item in zip(library.entries, items, strict=True):
+        doi, pmid = _doi_key(entry.csl.get("DOI")), str(entry.csl.get("PMID") or "").strip()
+        if doi and doi in by_doi:
+            item.number, item.rule = by_doi[doi], "doi"
+        elif pmid and pmid in by_pmid:
+            item.number, item.rule = by_pmid[pmid], "pmid"
+        take(item)
+    for position, (entry, item) in enumerate(zip(library.entries, items, strict=True), start=1):
+        if item.rule or item.reason:  # matched, or its identifier's number was already taken
+            continue
+        doi, pmid = _doi_key(entry.csl.get("DOI")), str(entry.csl.get("PMID") or "").strip()
+        best, score, runner_up = _best_title_match(entry.title, citations)
+        item.score = round(score, 3) if best is not None else None
+        if (best is not None and score >= TITLE_THRESHOLD and score - runner_up >= TITLE_MARGIN
+                and _same_work(entry, existing[best])):
+            item.number, item.rule = best, "title"
+        elif numbered_in_order and first_malformed is not None and entry.line > first_malformed:
+            item.reason = (f"not numbered by its position: the malformed entry on line {first_malformed} "
+                           "before it makes its place in the review's order uncertain; fix that entry")
+        elif numbered_in_order:
+            item.number, item.rule = position, "order"
+        else:
+            item.reason = _unmatched_reason(entry, doi, pmid, best, score, runner_up, bool(existing))
+        take(item)
+    return [(item.number, entry) for entry, item in zip(library.entries, items, strict=True) if item.number is not None]
+
+
+def _same_work(entry: LibraryEntry, reference: Reference) -> bool:
+    """Whether a title that matches a citation names the same work: the citation names the entry's
+    first author (its year, when it has none), and neither has a DOI the other contradicts. A short
+    title can stand inside a longer one ("Exosomes in cancer therapy and diagnosis")."""
+    doi = _doi_key(entry.csl.get("DOI"))
+    if doi and reference.doi and _doi_key(reference.doi) != doi:
+        return False
+    citation = reference.citation.casefold()
+    authors = entry.csl.get("author") or []
+    first = authors[0] if authors and isinstance(authors[0], dict) else {}
+    family = str(first.get("family") or first.get("literal") or "").strip().casefold()
+    if family:
+        return family in citation
+    issued = entry.csl.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    year = str(parts[0][0]) if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else ""
+    return not year or year in citation
 
 
 def _best_title_match(title: str, citations: dict[int, str]) -> tuple[int | None, float, float]:
