@@ -128,6 +128,13 @@ def test_claim_mode_suggests_the_paper_that_states_the_claim(audit_corpus):
     assert all(s["verdict"] != "supported" for s in answer["suggestions"][1:])
 
 
+def test_claim_mode_prints_a_claim_with_brackets_as_written(audit_corpus):
+    result = run("audit", "--corpus", audit_corpus.corpus, "--index", audit_corpus.index, "--judge", "rules",
+                 "--claim", "Secreted LGALS3 [and/or] its [/] partner binds ITGB1 on fibroblasts.")
+    assert result.exit_code == 0, result.output
+    assert "[and/or] its [/] partner" in " ".join(result.stdout.split())
+
+
 def test_claim_mode_rejects_an_empty_sentence(audit_corpus):
     result = run("audit", "--index", audit_corpus.index, "--corpus", audit_corpus.corpus, "--claim", "  ")
     assert result.exit_code == 2 and "--claim is empty" in result.stderr

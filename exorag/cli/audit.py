@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from exorag.cli.common import console, errors, fail, require_index
@@ -44,11 +45,12 @@ def audit_command(
             print(json.dumps({"claim": claim, "suggestions": [_suggestion(item) for item in suggestions]},
                              ensure_ascii=False, indent=1))
             return
-        table = Table(title=f"references for: {claim}")
+        # A claim or a paper's text is printed as written: "[and/or]" or "[/]" in it is no markup.
+        table = Table(title=f"references for: {escape(claim)}")
         for column in ("ref", "verdict", "score", "passage"):
             table.add_column(column, overflow="fold")
         for item in suggestions:
-            table.add_row(str(item.ref), item.verdict, f"{item.score:.2f}", item.passage.evidence if item.passage else "")
+            table.add_row(str(item.ref), item.verdict, f"{item.score:.2f}", escape(item.passage.evidence) if item.passage else "")
         console.print(table if suggestions else "no paper in the corpus speaks to this sentence")
         return
     from rich.progress import Progress
