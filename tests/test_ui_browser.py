@@ -209,6 +209,19 @@ def test_new_chat_while_an_answer_is_written_stops_it_and_stays_empty(page, slow
     expect(page.locator("#xr-conversation .xr-turn")).to_have_count(0)
 
 
+def test_a_question_typed_while_an_answer_is_written_stays_and_gets_its_own_turn(page, slow_llm_url):
+    page.goto(slow_llm_url, wait_until="load")
+    ask(page, T_CELLS)
+    expect(page.locator("#xr-conversation .xr-draft")).to_contain_text("PD-L1", timeout=ANSWER_TIMEOUT_MS)
+    box = page.locator("#xr-question textarea")
+    box.fill("Which integrins decide where melanoma exosomes go?")
+    page.wait_for_timeout(int(4 * SLOW_WORD_S * 1000))  # several words streamed meanwhile
+    expect(box).to_have_value("Which integrins decide where melanoma exosomes go?")
+    box.press("Enter")
+    expect(page.locator("#xr-conversation .xr-turn:not(.xr-pending)")).to_have_count(2, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#xr-conversation")).to_contain_text("Which integrins decide where melanoma exosomes go?")
+
+
 def test_rating_and_downloading_an_answer(page, chat_url):
     page.goto(chat_url, wait_until="load")
     ask(page, T_CELLS)

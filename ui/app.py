@@ -167,8 +167,10 @@ def build_app(settings: Settings) -> gr.Blocks:
         options = [generator, k, source, sections, refs_filter]
         ask_outputs = [conversation, turns, question, answer_download, conversation_download]
         # One queue for every way of asking, so that at most ANSWER_CONCURRENCY answers run at a time.
+        # "multiple": a question asked while another is answered is taken, not dropped in silence.
         ask_event = {"fn": handlers.ask, "inputs": [question, turns, *options], "outputs": ask_outputs,
-                     "show_progress": "hidden", "concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY}
+                     "show_progress": "hidden", "concurrency_id": "answer", "concurrency_limit": ANSWER_CONCURRENCY,
+                     "trigger_mode": "multiple"}
         # The conversation's references, in the chosen format, after every answer.
         references_event = {"fn": handlers.references_file, "inputs": [turns, cite_format],
                             "outputs": references_download, "api_visibility": "private", "queue": False}

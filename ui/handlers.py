@@ -126,9 +126,11 @@ class ChatHandlers:
         keep = gr.skip()
 
         def showing(draft: str, status: str) -> tuple:
-            return conversation_html(turns, pending, draft, status), turns, "", keep, keep
+            # The box is emptied once, when the question is taken: what is typed while the answer
+            # streams is the next question, and stays.
+            return conversation_html(turns, pending, draft, status), turns, keep, keep, keep
 
-        yield showing("", "Searching the literature…")
+        yield conversation_html(turns, pending, "", "Searching the literature…"), turns, "", keep, keep
         draft = ""
         try:
             for event in answer_stream(question, options, self.settings):
@@ -151,7 +153,7 @@ class ChatHandlers:
         yield (
             conversation_html(turns),
             turns,
-            "",
+            keep,
             gr.DownloadButton(value=answer_file, interactive=answer_file is not None),
             gr.DownloadButton(value=conversation_file, interactive=conversation_file is not None),
         )
