@@ -209,6 +209,30 @@ def test_a_corrupt_pdf_is_refused_and_nothing_changes(private_settings, tmp_path
     assert index_stats(private_settings)["chunks"] == before
 
 
+def test_an_upload_whose_indexing_fails_halfway_leaves_neither_the_file_nor_its_passages(
+        private_settings, tmp_path, monkeypatch):
+    """A full disk when the lexical index is saved, after the paper's vectors were written: the
+    upload is refused, and neither the PDF nor any passage of it stays to be cited."""
+    from exorag.store.index import Index
+
+    saving = Index.rebuild_lexical
+    failures = iter([OSError(28, "No space left on device")])
+
+    def full_disk_once(self, *args, **kwargs):
+        if (error := next(failures, None)) is not None:
+            raise error
+        return saving(self, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "rebuild_lexical", full_disk_once)
+    before = index_stats(private_settings)["chunks"]
+    paper = make_pdf(tmp_path / "paper.pdf", [["# Exosomes", "Tumour exosomes carry PD-L1 to lymph nodes."]])
+    with pytest.raises(PaperRejected, match=r"literature/903_paper\.pdf: the index could not be written .*not added"):
+        add_paper(private_settings, paper, 903)
+    assert not list((private_settings.corpus / "literature").glob("903*"))
+    stats = index_stats(private_settings)
+    assert stats["chunks"] == before and not any(s["path"].startswith("literature/903") for s in stats["sources"])
+
+
 def test_a_second_pdf_for_the_same_reference_is_refused(private_settings, tmp_path):
     literature = private_settings.corpus / "literature"
     literature.mkdir(exist_ok=True)

@@ -21,7 +21,9 @@ from exorag.chain import AnswerOptions, answer_stream, get_pipeline
 from exorag.citations import parse_citation
 from exorag.config import Settings
 from exorag.feedback import FeedbackStore, default_feedback_path
+from exorag.ingest.sync import CorpusMissing
 from exorag.refs.export import FILE_SUFFIXES, cited_references, export_references
+from exorag.store.chroma import StoreUnavailable
 from ui.coverage import coverage_html
 from ui.export import answer_markdown, conversation_markdown, file_name_for, write_markdown
 from ui.pdf_view import pdf_view_html
@@ -234,7 +236,7 @@ class ChatHandlers:
 
             progress(0.0, desc="Checking the PDF")
             added = add_paper(self.settings, Path(upload), reference, Path(upload).name, report)
-        except PaperRejected as error:
+        except (PaperRejected, StoreUnavailable, CorpusMissing) as error:
             return notice_html(escape(str(error)), "error"), keep, keep, keep, keep
         message = (
             f"Added <code>{escape(added.path)}</code> as reference [{added.number}]: {added.pages} pages with text, "

@@ -21,6 +21,7 @@ from exorag.config import Settings
 from exorag.ingest.loaders import LoadError, load_document
 from exorag.ingest.sync import IngestLocked, Progress, sync_corpus
 from exorag.refs.corpus import LITERATURE_DIR, literature_files, relative_to_corpus
+from exorag.store.chroma import StoreUnavailable
 
 
 class PaperRejected(ValueError):
@@ -93,6 +94,16 @@ def add_paper(settings: Settings, upload: Path, number: int, original_name: str 
     except IngestLocked as error:
         target.unlink(missing_ok=True)
         raise PaperRejected(f"{error}. The paper was not added.") from error
+    except StoreUnavailable as error:  # a full disk halfway through: the passages written so far go too
+        target.unlink(missing_ok=True)
+        try:
+            sync_corpus(settings)
+            left = ""
+        except (StoreUnavailable, IngestLocked):
+            left = " Some of its passages may remain in the index until the next `exorag ingest`."
+        reset_pipelines()
+        raise PaperRejected(f"{relative}: the index could not be written ({error}). The paper was not added; "
+                            f"free space and add it again.{left}") from error
     except BaseException:
         target.unlink(missing_ok=True)
         raise
