@@ -158,14 +158,23 @@ def test_markdown_export_shows_corpus_links_and_html_as_text_not_as_links():
     hostile = ('See the [full dataset](javascript:alert(document.cookie)) and <a href="data:text/html,x">the '
                'figure</a> [170].')
     evidence = Evidence(id="e1", chunk_id="c", source_label="[Review](javascript:x)", source_path="r.txt", refs=[170],
-                        text=hostile)
+                        text=hostile, section="[Methods](javascript:z) <img src=x onerror=alert(1)>")
     answer = Answer(question="What is <b>shown</b>?", answer=hostile, evidence=[evidence], references=[
         Reference(number=170, citation="Poggio M. [Cell](javascript:y) 2019.", doi="10.1016/j.cell.2019.02.016")],
         sentences=[Sentence(text=hostile.removesuffix(" [170]."), citation="[170]", refs=[170], evidence_ids=["e1"])])
     rendered = MarkdownIt("commonmark").render(answer_markdown(answer))
-    assert re.findall(r"<a\s|<b>", rendered) == []  # no link, no HTML element
+    assert re.findall(r"<a\s|<b>|<img", rendered) == []  # no link, no HTML element
     assert rendered.count("[full dataset](javascript:alert(document.cookie))") == 2  # shown as written
     assert "https://doi.org/10.1016/j.cell.2019.02.016" in rendered
+
+
+def test_markdown_export_shows_the_verdict_the_basis_and_what_is_not_answered(indexed_settings):
+    yes_no = answer("Does hypoxia increase exosome release?", settings=indexed_settings)
+    assert yes_no.verdict == "yes" and "**Yes** ([13-16])" in answer_markdown(yes_no)
+    partial = answer("What therapeutic strategies target exosomes, and what are their limitations?", settings=indexed_settings)
+    assert any(not f.covered for f in partial.facets)
+    assert "_The indexed literature does not describe" in answer_markdown(partial)
+    assert yes_no.basis_note and f"_{yes_no.basis_note}_" in answer_markdown(yes_no)
 
 
 def test_conversation_export_numbers_the_turns_and_shows_how_a_follow_up_was_read(t_cell_answer, france_answer,

@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from exorag.citations import split_ending
+from exorag.facets import uncovered_note
 from exorag.links import doi_link, web_link
 from exorag.models import Answer, Reference
 from exorag.text import inert_markdown
+from exorag.verdict import VERDICT_LABELS
 
 _QUOTE_CHARS = 600
 
@@ -43,6 +45,9 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
     lines = [f"## {prefix}{inert_markdown(answer.question)}", ""]
     if answer.standalone_question:
         lines += [f"_Read as: {inert_markdown(answer.standalone_question)}_", ""]
+    if answer.verdict and not answer.abstained:
+        tally = f" ({inert_markdown(answer.verdict_tally)})" if answer.verdict_tally else ""
+        lines += [f"**{VERDICT_LABELS[answer.verdict]}**{tally}", ""]
     if answer.abstained:
         lines += [f"> **No answer from the indexed literature.** {inert_markdown(answer.reason or answer.answer)}", ""]
     else:
@@ -51,6 +56,10 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
             flag = " _(weakly supported: check the evidence)_" if sentence.flagged else ""
             lines.append(f"{inert_markdown(text)} {sentence.citation}{ending}{flag}")
         lines.append("")
+        notes = [uncovered_note(f.text) for f in answer.facets if not f.covered]
+        lines += [f"_{inert_markdown(note)}_" for note in notes] + ([""] if notes else [])
+        if answer.basis_note:
+            lines += [f"_{inert_markdown(answer.basis_note)}_", ""]
     cited_ids = {i for s in answer.sentences for i in s.evidence_ids}
     shown = [e for e in answer.evidence if e.id in cited_ids] if cited_ids else answer.evidence
     if shown:
@@ -60,7 +69,7 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
                 part
                 for part in (
                     f"`{evidence.source_path}`",
-                    f"section “{evidence.section}”" if evidence.section else "",
+                    f"section “{inert_markdown(evidence.section)}”" if evidence.section else "",
                     f"p. {evidence.page}" if evidence.page is not None else "",
                 )
                 if part
