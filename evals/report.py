@@ -21,6 +21,7 @@ from evals.harness import ItemResult
 from evals.metrics import METRIC_NAMES, aggregate, score_item
 from exorag.atomic import write_text_atomic
 from exorag.judge.base import Judge
+from exorag.text import inert_markdown
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
 NO_TOPIC = "(no topic)"
@@ -194,7 +195,8 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeri
     """A Markdown table; with ``numeric`` every column but the first is right-aligned."""
 
     def escape(cell: str) -> str:
-        return cell.replace("|", "\\|").replace("\n", " ")
+        # A question set's text is data: no link, HTML or line break of its own reaches the table.
+        return inert_markdown(" ".join(cell.split())).replace("|", "\\|")
 
     alignments = ["---" if i == 0 or not numeric else "---:" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(alignments) + "|"]
@@ -205,14 +207,15 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], numeri
 def render_markdown(report: dict) -> str:
     """``report.md``: the metrics (beside the baseline's), per topic, slices, failures, misses."""
     systems = [report["system"]] + ([report["baseline"]["system"]] if report.get("baseline") else [])
-    parts = [f"# {_title(report)}", "", f"Dataset: `{report['dataset']}`  ", _run_line(report), "", "## Metrics", ""]
+    parts = [f"# {inert_markdown(_title(report))}", "", f"Dataset: `{report['dataset']}`  ", _run_line(report), "",
+             "## Metrics", ""]
     parts += [_markdown_table(["metric", *systems], _metric_rows(report)), ""]
     parts += ["## By topic", "", _markdown_table(["topic", "n", *TOPIC_COLUMNS], _topic_rows(report["by_topic"])), ""]
     if report.get("by_shape"):
         rows = _topic_rows(report["by_shape"], SHAPE_COLUMNS)
         parts += ["## By question shape", "", _markdown_table(["shape", "n", *SHAPE_COLUMNS], rows), ""]
     for name, metrics in report["slices"].items():
-        parts += [f"## Slice: {name}", "", _markdown_table(["slice", "n", *TOPIC_COLUMNS], _topic_rows({name: metrics})), ""]
+        parts += [f"## Slice: {inert_markdown(name)}", "", _markdown_table(["slice", "n", *TOPIC_COLUMNS], _topic_rows({name: metrics})), ""]
     missed = missed_items(report)
     parts += ["## Items to look at", ""]
     parts += [_markdown_table(["id", "question", "problem"], missed, numeric=False) if missed else "None: every item was answered as expected.", ""]

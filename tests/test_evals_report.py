@@ -4,9 +4,11 @@ and the --min/--max gate, on answers built by hand."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
+from markdown_it import MarkdownIt
 
 from evals.compare import RunNotFound, compare_reports, load_report
 from evals.dataset import EvalItem
@@ -162,6 +164,16 @@ def test_markdown_and_html_reports_show_tables_plots_and_the_baseline(tmp_path, 
     assert "<script" not in page and "http://" not in page and "https://" not in page  # self-contained
     saved = json.loads((tmp_path / "out" / "report.json").read_text())
     assert saved["baseline"]["metrics"]["latency_ms_p50"] == 90.0 and saved["baseline"]["system"] == "baseline"
+
+
+def test_the_markdown_report_shows_a_question_sets_markup_as_text(tmp_path, judge):
+    hostile = [EvalItem(id="x<script>1</script>", question="Which crashes [here](javascript:alert(1)) <img src=x onerror=y>\r|?",
+                        answerable=True, key_facts=[["x"]], topic="<b>immune</b>\nsplit")]
+    results = run_items(hostile, HandSystem(), tmp_path, progress_label=None, warm_up=False)
+    write_report(build_report(hostile, results, judge, system="exorag", dataset="mine.jsonl"), tmp_path / "out")
+    rendered = MarkdownIt("commonmark").enable("table").render((tmp_path / "out" / "report.md").read_text())
+    assert re.findall(r"<a\s|<img|<script|<b>", rendered) == []
+    assert all(line.count("<tr>") <= 1 for line in rendered.splitlines())
 
 
 def _report(**metrics) -> dict:
