@@ -320,6 +320,17 @@ def test_csl_json_numbers_for_pmid_are_read_and_a_bad_identifier_is_named(corpus
     assert references[2].pmid == "26524530"
 
 
+def test_a_name_written_as_a_number_is_imported_as_text(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    library = tmp_path / "library.json"
+    library.write_text(json.dumps([{"id": "a", "type": "article-journal", "title": "Exosomal PD-L1 in melanoma",
+                                    "author": [{"family": 1234, "given": "X"}], "issued": {"date-parts": [[2019]]}}]))
+    report = import_library(corpus, library, numbered_in_order=True)
+    assert [(item.number, item.rule) for item in report.items] == [(1, "order")]
+    assert "1234" in load_references(corpus / "references.jsonl")[0][1].citation
+
+
 def test_an_entry_with_a_link_that_is_not_a_web_link_or_no_type_is_imported_with_the_rest(tmp_path):
     # EndNote writes "internal-pdf://" as the URL; hand-written CSL-JSON omits "type" or leaves a date empty.
     corpus = tmp_path / "corpus"

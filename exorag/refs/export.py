@@ -183,6 +183,9 @@ def _citeproc_item(item: dict) -> dict:
     # item without a type and on a date without a whole year: hand-written CSL-JSON has all three.
     known = ("id", "type", "title", "author", "container-title", "volume", "issue", "page", "DOI")
     kept = {key: item[key] for key in known if key in item}
+    if isinstance(kept.get("author"), list):  # a name part written as a number ("family": 1234) is text
+        kept["author"] = [{part: value if isinstance(value, (str, bool)) else str(value) for part, value in name.items()}
+                          for name in kept["author"] if isinstance(name, dict)]
     if url := web_link(item.get("URL")):  # not EndNote's "internal-pdf://…"
         kept["URL"] = url
     kept.setdefault("type", "article-journal" if item.get("container-title") else "document")
