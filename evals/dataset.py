@@ -139,15 +139,32 @@ def _read_objects(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, object_pairs_hook=_without_repeated_fields)
         except json.JSONDecodeError as error:
             raise DatasetError(f"{path} line {number}: not valid JSON ({error.msg} at column {error.colno})") from error
+        except RecursionError as error:
+            raise DatasetError(f"{path} line {number}: nested too deeply to be an item") from error
+        except _RepeatedField as error:
+            raise DatasetError(f"{path} line {number}: field {error} is written twice (which one counts?)") from error
         if not isinstance(value, dict):
             raise DatasetError(f"{path} line {number}: expected a JSON object, got {type(value).__name__}")
         objects.append((number, value))
     if not objects:
         raise DatasetError(f"{path}: no items (the file is empty)")
     return objects
+
+
+class _RepeatedField(ValueError):
+    """A field written twice in one object: JSON keeps the last, and silently drops the first."""
+
+
+def _without_repeated_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in fields:
+            raise _RepeatedField(repr(name))
+        fields[name] = value
+    return fields
 
 
 def load_dataset(path: str | Path) -> list[EvalItem]:

@@ -85,6 +85,14 @@ def test_bad_json_names_the_line(tmp_path):
     assert "line 2" in message and "not valid JSON" in message and "bad.jsonl" in message
 
 
+def test_a_line_nested_too_deeply_or_writing_a_field_twice_names_the_line(tmp_path):
+    nested = write_lines(tmp_path / "nested.jsonl", [json.dumps(GOOD), "[" * 100_000 + "]" * 100_000])
+    assert "nested.jsonl line 2: nested too deeply" in error_of(nested)
+    twice = json.dumps(GOOD).replace('"gold_refs"', '"gold_refs": [170], "gold_refs"', 1)
+    repeated = write_lines(tmp_path / "twice.jsonl", [twice])
+    assert "twice.jsonl line 1: field 'gold_refs' is written twice" in error_of(repeated)
+
+
 def test_a_missing_field_names_the_line_and_field(tmp_path):
     broken = {key: value for key, value in GOOD.items() if key != "answerable"}
     path = write_lines(tmp_path / "missing.jsonl", [json.dumps(GOOD), json.dumps({**broken, "id": "q2"})])
