@@ -122,6 +122,13 @@ def test_an_empty_file_or_a_pdf_that_is_none_is_no_full_text(tmp_path: Path) -> 
     assert "literature/4_saved.pdf: not a PDF (no %PDF- header); not counted as the paper's text" in report.problems
     assert ("literature/4_caf\\xe9.txt: the file name is not valid UTF-8 (ingest fails it); rename the file"
             in report.problems)
+    # A link out of the corpus is skipped by ingest: no full text either.
+    (tmp_path / "outside.txt").write_text("Exosomes carry PD-L1 to lymph nodes.\n", encoding="utf-8")
+    (corpus / "literature" / "4_linked.txt").symlink_to(tmp_path / "outside.txt")
+    report = coverage_report(corpus)
+    assert {row.number: row.holding for row in report.rows}[4] == "nothing"
+    assert ("literature/4_linked.txt: a link to a file outside the corpus folder (ingest skips it); "
+            "not counted as the paper's text") in report.problems
 
 
 def test_status_command_prints_the_same_coverage(tmp_path: Path) -> None:

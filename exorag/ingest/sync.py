@@ -29,7 +29,7 @@ from exorag.ingest.injection import instruction_like
 from exorag.ingest.loaders import LoadError, load_document, supported_extensions
 from exorag.models import Chunk, SourceKind
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.refs.corpus import is_hidden, shown_path
+from exorag.refs.corpus import is_hidden, outside_corpus, shown_path
 from exorag.store.chroma import StoreUnavailable, check_index_folder, drop_collection, rename_collection, stored_chunks
 from exorag.store.index import Index, ingest_lock, lexical_folder
 
@@ -86,7 +86,7 @@ def discover_sources(corpus: Path) -> list[tuple[Path, SourceKind]]:
         for path in sorted(root.rglob("*")):
             is_source = (path.suffix.lower() in extensions and not path.name.lower().startswith("readme")
                          and not is_hidden(path, root))
-            if is_source and (path.is_file() or path.is_symlink()) and not _outside(path, corpus):
+            if is_source and (path.is_file() or path.is_symlink()) and not outside_corpus(path, corpus):
                 sources.append((path, kind))
     return sources
 
@@ -98,7 +98,7 @@ def skipped_links(corpus: Path) -> list[dict[str, str]]:
     skipped = []
     for folder in ("review", "literature"):
         for path in sorted((corpus / folder).rglob("*")) if (corpus / folder).is_dir() else []:
-            if _outside(path, corpus):
+            if outside_corpus(path, corpus):
                 error = "a link to a file outside the corpus folder; skipped (copy the file into the corpus to ingest it)"
             elif path.is_symlink() and path.is_dir():
                 error = "a link to a folder; its files are not read (copy the folder in, or link its files one by one)"
@@ -106,15 +106,6 @@ def skipped_links(corpus: Path) -> list[dict[str, str]]:
                 continue
             skipped.append({"path": shown_path(path.relative_to(corpus).as_posix()), "error": error})
     return skipped
-
-
-def _outside(path: Path, corpus: Path) -> bool:
-    """Whether ``path`` resolves (through any link on the way) to somewhere outside ``corpus``; a
-    link that loops resolves nowhere and is kept, so that loading it reports it."""
-    try:
-        return not path.resolve().is_relative_to(corpus.resolve())
-    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
-        return False
 
 
 def _file_hash(path: Path) -> str:

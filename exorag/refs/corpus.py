@@ -75,3 +75,11 @@ def has_pdf_header(path: Path) -> bool:
     with path.open("rb") as handle:
         return b"%PDF-" in handle.read(1024)
 
+
+def outside_corpus(path: Path, corpus: Path) -> bool:
+    """Whether ``path`` resolves (through any link on the way) to somewhere outside ``corpus``; a
+    link that loops resolves nowhere and is kept, so that loading it reports it."""
+    try:
+        return not path.resolve().is_relative_to(corpus.resolve())
+    except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+        return False

@@ -21,7 +21,14 @@ from rapidfuzz import fuzz
 from exorag.links import web_link
 from exorag.models import Reference
 from exorag.references import REFERENCES_FILE, load_references, write_references
-from exorag.refs.corpus import LITERATURE_DIR, STATE_DIR, has_pdf_header, literature_files, relative_to_corpus
+from exorag.refs.corpus import (
+    LITERATURE_DIR,
+    STATE_DIR,
+    has_pdf_header,
+    literature_files,
+    outside_corpus,
+    relative_to_corpus,
+)
 from exorag.refs.export import bibliography
 from exorag.refs.extract import merge_references
 from exorag.refs.fetch import file_stem
@@ -111,7 +118,9 @@ def import_library(corpus_dir: Path, library_path: Path, files_dir: Path | None 
     )
     by_number = {reference.number: reference for reference in merged}
     base = files_dir or library_path.parent
-    held = literature_files(corpus_dir)
+    # A link out of the corpus holds no paper ingest reads: a real PDF may be copied for its number.
+    held = {number: [path for path in paths if not outside_corpus(path, corpus_dir)]
+            for number, paths in literature_files(corpus_dir).items()}
     for (number, entry), item in zip(matches, report.matched, strict=True):
         copied = _copy_attachment(corpus_dir, number, entry, base, held, item)
         if copied and not by_number[number].file:

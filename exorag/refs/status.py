@@ -18,7 +18,14 @@ from exorag.citations import find_citations
 from exorag.ingest.chunking import join_broken_citations
 from exorag.ingest.loaders import LoadedDocument, LoadError, load_document, supported_extensions
 from exorag.references import REFERENCES_FILE, load_references
-from exorag.refs.corpus import has_pdf_header, literature_files, relative_to_corpus, review_files, shown_path
+from exorag.refs.corpus import (
+    has_pdf_header,
+    literature_files,
+    outside_corpus,
+    relative_to_corpus,
+    review_files,
+    shown_path,
+)
 from exorag.refs.extract import parse_bibliography
 from exorag.refs.fetch import ABSTRACT_MARKER
 from exorag.text import split_sentences
@@ -102,6 +109,9 @@ def coverage_report(corpus_dir: Path) -> CoverageReport:
             name = shown_path(relative)
             if name != relative:
                 report.problems.append(f"{name}: the file name is not valid UTF-8 (ingest fails it); rename the file")
+            elif outside_corpus(path, corpus_dir):
+                report.problems.append(f"{name}: a link to a file outside the corpus folder (ingest skips it); "
+                                       "not counted as the paper's text")
             elif path.suffix.lower() not in readable:
                 report.problems.append(f"{name}: not a format exorag reads ({', '.join(sorted(readable))})")
             elif (unusable := _unusable(path)) is not None:
