@@ -322,10 +322,9 @@ def answer_stream(question: str, options: AnswerOptions | None = None, settings:
     asked_refs, rest = asked_references(question)
     # "What does reference 182 report?" asks what the passages citing it say, whatever their words.
     about_refs = bool(asked_refs) and not set(question_terms(rest)) - ASKING_TERMS
-    cited = pipeline.index.lexical.allowed(None, None, sorted(asked_refs)) if asked_refs else None
     # "What does [182] say about PD-L1?" is asked of its passages; a bracketed number no passage cites
     # beside a topic ("Smith [2019] found …") is no reference of this corpus, and narrows nothing.
-    if asked_refs and not options.refs and (about_refs or (cited is not None and cited.any())):
+    if asked_refs and not options.refs and (about_refs or pipeline.index.lexical.allowed(None, None, sorted(asked_refs)).any()):
         options = options.model_copy(update={"refs": sorted(asked_refs)})
     standalone, hits, filters, question_vector = _retrieve(question, options, pipeline, settings)
     held_back = hits.held_back  # sources kept from the generator: their text reads as instructions

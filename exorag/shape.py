@@ -50,7 +50,7 @@ _JOINT = re.compile(
     r"(?:different|alike|similar|distinct))\b", _I)
 _AUXILIARIES = r"(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should|may|might|must)"
 # The choice offered names things, asks nothing, and gives no examples ("…, e.g. toxicity or cost").
-_OFFERED = r"(?:(?!\b(?:" + _WH[3:-1] + r"|" + _AUXILIARIES[3:-1] + r")\b)[^,?])+?"
+_OFFERED = r"(?:(?!\b(?:" + _WH + r"|" + _AUXILIARIES + r")\b)[^,?])+?"
 # What the second side offered is followed by belongs to both: "men or women with sepsis".
 _BOTH_SIDES_CONTEXT = re.compile(r"\s+(?:with|without|for|in|among|after|before|during|at|on|of|from|to|by|than|who|"
                                  r"that|undergoing|receiving|treated)\b.*$", _I)
@@ -296,11 +296,9 @@ def _sides(question: str) -> list[str] | None:
 
 
 def _sides_of(body: str) -> list[str] | None:
-    joint = _JOINT.search(body)
-    chosen = _CHOSEN.search(body)
-    if joint:
+    if joint := _JOINT.search(body):
         sides = [_clean(side) for side in joint.groups() if side]
-    elif chosen and not _LIST.search(body[:chosen.start("a")]):  # "Which miRNAs …, in X or Y?" still lists
+    elif (chosen := _CHOSEN.search(body)) and not _LIST.search(body[:chosen.start("a")]):  # "Which miRNAs …, in X or Y?" still lists
         sides = [_clean(chosen.group("a")), _clean(_BOTH_SIDES_CONTEXT.sub("", chosen.group("b")))]
     else:
         sides = []

@@ -154,17 +154,16 @@ def _match(library: Library, existing: dict[int, Reference], numbered_in_order: 
 
     # A DOI or PMID names the paper: those matches are made first, so a weaker one earlier in the
     # file cannot take their number.
-    for entry, item in zip(library.entries, items, strict=True):
-        doi, pmid = _doi_key(entry.csl.get("DOI")), str(entry.csl.get("PMID") or "").strip()
+    identifiers = [(_doi_key(entry.csl.get("DOI")), str(entry.csl.get("PMID") or "").strip()) for entry in library.entries]
+    for item, (doi, pmid) in zip(items, identifiers, strict=True):
         if doi and doi in by_doi:
             item.number, item.rule = by_doi[doi], "doi"
         elif pmid and pmid in by_pmid:
             item.number, item.rule = by_pmid[pmid], "pmid"
         take(item)
-    for position, (entry, item) in enumerate(zip(library.entries, items, strict=True), start=1):
+    for position, (entry, item, (doi, pmid)) in enumerate(zip(library.entries, items, identifiers, strict=True), start=1):
         if item.rule or item.reason:  # matched, or its identifier's number was already taken
             continue
-        doi, pmid = _doi_key(entry.csl.get("DOI")), str(entry.csl.get("PMID") or "").strip()
         best, score, runner_up = _best_title_match(entry.title, citations)
         item.score = round(score, 3) if best is not None else None
         if (best is not None and score >= TITLE_THRESHOLD and score - runner_up >= TITLE_MARGIN
