@@ -21,7 +21,7 @@ from exorag.answerability import ANSWERABLE, Assessment, assess_answer, assess_e
 from exorag.citations import asked_references, format_numbers, split_ending
 from exorag.config import Settings, get_settings
 from exorag.embeddings import CachedTextEmbedder, get_embeddings
-from exorag.facet_relevance import unused_rare_word
+from exorag.facet_relevance import has_rare_word, unused_rare_word
 from exorag.facets import annotate, gather_evidence, plan_assessment, with_following_passages
 from exorag.generate import Draft, DraftSentence, GenerationContext, get_generator
 from exorag.generate.extractive import asks_for_finding, reference_draft
@@ -120,8 +120,6 @@ _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what of|but|so|then
 _PRONOUN = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|such)\b", re.IGNORECASE)
 # "And TGF-β?", "What about IL-6 and TNF-α?": names put in place of the previous question's.
 _JOINING = re.compile(r"\b(?:and|or)\b|[,;?!.\s]+", re.IGNORECASE)
-# A word this rare in English names a topic of its own ("What is angiogenesis?").
-TOPIC_RARITY = 0.6
 
 
 def condense_question(question: str, history: list[tuple[str, str]]) -> str:
@@ -144,8 +142,7 @@ def condense_question(question: str, history: list[tuple[str, str]]) -> str:
         return previous.replace(before, " and ".join(names), 1)
     few_terms = len(set(tokenize(asked))) <= 3
     # A complete question ("What is GW4869?", "What is angiogenesis?") naming a thing of its own.
-    own_topic = bool(_QUESTION_WORD.match(asked)) and (
-        bool(names) or any(english_rarity(word) >= TOPIC_RARITY for word in re.findall(r"[^\W\d_]+", asked)))
+    own_topic = bool(_QUESTION_WORD.match(asked)) and (bool(names) or has_rare_word(asked))
     if marked or (few_terms and _PRONOUN.search(asked)) or (len(asked.split()) <= 4 and not own_topic):
         return f"{previous.rstrip(' ?.')}: {asked}"
     return question

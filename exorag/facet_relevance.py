@@ -75,6 +75,11 @@ def _abbreviation(word: str) -> bool:
     return any(character.isupper() for character in word[1:])
 
 
+def has_rare_word(text: str) -> bool:
+    """Whether ``text`` holds a word rare enough in English to name a topic ("angiogenesis")."""
+    return any(english_rarity(word) >= ABSENT_TOPIC_RARITY for word in _WORD.findall(text))
+
+
 def unused_rare_word(lexical: LexicalIndex, text: str) -> str | None:
     """A word of ``text`` that is rare in English and that no indexed passage uses (see above)."""
     return next((word for word in _WORD.findall(text) if is_unused_rare_word(lexical, word)), None)
