@@ -145,3 +145,23 @@ def test_bibtex_and_ris_exports_read_back_as_written(tmp_path: Path):
         assert item["author"][1] == {"family": "Müller", "given": "Hans"}, suffix
     assert read_library(tmp_path / "export.bib").entries[0].csl["author"][0] == {
         "literal": "The Cancer Genome Atlas Network"}
+
+
+def test_braces_backslashes_and_line_breaks_in_any_field_lose_no_record(tmp_path: Path):
+    # An unbalanced brace ended the BibTeX entry early (the record was lost), and a line break in a
+    # name or keyword started an RIS tag of its own ("ER  -" closed the record there).
+    odd = {"id": "odd", "type": "article-journal", "title": "A } broken {title with \\ a path ~ and ^",
+           "container-title": "J {Odd", "author": [{"family": "O}Brien", "given": "Ann\nBeth"}],
+           "volume": "3}", "DOI": "10.1000/{x}", "keyword": "exosomes\nER  - injected", "issued": {"date-parts": [[2020]]}}
+    plain = {"id": "plain", "type": "article-journal", "title": "Exosomes carry PD-L1", "issued": {"date-parts": [[2019]]}}
+    references = [Reference(number=1, csl=odd), Reference(number=2, csl=plain)]
+    bibtex = export_references(references, "bibtex")
+    assert not bibtexparser.parse_string(bibtex).failed_blocks
+    for suffix, written in (("bib", bibtex), ("ris", export_references(references, "ris"))):
+        (tmp_path / f"export.{suffix}").write_text(written, encoding="utf-8")
+        library = read_library(tmp_path / f"export.{suffix}")
+        assert not library.problems and [entry.key for entry in library.entries] == ["odd", "plain"], suffix
+        item = library.entries[0].csl
+        assert item["title"] == "A } broken {title with \\ a path ~ and ^", suffix
+        assert item["author"] == [{"family": "O}Brien", "given": "Ann Beth"}], suffix
+        assert library.entries[1].csl["title"] == "Exosomes carry PD-L1", suffix

@@ -27,7 +27,8 @@ NO_METADATA = "exorag-no-metadata"
 # Harvard (author-date) ships with citeproc-py; each entry is prefixed with its number in the review.
 BIBLIOGRAPHY_STYLE = "harvard-cite-them-right"
 
-# Fields written as one line of text (RIS starts a tag on each line).
+# Fields written as one line of text (RIS starts a tag on each line: a line break in a value would
+# start a record of its own); names and keywords too.
 _TEXT_FIELDS = ("title", "container-title", "volume", "issue", "page", "DOI", "PMID", "PMCID", "note")
 _BIBTEX_TYPES = {"article-journal": "article", "book": "book", "chapter": "incollection",
                  "paper-conference": "inproceedings", "thesis": "phdthesis", "report": "techreport"}
@@ -65,11 +66,13 @@ def csl_item(reference: Reference) -> dict:
             if isinstance(value, list):
                 value = value[0] if value else None
             if value is not None:
-                item[key] = " ".join(str(value).split())
+                item[key] = _one_line(value)
         if isinstance(item.get("author"), list):  # a name part written as a number ("family": 1234) is text
-            item["author"] = [{part: value if isinstance(value, (str, bool)) else str(value)
+            item["author"] = [{part: value if isinstance(value, bool) else _one_line(value)
                                for part, value in name.items() if isinstance(value, (str, int, float))}
                               for name in item["author"] if isinstance(name, dict)]
+        if item.get("keyword") is not None:
+            item["keyword"] = _one_line(item["keyword"])
         return item
     note = f"exorag: no bibliographic metadata for reference [{reference.number}] of the review"
     if reference.citation:
@@ -112,15 +115,15 @@ def to_bibtex(items: list[tuple[int, dict]]) -> str:
             "journal": _tex(item.get("container-title")) if item.get("type") == "article-journal" else None,
             "booktitle": _tex(item.get("container-title")) if item.get("type") != "article-journal" else None,
             "year": str(_year(item) or "") or None,
-            "volume": item.get("volume"),
-            "number": item.get("issue"),
-            "pages": re.sub(r"\s*[-\u2013]+\s*", "--", str(item["page"])) if item.get("page") else None,
-            "doi": item.get("DOI"),
-            "pmid": item.get("PMID"),
-            "pmcid": item.get("PMCID"),
-            "url": item.get("URL"),
+            "volume": _tex(item.get("volume")),
+            "number": _tex(item.get("issue")),
+            "pages": re.sub(r"\s*[-\u2013]+\s*", "--", _tex(item["page"])) if item.get("page") else None,
+            "doi": _braces_kept_balanced(item.get("DOI")),
+            "pmid": _tex(item.get("PMID")),
+            "pmcid": _tex(item.get("PMCID")),
+            "url": _braces_kept_balanced(item.get("URL")),
             "note": _tex(item.get("note")),
-            "keywords": item.get("keyword"),
+            "keywords": _tex(item.get("keyword")),
         }
         entry_type = _BIBTEX_TYPES.get(item.get("type", ""), "misc")
         library.add(Entry(entry_type, str(item["id"]), [Field(k, str(v)) for k, v in fields.items() if v]))
@@ -195,9 +198,25 @@ def _citeproc_item(item: dict) -> dict:
     return kept
 
 
-def _tex(text: str | None) -> str | None:
-    """Prose for a BibTeX field: LaTeX's special characters escaped ("50% of T & B cells")."""
-    return re.sub(r"([&%#$_])", r"\\\1", text) if text else text
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())
+
+
+# LaTeX's special characters as LaTeX writes them. A brace or backslash left bare unbalances the
+# field: BibTeX counts braces even after a backslash, and the rest of the file is lost.
+_TEX_SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "$": r"\$", "_": r"\_", "{": r"\textbraceleft{}",
+                "}": r"\textbraceright{}", "\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_SPECIALS = re.compile("[" + re.escape("".join(_TEX_SPECIAL)) + "]")
+
+
+def _tex(text: object) -> str | None:
+    """Text for a BibTeX field: LaTeX's special characters escaped ("50% of T & B cells", "a {typo")."""
+    return _TEX_SPECIALS.sub(lambda match: _TEX_SPECIAL[match.group()], str(text)) if text else None
+
+
+def _braces_kept_balanced(link: str | None) -> str | None:
+    """A DOI or URL as written (a reader resolves it verbatim), without the braces that would unbalance its field."""
+    return re.sub(r"[{}\\]", "", link) if link else None
 
 
 def _bibtex_author(name: dict) -> str:

@@ -18,7 +18,7 @@ import bibtexparser
 import rispy
 from bibtexparser.middlewares import SeparateCoAuthors, SplitNameParts
 from bibtexparser.middlewares.names import NameParts
-from pylatexenc.latex2text import LatexNodes2Text
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 FORMATS = {".bib": "BibTeX", ".bibtex": "BibTeX", ".ris": "RIS", ".json": "CSL-JSON"}
 
@@ -37,7 +37,18 @@ _PMID = re.compile(r"\bPMID\s*:?\s*(\d{1,9})\b", re.IGNORECASE)
 _CSL_IDENTIFIERS = ("DOI", "PMID", "PMCID", "URL")
 _RIS_START = re.compile(r"^TY  -")
 _RIS_END = re.compile(r"^ER  -")
-_LATEX = LatexNodes2Text()
+
+
+def _latex_reader() -> LatexNodes2Text:
+    """pylatexenc's reader, also knowing the braces and caret that exorag's own BibTeX export writes
+    as LaTeX's text macros (a bare brace would unbalance a field)."""
+    context = get_default_latex_context_db()
+    context.add_context_category("exorag-export", prepend=True, macros=[
+        MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"), MacroTextSpec("textasciicircum", "^")])
+    return LatexNodes2Text(latex_context=context)
+
+
+_LATEX = _latex_reader()
 # bibtexparser logs every broken block; the import reports them itself, with their lines
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
