@@ -51,17 +51,19 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
     questions, so the chain checks it unlinked.
 
     Only exact identifiers count (miR-1273f, CD206, GW4869): a plain word may be a paraphrase of
-    what a passage says. An unknown identifier counts only when the corpus names others of its
-    family (``miR-9`` where it names ``miR-21``), or when it is a rare word and a number that no
-    passage names in any form (``glypican-1``): one in capitals with no relatives may be an abbreviation of
-    words a passage spells out (``nSMase2`` for "neutral sphingomyelinase-2"). Names offered in
-    parentheses as examples or guesses are not required.
+    what a passage says. An unknown identifier counts when the corpus names others of its family
+    (``miR-9`` where it names ``miR-21``), when it is a gene or protein symbol (``PDCD4``: capitals
+    that are no English word, and a number), which papers on it write as it is, or when it is a
+    rare word and a number that no passage names in any form (``glypican-1``): one in mixed case
+    with no relatives may be an abbreviation of words a passage spells out (``nSMase2`` for
+    "neutral sphingomyelinase-2"). Names offered in parentheses as examples or guesses are not required.
     """
     identifiers = exact_identifiers(_without_offered_names(question))
     if not identifiers or not len(lexical):
         return None
     unknown = [name for name in identifiers if not lexical.mentions(name, mask)
-               and (lexical.names_relatives(name) or _unused_named_word(name, _word_before(question, name), lexical))]
+               and (lexical.names_relatives(name) or _is_symbol(name)
+                    or _unused_named_word(name, _word_before(question, name), lexical))]
     if unknown:
         return Unmentioned(unknown)
     known = [name for name in identifiers if lexical.naming_all([name], mask)]
@@ -76,6 +78,17 @@ def unmentioned(question: str, lexical: LexicalIndex, mask: np.ndarray | None = 
 _WORD_AND_NUMBER = re.compile(r"([A-Za-z][a-z]{4,})[-\u2010\u2011\u2013]?(\d+)[a-z]?")
 # Rarer than this in English (wordfreq's Zipf scale), the word names a molecule, not a phase or a table.
 MOLECULE_ZIPF = 3.0
+
+
+# Capitals and a number, perhaps a letter after it: a gene or protein symbol ("PDCD4", "HOXD10", "TSG101").
+_SYMBOL = re.compile(r"([A-Z]{2,})\d+[A-Z]?")
+
+
+def _is_symbol(name: str) -> bool:
+    """Whether ``name`` is a gene or protein symbol, not an English word in capitals with a
+    number ("TYPE2", "PHASE3") nor a common abbreviation that passages may write otherwise ("HIV1", "CD8")."""
+    match = _SYMBOL.fullmatch(name)
+    return match is not None and zipf_frequency(match.group(1).casefold(), "en") < MOLECULE_ZIPF
 
 
 def _word_before(question: str, name: str) -> str:

@@ -28,7 +28,7 @@ def lexical() -> LexicalIndex:
     # one name in parentheses abbreviates the words before it: it counts
     ("Does the microRNA (miR-9) silence PTEN?", "No indexed passage mentions miR-9."),
     ("Does the microRNA (miR-9, a tumour suppressor) silence PTEN?", "No indexed passage mentions miR-9."),
-    ("Do exosomes carry the NLRP3-like sensor (miR-9-like)?", "No indexed passage mentions miR-9."),
+    ("Do exosomes carry the NLRP3-like sensor (miR-9-like)?", "No indexed passage mentions NLRP3 and miR-9."),
     # names joined by "and" or "/" in parentheses are one subject, not alternatives offered
     ("Does the pair (miR-9 and PTEN) predict relapse?", "No indexed passage mentions miR-9."),
     # named things the corpus names, never in one passage
@@ -36,6 +36,10 @@ def lexical() -> LexicalIndex:
     # a word and a number name a molecule, whose word no passage uses: no abbreviation of anything
     ("Do tumour exosomes carry glypican-1?", "No indexed passage mentions glypican-1."),
     ("Is Caspase-3 cleaved in recipient cells?", "No indexed passage mentions Caspase-3."),
+    # a gene or protein symbol, which papers on it write as it is
+    ("Does exosomal miR-21 target PDCD4 in recipient cells?", "No indexed passage mentions PDCD4."),
+    ("Which ESCRT proteins, such as TSG101, sort PD-L1?", "No indexed passage mentions TSG101."),
+    ("Does HOXD10 fall when miR-21 rises?", "No indexed passage mentions HOXD10."),
 ])
 def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question, reason):
     assert unmentioned(question, lexical).reason == reason
@@ -56,6 +60,10 @@ def test_a_question_about_what_no_passage_names_gets_a_reason(lexical, question,
     "Which MMPs (MMP-2, MMP-9?) do tumour exosomes carry?",
     "Which MMPs (MMP-2 or MMP-9) do tumour exosomes carry?",
     "Which microRNAs (e.g. miR-9) silence PTEN?",
+    # capitals that are an English word, or a common abbreviation a passage may write otherwise
+    "Do TYPE2 cells release more?",
+    "Do CD8 cells respond?",
+    "Is HIV1 load lower?",
 ])
 def test_a_question_about_what_passages_name_or_may_paraphrase_goes_on(lexical, question):
     assert unmentioned(question, lexical) is None
