@@ -5,9 +5,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
@@ -251,3 +253,29 @@ def test_a_failing_generator_shows_as_an_error_turn_not_a_crash(indexed_settings
     conversation, turns = updates[-1][0], updates[-1][1]
     assert "xr-error" in conversation and "Could not answer" in conversation
     assert turns[-1].answer is None and turns[-1].error
+
+
+def test_the_chat_stopped_by_a_service_manager_removes_its_temporary_downloads(indexed_settings: Settings, tmp_path: Path):
+    # SIGTERM (systemd, docker stop) ended the process without its exit handlers: every run left a
+    # folder of answer downloads in the temporary directory.
+    port, temporary = free_port(), tmp_path / "tmp"
+    temporary.mkdir()
+    environment = {**os.environ, "TMPDIR": str(temporary), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-c", "from exorag.cli import main; main()", "serve", "--port", str(port),
+               "--index", str(indexed_settings.index), "--corpus", str(indexed_settings.corpus)]
+    server = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        assert server.poll() is None and list(temporary.glob("exorag-exports-*"))
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert not list(temporary.glob("exorag-exports-*")), server.stderr.read().decode()[-2000:]

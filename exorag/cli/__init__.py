@@ -10,6 +10,7 @@ Exit codes (DESIGN.md): 0 success, 1 when some input failed (the rest was done),
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -218,6 +219,9 @@ def serve(
         require_guard_beyond_loopback(host, ui_login(settings) is not None,
                                       "without a login anyone who reaches it reads the corpus and adds papers to it",
                                       "set EXORAG_UI_AUTH=user:password")
+        # A service manager stops the chat with SIGTERM: closed as on Ctrl-C, so exit handlers run
+        # (the temporary folder of the UI's downloads is removed).
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         serve_ui(settings, host, port)
     except UiSettingError as error:
         fail(str(error))
