@@ -86,6 +86,21 @@ def test_answer_streams_draft_tokens_then_the_same_answer(api):
         assert streamed.answer == plain["answer"] and streamed.sentences == Answer.model_validate(plain).sentences
 
 
+def test_a_client_that_accepts_json_as_well_as_events_gets_json(api):
+    # MCP and other HTTP clients send both; events are for a client that prefers them.
+    for accept, streamed in (("application/json, text/event-stream", False), ("text/event-stream;q=0.1, application/json", False),
+                             ("text/event-stream, application/json;q=0.5", True)):
+        response = api.post("/v1/answer", json={"question": RECEPTOR_QUESTION}, headers={"Accept": accept})
+        assert response.headers["content-type"].startswith("text/event-stream") is streamed, accept
+
+
+def test_a_search_with_no_word_to_look_for_is_a_422_not_six_passages(api):
+    for query in ("   ", "???", "\u0000", "the"):
+        response = api.post("/v1/search", json={"query": query})
+        assert response.status_code == 422 and response.json()["error"]["param"] == "query", query
+    assert api.post("/v1/search", json={"query": "EGFRvIII"}).json()["passages"]
+
+
 def test_search_returns_scored_passages_and_honours_filters(api):
     response = api.post("/v1/search", json={"query": "glioblastoma EGFRvIII receptor transfer", "k": 3})
     assert response.status_code == 200, response.text
@@ -240,7 +255,8 @@ def test_a_wrong_field_is_a_422_naming_it(api, body, field):
 def test_a_body_over_the_limit_is_a_413_before_it_is_read_whether_its_length_is_declared_or_not(api):
     body = json.dumps({"question": "What is miR-21?", "history": [["x" * 1000, "y" * 1000]] * 3000}).encode()
     declared = api.post("/v1/answer", content=body, headers={"Content-Type": "application/json"})
-    assert declared.status_code == 413 and declared.json() == {"detail": "request body over 5 MB"}
+    assert declared.status_code == 413 and declared.json()["detail"] == "request body over 5 MB"
+    assert declared.json()["error"]["message"] == "request body over 5 MB"  # what OpenAI clients show
     chunked = api.post("/v1/answer", content=iter([body[i:i + 65536] for i in range(0, len(body), 65536)]),
                        headers={"Content-Type": "application/json"})
     assert chunked.status_code == 413

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from exorag.api.openai_compat import completion
+from exorag.api.openai_compat import ChatRequest, completion
 from exorag.chain import AnswerOptions, answer, reset_pipelines
 from exorag.cli import app
 from exorag.config import Settings, get_settings
@@ -117,7 +117,7 @@ def test_suspect_chunks_are_marked_reported_and_never_quoted_or_cited(settings: 
     assert "literature/0666_injected.txt" in {h.source_path for h in result.held_back}
     assert "Held back" in (result.held_back_note or "")
     shown = [conversation_html([Turn(result.question, result)]), json.dumps(answer_blocks(result, "a1")),
-             completion(result, "/v1/passages/").choices[0].message.content]
+             completion(result, "/v1/passages/", ChatRequest(model="exorag", messages=[{"role": "user", "content": result.question}])).choices[0].message.content]
     assert all("Held back: 0666_injected" in view for view in shown)
 
     runner = CliRunner()

@@ -135,3 +135,43 @@ def test_a_wrong_token_is_an_authentication_error(server_url):
     # The reason is in OpenAI's error object, which is what OpenAI clients show.
     with pytest.raises(openai.AuthenticationError, match="wrong bearer token"):
         ask(stranger)
+
+
+def test_usage_is_reported_and_streamed_last_when_asked(client):
+    completion = ask(client)
+    usage = completion.usage
+    assert usage.completion_tokens > 10 and usage.prompt_tokens >= len(RECEPTOR_QUESTION.split())
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    # OpenAI's stream_options: every chunk has "usage": null, and one more, with no choices, holds it.
+    chunks = list(ask(client, stream=True, stream_options={"include_usage": True}))
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == usage.completion_tokens
+    assert all(c.usage is None and c.choices for c in chunks[:-1])
+    assert all(c.usage is None for c in ask(client, stream=True))
+
+
+def test_a_null_stream_is_a_reply_as_the_openai_client_may_send_it(client):
+    assert ask(client, stream=None).choices[0].message.content
+
+
+def test_a_required_tool_call_or_json_output_is_refused_by_its_field(client):
+    # Answered in prose, LangChain's structured output read None and a parser failed on the text.
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
+    for kwargs, field in ((dict(tools=[tool], tool_choice="required"), "tool_choice"),
+                          (dict(tools=[tool], tool_choice={"type": "function", "function": {"name": "lookup"}}), "tool_choice"),
+                          (dict(response_format={"type": "json_object"}), "response_format"),
+                          (dict(response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}),
+                           "response_format")):
+        with pytest.raises(openai.BadRequestError) as raised:
+            ask(client, **kwargs)
+        assert raised.value.body["param"] == field and "cited prose" in raised.value.body["message"]
+    # Tools the model may leave unused, and plain text, are answered as a model may: in prose.
+    assert ask(client, tools=[tool], tool_choice="auto", response_format={"type": "text"}).choices[0].message.content
+
+
+def test_a_broken_character_in_an_earlier_turn_leaves_the_chat_answerable(server_url):
+    # A JavaScript client cutting a string inside an emoji sends a lone surrogate's escape.
+    body = ('{"model": "exorag", "messages": [{"role": "user", "content": "earlier \\udc80"}, '
+            '{"role": "assistant", "content": "x"}, {"role": "user", "content": "%s"}]}' % RECEPTOR_QUESTION)
+    response = httpx.post(f"{server_url}/v1/chat/completions", content=body, timeout=300,
+                          headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    assert response.status_code == 200 and "EGFRvIII" in response.json()["choices"][0]["message"]["content"]

@@ -84,10 +84,24 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)])
     "or an `error` event ({\"detail\"}).")}})
 def post_answer(body: AnswerRequest, request: Request, settings: Settings = Depends(current_settings)):  # noqa: B008
     """A cited answer to a question: every sentence carries the citation range of its evidence."""
-    if body.stream or EVENT_STREAM in request.headers.get("accept", ""):
+    if body.stream or prefers_event_stream(request.headers.get("accept", "")):
         return StreamingResponse(answer_events(body, settings), media_type=EVENT_STREAM,
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     return operations.ask(body, settings)
+
+
+def prefers_event_stream(accept: str) -> bool:
+    """Whether an ``Accept`` header ranks server-sent events above JSON (RFC 9110's q-values): a
+    client that accepts both equally ("application/json, text/event-stream", MCP's) gets JSON."""
+    quality: dict[str, float] = {}
+    for item in accept.split(","):
+        media, *parameters = (part.strip() for part in item.split(";"))
+        weight = next((value for name, _, value in (p.partition("=") for p in parameters) if name.strip() == "q"), "1")
+        try:
+            quality[media.lower()] = float(weight)
+        except ValueError:
+            quality[media.lower()] = 0.0
+    return quality.get(EVENT_STREAM, 0.0) > quality.get("application/json", 0.0)
 
 
 def answer_events(body: AnswerRequest, settings: Settings) -> Iterator[str]:

@@ -51,5 +51,8 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         megabytes = self.limit / 1e6
-        response = JSONResponse(status_code=413, content={"detail": f"request body over {megabytes:g} MB"})
+        message = f"request body over {megabytes:g} MB"
+        # FastAPI's "detail" and OpenAI's "error" object, as the app's own errors carry them
+        error = {"message": message, "type": "invalid_request_error", "param": None, "code": "request_too_large"}
+        response = JSONResponse(status_code=413, content={"detail": message, "error": error})
         await response(scope, receive, send)

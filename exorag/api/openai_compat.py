@@ -30,6 +30,7 @@ from exorag.config import Settings
 from exorag.generate.llm import LLMUnavailable
 from exorag.models import Answer
 from exorag.store.chroma import StoreUnavailable
+from exorag.text import well_formed
 from exorag.verdict import VERDICT_LABELS
 
 MODEL = "exorag"
@@ -56,16 +57,41 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool | None = None
+
+
 class ChatRequest(BaseModel):
     """OpenAI's chat request; the last user message is the question, earlier turns the history.
-    Sampling settings (temperature, max_tokens, ...) are accepted and ignored."""
+    Sampling and length settings (temperature, stop, max_tokens, ...) are accepted and ignored: an
+    answer is as long as its verified sentences. A tool call or JSON output that the request
+    requires is refused, since exorag answers in cited prose only."""
 
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(description='"exorag"')
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    stream: bool | None = Field(None, description="server-sent chunks (false or null: one reply)")
+    stream_options: StreamOptions | None = None
     n: int | None = Field(None, ge=1, le=1, description="one answer a question (1 or null): exorag's answer to it is one")
+    tool_choice: str | dict | None = None
+    function_call: str | dict | None = None
+    response_format: dict | None = None
+
+
+def required_output(chat: ChatRequest) -> tuple[str, str] | None:
+    """The field of ``chat`` that requires output exorag cannot give, and why, or None. A request
+    that lists tools and lets the model choose ("auto") is answered in prose, as a model may."""
+    if chat.tool_choice == "required" or isinstance(chat.tool_choice, dict):
+        return "tool_choice", "tool_choice: exorag answers in cited prose and calls no tools; leave tool_choice at \"auto\" or \"none\""
+    if isinstance(chat.function_call, dict):
+        return "function_call", "function_call: exorag answers in cited prose and calls no functions"
+    kind = (chat.response_format or {}).get("type")
+    if kind not in (None, "text"):
+        return "response_format", f"response_format: exorag answers in cited prose, not {kind}; use \"text\""
+    return None
 
 
 class UrlCitation(BaseModel):
@@ -83,13 +109,34 @@ class Annotation(BaseModel):
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
+    refusal: None = None
     annotations: list[Annotation] = Field(default_factory=list)
 
 
 class Choice(BaseModel):
     index: int = 0
     message: AssistantMessage
+    logprobs: None = None
     finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    """Counts for a client's bookkeeping. exorag has no tokenizer of its own: a word or a punctuation
+    mark counts as one token."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+def usage(chat: ChatRequest, content: str) -> Usage:
+    prompt = sum(_token_count(message.text) for message in chat.messages)
+    completion_tokens = _token_count(content)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion_tokens, total_tokens=prompt + completion_tokens)
+
+
+def _token_count(text: str) -> int:
+    return len(re.findall(r"\w+|[^\w\s]", text))
 
 
 class ChatCompletion(BaseModel):
@@ -98,6 +145,7 @@ class ChatCompletion(BaseModel):
     created: int
     model: str = MODEL
     choices: list[Choice]
+    usage: Usage
     exorag: Answer = Field(description="the full Answer JSON: sentences, evidence, references, verdicts")
 
 
@@ -128,8 +176,9 @@ def ask_request(chat: ChatRequest) -> AskRequest | str:
                if asked.role == "user" and replied.role == "assistant"]
     try:
         # A chat client sends the whole conversation, a long paste included, on every turn; the chain
-        # reads only the last turn's beginning, so no earlier turn may make the conversation invalid.
-        history = [(asked[:MAX_TURN_CHARACTERS], replied[:MAX_TURN_CHARACTERS])
+        # reads only the last turn's beginning, so no earlier turn may make the conversation invalid
+        # (a lone surrogate in one, from a string cut inside an emoji, is read as U+FFFD).
+        history = [(well_formed(asked[:MAX_TURN_CHARACTERS]), well_formed(replied[:MAX_TURN_CHARACTERS]))
                    for asked, replied in history[-MAX_HISTORY_TURNS:]]
         return AskRequest(question=turns[-1].text.strip(), history=history)
     except ValidationError as error:  # text that is no Unicode: a lone surrogate's JSON escape
@@ -183,7 +232,7 @@ def verdict_line(answer: Answer) -> str:
     return f"{VERDICT_LABELS[answer.verdict]}{tally}.\n\n"
 
 
-def completion(answer: Answer, passage_url: str) -> ChatCompletion:
+def completion(answer: Answer, passage_url: str, chat: ChatRequest) -> ChatCompletion:
     lead = verdict_line(answer)
     content = answer.answer if answer.abstained else lead + answer.answer + sources_block(answer)
     # Clients that show only the content must still learn that a source was withheld, as the other views say.
@@ -191,7 +240,7 @@ def completion(answer: Answer, passage_url: str) -> ChatCompletion:
         content += "\n\n" + answer.held_back_note
     message = AssistantMessage(content=content, annotations=[] if answer.abstained else annotations(answer, passage_url, len(lead)))
     return ChatCompletion(id=f"chatcmpl-{uuid.uuid4().hex}", created=int(time.time()), choices=[Choice(message=message)],
-                          exorag=answer)
+                          usage=usage(chat, content), exorag=answer)
 
 
 def chunk(completion_id: str, created: int, delta: dict, finish_reason: str | None = None, **extra) -> dict:
@@ -199,21 +248,26 @@ def chunk(completion_id: str, created: int, delta: dict, finish_reason: str | No
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}
 
 
-def completion_events(request: AskRequest, settings: Settings, passage_url: str) -> Iterator[str]:
+def completion_events(request: AskRequest, settings: Settings, passage_url: str, chat: ChatRequest) -> Iterator[str]:
     """The role first (so the client knows the reply has begun), the checked text a word at a time,
-    then a last chunk with the annotations and the Answer."""
+    then a last chunk with the annotations and the Answer; asked to include usage, every chunk has
+    ``usage: null`` and one more, with no choices, carries it."""
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    yield sse(chunk(completion_id, created, {"role": "assistant", "content": ""}))
+    counted = bool(chat.stream_options and chat.stream_options.include_usage)
+    extra: dict = {"usage": None} if counted else {}
+    yield sse(chunk(completion_id, created, {"role": "assistant", "content": ""}, **extra))
     try:
-        result = completion(ask(request, settings), passage_url)
+        result = completion(ask(request, settings), passage_url, chat)
     except (StoreUnavailable, LLMUnavailable, ChromaError) as error:
         yield sse({"error": {"message": str(error), "type": "server_error", "param": None, "code": None}})
         return
     message = result.choices[0].message
     for word in re.split(r"(?<=\s)(?=\S)", message.content):
-        yield sse(chunk(completion_id, created, {"content": word}))
+        yield sse(chunk(completion_id, created, {"content": word}, **extra))
     final = {"annotations": [a.model_dump() for a in message.annotations]}
-    yield sse(chunk(completion_id, created, final, "stop", exorag=result.exorag.model_dump(mode="json")))
+    yield sse(chunk(completion_id, created, final, "stop", exorag=result.exorag.model_dump(mode="json"), **extra))
+    if counted:
+        yield sse({**chunk(completion_id, created, {}), "choices": [], "usage": result.usage.model_dump()})
     yield "data: [DONE]\n\n"
 
 
@@ -236,11 +290,15 @@ def chat_completions(chat: ChatRequest, request: Request, settings: Settings = D
     """OpenAI's chat completion with ``model: "exorag"``: a cited answer to the last user message."""
     if chat.model != MODEL:
         return openai_error(404, f"model: {chat.model!r} is not served here; use {MODEL!r}", "model", "model_not_found")
+    refused = required_output(chat)
+    if refused is not None:  # what OpenAI answers a model that lacks the feature, rather than prose the client cannot read
+        field, message = refused
+        return openai_error(400, message, field, "unsupported_parameter")
     question = ask_request(chat)
     if isinstance(question, str):
         return openai_error(422, question, "messages")
     passage_url = f"{request.base_url}v1/passages/"
     if chat.stream:
-        return StreamingResponse(completion_events(question, settings, passage_url), media_type=EVENT_STREAM,
+        return StreamingResponse(completion_events(question, settings, passage_url, chat), media_type=EVENT_STREAM,
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    return completion(ask(question, settings), passage_url)
+    return completion(ask(question, settings), passage_url, chat)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from exorag.chain import AnswerOptions, answer, get_pipeline, search
 from exorag.citations import MAX_REFERENCE_NUMBER
@@ -15,6 +15,7 @@ from exorag.config import Settings
 from exorag.models import Answer, Chunk, Evidence, Reference, SourceKind
 from exorag.refs.status import CoverageReport, CoverageRow, coverage_report
 from exorag.store.stats import index_stats
+from exorag.text import question_terms
 
 MAX_PASSAGES = 50
 # Bounds of a request: each ref or section is a clause of the vector store's query (Chroma fails
@@ -40,7 +41,17 @@ OnlyRefs = Annotated[list[Annotated[int, Field(ge=1, le=MAX_REFERENCE_NUMBER)]] 
                      Field(max_length=MAX_FILTER_VALUES, description="only passages citing these reference numbers")]
 Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS,
                                 description="the question, in plain language")]
-Query = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS, description="what to look for")]
+
+
+def _holds_terms(query: str) -> str:
+    # Without a word to match, retrieval still ranks passages, by nothing: "???" would get six.
+    if not question_terms(query):
+        raise ValueError("holds no word to look for in the literature")
+    return query
+
+
+Query = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS, description="what to look for"),
+                  AfterValidator(_holds_terms)]
 Claim = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARACTERS,
                              description="a sentence to check, e.g. a manuscript line")]
 Turn = Annotated[str, Field(max_length=MAX_TURN_CHARACTERS)]
