@@ -61,9 +61,11 @@ class _JournalPage(FPDF):
             self.cell(0, 6, str(self.page_no()), align="C")
 
 
-def pdf_bytes(pages: Pages, title: str | None = None, running_header: str | None = None) -> bytes:
-    """The bytes of a PDF with ``pages`` (see the module docstring) and metadata ``title``."""
+def pdf_bytes(pages: Pages, title: str | None = None, running_header: str | None = None, compress: bool = True) -> bytes:
+    """The bytes of a PDF with ``pages`` (see the module docstring) and metadata ``title``; uncompressed
+    streams (``compress=False``) let a test edit its character map."""
     pdf = _JournalPage(format="A4")
+    pdf.set_compression(compress)
     pdf.running_header = running_header or ""
     pdf.set_creation_date(_FIXED_DATE)
     if title:

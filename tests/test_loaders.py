@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from pdf_factory import (
     pdf_bytes,
 )
 
+from exorag.ingest.chunking import chunk_document
 from exorag.ingest.loaders import LoadedDocument, LoadError, load_document, pdf, supported_extensions
 from exorag.ingest.loaders.pdf import drop_running_lines, join_broken_words
 from exorag.ingest.loaders.structure import is_hard_wrapped, looks_like_heading, plain_text_blocks
@@ -117,9 +119,74 @@ def test_join_broken_words_keeps_real_hyphens() -> None:
     assert join_broken_words("tumour exo-\nsomes [58]. Next") == "tumour exosomes\n[58]. Next"
     assert join_broken_words("tumour exo-\nsomes). Next") == "tumour exosomes).\nNext"
     assert join_broken_words("exosome-\nmediated transfer") == "exosome-mediated\ntransfer"
-    assert join_broken_words("PD-\nL1 and miR-\n21") == "PD-\nL1 and miR-\n21"
+    # a name's own hyphen before a capital or a digit stays, and the name is whole again
+    assert join_broken_words("PD-\nL1 and miR-\n21") == "PD-L1\nand miR-21\n"
+    assert join_broken_words("carried miR-\n1273f at levels") == "carried miR-1273f\nat levels"
     assert join_broken_words("anti-\ntumour", known_words={"anti-tumour"}) == "anti-tumour\n"
     assert join_broken_words("tumori-\ngenesis", known_words={"tumorigenesis"}) == "tumorigenesis\n"
+
+
+def test_a_sentence_that_a_page_ends_mid_way_stays_whole(tmp_path: Path) -> None:
+    # The page's last paragraph and the next page's first were two blocks, and the answer quoted "(p =".
+    pages = [["# Results", LONG_SENTENCE + " Exosomes raised astrocyte proliferation 2.7-fold over control exosomes (p ="],
+             ["0.0004), and GW4869 abolished the effect. " + LONG_SENTENCE]]
+    doc = load_document(make_pdf(tmp_path / "crossing.pdf", pages))
+    chunks = chunk_document(doc, "literature/170_crossing.pdf", "literature", "Crossing")
+    whole = [c for c in chunks if "(p = 0.0004)" in c.text]
+    assert whole and whole[0].page == 1 and not any(c.text.rstrip().endswith("(p =") for c in chunks)
+    assert_offsets_consistent(doc)
+    # a page that ends its sentence ends its paragraph
+    ended = load_document(make_pdf(tmp_path / "ended.pdf", [["# Results", LONG_SENTENCE], [LONG_SENTENCE]]))
+    assert [b.page for b in ended.blocks if b.kind == "paragraph"] == [1, 2]
+
+
+def test_a_justified_line_short_in_characters_goes_on_with_its_sentence() -> None:
+    # In a narrow justified column a line of a few long words is short in characters, yet full width.
+    lines = ["Tumour-derived exosomes are potent mediators of intercellular communication that",
+             "orchestrate several key hallmarks like malignant growth, invasion and metastasis",
+             "and immune", "modulation in recipient cells of the tumour microenvironment [1-3].",
+             "Hypoxia, common in solid tumours, significantly enhances exosome production."]
+    blocks = plain_text_blocks("\n".join(lines), wrapped=True)
+    text = "\n".join(lines)
+    paragraphs = [text[b.start:b.end] for b in blocks]
+    assert paragraphs[0].endswith("tumour microenvironment [1-3].") and len(paragraphs) == 2
+
+
+def test_ligatures_are_letters_and_a_word_broken_before_one_is_joined(tmp_path: Path) -> None:
+    pages = [["# Results", "miR-1273f was the most abundant species we identi-\n\ufb01ed in serum, with speci-\n\ufb01c controls. "
+              + LONG_SENTENCE]]
+    doc = load_document(make_pdf(tmp_path / "ligatures.pdf", pages))
+    assert "we identified\nin serum" in doc.text and "specific" in doc.text and "\ufb01" not in doc.text
+
+
+@pytest.mark.parametrize("title", ["Microsoft Word - ms_rev2_clean.docx", "untitled", "manuscript_v3_FINAL.pdf"])
+def test_a_placeholder_metadata_title_gives_way_to_the_papers_heading(tmp_path: Path, title: str) -> None:
+    pages = [["# Rab27a knockdown limits melanoma exosome release", LONG_SENTENCE]]
+    assert load_document(make_pdf(tmp_path / "paper.pdf", pages, title=title)).title == (
+        "Rab27a knockdown limits melanoma exosome release")
+
+
+def test_control_and_format_characters_leave_a_metadata_title(tmp_path: Path) -> None:
+    doc = load_document(make_pdf(tmp_path / "paper.pdf", [[LONG_SENTENCE]], title="Exosomes\x1b[2J\u202e carry PD-L1"))
+    assert doc.title == "Exosomes[2J carry PD-L1"
+
+
+def test_a_lone_surrogate_in_the_text_layer_costs_that_character_not_the_paper(tmp_path: Path) -> None:
+    # A broken character map (ToUnicode to a lone surrogate) failed the whole paper with a traceback.
+    data = pdf_bytes([["# Results", "Exosomes carried Z-marked cargo (TGF-β). " + LONG_SENTENCE]], compress=False)
+    glyph = re.search(rb"<([0-9A-F]{4})> <005A>", data)
+    assert glyph, "the factory's Unicode font maps a glyph to Z"
+    (tmp_path / "broken_map.pdf").write_bytes(data.replace(glyph.group(0), b"<" + glyph.group(1) + b"> <D800>"))
+    doc = load_document(tmp_path / "broken_map.pdf")
+    chunks = chunk_document(doc, "literature/171_broken_map.pdf", "literature", "Broken map")
+    assert "carried \ufffd-marked cargo" in chunks[0].text
+
+
+def test_a_pdf_without_pages_says_so(tmp_path: Path) -> None:
+    from pypdf import PdfWriter
+    PdfWriter().write(tmp_path / "empty.pdf")
+    with pytest.raises(LoadError, match="PDF has no pages"):
+        load_document(tmp_path / "empty.pdf")
 
 
 def test_pdf_running_headers_and_page_numbers_are_dropped(tmp_path: Path) -> None:

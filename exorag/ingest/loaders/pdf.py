@@ -1,8 +1,10 @@
 """PDF with a text layer (pypdf): the text of each page, blocks that keep their 1-based page.
 
 Page texts are cleaned before their blocks are found, so offsets index the cleaned text: runs of
-spaces become one, running headers, footers and page numbers go, and words broken across line
-ends are joined again ("exo-\\nsomes" -> "exosomes"). Pages are joined with a blank line.
+spaces become one, ligatures are letters ("ﬁ" -> "fi"), running headers, footers and page numbers
+go, and words broken across line ends are joined again ("exo-\\nsomes" -> "exosomes", "miR-\\n1273f"
+-> "miR-1273f"). Pages are joined with a blank line; a paragraph that a page ends mid-sentence runs
+on into the next page's first paragraph, so that its sentences stay whole.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +20,8 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, PyPdfError
 
 from exorag.ingest.loaders.base import Block, LoadedDocument, LoadError
-from exorag.ingest.loaders.structure import plain_text_blocks
+from exorag.ingest.loaders.structure import SENTENCE_END, plain_text_blocks
+from exorag.text import well_formed
 
 EXTENSIONS = (".pdf",)
 
@@ -33,7 +37,12 @@ _PAGE_NUMBER = re.compile(r"(page\s*)?\d{1,4}(\s*(of|/)\s*\d{1,4})?", re.IGNOREC
 _DIGITS = re.compile(r"\d+")
 # head-, newline, tail, then what sticks to the tail ("somes)." ) and the space after it
 _BROKEN_WORD = re.compile(r"([A-Za-z]*[a-z])-\n([a-z]+)(\S*)[ \t]*\n?")
+# A name's own hyphen at a line end, before a digit or a capital ("miR-\\n1273f", "Ephrin-\\nA1"): kept, the line joined.
+_BROKEN_NAME = re.compile(r"(\w*[A-Za-z0-9])-\n([A-Z0-9][\w]*)(\S*)[ \t]*\n?")
+_LIGATURE = re.compile("[\ufb00-\ufb06]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*[A-Za-z]")
+# A title a PDF's writer filled in, not the paper's: "Microsoft Word - ms_rev2.docx", "untitled", a file name.
+_PLACEHOLDER_TITLE = re.compile(r"^(?:microsoft\s+\w+\s+-\s|untitled\b)|\.(?:docx?|pdf|tex|rtf|odt|indd)$", re.IGNORECASE)
 # second halves of compounds whose hyphen is real: "exosome-\nmediated" stays "exosome-mediated"
 _COMPOUND_ENDS = frozenset(
     {
@@ -59,7 +68,7 @@ def join_broken_words(text: str, known_words: set[str] | None = None) -> str:
         keep_hyphen = tail in _COMPOUND_ENDS or (hyphenated.lower() in known and joined.lower() not in known)
         return f"{hyphenated if keep_hyphen else joined}{attached}\n"
 
-    return _BROKEN_WORD.sub(join, text)
+    return _BROKEN_NAME.sub(r"\1-\2\3\n", _BROKEN_WORD.sub(join, text))
 
 
 def drop_running_lines(pages: list[str]) -> list[str]:
@@ -115,7 +124,7 @@ def _open(data: bytes) -> PdfReader:
     except Exception as error:
         raise LoadError(f"corrupt or truncated PDF: {_short_reason(error)}") from error
     if not pages:
-        raise LoadError("corrupt or truncated PDF: no pages")
+        raise LoadError("PDF has no pages")
     return reader
 
 
@@ -138,8 +147,10 @@ def _page_texts(reader: PdfReader) -> list[str]:
             text = page.extract_text()
         except Exception as error:  # a damaged content stream on one page
             raise LoadError(f"corrupt or truncated PDF: page {number}: {_short_reason(error)}") from error
-        # justified lines come out with runs of spaces; one space between words is what was meant
-        lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        # justified lines come out with runs of spaces; one space between words is what was meant. A
+        # broken character map may give lone surrogates, which no text file could hold.
+        text = _LIGATURE.sub(lambda match: unicodedata.normalize("NFKC", match.group()), well_formed(text or ""))
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         texts.append("\n".join(" ".join(line.split()) for line in lines))
     return texts
 
@@ -150,11 +161,26 @@ def _short_reason(error: Exception) -> str:
 
 
 def _metadata_title(reader: PdfReader) -> str:
+    """The info dictionary's title when it names the paper: not a placeholder its writer put there,
+    a name object ("/Untitled") or bytes that decoded to nothing legible; control and format
+    characters (an escape sequence, a right-to-left override) go."""
     try:
         title = reader.metadata.title if reader.metadata else None
     except (PyPdfError, ValueError, KeyError, TypeError):  # a broken info dictionary only costs the title
         return ""
-    return " ".join(str(title).split()) if title else ""
+    if not isinstance(title, str):
+        return ""
+    title = " ".join("".join(c for c in well_formed(title) if unicodedata.category(c) not in ("Cc", "Cf")).split())
+    # A byte-order mark read as Latin-1 ("ÿþ", "þÿ") or an undecodable byte: the title is mojibake.
+    if not title or title.startswith(("/", "ÿþ", "þÿ")) or "\ufffd" in title or _PLACEHOLDER_TITLE.search(title):
+        return ""
+    return title
+
+
+def _runs_on(text: str, last: Block, first: Block) -> bool:
+    """Whether a page's last paragraph stops mid-sentence and the next page's first paragraph goes on with it."""
+    return (last.kind == first.kind == "paragraph"
+            and not text[last.start : last.end].rstrip().endswith(SENTENCE_END + (":",)))
 
 
 def load(path: Path) -> LoadedDocument:
@@ -176,9 +202,13 @@ def load(path: Path) -> LoadedDocument:
             continue
         if parts:
             offset += len(_PAGE_SEPARATOR)
-        blocks.extend(plain_text_blocks(page_text, page=number, offset=offset, wrapped=True))
+        page_blocks = plain_text_blocks(page_text, page=number, offset=offset, wrapped=True)
         parts.append(page_text)
         offset += len(page_text)
+        text = _PAGE_SEPARATOR.join(parts)
+        if blocks and page_blocks and _runs_on(text, blocks[-1], page_blocks[0]):
+            blocks[-1] = Block("paragraph", blocks[-1].start, page_blocks.pop(0).end, blocks[-1].page)
+        blocks.extend(page_blocks)
     text = _PAGE_SEPARATOR.join(parts)
     if not blocks:
         raise LoadError("no text layer (scanned or image-only PDF); run OCR first")

@@ -15,8 +15,8 @@ from exorag.ingest.loaders.base import Block
 _LINE = re.compile(r"[^\n]*\n?")
 _HEADING_MAX_WORDS = 14
 _CLOSING = (".", ",", ";", ":", "]", ")", "-")  # a heading never ends like this
-_SENTENCE_END = (".", "?", "!", "]")
-_LINE_END_OF_PARAGRAPH = _SENTENCE_END + (":",)  # where a wrapped paragraph may end
+SENTENCE_END = (".", "?", "!", "]")
+_LINE_END_OF_PARAGRAPH = SENTENCE_END + (":",)  # where a wrapped paragraph may end
 # a line ending in one of these runs on into the next line: it is text, not a heading
 _RUN_ON_WORDS = frozenset(
     {"a", "an", "the", "of", "and", "&", "or", "in", "on", "to", "for", "with", "by", "from", "at", "as", "that", "which"}
@@ -66,9 +66,12 @@ def _typical_width(lines: list[str]) -> int:
 
 def _ends_paragraph(line: str, next_line: str, short_line: float) -> bool:
     """In wrapped text: a line that closes a sentence before one that starts a sentence, or a
-    line that stops well short of the full width (a title, a header, a paragraph's last line)."""
+    line that stops well short of the full width (a title, a header, a paragraph's last line)
+    unless the next line goes on with its sentence: a justified column's line of a few long words
+    is short in characters ("growth, invasion, metastasis, and immune" / "modulation.")."""
     starts_sentence = next_line[:1].isupper() or next_line[:1].isdigit()
-    return (line.endswith(_LINE_END_OF_PARAGRAPH) and starts_sentence) or len(line) <= short_line
+    goes_on = next_line[:1].islower() and not line.endswith(_LINE_END_OF_PARAGRAPH)
+    return (line.endswith(_LINE_END_OF_PARAGRAPH) and starts_sentence) or (len(line) <= short_line and not goes_on)
 
 
 def plain_text_blocks(text: str, page: int | None = None, offset: int = 0, wrapped: bool = False) -> list[Block]:
