@@ -11,6 +11,7 @@ from pathlib import Path
 from exorag.config import Settings
 from exorag.models import Answer
 
+MAX_COMMENT_CHARACTERS = 2_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,6 +46,9 @@ class FeedbackStore:
         """Store one rating (+1 or -1) with the answer it rates; returns the record id."""
         if rating not in (-1, 1):
             raise ValueError(f"rating: expected 1 or -1, got {rating!r}")
+        # The UI's rating is open to any client of it: a comment of megabytes would fill the index's disk.
+        if len(comment or "") > MAX_COMMENT_CHARACTERS:
+            raise ValueError(f"comment: {len(comment):,} characters; at most {MAX_COMMENT_CHARACTERS:,}")
         with self._lock, self._connect() as connection:
             cursor = connection.execute(
                 "INSERT INTO feedback (created_at, channel, question, rating, comment, answer_json) VALUES (?, ?, ?, ?, ?, ?)",

@@ -20,7 +20,7 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 
 from exorag.config import Settings, get_settings
-from exorag.feedback import FeedbackStore
+from exorag.feedback import MAX_COMMENT_CHARACTERS, FeedbackStore
 from exorag.models import Answer
 from ui.app import EXAMPLE_QUESTIONS, UiSettingError, build_app, serve, ui_login
 from ui.handlers import ChatHandlers
@@ -131,6 +131,19 @@ def test_feedback_is_stored_with_the_question_and_the_answer_json(ui_url, ui_set
     assert (record["question"], record["rating"], record["comment"], record["channel"]) == (
         T_CELLS, -1, "Cites the right passage", "ui")
     assert Answer.model_validate(record["answer"]).question == T_CELLS
+
+
+def test_a_comment_past_the_limit_is_refused_and_kept_in_its_box(ui_url, ui_settings):
+    # The rating endpoint is open to any client of the UI: a 20 MB comment was stored whole.
+    session = client(ui_url)
+    session.predict(T_CELLS, *OPTIONS, api_name="/ask")
+    before = len(FeedbackStore(ui_settings.feedback_db).records())
+    long_comment = "x" * (MAX_COMMENT_CHARACTERS + 1)
+    status, comment_box = session.predict(long_comment, api_name="/rate_helpful")
+    assert "Not stored" in status and f"at most {MAX_COMMENT_CHARACTERS:,}" in status and comment_box == long_comment
+    assert len(FeedbackStore(ui_settings.feedback_db).records()) == before
+    status, _ = session.predict("x" * MAX_COMMENT_CHARACTERS, api_name="/rate_helpful")
+    assert "rated helpful" in status and len(FeedbackStore(ui_settings.feedback_db).records()) == before + 1
 
 
 def test_rating_before_any_answer_stores_nothing(ui_url, ui_settings):

@@ -20,6 +20,7 @@ import gradio as gr
 
 from exorag.chain import AnswerOptions, answer
 from exorag.config import Settings
+from exorag.feedback import MAX_COMMENT_CHARACTERS
 from exorag.loopback import loopback_host_check
 from ui.audit_view import audit_page
 from ui.handlers import ChatHandlers, index_overview, overview_html, parse_reference_filter, served_folders
@@ -98,6 +99,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                         thumbs_down = gr.Button("Not helpful", icon=str(ASSETS / "thumb-down.svg"), size="sm",
                                                 elem_id="xr-thumbs-down", min_width=130, scale=0)
                         comment = gr.Textbox(show_label=False, placeholder="Optional comment on the last answer",
+                                             max_length=MAX_COMMENT_CHARACTERS,
                                              scale=3, container=False, elem_id="xr-comment")
                     feedback_status = gr.HTML("", elem_id="xr-feedback-status", js_on_load=None)
                     with gr.Row():

@@ -211,7 +211,10 @@ class ChatHandlers:
         rated = next((t for t in reversed(turns) if t.answer is not None), None)
         if rated is None:
             return notice_html("Ask a question first, then rate its answer."), comment
-        self.feedback.add(rated.question, rated.answer, rating, (comment or "").strip(), channel="ui")
+        try:
+            self.feedback.add(rated.question, rated.answer, rating, (comment or "").strip(), channel="ui")
+        except ValueError as error:  # the comment is too long: kept in its box to be shortened
+            return notice_html(f"Not stored: {escape(str(error))}.", "error"), comment
         verdict = "helpful" if rating > 0 else "not helpful"
         return notice_html(f"Thank you: “{escape(rated.question)}” rated {verdict}.", "ok"), ""
 
