@@ -125,8 +125,9 @@ def _match_pieces(joined: str, wanted: str, distance: Callable[[int], int]) -> l
     """Where ``wanted`` is in ``joined``: one (start, end) span, or several when page furniture (a
     running header, a page number) interrupts it; [] when it is not there.
 
-    Each piece is the longest rest of ``wanted`` found within ``_MAX_GAP`` letters after the last;
-    the first piece's occurrence is the one with the smallest ``distance`` (to the page cited).
+    Each piece is the longest rest of ``wanted`` found within ``_MAX_GAP`` letters of the pieces
+    before it, after them or before them (a page turned by /Rotate may give its lines bottom to
+    top); the first piece's occurrence is the one with the smallest ``distance`` (to the page cited).
     """
     starts = [m.start() for m in re.finditer(re.escape(wanted), joined)]
     if starts:
@@ -138,13 +139,22 @@ def _match_pieces(joined: str, wanted: str, distance: Callable[[int], int]) -> l
     first = min((m.start() for m in re.finditer(re.escape(wanted[:length]), joined)), key=distance)
     pieces, done = [(first, first + length)], length
     while done < len(wanted):
-        after = pieces[-1][1]
-        window_end = min(len(joined), after + _MAX_GAP + len(wanted) - done)
-        length = _longest_found(joined, wanted[done:], after, window_end)
+        low, high = min(start for start, _ in pieces), max(end for _, end in pieces)
+        reach = _MAX_GAP + len(wanted) - done
+        after = (high, min(len(joined), high + reach))
+        before = (max(0, low - reach), low)
+        length, (window_start, window_end) = max(
+            (_longest_found(joined, wanted[done:], *window), window) for window in (after, before))
         if length < min(_MIN_PIECE, len(wanted) - done):
             return []
-        start = joined.find(wanted[done : done + length], after, window_end)
-        if start - after > _MAX_GAP:
+        piece = wanted[done : done + length]
+        if (window_start, window_end) == after:
+            start = joined.find(piece, *after)
+            gap = start - high
+        else:
+            start = joined.rfind(piece, *before)
+            gap = low - (start + length)
+        if gap > _MAX_GAP:
             return []
         pieces.append((start, start + length))
         done += length
@@ -189,11 +199,11 @@ def _open(pdf_path: Path) -> pdfium.PdfDocument:
 
 def _page_highlight(page: pdfium.PdfPage, page_index: int, char_indexes: list[int]) -> PageHighlight:
     width, height = page.get_size()
+    to_view = _view_of(page)
     textpage = page.get_textpage()
     boxes: list[Box] = []
     for index in char_indexes:
-        left, bottom, right, top = textpage.get_charbox(index)
-        char = Box(left, height - top, right, height - bottom)
+        char = to_view(*textpage.get_charbox(index))
         if char.right <= char.left or char.bottom <= char.top:
             continue  # a generated space or line end has no extent
         last = boxes[-1] if boxes else None
@@ -203,6 +213,25 @@ def _page_highlight(page: pdfium.PdfPage, page_index: int, char_indexes: list[in
         else:
             boxes.append(char)
     return PageHighlight(page=page_index + 1, width=width, height=height, boxes=boxes)
+
+
+def _view_of(page: pdfium.PdfPage) -> Callable[[float, float, float, float], Box]:
+    """The box, on the page as it is rendered (from its top-left corner, in points), of a character
+    box in the PDF's own coordinates (left, bottom, right, top): measured from the crop box, which
+    a publisher's trimmed page moves off the origin, and turned as the page's /Rotate turns it."""
+    x0, y0, x1, y1 = page.get_bbox()  # the crop box as pdfium shows it (inherited, within the media box)
+    width, height = x1 - x0, y1 - y0
+    turn = page.get_rotation() % 360
+
+    def point(x: float, y: float) -> tuple[float, float]:
+        u, v = x - x0, y - y0  # from the crop box's lower-left corner, upwards
+        return {0: (u, height - v), 90: (v, u), 180: (width - u, v), 270: (height - v, width - u)}[turn]
+
+    def to_view(left: float, bottom: float, right: float, top: float) -> Box:
+        (ax, ay), (bx, by) = point(left, bottom), point(right, top)
+        return Box(min(ax, bx), min(ay, by), max(ax, bx), max(ay, by))
+
+    return to_view
 
 
 def _same_line(line: Box, char: Box) -> bool:

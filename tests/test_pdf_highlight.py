@@ -129,3 +129,37 @@ def test_a_page_printing_more_characters_than_a_page_holds_is_not_searched(tmp_p
     crafted = _printing_pdf(tmp_path / "crafted.pdf", sentence, MAX_PAGE_CHARS + 30_000)
     assert crafted.stat().st_size < 10_000
     assert locate_text(crafted, sentence, near_page=1) == []
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_boxes_land_on_the_sentence_of_a_trimmed_or_turned_page(tmp_path, rotation):
+    # A publisher's page trimmed by its crop box, or turned by /Rotate: the boxes were measured from
+    # the uncropped, unturned page and landed on the title, or off the page.
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import RectangleObject
+
+    plain = make_pdf(tmp_path / "plain.pdf", [["# Results", LEAD + " " + TARGET + " " + AFTER]])
+    (original,) = locate_text(plain, TARGET, near_page=1)
+    page_height = float(PdfReader(plain).pages[0].mediabox.height)
+    writer = PdfWriter(clone_from=plain)
+    crop = (20.0, 40.0, float(writer.pages[0].mediabox.width) - 15.0, page_height - 30.0)
+    writer.pages[0].cropbox = RectangleObject(crop)
+    writer.pages[0].rotate(rotation)
+    writer.write(tmp_path / "trimmed.pdf")
+    (found,) = locate_text(tmp_path / "trimmed.pdf", TARGET, near_page=1)
+    width, height = crop[2] - crop[0], crop[3] - crop[1]
+    assert (found.width, found.height) == pytest.approx((width, height) if rotation in (0, 180) else (height, width))
+
+    def turned(box: Box) -> tuple[float, float, float, float]:
+        """Where ``box`` of the plain page lies on the trimmed page as displayed."""
+        left, top, right, bottom = box.left - crop[0], box.top - (page_height - crop[3]), box.right - crop[0], box.bottom - (page_height - crop[3])
+        return {0: (left, top, right, bottom), 90: (height - bottom, left, height - top, right),
+                180: (width - right, height - bottom, width - left, height - top),
+                270: (top, width - right, bottom, width - left)}[rotation]
+
+    expected = sorted(turned(b) for b in original.boxes)
+    boxes = [(b.left, b.top, b.right, b.bottom) for b in found.boxes]
+    # turned by 90 or 270, a line is a column of letters: each letter is its own box, within a line's box
+    assert all(any(e[0] - 0.5 <= b[0] and b[2] <= e[2] + 0.5 and e[1] - 0.5 <= b[1] and b[3] <= e[3] + 0.5
+                   for e in expected) for b in boxes)
+    assert all(0 <= b[0] and b[2] <= found.width and 0 <= b[1] and b[3] <= found.height for b in boxes)
