@@ -292,3 +292,19 @@ def test_the_chat_stopped_by_a_service_manager_removes_its_temporary_downloads(i
         if server.poll() is None:
             server.kill()
     assert not list(temporary.glob("exorag-exports-*")), server.stderr.read().decode()[-2000:]
+
+
+def test_of_the_corpus_folders_only_pdfs_reach_the_browser(ui_url, ui_settings):
+    # Gradio serves whole folders: an HTML page saved among the papers ran its scripts as the app.
+    literature = (ui_settings.corpus / "literature").resolve()
+    page, paper = literature / "999_saved_page.html", literature / "999_paper.pdf"
+    page.write_text("<script>fetch('/gradio_api/queue/join')</script>", encoding="utf-8")
+    paper.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    try:
+        refused = httpx.get(f"{ui_url}gradio_api/file={page}")
+        assert refused.status_code == 403 and "<script>" not in refused.text
+        served = httpx.get(f"{ui_url}gradio_api/file={paper}")
+        assert served.status_code == 200 and served.content.startswith(b"%PDF")
+    finally:
+        page.unlink()
+        paper.unlink()

@@ -17,6 +17,9 @@ from functools import partial
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from exorag.chain import AnswerOptions, answer
 from exorag.config import Settings
@@ -24,7 +27,7 @@ from exorag.feedback import MAX_COMMENT_CHARACTERS
 from exorag.loopback import loopback_host_check
 from ui.audit_view import audit_page
 from ui.handlers import ChatHandlers, index_overview, overview_html, parse_reference_filter, served_folders
-from ui.render import EVIDENCE_HINT, conversation_html
+from ui.render import EVIDENCE_HINT, FILE_ROUTE, conversation_html
 
 ASSETS = Path(__file__).parent / "assets"
 # Answers run this many at a time; everyone else waits in the queue (which has no size limit).
@@ -220,6 +223,24 @@ def build_app(settings: Settings) -> gr.Blocks:
     return app
 
 
+class CorpusPdfsOnly:
+    """ASGI: of the served corpus folders, only PDFs reach the browser. Gradio serves whole folders,
+    and an HTML page saved among the papers would run its scripts as the app."""
+
+    def __init__(self, app: ASGIApp, roots: list[Path]) -> None:
+        self.app = app
+        self.roots = roots
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if FILE_ROUTE in path:
+            asked = Path(path.split(FILE_ROUTE, 1)[1]).resolve()
+            if asked.suffix.lower() != ".pdf" and any(asked.is_relative_to(root) for root in self.roots):
+                await PlainTextResponse("Only the corpus's PDFs are served.", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def launch_options(settings: Settings) -> dict:
     """Theme, styles and file access passed to ``launch()`` (Gradio 6 takes them there)."""
     return {
@@ -251,6 +272,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
     app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)
     app.launch(
         server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
-        app_kwargs={"middleware": loopback_host_check(host, settings.allowed_hosts)}, **launch_options(settings),
+        app_kwargs={"middleware": [*loopback_host_check(host, settings.allowed_hosts),
+                                   Middleware(CorpusPdfsOnly, roots=[p.resolve() for p in served_folders(settings)])]},
+        **launch_options(settings),
     )
     return app

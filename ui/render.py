@@ -42,13 +42,17 @@ class Turn:
     error: str = ""
 
 
+# Where Gradio serves a file of its allowed folders.
+FILE_ROUTE = "gradio_api/file="
+
+
 @dataclass(frozen=True)
 class FileLinks:
     """Which corpus files the browser may open, and the URL prefix that serves them."""
 
     corpus: Path
     roots: tuple[Path, ...] = ()
-    prefix: str = "gradio_api/file="
+    prefix: str = FILE_ROUTE
 
     def url(self, relative_path: str, page: int | None = None) -> str | None:
         """A link to a PDF of the corpus, or None when the file is not under a served folder."""
