@@ -139,6 +139,9 @@ def test_pdf_links_only_reach_pdfs_inside_the_served_folders(tmp_path):
     assert links.url("literature/171_notes.txt") is None
     assert links.url("../secret.pdf") is None
     assert links.url("literature/missing.pdf") is None
+    # a name with a line break is indexed, but Gradio serves no such path: no link that would 404
+    make_pdf(corpus / "literature" / "172_new\nline.pdf", [["Page one."]])
+    assert links.url("literature/172_new\nline.pdf") is None
 
 
 def test_markdown_export_keeps_citations_evidence_and_references(t_cell_answer):

@@ -6,6 +6,7 @@ user is escaped here, because ``gr.HTML`` inserts its value as markup.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -58,6 +59,8 @@ class FileLinks:
         """A link to a PDF of the corpus, or None when the file is not under a served folder."""
         path = (self.corpus / relative_path).resolve()
         if path.suffix.lower() != ".pdf" or not path.is_file():
+            return None
+        if any(unicodedata.category(c) == "Cc" for c in path.as_posix()):  # a line break in a name: Gradio serves no such path
             return None
         if not any(path.is_relative_to(root) for root in self.roots):
             return None
