@@ -172,6 +172,7 @@ def _evidence_from(hits: list[Hit]) -> list[Evidence]:
             source_path=hit.chunk.source_path,
             source_kind=hit.chunk.source_kind,
             page=hit.chunk.page,
+            page_label=hit.chunk.page_label,
             section=hit.chunk.section,
             refs=hit.chunk.refs,
             text=hit.chunk.text,

@@ -27,6 +27,9 @@ class Chunk(BaseModel):
     title: str
     section: str = ""
     page: int | None = None
+    # The page as printed ("1245" of a journal issue) where the PDF labels its pages; ``page`` stays
+    # the PDF's own, which links open.
+    page_label: str | None = None
     char_start: int
     char_end: int
     refs: list[int] = Field(default_factory=list)
@@ -42,7 +45,7 @@ class Chunk(BaseModel):
         if self.section and self.section != self.title:
             parts.append(self.section)
         if self.page is not None:
-            parts.append(f"p. {self.page}")
+            parts.append(f"p. {self.page_label or self.page}")
         return ", ".join(parts)
 
 
@@ -55,10 +58,16 @@ class Evidence(BaseModel):
     source_path: str
     source_kind: SourceKind = "review"
     page: int | None = None
+    page_label: str | None = None  # the page as printed, where the PDF labels it ("1245"); else ``page``
     section: str = ""
     refs: list[int] = Field(default_factory=list)
     text: str
     score: float = 0.0
+
+    @property
+    def printed_page(self) -> str | None:
+        """The page a reader cites: as printed where the PDF labels it, else the PDF's own."""
+        return self.page_label or (str(self.page) if self.page is not None else None)
 
 
 class Sentence(BaseModel):

@@ -526,3 +526,30 @@ def test_a_failed_write_stops_the_ingest_with_its_error_and_the_next_ingest_comp
     report = sync_corpus(settings)
     assert report.failed == [] and report.added == report.chunks - 256
     assert_index_matches_corpus(settings)
+
+
+def test_a_journal_papers_printed_page_is_what_its_passages_cite(tmp_path: Path) -> None:
+    # A journal article printed as pp. 1245-1246 was cited "p. 2", its place in the file.
+    from pdf_factory import make_pdf
+    from pypdf import PdfWriter
+
+    corpus = tmp_path / "corpus"
+    (corpus / "review").mkdir(parents=True)
+    (corpus / "review" / "review.md").write_text(REVIEW_MD, encoding="utf-8")
+    _, methods, patients = LI_2020.split("\n\n")
+    plain = make_pdf(tmp_path / "plain.pdf", [["# Exosomal miR-1273f drives HCC progression", *[methods] * 4],
+                                               ["# Patients", *[patients] * 4]])
+    writer = PdfWriter(clone_from=plain)
+    writer.set_page_label(0, 1, style="/D", start=1245)
+    (corpus / "literature").mkdir()
+    writer.write(corpus / "literature" / "58_li2020.pdf")
+    settings = get_settings(corpus=corpus, index=tmp_path / "index")
+    sync_corpus(settings)
+    reset_pipelines()
+    # the PDF's own page stays what links open; the printed one is what a reader cites
+    pages = {(c.page, c.page_label) for c in VectorStore(settings).all_chunks() if c.source_path.endswith(".pdf")}
+    assert pages == {(1, "1245"), (2, "1246")}
+    result = answer("Did high serum exosomal miR-1273f go with shorter survival in patients?",
+                    AnswerOptions(source_kind="literature"), settings)
+    cited = [e for e in result.evidence if e.source_path == "literature/58_li2020.pdf" and e.page == 2]
+    assert cited and cited[0].page_label == "1246" and cited[0].source_label.endswith("p. 1246")

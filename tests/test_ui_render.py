@@ -144,6 +144,20 @@ def test_pdf_links_only_reach_pdfs_inside_the_served_folders(tmp_path):
     assert links.url("literature/172_new\nline.pdf") is None
 
 
+def test_a_passage_shows_its_printed_page_and_links_the_pdfs_own(tmp_path, t_cell_answer):
+    corpus = tmp_path / "corpus"
+    (corpus / "literature").mkdir(parents=True)
+    make_pdf(corpus / "literature" / "170_poggio.pdf", [["Page one."], ["Page two."]])
+    links = FileLinks(corpus.resolve(), ((corpus / "literature").resolve(),))
+    sentence = t_cell_answer.sentences[0]
+    evidence = t_cell_answer.evidence_by_id(sentence.evidence_ids[0]).model_copy(update={
+        "source_path": "literature/170_poggio.pdf", "page": 2, "page_label": "1246"})
+    shown = t_cell_answer.model_copy(update={"evidence": [evidence], "sentences": [sentence.model_copy(
+        update={"evidence_ids": [evidence.id]})]})
+    panel = evidence_panel_html([Turn(T_CELLS, shown)], 0, 0, links)
+    assert "<dt>Page</dt><dd>1246</dd>" in panel and "170_poggio.pdf#page=2" in panel and ", page 1246</a>" in panel
+
+
 def test_markdown_export_keeps_citations_evidence_and_references(t_cell_answer):
     text = answer_markdown(t_cell_answer)
     assert text.startswith("# exorag answer")

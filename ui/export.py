@@ -70,7 +70,7 @@ def _answer_lines(answer: Answer, number: int | None) -> list[str]:
                 for part in (
                     f"`{evidence.source_path}`",
                     f"section “{inert_markdown(evidence.section)}”" if evidence.section else "",
-                    f"p. {evidence.page}" if evidence.page is not None else "",
+                    f"p. {inert_markdown(evidence.printed_page or '')}" if evidence.page is not None else "",
                 )
                 if part
             )

@@ -243,7 +243,7 @@ def _passage_html(evidence: Evidence, sentence: str | None, links: FileLinks,
     facts = [
         ("Source", _source_html(evidence, links)),
         ("Section", escape(evidence.section) if evidence.section else ""),
-        ("Page", str(evidence.page) if evidence.page is not None else ""),
+        ("Page", escape(evidence.printed_page or "")),
         ("Cites", escape(format_numbers(evidence.refs)) if evidence.refs else ""),
         ("Match", f"{evidence.score:.2f}"),
     ]
@@ -272,7 +272,7 @@ def _source_html(evidence: Evidence, links: FileLinks) -> str:
     url = links.url(evidence.source_path, evidence.page)
     if url is None:
         return f"<code>{escape(evidence.source_path)}</code>"
-    page = f", page {evidence.page}" if evidence.page is not None else ""
+    page = f", page {escape(evidence.printed_page)}" if evidence.printed_page else ""
     return (
         f'<a href="{escape(url)}" target="_blank" rel="noopener">'
         f"<code>{escape(evidence.source_path)}</code>{page}</a>"

@@ -194,7 +194,7 @@ def sources_block(answer: Answer) -> str:
         if evidence is None:
             continue
         citation = next(s.citation for s in answer.sentences if evidence_id in s.evidence_ids)
-        page = f", p. {evidence.page}" if evidence.page is not None else ""
+        page = f", p. {evidence.printed_page}" if evidence.page is not None else ""
         lines.append(f"- {citation} {evidence.source_label}: {evidence.source_path}{page}")
     for reference in answer.references:
         doi = f" https://doi.org/{reference.doi}" if reference.doi else ""

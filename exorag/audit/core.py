@@ -40,6 +40,7 @@ class Passage:
     page: int | None
     text: str
     evidence: str  # the sentence(s) of ``text`` the verdict rests on, for highlighting
+    page_label: str | None = None  # the page as printed, where the PDF labels it
 
 
 @dataclass
@@ -99,7 +100,7 @@ def judge_against_paper(claim: str, chunks: Sequence[Chunk], judge: Judge) -> tu
         return JudgeResult("not_found", 0.0), None
     result = judge.judge(claim, [window.text for window in windows])
     chunk = chunks[windows[result.passage if result.passage is not None else 0].passage]
-    return result, Passage(chunk.chunk_id, chunk.source_path, chunk.page, chunk.text, result.evidence)
+    return result, Passage(chunk.chunk_id, chunk.source_path, chunk.page, chunk.text, result.evidence, chunk.page_label)
 
 
 def _papers(chunks: Sequence[Chunk]) -> dict[int, list[Chunk]]:

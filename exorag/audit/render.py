@@ -61,7 +61,7 @@ def highlighted(passage: Passage) -> str:
 def _source(passage: Passage | None) -> str:
     if passage is None:
         return ""
-    page = f", p. {passage.page}" if passage.page else ""
+    page = f", p. {passage.page_label or passage.page}" if passage.page else ""
     return f"{passage.source_path}{page}"
 
 

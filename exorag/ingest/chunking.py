@@ -150,6 +150,7 @@ def chunk_document(
                 title=title,
                 section=section,
                 page=pieces[0].page,
+                page_label=document.page_labels.get(pieces[0].page) if pieces[0].page is not None else None,
                 char_start=pieces[0].start,
                 char_end=pieces[-1].end,
                 refs=passage_refs(text, source_kind, own_number),

@@ -99,7 +99,7 @@ def evidence_line(evidence: Evidence) -> str:
     if evidence.section:
         parts.append(escape(evidence.section))
     if evidence.page is not None:
-        parts.append(f"p. {evidence.page}")
+        parts.append(f"p. {escape(evidence.printed_page or '')}")
     if evidence.refs:
         parts.append(f"refs {format_numbers(evidence.refs)}")
     return " · ".join(parts)

@@ -28,6 +28,8 @@ class LoadedDocument:
     text: str
     blocks: list[Block] = field(default_factory=list)
     title: str = ""
+    # A page's number as printed ("1245" of a journal issue, "iv"), where the PDF labels its pages so.
+    page_labels: dict[int, str] = field(default_factory=dict)
 
     def block_text(self, block: Block) -> str:
         return self.text[block.start : block.end]

@@ -30,6 +30,7 @@ EXTENSIONS = (".pdf",)
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 _PAGE_SEPARATOR = "\n\n"
+MAX_PAGE_LABEL = 20  # characters: a printed page number or a short prefix and one ("S12", "e1245")
 _EDGE_LINES = 2  # lines at the top and at the bottom of a page, where headers and footers sit
 _RUNNING_MIN_PAGES = 3
 _RUNNING_SHARE = 0.4  # a numbered header recurs on most pages; chapter openings on few
@@ -216,4 +217,14 @@ def load(path: Path) -> LoadedDocument:
     title = _metadata_title(reader) or next(
         (text[block.start : block.end] for block in blocks if block.kind == "heading"), path.stem
     )
-    return LoadedDocument(path=path, text=text, blocks=blocks, title=title)
+    return LoadedDocument(path=path, text=text, blocks=blocks, title=title, page_labels=_printed_page_labels(reader))
+
+
+def _printed_page_labels(reader: PdfReader) -> dict[int, str]:
+    """The pages (1-based) whose /PageLabels number differs from their place in the file ("1245")."""
+    try:
+        labels = reader.page_labels
+    except Exception:  # noqa: BLE001 (a broken label tree only costs the labels; pypdf raises many types)
+        return {}
+    return {number: label for number, label in enumerate(labels, start=1)
+            if label and label != str(number) and len(label) <= MAX_PAGE_LABEL and label.isprintable()}
