@@ -196,7 +196,7 @@ def test_ten_people_asking_at_once_are_all_served(ui_url):
 
 def test_only_files_in_the_corpus_folders_can_be_fetched(ui_url, ui_settings):
     review = (ui_settings.corpus / "review" / "review-analysis.txt").resolve()
-    assert httpx.get(f"{ui_url}gradio_api/file={review}").status_code == 200
+    assert httpx.get(f"{ui_url}gradio_api/file={review}").status_code == 403  # in a served folder, but no PDF
     escaping = f"{review.parent}/../../index/chroma/chroma.sqlite3"
     for private in ("/etc/passwd", str((ui_settings.index / "chroma" / "chroma.sqlite3").resolve()), escaping):
         assert httpx.get(f"{ui_url}gradio_api/file={private}").status_code in (403, 404)
