@@ -7,6 +7,7 @@ flags, a bad dataset file, a judge that cannot run).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -153,10 +154,17 @@ def run_evaluation(
 
     names = ["exorag", "baseline"] if system == "both" else [system]
     reports: dict[str, dict] = {}
+    content, covered = index_content(settings)  # answers from before a re-ingest that changed the corpus are not resumed
+    missing = gold_refs_absent(items, covered)
+    if missing:
+        shown = "; ".join(f"{item_id}: {', '.join(map(str, numbers))}" for item_id, numbers in list(missing.items())[:5])
+        errors.print(f"[yellow]warning:[/yellow] {len(missing)} item(s) expect reference numbers that no indexed passage "
+                     f"cites or belongs to (a typo in the gold, or a paper not in the corpus; they count as misses): {shown}")
     for name in names:
         run_dir = out / "baseline" if system == "both" and name == "baseline" else out
         producer = {"system": name, "generator": settings.generator,
-                    "index": f"{settings.chroma_url} {settings.collection}" if settings.chroma_url else str(settings.index.resolve())}
+                    "index": f"{settings.chroma_url} {settings.collection}" if settings.chroma_url else str(settings.index.resolve()),
+                    "index_content": content}
         try:
             results = run_items(items, _system(name, settings), run_dir, workers=workers, resume=resume,
                                 progress_label=f"{name}: answering", producer=producer)
@@ -164,6 +172,7 @@ def run_evaluation(
             fail(str(error))
         try:
             reports[name] = build_report(items, results, judge, system=name, dataset=str(dataset),
+                                         dataset_sha256=hashlib.sha256(dataset.read_bytes()).hexdigest(),
                                          generator=settings.generator, workers=workers)
         except JudgeError as error:
             fail(f"{error} (the answers are kept in {run_dir / 'items.jsonl'}: rerun with --resume)")
@@ -180,6 +189,27 @@ def run_evaluation(
                                  {name: report["metrics"] for name, report in reports.items()}))
     console.print("wrote " + ", ".join(str(path) for path in paths))
     return reports
+
+
+def index_content(settings) -> tuple[str, set[int]]:
+    """A digest of the chunks an index holds (their ids derive from their content and file: the same
+    after an ingest that changed nothing, another after one that did), and the reference numbers
+    its passages cite or belong to."""
+    from exorag.store.chroma import VectorStore
+
+    chunks = list(VectorStore(settings).all_chunks())
+    digest = hashlib.sha256("\n".join(sorted(chunk.chunk_id for chunk in chunks)).encode()).hexdigest()[:16]
+    return digest, {number for chunk in chunks for number in chunk.refs}
+
+
+def gold_refs_absent(items, covered: set[int]) -> dict[str, list[int]]:
+    """Per item, the gold reference numbers (``gold_refs``, ``ref_groups``) that no indexed passage cites."""
+    missing = {}
+    for item in items:
+        wanted = set(item.gold_refs) | {n for group in item.ref_groups for n in group}
+        if wanted - covered:
+            missing[item.id] = sorted(wanted - covered)
+    return missing
 
 
 def _system(name: str, settings):

@@ -76,7 +76,10 @@ def compare_reports(before: dict, after: dict) -> list[Change]:
 def differences(before: dict, after: dict) -> list[str]:
     """What makes two runs' figures not comparable: another question set or other items of it (a
     ``--limit``), or another judge of support (a system or generator is what one compares)."""
-    found = [f"{key}: A {before.get(key)!r}, B {after.get(key)!r}" for key in ("dataset", "judge")
+    # The question set is known by its content where both runs recorded it: the same file by another
+    # path is the same set, and a file edited in place is another.
+    dataset_key = "dataset_sha256" if before.get("dataset_sha256") and after.get("dataset_sha256") else "dataset"
+    found = [f"{key.removesuffix('_sha256')}: A {before.get(key)!r}, B {after.get(key)!r}" for key in (dataset_key, "judge")
              if before.get(key) != after.get(key)]
     ids_before, ids_after = ({item.get("id") for item in report.get("items") or [] if isinstance(item, dict)}
                              for report in (before, after))

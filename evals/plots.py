@@ -38,8 +38,14 @@ def topic_metrics_plot(report: dict) -> str:
     positions = np.arange(len(topics))
     for offset, metric in enumerate(TOPIC_COLUMNS):
         values = [report["by_topic"][topic][metric] for topic in topics]
-        axes.bar(positions + offset * width, [np.nan if v is None else v for v in values], width, label=metric)
+        bars = axes.bar(positions + offset * width, [np.nan if v is None else v for v in values], width, label=metric)
+        # A score of 0 draws no bar, as a metric not measured does: each is written where its bar would be.
+        for x, value in zip(positions + offset * width, values, strict=True):
+            if value is None or value == 0:
+                axes.text(x, 0.01, "n/a" if value is None else "0", rotation=90, ha="center", va="bottom", fontsize=6,
+                          color="grey" if value is None else bars.patches[0].get_facecolor())
     axes.set_xticks(positions + width * (len(TOPIC_COLUMNS) - 1) / 2, topics, rotation=30, ha="right")
+    axes.set_xlim(-0.5, len(topics) - 0.5 + 0.8)
     axes.set_ylim(0, 1.05)
     axes.set_ylabel("score")
     axes.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.3))

@@ -84,14 +84,17 @@ def build_report(
     *,
     system: str,
     dataset: str,
+    dataset_sha256: str | None = None,
     generator: str | None = None,
     workers: int = 1,
 ) -> dict:
-    """The whole ``report.json`` object of one run."""
+    """The whole ``report.json`` object of one run; ``dataset_sha256`` identifies the question set
+    by its content, whatever path it was given by."""
     entries = score_results(items, results, judge, workers)
     return {
         "system": system,
         "dataset": dataset,
+        "dataset_sha256": dataset_sha256,
         "judge": judge.name,
         "generator": generator,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -103,7 +106,7 @@ def build_report(
 
 def with_baseline(report: dict, baseline: dict) -> dict:
     """``report`` with the baseline run's summary under ``baseline`` (its items stay in its own run)."""
-    summary = {key: baseline[key] for key in ("system", "metrics", "by_topic", "slices", "failed")}
+    summary = {key: baseline[key] for key in ("system", "metrics", "by_topic", "slices", "by_shape", "failed") if key in baseline}
     return {**report, "baseline": summary}
 
 
@@ -171,6 +174,14 @@ def missed_items(report: dict) -> list[tuple[str, str, str]]:
             problems.append(f"ref recall {scores['ref_recall']:.2f}")
         if scores["citation_recall"] is not None and scores["citation_recall"] < 1:
             problems.append(f"citation recall {scores['citation_recall']:.2f}")
+        if scores["faithfulness"] is not None and scores["faithfulness"] < 1:
+            problems.append(f"faithfulness {scores['faithfulness']:.2f}")
+        if scores.get("verdict_accuracy") == 0:
+            problems.append(f"verdict {entry['answer'].get('verdict') or 'none'}")
+        # completeness short of its key facts: a part of the answer (a ref group) left uncited
+        if (scores.get("completeness") is not None and scores["completeness"] < (scores["key_fact_recall"] or 1)
+                and scores["false_abstention_rate"] != 1):
+            problems.append(f"completeness {scores['completeness']:.2f}")
         if problems:
             missed.append((entry["id"], entry["question"], "; ".join(problems)))
     return missed
@@ -272,13 +283,15 @@ def render_html(report: dict, baseline: dict | None = None) -> str:
         for name, metrics in report["slices"].items()
     )
     missed = missed_items(report)
+    shapes = (f"<h2>By question shape</h2>{_html_table(['shape', 'n', *SHAPE_COLUMNS], _topic_rows(report['by_shape'], SHAPE_COLUMNS))}"
+              if report.get("by_shape") else "")
     return (
         f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(_title(report))}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(_title(report))}</h1>"
         f"<p class=meta>Dataset: <code>{html.escape(report['dataset'])}</code><br>{html.escape(_run_line(report))}</p>"
         f"<h2>Metrics</h2>{_html_table(['metric', *systems], _metric_rows(report))}"
         f"<h2>Plots</h2>{images}"
-        f"<h2>By topic</h2>{_html_table(['topic', 'n', *TOPIC_COLUMNS], _topic_rows(report['by_topic']))}{slices}"
+        f"<h2>By topic</h2>{_html_table(['topic', 'n', *TOPIC_COLUMNS], _topic_rows(report['by_topic']))}{shapes}{slices}"
         f"<h2>Items to look at</h2>{_html_table(['id', 'question', 'problem'], missed, numeric=False) if missed else '<p>None.</p>'}"
         f"<h2>Answers</h2>{_answers_section(report)}</body></html>\n"
     )

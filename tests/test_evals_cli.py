@@ -70,7 +70,11 @@ def test_compare_prints_improvements_and_regressions(run_both, tmp_path):
     assert "key_fact_recall" in result.stdout
     assert "note:" not in result.stderr  # two systems on one question set, one judge: comparable
     other = json.loads((run_both / "report.json").read_text())
-    (tmp_path / "report.json").write_text(json.dumps({**other, "dataset": "evals/datasets/broad_qa.jsonl"}))
+    # The question set is known by its content: the same file by another path is the same set,
+    # and a file edited in place is another (its gold changed, so its figures did).
+    (tmp_path / "report.json").write_text(json.dumps({**other, "dataset": str(Path(other["dataset"]).resolve())}))
+    assert "note:" not in exorag("eval", "--compare", run_both, tmp_path).stderr
+    (tmp_path / "report.json").write_text(json.dumps({**other, "dataset_sha256": "0" * 64}))
     noted = exorag("eval", "--compare", run_both, tmp_path)
     assert "note: the runs differ in dataset" in " ".join(noted.stderr.split())
 
@@ -196,3 +200,27 @@ def test_judge_command_scores_pairs_of_ones_own(tmp_path):
     assert [item["predicted"] for item in scored["items"]] == [True, False]
     table = exorag_in_process("judge", "--dataset", dataset, "--judge", "rules")
     assert table.exit_code == 0 and "entity_swap" in table.stdout and "accuracy" in table.stdout
+
+
+def test_gold_nobody_cites_is_warned_of_and_answers_from_before_a_changed_corpus_are_not_resumed(indexed_settings, tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(indexed_settings.corpus, corpus)
+    shutil.copytree(indexed_settings.index, index)
+    dataset = tmp_path / "set.jsonl"
+    dataset.write_text(
+        json.dumps({"id": "t1", "question": "How do tumour exosomes blunt T cells?", "answerable": True,
+                    "gold_refs": [170, 9999], "key_facts": [["PD-L1"]], "topic": "immune"}) + "\n", encoding="utf-8")
+    first = exorag("eval", "--dataset", dataset, "--corpus", corpus, "--index", index, "--out", tmp_path / "run")
+    assert first.returncode == 0, first.stderr
+    # A typo in a hand-written gold reads as a retrieval miss unless it is named.
+    assert "1 item(s) expect reference numbers that no indexed passage cites" in " ".join(first.stderr.split())
+    assert "t1: 9999" in first.stderr
+    # An ingest that changed nothing keeps the answers; one that changed the corpus does not.
+    assert exorag("ingest", "--corpus", corpus, "--index", index).returncode == 0
+    same = exorag("eval", "--dataset", dataset, "--corpus", corpus, "--index", index, "--out", tmp_path / "run", "--resume")
+    assert same.returncode == 0, same.stderr
+    review = corpus / "review" / "review-analysis.txt"
+    review.write_text(review.read_text(encoding="utf-8").replace("1% O2", "2% O2"), encoding="utf-8")
+    assert exorag("ingest", "--corpus", corpus, "--index", index).returncode == 0
+    stale = exorag("eval", "--dataset", dataset, "--corpus", corpus, "--index", index, "--out", tmp_path / "run", "--resume")
+    assert stale.returncode == 2 and "holds answers of" in " ".join(stale.stderr.split())

@@ -166,6 +166,25 @@ def test_markdown_and_html_reports_show_tables_plots_and_the_baseline(tmp_path, 
     assert saved["baseline"]["metrics"]["latency_ms_p50"] == 90.0 and saved["baseline"]["system"] == "baseline"
 
 
+def test_items_to_look_at_name_a_wrong_verdict_and_both_reports_show_the_shapes(tmp_path, judge):
+    # A wrong yes/no verdict was left off the list, which then said every item was answered as expected.
+    items = [EvalItem(id="v1", question="Does exosomal PD-L1 bind PD-1?", answerable=True, gold_refs=[170],
+                      key_facts=[["PD-L1"]], topic="immune", shape="yes_no", verdict="no")]
+
+    class Says(HandSystem):
+        def __call__(self, question: str) -> Answer:
+            return super().__call__(question).model_copy(update={"verdict": "yes", "shape": "yes_no"})
+
+    report = build_report(items, run_items(items, Says(), tmp_path / "a", progress_label=None, warm_up=False),
+                          judge, system="exorag", dataset="mine.jsonl", dataset_sha256="ab" * 32)
+    assert report["metrics"]["verdict_accuracy"] == 0.0 and report["dataset_sha256"] == "ab" * 32
+    write_report(report, tmp_path / "out")
+    markdown, page = (tmp_path / "out" / "report.md").read_text(), (tmp_path / "out" / "report.html").read_text()
+    assert "| v1 |" in markdown and "verdict yes" in markdown and "as expected" not in markdown
+    assert "verdict yes" in page
+    assert "## By question shape" in markdown and "<h2>By question shape</h2>" in page and "<td>yes_no</td>" in page
+
+
 def test_the_markdown_report_shows_a_question_sets_markup_as_text(tmp_path, judge):
     hostile = [EvalItem(id="x<script>1</script>", question="Which crashes [here](javascript:alert(1)) <img src=x onerror=y>\r|?",
                         answerable=True, key_facts=[["x"]], topic="<b>immune</b>\nsplit")]
