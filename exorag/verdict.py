@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from exorag.judge.rules import numbers_of
 from exorag.findings import is_tested_finding, reports_finding, reports_null_result, states_aim_or_method
 from exorag.polarity import (
     denies_effect,
@@ -42,8 +43,16 @@ _LEADING = re.compile(r"^\s*(?:(?:does|do|did|is|are|was|were|can|could|has|have
 _TAG = re.compile(r",\s*(?:right|correct|true|isn't (?:it|that)|aren't they|don't they|doesn't it)\s*\?\s*$", _I)
 # A sentence addresses the claim when it holds this share of the claim's terms.
 MIN_ADDRESS = 0.34
-# How many words before the claim's object a sentence's direction word may stand ("impair the function").
-OBJECT_REACH = 4
+# How many words before the claim's object a sentence's direction word may stand ("impair the function
+# of cytotoxic T cells and NK cells").
+OBJECT_REACH = 8
+# Going back from the object, where its phrase ends: a clause break, or a preposition other than
+# "of" ("increased DNA methylation at tumor suppressor promoters").
+_PHRASE_ENDS = frozenset({",", ";", ":", "at", "in", "on", "for", "from", "by", "with", "to", "into", "via", "within",
+                          "than", "but", "whereas", "although", "while", "which", "that"})
+# A claim about what something needs: "without" in the evidence denies it ("silencing … without
+# genomic changes" to "Does silencing require mutations?").
+_REQUIREMENT = re.compile(r"\b(?:requires?|required|requiring|needs?|needed|necessary|essential|depends?|dependent|relies|rely)\b")
 # A sentence opening with one of these continues the one before it.
 _POINTS_BACK = re.compile(r"^\W*(?:this|these|that|those|it|they|its|their|such)\b", _I)
 
@@ -68,7 +77,11 @@ def _direction(words: list[str]) -> int:
 def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tuple[int, int]:
     """The claim's direction of effect and the sentence's on the same object: the first content
     word after the claim's direction word ("function" in "enhance the function of …"), looked up in
-    the sentence with the direction word just before it ("impair the function"). (0, 0) if not found."""
+    the sentence with the nearest direction word before it in its phrase ("impair the function of
+    cytotoxic T cells and NK cells"; "suppresses glycolytic enzymes (PKM2) and glucose transporters
+    (GLUT1)"). The phrase ends, going back, at a clause break or at a preposition other than "of",
+    which opens a phrase of its own ("increased DNA methylation at tumor suppressor promoters"
+    says nothing of the promoters' silencing). (0, 0) if not found."""
     for position, word in enumerate(claim_words):
         claimed = _polarity(word)
         if not claimed:
@@ -77,9 +90,11 @@ def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tupl
         for anchor in objects:
             for at, other in enumerate(sentence_words):
                 if tokenize(other) == tokenize(anchor):
-                    before = [_polarity(w) for w in sentence_words[max(0, at - OBJECT_REACH):at] if _polarity(w)]
-                    if before:
-                        return claimed, before[-1]
+                    for earlier in reversed(sentence_words[max(0, at - OBJECT_REACH):at]):
+                        if earlier in _PHRASE_ENDS:
+                            break
+                        if _polarity(earlier):
+                            return claimed, _polarity(earlier)
         return claimed, 0
     return 0, 0
 
@@ -100,17 +115,27 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
     denies a claim that makes none only by reporting no effect."""
     claim_text, sentence_text = reword_effect_phrases(normalise(claim)), reword_effect_phrases(normalise(sentence))
     claim_denies, sentence_denies = denies_effect(claim_text), denies_effect(sentence_text)
+    # "… without any mutation in them?" asks about the effect, as "… without genomic changes" states
+    # it: a "without" aside on both sides denies nothing.
+    if claim_denies and _only_aside(claim_text) and not _REQUIREMENT.search(claim_text):
+        claim_denies = False
+        sentence_denies = sentence_denies and not _only_aside(sentence_text)
     if sentence_denies and before and _POINTS_BACK.match(sentence):
         # A sentence that follows up on a finding may deny a side point of it ("This release was not
         # due to cell death"): it denies the claim only when what follows its negation names part of it.
         sentence_denies = _denies_part_of(claim, sentence_text)
     elif sentence_denies and finding and not claim_denies and _denies_other_effects(claim, sentence_text):
         sentence_denies = reports_null_result(sentence)
+    elif sentence_denies and not _REQUIREMENT.search(claim_text) and _only_aside(sentence_text, claim_text):
+        sentence_denies = False  # "lowered blood glucose without weight gain" to "Does it lower blood glucose?"
     if asks_sameness(claim_text) and not claim_denies and reports_null_result(sentence):
         return "yes"  # no difference is what "Is X as safe as Y?" asks about
     negated = claim_denies != sentence_denies
-    claim_words, sentence_words = re.findall(r"[\w-]+", claim_text), re.findall(r"[\w-]+", sentence_text)
-    claim_direction, sentence_direction = _effect_on_object(claim_words, sentence_words)
+    claim_words, sentence_words = re.findall(r"[\w-]+|[,;:]", claim_text), re.findall(r"[\w-]+|[,;:]", sentence_text)
+    # A sentence pointing back goes on about the object of the one before ("which suppresses …
+    # GLUT1. This causes these cells to consume less glucose"): the effect on it is read there.
+    continued = re.findall(r"[\w-]+|[,;:]", reword_effect_phrases(normalise(before))) + [";"] if before and _POINTS_BACK.match(sentence) else []
+    claim_direction, sentence_direction = _effect_on_object(claim_words, continued + sentence_words)
     if not sentence_direction:
         claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
     reversed_effect = claim_direction * sentence_direction < 0 or opposed_prefix(claim_text, sentence_text) is not None
@@ -138,6 +163,21 @@ def _denies_other_effects(claim: str, sentence_text: str) -> bool:
     negated = _after_negations(_CLAUSE.split(reword_negation_phrases(sentence_text)))
     return bool(negated) and all(any(direction_of(word) for word in rest) and not claim_terms & set(tokenize(" ".join(rest)))
                                  for rest in negated)
+
+
+def _only_aside(text: str, other: str = "") -> bool:
+    """Whether each negation of ``text`` (a claim or a sentence, case-folded) is a "without" aside
+    naming nothing of ``other`` ("downregulate TET … and silencing of these genes without genomic
+    changes"): it tells how the effect comes about, not that it does not."""
+    if reports_no_effect(text):
+        return False
+    other_terms = set(tokenize(other))
+    for clause in _CLAUSE.split(reword_negation_phrases(text)):
+        words = re.findall(r"[\w'-]+", clause)
+        for at, word in enumerate(words):
+            if is_negation(word) and (word != "without" or other_terms & set(tokenize(" ".join(words[at + 1:])))):
+                return False
+    return True
 
 
 def _denies_part_of(claim: str, sentence_text: str) -> bool:
@@ -197,6 +237,10 @@ def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
     of the claim vote (its conclusion outweighs its sentences that only touch the topic), its aims
     and methods excepted. The majority wins; an even split goes to the first."""
     if max(r.share for r in read) < MIN_ADDRESS:
+        return None
+    # A claim about a share ("under 5% O2") that none of the paper's sentences states is not answered
+    # by them, whatever else they hold of it ("under 1% O2").
+    if any(share not in numbers_of(" ".join(r.sentence for r in read)) for share in numbers_of(claim) if share.endswith("%")):
         return None
     findings = [r for r in read if reports_finding(r.sentence)]
     voters = [r for r in findings if is_tested_finding(r.sentence)] or findings

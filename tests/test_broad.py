@@ -522,6 +522,13 @@ def test_a_summary_quotes_what_this_and_these_refer_to(indexed_settings):
     ("Doesn't hypoxia increase exosome release?", "yes", "[13-16]"),
     ("Does hypoxia increase exosome release, or not?", "yes", "[13-16]"),
     ("Doesn't exosomal TGF-β enhance the function of cytotoxic T cells?", "no", "[20, 175]"),
+    # The review's "… and silencing of these genes without genomic changes" is an aside, not a denial.
+    ("Does exosomal miR-21 downregulate TET demethylases?", "yes", "[74]"),
+    ("Does exosomal miR-21 upregulate TET demethylases?", "no", "[74]"),
+    ("Can exosomal miR-21 silence tumour suppressor genes without genomic changes?", "yes", "[74]"),
+    # "impair the function of cytotoxic T cells and NK cells"; "suppresses … glucose transporters (GLUT1)".
+    ("Does exosomal TGF-β enhance NK cell cytotoxicity?", "no", "[20, 175]"),
+    ("Does exosomal miR-122 increase GLUT1 in recipient cells?", "no", "[161, 162]"),
 ])
 def test_a_yes_no_question_gets_the_evidences_verdict_and_its_conclusion(indexed_settings, question, verdict, citation):
     result = answer(question, settings=indexed_settings)
@@ -573,6 +580,39 @@ def test_verdicts_read_opposed_prefixes_and_phrasal_verbs():
     question = "Do regulatory T cells hold back tumour growth in mice?"
     assert evidence_verdict(question, ["In mice, regulatory T cells promoted tumour growth."]) == "no"
     assert evidence_verdict(question, ["In mice, regulatory T cells kept tumour growth in check."]) == "yes"
+
+
+def test_an_aside_without_something_else_denies_nothing_but_a_need_for_it():
+    question = "Does metformin lower blood glucose in obese mice?"
+    assert evidence_verdict(question, ["In obese mice, metformin lowered blood glucose without weight gain."]) == "yes"
+    assert evidence_verdict(question, ["In obese mice, metformin raised blood glucose without weight gain."]) == "no"
+    assert evidence_verdict("Does wound closure in mice require fibroblasts?",
+                            ["In mice, wounds closed without fibroblasts."]) == "no"
+    assert evidence_verdict("Does metformin cause weight gain in obese mice?",
+                            ["In obese mice, metformin lowered blood glucose without weight gain."]) == "no"
+    # an aside on both sides, in other words: they agree on the effect
+    assert evidence_verdict("Can metformin lower blood glucose in obese mice without any gain in body mass?",
+                            ["In obese mice, metformin lowered blood glucose without weight gain."]) == "yes"
+
+
+def test_the_effect_on_the_claims_object_is_read_in_its_own_phrase():
+    # The nearest direction word before the object, back through "of" but not another preposition.
+    assert evidence_verdict("Does the cytokine enhance NK cell cytotoxicity?",
+                            ["The cytokine impaired the function of cytotoxic T cells and NK cells."]) == "no"
+    assert evidence_verdict("Does hypoxia silence tumour suppressor genes in fibroblasts?",
+                            ["In fibroblasts, hypoxia increased DNA methylation at tumour suppressor promoters, "
+                             "silencing these genes."]) == "yes"
+    # A sentence pointing back goes on about the object of the one before.
+    question = "Does the compound increase GLUT4 in muscle cells?"
+    said = ["The compound suppresses hexokinase and glucose transporters (GLUT4) in muscle cells.",
+            "This causes muscle cells to take up less glucose, leaving more of it in the blood."]
+    assert evidence_verdict(question, said, ["paper"] * 2) == "no"
+
+
+def test_a_share_the_evidence_does_not_state_is_not_answered_by_another():
+    question = "Do tumour cells under 5% O2 release more vesicles?"
+    assert evidence_verdict(question, ["Tumour cells under 1% O2 released more vesicles."]) == "not_addressed"
+    assert evidence_verdict(question, ["Tumour cells under 5% O2 released more vesicles."]) == "yes"
 
 
 def test_a_papers_conclusion_outweighs_its_sentences_that_only_touch_the_topic():
