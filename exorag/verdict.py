@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from exorag.judge.rules import numbers_of
 from exorag.findings import is_tested_finding, reports_finding, reports_null_result, states_aim_or_method
+from exorag.judge.rules import numbers_of
 from exorag.polarity import (
     denies_effect,
     direction_of,

@@ -600,8 +600,8 @@ def test_the_effect_on_the_claims_object_is_read_in_its_own_phrase():
     assert evidence_verdict("Does the cytokine enhance NK cell cytotoxicity?",
                             ["The cytokine impaired the function of cytotoxic T cells and NK cells."]) == "no"
     assert evidence_verdict("Does hypoxia silence tumour suppressor genes in fibroblasts?",
-                            ["In fibroblasts, hypoxia increased DNA methylation at tumour suppressor promoters, "
-                             "silencing these genes."]) == "yes"
+                            ["In fibroblasts, hypoxia increased DNA methylation at tumour suppressor promoters, silencing "
+                             + "these genes."]) == "yes"
     # A sentence pointing back goes on about the object of the one before.
     question = "Does the compound increase GLUT4 in muscle cells?"
     said = ["The compound suppresses hexokinase and glucose transporters (GLUT4) in muscle cells.",

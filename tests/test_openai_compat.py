@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -156,10 +157,10 @@ def test_a_null_stream_is_a_reply_as_the_openai_client_may_send_it(client):
 def test_a_required_tool_call_or_json_output_is_refused_by_its_field(client):
     # Answered in prose, LangChain's structured output read None and a parser failed on the text.
     tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {}}}}
-    for kwargs, field in ((dict(tools=[tool], tool_choice="required"), "tool_choice"),
-                          (dict(tools=[tool], tool_choice={"type": "function", "function": {"name": "lookup"}}), "tool_choice"),
-                          (dict(response_format={"type": "json_object"}), "response_format"),
-                          (dict(response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}),
+    for kwargs, field in (({"tools": [tool], "tool_choice": "required"}, "tool_choice"),
+                          ({"tools": [tool], "tool_choice": {"type": "function", "function": {"name": "lookup"}}}, "tool_choice"),
+                          ({"response_format": {"type": "json_object"}}, "response_format"),
+                          ({"response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}}},
                            "response_format")):
         with pytest.raises(openai.BadRequestError) as raised:
             ask(client, **kwargs)
@@ -170,8 +171,8 @@ def test_a_required_tool_call_or_json_output_is_refused_by_its_field(client):
 
 def test_a_broken_character_in_an_earlier_turn_leaves_the_chat_answerable(server_url):
     # A JavaScript client cutting a string inside an emoji sends a lone surrogate's escape.
-    body = ('{"model": "exorag", "messages": [{"role": "user", "content": "earlier \\udc80"}, '
-            '{"role": "assistant", "content": "x"}, {"role": "user", "content": "%s"}]}' % RECEPTOR_QUESTION)
+    body = json.dumps({"model": "exorag", "messages": [{"role": "user", "content": "earlier @"}, {"role": "assistant", "content": "x"},
+                                                       {"role": "user", "content": RECEPTOR_QUESTION}]}).replace("@", "\\udc80")
     response = httpx.post(f"{server_url}/v1/chat/completions", content=body, timeout=300,
                           headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
     assert response.status_code == 200 and "EGFRvIII" in response.json()["choices"][0]["message"]["content"]
