@@ -171,6 +171,10 @@ def _only_aside(text: str, other: str = "") -> bool:
     changes"): it tells how the effect comes about, not that it does not."""
     if reports_no_effect(text):
         return False
+    # "in 1 of 15 patients with IONM and in 6 of 15 without IONM": "without" names a group compared.
+    grouped = {match.group(1) for match in re.finditer(r"\bwith\s+([\w-]+)", text)}
+    if any(match.group(1) in grouped for match in re.finditer(r"\bwithout\s+([\w-]+)", text)):
+        return False
     other_terms = set(tokenize(other))
     for clause in _CLAUSE.split(reword_negation_phrases(text)):
         words = re.findall(r"[\w'-]+", clause)

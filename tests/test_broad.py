@@ -590,6 +590,10 @@ def test_an_aside_without_something_else_denies_nothing_but_a_need_for_it():
                             ["In mice, wounds closed without fibroblasts."]) == "no"
     assert evidence_verdict("Does metformin cause weight gain in obese mice?",
                             ["In obese mice, metformin lowered blood glucose without weight gain."]) == "no"
+    # "without" naming one of the groups compared is no aside
+    assert evidence_verdict("Is neuromonitoring associated with better bladder function after surgery?",
+                            ["After surgery, impaired bladder function was found in 1 of 15 patients with neuromonitoring "
+                             + "and in 6 of 15 without neuromonitoring (p = 0.03)."]) == "yes"
     # an aside on both sides, in other words: they agree on the effect
     assert evidence_verdict("Can metformin lower blood glucose in obese mice without any gain in body mass?",
                             ["In obese mice, metformin lowered blood glucose without weight gain."]) == "yes"
