@@ -3,10 +3,11 @@
 The question is read as the claim it asks about ("Does hypoxia raise exosome release?" asks about
 "hypoxia raise exosome release"). A sentence addresses the claim when it holds enough of its terms,
 and then says ``no`` when it negates what the claim states (or states what the claim negates, or
-reports the effect as not significant), or reverses the claim's direction of effect (an effect
-word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "pro-" against
-"anti-"); ``yes`` otherwise. A sentence that opens by pointing back ("This acts as a decoy …") is
-read with the one before it for which terms it holds. Each paper that addresses the claim votes
+reports the effect as not significant), or reverses the claim's direction of effect on its object
+(an effect word, a phrasal verb such as "keep X in check", or a prefix of opposite sense: "pro-"
+against "anti-"); ``yes`` otherwise. A "without" aside ("… without genomic changes") denies only
+what it names, or what the claim says the effect needs. A sentence that opens by pointing back
+("This acts as a decoy …") is read with the one before it for which terms it holds. Each paper that addresses the claim votes
 with its findings, not with its aim ("To determine whether X improves Y" words the claim and
 answers nothing): those that word the claim first, else the others, of which one that reports no
 effect ("No significant differences were found between the groups") says ``no`` and the rest
@@ -53,6 +54,8 @@ _PHRASE_ENDS = frozenset({",", ";", ":", "at", "in", "on", "for", "from", "by", 
 # A claim about what something needs: "without" in the evidence denies it ("silencing … without
 # genomic changes" to "Does silencing require mutations?").
 _REQUIREMENT = re.compile(r"\b(?:requires?|required|requiring|needs?|needed|necessary|essential|depends?|dependent|relies|rely)\b")
+# Words, and the clause breaks between them.
+_WORDS = re.compile(r"[\w-]+|[,;:]")
 # A sentence opening with one of these continues the one before it.
 _POINTS_BACK = re.compile(r"^\W*(?:this|these|that|those|it|they|its|their|such)\b", _I)
 
@@ -131,10 +134,12 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
     if asks_sameness(claim_text) and not claim_denies and reports_null_result(sentence):
         return "yes"  # no difference is what "Is X as safe as Y?" asks about
     negated = claim_denies != sentence_denies
-    claim_words, sentence_words = re.findall(r"[\w-]+|[,;:]", claim_text), re.findall(r"[\w-]+|[,;:]", sentence_text)
+    claim_words, sentence_words = _WORDS.findall(claim_text), _WORDS.findall(sentence_text)
     # A sentence pointing back goes on about the object of the one before ("which suppresses …
     # GLUT1. This causes these cells to consume less glucose"): the effect on it is read there.
-    continued = re.findall(r"[\w-]+|[,;:]", reword_effect_phrases(normalise(before))) + [";"] if before and _POINTS_BACK.match(sentence) else []
+    continued = []
+    if before and _POINTS_BACK.match(sentence):
+        continued = [*_WORDS.findall(reword_effect_phrases(normalise(before))), ";"]
     claim_direction, sentence_direction = _effect_on_object(claim_words, continued + sentence_words)
     if not sentence_direction:
         claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
