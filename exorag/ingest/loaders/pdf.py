@@ -178,10 +178,10 @@ def _metadata_title(reader: PdfReader) -> str:
     return title
 
 
-def _runs_on(text: str, last: Block, first: Block) -> bool:
-    """Whether a page's last paragraph stops mid-sentence and the next page's first paragraph goes on with it."""
-    return (last.kind == first.kind == "paragraph"
-            and not text[last.start : last.end].rstrip().endswith(SENTENCE_END + (":",)))
+def _runs_on(ending: str, last: Block, first: Block) -> bool:
+    """Whether a page's last paragraph (whose text ends ``ending``) stops mid-sentence and the next
+    page's first paragraph goes on with it."""
+    return last.kind == first.kind == "paragraph" and not ending.rstrip().endswith(SENTENCE_END + (":",))
 
 
 def load(path: Path) -> LoadedDocument:
@@ -196,7 +196,7 @@ def load(path: Path) -> LoadedDocument:
 
     parts: list[str] = []
     blocks: list[Block] = []
-    offset = 0
+    offset = page_start = 0
     for number, raw in enumerate(raw_pages, start=1):
         page_text = join_broken_words(raw, known_words).strip()
         if not page_text:
@@ -204,12 +204,13 @@ def load(path: Path) -> LoadedDocument:
         if parts:
             offset += len(_PAGE_SEPARATOR)
         page_blocks = plain_text_blocks(page_text, page=number, offset=offset, wrapped=True)
-        parts.append(page_text)
-        offset += len(page_text)
-        text = _PAGE_SEPARATOR.join(parts)
-        if blocks and page_blocks and _runs_on(text, blocks[-1], page_blocks[0]):
+        # The last block so far ends on the page before, which starts at ``page_start``.
+        if blocks and page_blocks and _runs_on(parts[-1][: blocks[-1].end - page_start], blocks[-1], page_blocks[0]):
             blocks[-1] = Block("paragraph", blocks[-1].start, page_blocks.pop(0).end, blocks[-1].page)
         blocks.extend(page_blocks)
+        parts.append(page_text)
+        page_start = offset
+        offset += len(page_text)
     text = _PAGE_SEPARATOR.join(parts)
     if not blocks:
         raise LoadError("no text layer (scanned or image-only PDF); run OCR first")
