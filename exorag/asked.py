@@ -48,7 +48,7 @@ def _names_cell_line(text: str) -> bool:
 
 
 _NUMBER_WORD = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
-                          r"half|twice|double|triple|several|fold)\b", _I)
+                          r"half|quarters?|thirds?|twice|double|triple|several|fold)\b", _I)
 # "which ... <noun>", "what ... <noun>" with up to three words between.
 _NAMING = r"\b(which|what)\s+(?:[\w-]+\s+){0,3}?"
 
@@ -58,7 +58,7 @@ KINDS = (
         re.compile(r"\bhow (much|many|often|large|big|small|fast|high|low)\b|"
                    r"\b(what|which|at what)\s+(?:[\w-]+\s+){0,4}?(dose|doses|dosage|ratio|percentage|percent|price|cost|"
                    r"concentration|sensitivity|specificity|diameter|size|cut-?offs?|thresholds?|fdr|fold[- ]changes?|"
-                   r"amount|number|proportion|fraction|ic50|p-value|auc|hazard ratio|odds ratio|"
+                   r"amount|number|proportion|fraction|share|ic50|p-value|auc|hazard ratio|odds ratio|"
                    r"(response|survival|recurrence|relapse|mortality|incidence|cure) rates?|"
                    r"(\d+|one|two|three|five|ten)[- ]year (survival|mortality|recurrence))\b", _I),
         lambda text: bool(numbers_in(text) or _NUMBER_WORD.search(text)),
@@ -167,6 +167,9 @@ _TITLED = re.compile(r"^(?![^:]*\b(?:what|which|how|why|when|where|who|is|are|wa
 
 
 _CONTRACTED_WH = re.compile(r"\b(what|which|who|how)['\u2019]s\b", _I)
+# A question counting things: "How many …", "What share (proportion, percentage) of …".
+_COUNTING = re.compile(r"\s*(?:how many\b|(?:what|which)\s+(?:\w+\s+)?(?:share|proportion|percentage|fraction|number|"
+                       r"amount|percent)\s+of\b)", _I)
 
 
 def unstated(question: str, answer_texts: list[str], whether: bool = False) -> str | None:
@@ -181,8 +184,10 @@ def unstated(question: str, answer_texts: list[str], whether: bool = False) -> s
     titled = _TITLED.match(question.strip())
     # "What's the AUC …?" asks as "What is the AUC …?" does.
     asked = _CONTRACTED_WH.sub(r"\1 is", titled.group("asked") if titled else question)
+    # "What share of marine species …?" asks for a number: the things it counts are named already.
+    counting = _COUNTING.match(asked) is not None
     for kind in KINDS:
-        if not kind.asked.search(asked):
+        if not kind.asked.search(asked) or (counting and kind.new_words_only):
             continue
         texts = [question_words.sub(" ", text) for text in answer_texts] if kind.new_words_only and not whether else answer_texts
         if not any(kind.stated(text) for text in texts):

@@ -64,6 +64,9 @@ def test_a_finding_on_the_topic_does_not_answer_a_question_asking_for_a_detail(q
     ("Through which pathway does exosomal miR-21 make glioma cells more aggressive?", "miR-21 activates STAT3 in glioma."),
     # a title before the colon names the topic; only the question after it asks
     ("Pitfalls in stone imaging with CT: do two scanners give the same values?", "Values differed by scanner."),
+    # a question counting things asks for a number, not for the things it counts
+    ("What share of marine species live on coral reefs?", "About a quarter of all marine species live on coral reefs."),
+    ("How many bacterial species were found in the tumours?", "In all, 12 bacterial species were found in the tumours."),
 ])
 def test_an_answer_stating_the_detail_or_a_question_asking_none_passes(question, answer_text):
     assert unstated(question, [answer_text]) is None
@@ -72,6 +75,7 @@ def test_an_answer_stating_the_detail_or_a_question_asking_none_passes(question,
 def test_a_name_the_question_used_does_not_state_the_detail():
     assert unstated("Which mouse strain was used?", ["Mouse exosomes carry integrins."]) == "an animal model"
     assert unstated("Is it miR-210 or miR-155?", ["Exosomal miR-21 is abundant."]) == "one of miR-210 or miR-155"
+    assert unstated("What share of marine species live on coral reefs?", ["Coral reefs are diverse."]) == "a quantity"
 
 
 @pytest.mark.parametrize("question", [
