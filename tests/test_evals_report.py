@@ -236,3 +236,18 @@ def test_thresholds_fail_below_a_minimum_or_above_a_maximum():
 def test_a_bad_threshold_is_a_usage_error(spec):
     with pytest.raises(ThresholdError, match="--min"):
         parse_thresholds([spec], "--min")
+
+
+def test_a_score_of_zero_and_a_metric_not_measured_are_written_on_the_topic_plot(monkeypatch):
+    # Neither draws a bar: a topic where every unanswerable question was answered read as unmeasured.
+    import evals.plots
+    from evals.report import TOPIC_COLUMNS
+
+    drawn = []
+    monkeypatch.setattr(evals.plots, "_png", lambda figure: drawn.append(figure) or "")
+    metrics = dict.fromkeys(TOPIC_COLUMNS, 1.0)
+    report = {"system": "exorag", "by_topic": {
+        "thermal": {**metrics, "abstention_accuracy": 0.0}, "biodiversity": {**metrics, "ref_recall": None}}}
+    evals.plots.topic_metrics_plot(report)
+    labels = [text.get_text() for text in drawn[0].axes[0].texts]
+    assert sorted(labels) == ["0", "n/a"]
