@@ -46,6 +46,7 @@ _OPPOSITE_WORDS = [
     ("positively", "negatively"), ("increased", "decreased"), ("upregulated", "downregulated"),
     ("up-regulated", "down-regulated"), ("better", "worse"), ("larger", "smaller"), ("gain", "loss"),
     ("high", "low"), ("enhanced", "reduced"), ("elevated", "reduced"), ("longer", "shorter"),
+    ("faster", "slower"), ("quickly", "slowly"),
 ]
 # Verbs that state a direction: their stems are compared, so any inflection counts ("lowered").
 _DIRECTION_VERBS: dict[Direction, str] = {
@@ -61,8 +62,8 @@ _DIRECTION_VERBS: dict[Direction, str] = {
 # Adjectives, adverbs and irregular forms, compared as written: a stem would also take in
 # "highly", "positivity" or "positioned".
 _DIRECTION_FORMS: dict[Direction, str] = {
-    "up": "more higher greater rose risen high larger longer positive positively",
-    "down": "less fewer fell fallen loss losses low smaller shorter negative negatively",
+    "up": "more higher greater rose risen high larger longer positive positively faster quicker quickly rapidly",
+    "down": "less fewer fell fallen loss losses low smaller shorter negative negatively slower slowly",
     "good": "favorable favourable better beneficial supportive",
     "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
 }
@@ -85,12 +86,15 @@ _EFFECT_PHRASES = (
     (re.compile(rf"\b{_HOLD}\s+back\s+(?!(?:a|an|the|from|for|to|on|at|in|by|of)\b)(?=\w)"), "inhibits "),
     (re.compile(rf"\b{_HOLD}\s+({_CHECKED})in\s+check(?![\w-])"), r"inhibits \1"),
     (re.compile(r"\b(?:ramps?|ramped|ramping)\s+up\b"), "increases"),
+    # a pace: "grow more slowly" is "grow slower" ("more" alone would read as a rise)
+    (re.compile(r"\b(?:more\s+slowly|less\s+(?:quickly|rapidly|fast))\b"), "slower"),
+    (re.compile(r"\b(?:more\s+(?:quickly|rapidly)|less\s+slowly)\b"), "faster"),
 )
 
 
 def reword_effect_phrases(text: str) -> str:
     """``text`` (case-folded) with phrasal verbs of effect as one word: "hold back X", "keep X in
-    check" as "inhibits"; "ramp up" as "increases"."""
+    check" as "inhibits"; "ramp up" as "increases"; a pace, "more slowly", as "slower"."""
     for pattern, replacement in _EFFECT_PHRASES:
         text = pattern.sub(replacement, text)
     return text

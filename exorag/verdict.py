@@ -47,6 +47,8 @@ MIN_ADDRESS = 0.34
 # How many words before the claim's object a sentence's direction word may stand ("impair the function
 # of cytotoxic T cells and NK cells").
 OBJECT_REACH = 8
+# How many words after the claim's verb a sentence's word of pace or amount may stand ("grow more slowly").
+VERB_REACH = 3
 # Going back from the object, where its phrase ends: a clause break, or a preposition other than
 # "of" ("increased DNA methylation at tumor suppressor promoters").
 _PHRASE_ENDS = frozenset({",", ";", ":", "at", "in", "on", "for", "from", "by", "with", "to", "into", "via", "within",
@@ -90,6 +92,9 @@ def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tupl
         if not claimed:
             continue
         objects = [w for w in claim_words[position + 1:] if tokenize(w)][:1]
+        if not objects:  # the pace or amount of the verb before it: "grow faster" against "grow slower"
+            verb = next((w for w in reversed(claim_words[:position]) if tokenize(w)), None)
+            return claimed, _effect_after(verb, sentence_words) if verb else 0
         for anchor in objects:
             for at, other in enumerate(sentence_words):
                 if tokenize(other) == tokenize(anchor):
@@ -100,6 +105,17 @@ def _effect_on_object(claim_words: list[str], sentence_words: list[str]) -> tupl
                             return claimed, _polarity(earlier)
         return claimed, 0
     return 0, 0
+
+
+def _effect_after(verb: str, sentence_words: list[str]) -> int:
+    """The direction of the first word of pace or amount within ``VERB_REACH`` words after ``verb``
+    in the sentence ("grow slower"), or 0."""
+    for at, word in enumerate(sentence_words):
+        if tokenize(word) == tokenize(verb):
+            for after in sentence_words[at + 1:at + 1 + VERB_REACH]:
+                if _polarity(after):
+                    return _polarity(after)
+    return 0
 
 
 def addressed_share(claim: str, sentence: str, before: str = "") -> float:

@@ -613,6 +613,14 @@ def test_the_effect_on_the_claims_object_is_read_in_its_own_phrase():
     assert evidence_verdict(question, said, ["paper"] * 2) == "no"
 
 
+def test_a_pace_is_a_direction_of_effect():
+    # "tolerate heat better but grow more slowly" had answered "grow faster?" yes: no word read the pace.
+    question = "Do corals with heat-tolerant symbionts grow faster?"
+    assert evidence_verdict(question, ["Corals with heat-tolerant symbionts bleach less but grow more slowly."]) == "no"
+    assert evidence_verdict(question, ["Corals with heat-tolerant symbionts grow faster."]) == "yes"
+    assert evidence_verdict("Do treated tumours grow more slowly?", ["Treated tumours grew faster than controls."]) == "no"
+
+
 def test_a_share_the_evidence_does_not_state_is_not_answered_by_another():
     question = "Do tumour cells under 5% O2 release more vesicles?"
     assert evidence_verdict(question, ["Tumour cells under 1% O2 released more vesicles."]) == "not_addressed"
