@@ -154,7 +154,12 @@ def run_evaluation(
 
     names = ["exorag", "baseline"] if system == "both" else [system]
     reports: dict[str, dict] = {}
-    content, covered = index_content(settings)  # answers from before a re-ingest that changed the corpus are not resumed
+    from exorag.store.chroma import StoreUnavailable
+
+    try:
+        content, covered = index_content(settings)  # answers from before a re-ingest that changed the corpus are not resumed
+    except StoreUnavailable as error:
+        fail(str(error), code=1)
     missing = gold_refs_absent(items, covered)
     if missing:
         shown = "; ".join(f"{item_id}: {', '.join(map(str, numbers))}" for item_id, numbers in list(missing.items())[:5])

@@ -97,7 +97,8 @@ def run_items(
     producer_path = run_dir / PRODUCER_FILE
     if resume and producer is not None and producer_path.exists():  # folders from before it resume as they did
         recorded = json.loads(producer_path.read_text(encoding="utf-8"))
-        if recorded != producer:
+        # a folder recorded before the index's content was (index_content) is judged on the rest
+        if recorded != {key: value for key, value in producer.items() if key in recorded or key != "index_content"}:
             raise ResumeMismatch(f"{path} holds answers of {_describe_producer(recorded)}, not of "
                                  f"{_describe_producer(producer)}: rerun without --resume, or use another --out")
     if producer is not None:

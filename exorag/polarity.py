@@ -46,7 +46,7 @@ _OPPOSITE_WORDS = [
     ("positively", "negatively"), ("increased", "decreased"), ("upregulated", "downregulated"),
     ("up-regulated", "down-regulated"), ("better", "worse"), ("larger", "smaller"), ("gain", "loss"),
     ("high", "low"), ("enhanced", "reduced"), ("elevated", "reduced"), ("longer", "shorter"),
-    ("faster", "slower"), ("quickly", "slowly"),
+    ("faster", "slower"),
 ]
 # Verbs that state a direction: their stems are compared, so any inflection counts ("lowered").
 _DIRECTION_VERBS: dict[Direction, str] = {
@@ -62,8 +62,8 @@ _DIRECTION_VERBS: dict[Direction, str] = {
 # Adjectives, adverbs and irregular forms, compared as written: a stem would also take in
 # "highly", "positivity" or "positioned".
 _DIRECTION_FORMS: dict[Direction, str] = {
-    "up": "more higher greater rose risen high larger longer positive positively faster quicker quickly rapidly",
-    "down": "less fewer fell fallen loss losses low smaller shorter negative negatively slower slowly",
+    "up": "more higher greater rose risen high larger longer positive positively faster quicker",
+    "down": "less fewer fell fallen loss losses low smaller shorter negative negatively slower",
     "good": "favorable favourable better beneficial supportive",
     "bad": "hostile unfavorable unfavourable worse poor detrimental adverse",
 }

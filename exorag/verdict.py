@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from exorag.findings import is_tested_finding, reports_finding, reports_null_result, states_aim_or_method
-from exorag.judge.rules import numbers_of
 from exorag.polarity import (
     denies_effect,
     direction_of,
@@ -136,9 +135,9 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
     claim_denies, sentence_denies = denies_effect(claim_text), denies_effect(sentence_text)
     # "… without any mutation in them?" asks about the effect, as "… without genomic changes" states
     # it: a "without" aside on both sides denies nothing.
-    if claim_denies and _only_aside(claim_text) and not _REQUIREMENT.search(claim_text):
-        claim_denies = False
-        sentence_denies = sentence_denies and not _only_aside(sentence_text)
+    if (claim_denies and sentence_denies and _only_aside(claim_text) and _only_aside(sentence_text)
+            and not _REQUIREMENT.search(claim_text)):
+        claim_denies = sentence_denies = False
     if sentence_denies and before and _POINTS_BACK.match(sentence):
         # A sentence that follows up on a finding may deny a side point of it ("This release was not
         # due to cell death"): it denies the claim only when what follows its negation names part of it.
@@ -262,10 +261,6 @@ def _paper_vote(claim: str, read: list[_Read]) -> Verdict | None:
     of the claim vote (its conclusion outweighs its sentences that only touch the topic), its aims
     and methods excepted. The majority wins; an even split goes to the first."""
     if max(r.share for r in read) < MIN_ADDRESS:
-        return None
-    # A claim about a share ("under 5% O2") that none of the paper's sentences states is not answered
-    # by them, whatever else they hold of it ("under 1% O2").
-    if any(share not in numbers_of(" ".join(r.sentence for r in read)) for share in numbers_of(claim) if share.endswith("%")):
         return None
     findings = [r for r in read if reports_finding(r.sentence)]
     voters = [r for r in findings if is_tested_finding(r.sentence)] or findings

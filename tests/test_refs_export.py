@@ -152,7 +152,8 @@ def test_braces_backslashes_and_line_breaks_in_any_field_lose_no_record(tmp_path
     # name or keyword started an RIS tag of its own ("ER  -" closed the record there).
     odd = {"id": "odd", "type": "article-journal", "title": "A } broken {title with \\ a path ~ and ^",
            "container-title": "J {Odd", "author": [{"family": "O}Brien", "given": "Ann\nBeth"}],
-           "volume": "3}", "DOI": "10.1000/{x}", "keyword": "exosomes\nER  - injected", "issued": {"date-parts": [[2020]]}}
+           "volume": "3}", "issue": "Suppl_1", "page": "e12_3-e15", "DOI": "10.1000/{x}",
+           "keyword": "exosomes\nER  - injected", "issued": {"date-parts": [[2020]]}}
     plain = {"id": "plain", "type": "article-journal", "title": "Exosomes carry PD-L1", "issued": {"date-parts": [[2019]]}}
     references = [Reference(number=1, csl=odd), Reference(number=2, csl=plain)]
     bibtex = export_references(references, "bibtex")
@@ -164,4 +165,7 @@ def test_braces_backslashes_and_line_breaks_in_any_field_lose_no_record(tmp_path
         item = library.entries[0].csl
         assert item["title"] == "A } broken {title with \\ a path ~ and ^", suffix
         assert item["author"] == [{"family": "O}Brien", "given": "Ann Beth"}], suffix
+        # a field read verbatim keeps its underscore (it lost only its unbalancing brace)
+        volume = "3" if suffix == "bib" else "3}"  # RIS holds a brace as written
+        assert (item.get("issue"), item.get("page"), item.get("volume")) == ("Suppl_1", "e12_3-e15", volume), suffix
         assert library.entries[1].csl["title"] == "Exosomes carry PD-L1", suffix

@@ -300,11 +300,19 @@ def test_of_the_corpus_folders_only_pdfs_reach_the_browser(ui_url, ui_settings):
     page, paper = literature / "999_saved_page.html", literature / "999_paper.pdf"
     page.write_text("<script>fetch('/gradio_api/queue/join')</script>", encoding="utf-8")
     paper.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    outside = ui_settings.corpus.parent / "elsewhere"
+    outside.mkdir(exist_ok=True)
+    link = literature / "999_link"
+    link.symlink_to(outside, target_is_directory=True)
     try:
-        refused = httpx.get(f"{ui_url}gradio_api/file={page}")
-        assert refused.status_code == 403 and "<script>" not in refused.text
+        # both of Gradio's file routes, and a ".." after a link, which Gradio reads as text
+        for asked in (f"gradio_api/file={page}", f"gradio_api/file/{page}", f"gradio_api/file={link}/../{page.name}",
+                      f"gradio_api/file={link}/%2e%2e/{page.name}"):
+            refused = httpx.get(f"{ui_url}{asked}")
+            assert refused.status_code in (403, 404) and "<script>" not in refused.text, asked
         served = httpx.get(f"{ui_url}gradio_api/file={paper}")
         assert served.status_code == 200 and served.content.startswith(b"%PDF")
     finally:
         page.unlink()
         paper.unlink()
+        link.unlink()

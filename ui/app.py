@@ -27,7 +27,7 @@ from exorag.feedback import MAX_COMMENT_CHARACTERS
 from exorag.loopback import loopback_host_check
 from ui.audit_view import audit_page
 from ui.handlers import ChatHandlers, index_overview, overview_html, parse_reference_filter, served_folders
-from ui.render import EVIDENCE_HINT, FILE_ROUTE, conversation_html
+from ui.render import EVIDENCE_HINT, conversation_html
 
 ASSETS = Path(__file__).parent / "assets"
 # Answers run this many at a time; everyone else waits in the queue (which has no size limit).
@@ -223,6 +223,10 @@ def build_app(settings: Settings) -> gr.Blocks:
     return app
 
 
+# The routes Gradio serves a file of its allowed folders at ("file=" and the older "file/").
+FILE_ROUTES = ("gradio_api/file=", "gradio_api/file/")
+
+
 class CorpusPdfsOnly:
     """ASGI: of the served corpus folders, only PDFs reach the browser. Gradio serves whole folders,
     and an HTML page saved among the papers would run its scripts as the app."""
@@ -233,9 +237,13 @@ class CorpusPdfsOnly:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if FILE_ROUTE in path:
-            asked = Path(path.split(FILE_ROUTE, 1)[1]).resolve()
-            if asked.suffix.lower() != ".pdf" and any(asked.is_relative_to(root) for root in self.roots):
+        route = next((route for route in FILE_ROUTES if route in path), None)
+        if route is not None:
+            asked = path.split(route, 1)[1]
+            # As Gradio reads it (".." taken away as text) and as the disk resolves it (links followed).
+            readings = (Path(os.path.normpath("/" + asked.lstrip("/"))), Path("/" + asked.lstrip("/")).resolve())
+            if any(reading.suffix.lower() != ".pdf" and any(reading.is_relative_to(root) for root in self.roots)
+                   for reading in readings):
                 await PlainTextResponse("Only the corpus's PDFs are served.", status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -272,8 +280,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
     app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)
     app.launch(
         server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
-        app_kwargs={"middleware": [*loopback_host_check(host, settings.allowed_hosts),
-                                   Middleware(CorpusPdfsOnly, roots=[p.resolve() for p in served_folders(settings)])]},
+        app_kwargs={"middleware": [*loopback_host_check(host, settings.allowed_hosts), Middleware(
+            CorpusPdfsOnly, roots=[*(p.resolve() for p in served_folders(settings)), *map(Path.absolute, served_folders(settings))])]},
         **launch_options(settings),
     )
     return app

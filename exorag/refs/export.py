@@ -115,15 +115,15 @@ def to_bibtex(items: list[tuple[int, dict]]) -> str:
             "journal": _tex(item.get("container-title")) if item.get("type") == "article-journal" else None,
             "booktitle": _tex(item.get("container-title")) if item.get("type") != "article-journal" else None,
             "year": str(_year(item) or "") or None,
-            "volume": _tex(item.get("volume")),
-            "number": _tex(item.get("issue")),
-            "pages": re.sub(r"\s*[-\u2013]+\s*", "--", _tex(item["page"])) if item.get("page") else None,
+            "volume": _braces_kept_balanced(item.get("volume")),
+            "number": _braces_kept_balanced(item.get("issue")),
+            "pages": re.sub(r"\s*[-\u2013]+\s*", "--", _braces_kept_balanced(item["page"])) if item.get("page") else None,
             "doi": _braces_kept_balanced(item.get("DOI")),
-            "pmid": _tex(item.get("PMID")),
-            "pmcid": _tex(item.get("PMCID")),
+            "pmid": _braces_kept_balanced(item.get("PMID")),
+            "pmcid": _braces_kept_balanced(item.get("PMCID")),
             "url": _braces_kept_balanced(item.get("URL")),
             "note": _tex(item.get("note")),
-            "keywords": _tex(item.get("keyword")),
+            "keywords": _braces_kept_balanced(item.get("keyword")),
         }
         entry_type = _BIBTEX_TYPES.get(item.get("type", ""), "misc")
         library.add(Entry(entry_type, str(item["id"]), [Field(k, str(v)) for k, v in fields.items() if v]))
@@ -214,9 +214,10 @@ def _tex(text: object) -> str | None:
     return _TEX_SPECIALS.sub(lambda match: _TEX_SPECIAL[match.group()], str(text)) if text else None
 
 
-def _braces_kept_balanced(link: str | None) -> str | None:
-    """A DOI or URL as written (a reader resolves it verbatim), without the braces that would unbalance its field."""
-    return re.sub(r"[{}\\]", "", link) if link else None
+def _braces_kept_balanced(value: object) -> str | None:
+    """A field read verbatim (a DOI, a URL, a volume "Suppl_1": readers do not decode LaTeX there),
+    without the braces and backslashes that would unbalance it."""
+    return re.sub(r"[{}\\]", "", str(value)) if value else None
 
 
 def _bibtex_author(name: dict) -> str:
