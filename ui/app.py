@@ -241,7 +241,7 @@ class CorpusPdfsOnly:
         if route is not None:
             asked = path.split(route, 1)[1]
             # As Gradio reads it (".." taken away as text) and as the disk resolves it (links followed).
-            readings = (Path(os.path.normpath("/" + asked.lstrip("/"))), Path("/" + asked.lstrip("/")).resolve())
+            readings = (Path(os.path.normpath(os.path.abspath(asked))), Path(asked).resolve())
             if any(reading.suffix.lower() != ".pdf" and any(reading.is_relative_to(root) for root in self.roots)
                    for reading in readings):
                 await PlainTextResponse("Only the corpus's PDFs are served.", status_code=403)(scope, receive, send)
