@@ -133,18 +133,19 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
     denies a claim that makes none only by reporting no effect."""
     claim_text, sentence_text = reword_effect_phrases(normalise(claim)), reword_effect_phrases(normalise(sentence))
     claim_denies, sentence_denies = denies_effect(claim_text), denies_effect(sentence_text)
+    asks_need = _REQUIREMENT.search(claim_text) is not None
+    points_back = bool(before) and _POINTS_BACK.match(sentence) is not None
     # "… without any mutation in them?" asks about the effect, as "… without genomic changes" states
     # it: a "without" aside on both sides denies nothing.
-    if (claim_denies and sentence_denies and _only_aside(claim_text) and _only_aside(sentence_text)
-            and not _REQUIREMENT.search(claim_text)):
+    if claim_denies and sentence_denies and not asks_need and _only_aside(claim_text) and _only_aside(sentence_text):
         claim_denies = sentence_denies = False
-    if sentence_denies and before and _POINTS_BACK.match(sentence):
+    if sentence_denies and points_back:
         # A sentence that follows up on a finding may deny a side point of it ("This release was not
         # due to cell death"): it denies the claim only when what follows its negation names part of it.
         sentence_denies = _denies_part_of(claim, sentence_text)
     elif sentence_denies and finding and not claim_denies and _denies_other_effects(claim, sentence_text):
         sentence_denies = reports_null_result(sentence)
-    elif sentence_denies and not _REQUIREMENT.search(claim_text) and _only_aside(sentence_text, claim_text):
+    elif sentence_denies and not asks_need and _only_aside(sentence_text, claim_text):
         sentence_denies = False  # "lowered blood glucose without weight gain" to "Does it lower blood glucose?"
     if asks_sameness(claim_text) and not claim_denies and reports_null_result(sentence):
         return "yes"  # no difference is what "Is X as safe as Y?" asks about
@@ -152,9 +153,7 @@ def sentence_vote(claim: str, sentence: str, before: str = "", finding: bool = F
     claim_words, sentence_words = _WORDS.findall(claim_text), _WORDS.findall(sentence_text)
     # A sentence pointing back goes on about the object of the one before ("which suppresses …
     # GLUT1. This causes these cells to consume less glucose"): the effect on it is read there.
-    continued = []
-    if before and _POINTS_BACK.match(sentence):
-        continued = [*_WORDS.findall(reword_effect_phrases(normalise(before))), ";"]
+    continued = [*_WORDS.findall(reword_effect_phrases(normalise(before))), ";"] if points_back else []
     claim_direction, sentence_direction = _effect_on_object(claim_words, continued + sentence_words)
     if not sentence_direction:
         claim_direction, sentence_direction = _direction(claim_words), _direction(sentence_words)
