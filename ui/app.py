@@ -275,13 +275,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, block: 
     The login is ``auth`` or, when that is None, ``EXORAG_UI_AUTH=user:password`` if set.
     """
     login = auth or ui_login(settings)
+    folders = served_folders(settings)
     warm_up(settings)
     app = build_app(settings)
     app.queue(default_concurrency_limit=ANSWER_CONCURRENCY, max_size=None)
     app.launch(
         server_name=host, server_port=port, auth=login, prevent_thread_lock=not block, quiet=not block,
         app_kwargs={"middleware": [*loopback_host_check(host, settings.allowed_hosts), Middleware(
-            CorpusPdfsOnly, roots=[*(p.resolve() for p in served_folders(settings)), *map(Path.absolute, served_folders(settings))])]},
+            CorpusPdfsOnly, roots=[root for folder in folders for root in (folder.resolve(), folder.absolute())])]},
         **launch_options(settings),
     )
     return app
